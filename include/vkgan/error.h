@@ -1,0 +1,17 @@
+/* vkgan errors: functions return 0 / NULL on failure and leave one line here saying why. */
+#ifndef VKGAN_ERROR_H
+#define VKGAN_ERROR_H
+
+#if defined(__GNUC__)
+#define VKG_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define VKG_PRINTF(a, b)
+#endif
+
+/* Records the message of the most recent failure (thread-local); returns -1 for `return`. */
+int vkg_set_error(const char *fmt, ...) VKG_PRINTF(1, 2);
+/* The message of the most recent failure, or "" when none. */
+const char *vkg_error(void);
+void vkg_clear_error(void);
+
+#endif

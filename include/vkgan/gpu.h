@@ -1,0 +1,106 @@
+/* vkgan GPU layer: device, memory arenas, tensors, recorded command buffers, timing. */
+#ifndef VKGAN_GPU_H
+#define VKGAN_GPU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vkgan/error.h"
+
+typedef struct vkg_ctx vkg_ctx;
+typedef struct vkg_arena vkg_arena;
+typedef struct vkg_rec vkg_rec;
+
+/* What `vkgan devices` shows about one physical device. */
+typedef struct vkg_device_info {
+    char name[256];
+    const char *type; /* "discrete", "integrated", "virtual", "cpu", "other" */
+    char driver_name[256];
+    char driver_info[256];
+    uint32_t driver_version;
+    uint32_t api_version;
+    uint8_t uuid[16];
+    int heap_count;
+    uint64_t heap_size[16];
+    int heap_device_local[16];
+    uint32_t subgroup_size;
+    int subgroup_arithmetic; /* subgroup add in compute shaders */
+    uint32_t shared_memory;  /* bytes of shared memory per workgroup */
+    uint32_t max_workgroup_invocations;
+    uint64_t max_storage_buffer_range;
+    uint64_t storage_offset_alignment;
+    int fp16, int8, cooperative_matrix;
+    float timestamp_period_ns;
+} vkg_device_info;
+
+typedef struct vkg_ctx_options {
+    const char *device; /* NULL: best device; else an index or a substring of the name */
+    int validation;     /* -1: from VKGAN_VALIDATION; 0 off; 1 on (with synchronization checks) */
+    int quiet;          /* do not print the "software device" note */
+    int force_shared_reductions; /* ignore subgroup arithmetic (tests the fallback path) */
+} vkg_ctx_options;
+
+/* Enumerates devices (deduplicated by UUID) without creating a logical device. */
+int vkg_list_devices(vkg_device_info *out, int max, int *count);
+
+/* Creates the instance, picks a device (discrete > integrated > virtual > cpu) and creates it. */
+vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts);
+void vkg_ctx_destroy(vkg_ctx *ctx);
+const vkg_device_info *vkg_ctx_device(const vkg_ctx *ctx);
+/* Validation messages (errors and warnings) reported since the context was made. */
+int vkg_ctx_validation_count(const vkg_ctx *ctx);
+const char *vkg_ctx_last_validation_message(const vkg_ctx *ctx);
+/* Whether reductions use subgroup arithmetic (else the shared-memory fallback). */
+int vkg_ctx_uses_subgroups(const vkg_ctx *ctx);
+
+/* A storage-buffer range: the unit every kernel reads and writes. */
+typedef struct vkg_buf {
+    void *buffer; /* VkBuffer */
+    uint64_t offset;
+    uint64_t size;
+} vkg_buf;
+
+/* A tensor is a view: a buffer range plus an NCHW fp32 shape (unused trailing dims are 1). */
+typedef struct vkg_tensor {
+    vkg_buf buf;
+    int n, c, h, w;
+} vkg_tensor;
+
+static inline size_t vkg_tensor_count(const vkg_tensor *t) {
+    return (size_t)t->n * t->c * t->h * t->w;
+}
+
+/* A memory arena: one or a few large device allocations, sub-allocated by a bump pointer. */
+vkg_arena *vkg_arena_create(vkg_ctx *ctx, uint64_t block_bytes);
+void vkg_arena_destroy(vkg_arena *arena);
+/* Allocates `bytes` (aligned for storage-buffer offsets) in the arena. */
+int vkg_arena_alloc(vkg_arena *arena, uint64_t bytes, vkg_buf *out);
+int vkg_tensor_alloc(vkg_arena *arena, int n, int c, int h, int w, vkg_tensor *out);
+/* A sub-view of `t`: elements [first, first + count) reshaped to n, c, h, w. */
+vkg_tensor vkg_tensor_view(const vkg_tensor *t, size_t first, int n, int c, int h, int w);
+uint64_t vkg_arena_used(const vkg_arena *arena);
+
+/* Blocking copies between host memory and a buffer range, through a staging buffer. */
+int vkg_upload(vkg_ctx *ctx, const vkg_buf *dst, const void *src, uint64_t bytes);
+int vkg_download(vkg_ctx *ctx, const vkg_buf *src, void *dst, uint64_t bytes);
+int vkg_tensor_upload(vkg_ctx *ctx, const vkg_tensor *t, const float *src);
+int vkg_tensor_download(vkg_ctx *ctx, const vkg_tensor *t, float *dst);
+
+/* A recording: a command buffer filled once by kernel calls and submitted any number of times.
+ * Barriers are inserted only where a dispatch touches a range an earlier one wrote (or writes a
+ * range an earlier one read). With timing on, a timestamp follows every dispatch. */
+vkg_rec *vkg_rec_begin(vkg_ctx *ctx, int timing);
+int vkg_rec_end(vkg_rec *rec);
+int vkg_rec_submit(vkg_rec *rec);
+int vkg_rec_wait(vkg_rec *rec);
+int vkg_rec_run(vkg_rec *rec); /* submit + wait */
+void vkg_rec_destroy(vkg_rec *rec);
+int vkg_rec_dispatch_count(const vkg_rec *rec);
+int vkg_rec_barrier_count(const vkg_rec *rec);
+/* Per-dispatch GPU times in milliseconds of the last completed submit; returns the count. */
+int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max);
+
+/* Fills a range with a 32-bit pattern (recorded as vkCmdFillBuffer). */
+void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word);
+
+#endif

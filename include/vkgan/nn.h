@@ -1,0 +1,115 @@
+/* vkgan kernel library: each function records one kernel (forward or backward) into a recording.
+ * Shapes are NCHW fp32; a dense [N, F] tensor is n = N, c = F, h = w = 1. Every function
+ * returns 0, or -1 with vkg_error() naming the shape or argument that is wrong. */
+#ifndef VKGAN_NN_H
+#define VKGAN_NN_H
+
+#include "vkgan/gpu.h"
+
+/* ---- dense: y[N, out] = x[N, in] w[in, out] + b[out] ---- */
+int vkg_dense_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w, const vkg_tensor *b,
+                      const vkg_tensor *y);
+/* dx = dy w^T */
+int vkg_dense_backward_input(vkg_rec *rec, const vkg_tensor *dy, const vkg_tensor *w,
+                             const vkg_tensor *dx);
+/* dw (+)= x^T dy */
+int vkg_dense_backward_weight(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *dy,
+                              const vkg_tensor *dw, int accumulate);
+/* db[c] (+)= sum over batch and space of dy[:, c] (bias gradient of dense and conv layers) */
+int vkg_bias_backward(vkg_rec *rec, const vkg_tensor *dy, const vkg_tensor *db, int accumulate);
+/* out[c] (+)= scale * sum over batch and space of x[:, c] (scale 1/(N*H*W) gives the mean) */
+int vkg_channel_sum(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *out, float scale,
+                    int accumulate);
+
+/* ---- convolutions: square kernel, stride, zero padding ---- */
+typedef struct vkg_conv {
+    int kernel, stride, pad;
+} vkg_conv;
+/* Output size of a convolution / a transposed convolution along one axis. */
+int vkg_conv_out_size(int in, const vkg_conv *p);
+int vkg_conv_transpose_out_size(int in, const vkg_conv *p);
+
+/* y = conv2d(x, w) + b; w is [out_channels, in_channels, k, k]; b may be NULL */
+int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, const vkg_tensor *w,
+                       const vkg_tensor *b, const vkg_tensor *y);
+int vkg_conv2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
+                              const vkg_tensor *w, const vkg_tensor *dx);
+int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                               const vkg_tensor *dy, const vkg_tensor *dw, int accumulate);
+/* y = conv_transpose2d(x, w) + b; w is [in_channels, out_channels, k, k] (PyTorch's layout) */
+int vkg_conv_transpose2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                 const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y);
+int vkg_conv_transpose2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
+                                        const vkg_tensor *w, const vkg_tensor *dx);
+int vkg_conv_transpose2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                         const vkg_tensor *dy, const vkg_tensor *dw,
+                                         int accumulate);
+
+/* ---- batch normalisation over (N, H, W) per channel; dense features use h = w = 1 ---- */
+typedef struct vkg_batchnorm {
+    vkg_tensor gamma, beta;               /* [C] */
+    vkg_tensor running_mean, running_var; /* [C] */
+    vkg_tensor saved;                     /* [2C]: batch mean, 1/sqrt(var + eps) */
+    float eps, momentum;
+} vkg_batchnorm;
+/* training: normalise with the batch statistics and update the running ones; else use them */
+int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                          const vkg_tensor *y, int training);
+int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                           const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
+                           const vkg_tensor *dbeta, int training, int accumulate);
+
+/* ---- activations; backward uses the forward output y ---- */
+typedef enum vkg_activation { VKG_RELU, VKG_LEAKY_RELU, VKG_TANH, VKG_SIGMOID } vkg_activation;
+int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *x,
+                           const vkg_tensor *y);
+int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *y,
+                            const vkg_tensor *dy, const vkg_tensor *dx);
+
+/* ---- average pooling, k x k windows, stride, no padding ---- */
+int vkg_avg_pool2d_forward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *x,
+                           const vkg_tensor *y);
+int vkg_avg_pool2d_backward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *dy,
+                            const vkg_tensor *dx);
+
+/* ---- counter-based randomness (Philox4x32-10) ----
+ * Element i draws philox(counter = (i, step, 0, 0), key = (seed, stream)), where
+ * step = step_base + counters[step_index] when `counters` is set (a GPU-side step counter). */
+typedef struct vkg_rng {
+    uint32_t seed, stream, step_base;
+    const vkg_buf *counters; /* NULL: step = step_base */
+    uint32_t step_index;
+} vkg_rng;
+/* y = dropout(x): kept elements scaled by 1/(1-p); the backward pass is the same call on dy */
+int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
+                const vkg_tensor *y);
+int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y);
+int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y);
+/* y = x + std * sigma * N(0, 1), sigma read from the first float of `sigma` (e.g. a decaying
+ * instance-noise level kept on the GPU); x and y may be the same tensor */
+int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
+                   const vkg_tensor *x, const vkg_tensor *y);
+
+/* ---- loss ----
+ * Binary cross-entropy with logits against targets in [0, 1], mean over the N logits.
+ * out (2 floats): [loss, mean sigmoid(logit)]; dlogits = grad_scale * (sigmoid - t) / N. */
+int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor *targets,
+                        const vkg_buf *out, const vkg_tensor *dlogits, float grad_scale);
+
+/* ---- Adam over a whole parameter arena ---- */
+typedef struct vkg_adam_hyper { /* the layout of the hyperparameter buffer the kernel reads */
+    float lr, beta1, beta2, eps, weight_decay;
+    uint32_t decoupled; /* 0: L2 added to the gradient (Adam); 1: decoupled decay (AdamW) */
+    uint32_t step;      /* t, counted from 1; advance it with vkg_counter_add */
+} vkg_adam_hyper;
+#define VKG_ADAM_STEP_INDEX 6 /* the index of `step` in the buffer, in 32-bit words */
+int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, const vkg_buf *m,
+                  const vkg_buf *v, const vkg_buf *hyper);
+/* counters[index] += delta on the GPU (a step counter that needs no host write per step) */
+int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint32_t delta);
+
+/* ---- microbenchmark ---- */
+/* Records `groups` workgroups of 256 threads each running iterations*8 FMAs into out. */
+int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t iterations);
+
+#endif

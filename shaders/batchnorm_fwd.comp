@@ -1,0 +1,56 @@
+// variants: subgroup
+#version 450
+#extension GL_GOOGLE_include_directive : require
+// Batch normalisation forward, one workgroup per channel over a [batch, C, hw] tensor.
+// Training: mean and (biased) variance of the batch; running stats move by `momentum` towards
+// them (the running variance uses the unbiased estimate, as PyTorch does).
+// Eval: the running statistics. Both save mean and 1/sqrt(var + eps) for the backward pass.
+#include "reduce.glsl"
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
+layout(std430, binding = 2) readonly buffer Beta { float beta[]; };
+layout(std430, binding = 3) buffer RunMean { float running_mean[]; };
+layout(std430, binding = 4) buffer RunVar { float running_var[]; };
+layout(std430, binding = 5) buffer Saved { float saved[]; }; // [mean[C], invstd[C]]
+layout(std430, binding = 6) writeonly buffer Y { float y[]; };
+layout(push_constant) uniform P {
+    uint batch, channels, hw;
+    float eps, momentum;
+    uint training;
+} p;
+
+void main() {
+    uint c = gl_WorkGroupID.x, tid = gl_LocalInvocationIndex;
+    uint count = p.batch * p.hw;
+    float mean, invstd;
+    if (p.training != 0u) {
+        float s = 0.0;
+        for (uint i = tid; i < count; i += REDUCE_THREADS)
+            s += x[((i / p.hw) * p.channels + c) * p.hw + i % p.hw];
+        mean = workgroup_sum(s) / float(count);
+        float q = 0.0;
+        for (uint i = tid; i < count; i += REDUCE_THREADS) {
+            float d = x[((i / p.hw) * p.channels + c) * p.hw + i % p.hw] - mean;
+            q += d * d;
+        }
+        float var = workgroup_sum(q) / float(count);
+        invstd = inversesqrt(var + p.eps);
+        if (tid == 0u) {
+            float unbiased = count > 1u ? var * float(count) / float(count - 1u) : var;
+            running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
+            running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;
+        }
+    } else {
+        mean = running_mean[c];
+        invstd = inversesqrt(running_var[c] + p.eps);
+    }
+    if (tid == 0u) {
+        saved[c] = mean;
+        saved[p.channels + c] = invstd;
+    }
+    float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
+    for (uint i = tid; i < count; i += REDUCE_THREADS) {
+        uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
+        y[j] = x[j] * scale + shift;
+    }
+}

@@ -1,0 +1,55 @@
+// Tiled GEMM core with register blocking: C[M,N] = sum_k A(m,k) B(k,n).
+// The including shader defines load_a(m, k), load_b(k, n) and store_c(m, n, value) before
+// including this file, so one core serves dense layers and every implicit-GEMM convolution.
+// A workgroup computes a BM x BN tile of C; each of its (BM/TM)*(BN/TN) threads keeps a TM x TN
+// block of accumulators in registers. K advances BK at a time through shared memory.
+// Workgroup (x, y) covers columns x*BN.. and rows y*BM..
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint BM = 64;
+layout(constant_id = 2) const uint BN = 64;
+layout(constant_id = 3) const uint BK = 16;
+layout(constant_id = 4) const uint TM = 4;
+layout(constant_id = 5) const uint TN = 4;
+
+shared float tile_a[BK * BM];
+shared float tile_b[BK * BN];
+
+void gemm_tile(uint M, uint N, uint K) {
+    const uint threads = (BM / TM) * (BN / TN);
+    const uint tid = gl_LocalInvocationIndex;
+    const uint tn = tid % (BN / TN);
+    const uint tm = tid / (BN / TN);
+    const uint m0 = gl_WorkGroupID.y * BM;
+    const uint n0 = gl_WorkGroupID.x * BN;
+
+    float acc[TM][TN];
+    for (uint i = 0; i < TM; i++)
+        for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+
+    for (uint k0 = 0; k0 < K; k0 += BK) {
+        for (uint e = tid; e < BK * BM; e += threads) {
+            uint m = m0 + e % BM, k = k0 + e / BM;
+            tile_a[e] = (m < M && k < K) ? load_a(m, k) : 0.0;
+        }
+        for (uint e = tid; e < BK * BN; e += threads) {
+            uint n = n0 + e % BN, k = k0 + e / BN;
+            tile_b[e] = (n < N && k < K) ? load_b(k, n) : 0.0;
+        }
+        barrier();
+        for (uint kk = 0; kk < BK; kk++) {
+            float a[TM], b[TN];
+            for (uint i = 0; i < TM; i++) a[i] = tile_a[kk * BM + tm + i * (BM / TM)];
+            for (uint j = 0; j < TN; j++) b[j] = tile_b[kk * BN + tn + j * (BN / TN)];
+            for (uint i = 0; i < TM; i++)
+                for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+        barrier();
+    }
+    for (uint i = 0; i < TM; i++) {
+        uint m = m0 + tm + i * (BM / TM);
+        for (uint j = 0; j < TN; j++) {
+            uint n = n0 + tn + j * (BN / TN);
+            if (m < M && n < N) store_c(m, n, acc[i][j]);
+        }
+    }
+}

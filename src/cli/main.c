@@ -1,0 +1,83 @@
+/* vkgan: a DCGAN trainer whose every kernel is a Vulkan compute shader. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+#define VKGAN_VERSION "0.1.0"
+
+static const char *usage =
+    "usage: vkgan <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  devices          list the Vulkan devices vkgan can use and their capabilities\n"
+    "  selfcheck        run every kernel on small shapes against the plain-C reference\n"
+    "  bench-kernels    time every kernel at DCGAN shapes (GFLOP/s, fraction of fp32 peak)\n"
+    "\n"
+    "options for every command:\n"
+    "  -h, --help       help for vkgan or for a command (vkgan COMMAND --help)\n"
+    "  --version        print the version\n"
+    "\n"
+    "environment:\n"
+    "  VKGAN_VALIDATION=1  enable the Khronos validation layer with synchronization checks\n"
+    "  VK_DRIVER_FILES     Vulkan loader: restrict the drivers (e.g. to lavapipe)\n";
+
+int cli_error(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    fputs("vkgan: error: ", stderr);
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+    return 1;
+}
+
+int cli_positive_int(const char *option, const char *value, int *out) {
+    char *end;
+    long v = value ? strtol(value, &end, 10) : 0;
+    if (!value || *end || v <= 0 || v > 1 << 30) {
+        cli_error("%s expects a positive integer, got '%s'", option, value ? value : "");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+int cli_device_option(int argc, char **argv, int *i, vkg_ctx_options *opts) {
+    if (strcmp(argv[*i], "--device") == 0) {
+        if (*i + 1 >= argc) {
+            cli_error("--device expects an index or a part of a device name");
+            return -1;
+        }
+        opts->device = argv[++*i];
+        return 0;
+    }
+    if (strcmp(argv[*i], "--validation") == 0) {
+        opts->validation = 1;
+        return 0;
+    }
+    cli_error("unknown option '%s' (see '%s --help')", argv[*i], argv[0]);
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("vkgan %s\n", VKGAN_VERSION);
+        return 0;
+    }
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {{"devices", cmd_devices},
+                    {"selfcheck", cmd_selfcheck},
+                    {"bench-kernels", cmd_bench_kernels}};
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    return cli_error("unknown command '%s' (see 'vkgan --help')", argv[1]) + 1;
+}

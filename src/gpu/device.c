@@ -1,0 +1,362 @@
+/* Instance, device enumeration and choice, logical device, validation messages. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/internal.h"
+
+#define VALIDATION_LAYER "VK_LAYER_KHRONOS_validation"
+
+const char *vkg_result_string(VkResult result) {
+    switch (result) {
+    case VK_SUCCESS: return "success";
+    case VK_TIMEOUT: return "timed out";
+    case VK_ERROR_OUT_OF_HOST_MEMORY: return "out of host memory";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
+    case VK_ERROR_INITIALIZATION_FAILED: return "initialization failed";
+    case VK_ERROR_DEVICE_LOST: return "device lost";
+    case VK_ERROR_LAYER_NOT_PRESENT: return "layer not present";
+    case VK_ERROR_EXTENSION_NOT_PRESENT: return "extension not present";
+    case VK_ERROR_FEATURE_NOT_PRESENT: return "feature not present";
+    case VK_ERROR_INCOMPATIBLE_DRIVER: return "incompatible driver";
+    case VK_ERROR_TOO_MANY_OBJECTS: return "too many objects";
+    case VK_ERROR_FRAGMENTED_POOL: return "fragmented pool";
+    case VK_ERROR_OUT_OF_POOL_MEMORY: return "out of pool memory";
+    default: return "unexpected Vulkan error";
+    }
+}
+
+static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
+                                                    VkDebugUtilsMessageTypeFlagsEXT type,
+                                                    const VkDebugUtilsMessengerCallbackDataEXT *data,
+                                                    void *user) {
+    vkg_ctx *ctx = user;
+    (void)type;
+    if (!(severity & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                      VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)))
+        return VK_FALSE;
+    ctx->validation_count++;
+    snprintf(ctx->last_validation, sizeof ctx->last_validation, "%s", data->pMessage);
+    fprintf(stderr, "vkgan: validation: %s\n", data->pMessage);
+    return VK_FALSE;
+}
+
+static int has_layer(const char *name) {
+    uint32_t n = 0;
+    vkEnumerateInstanceLayerProperties(&n, NULL);
+    VkLayerProperties *layers = calloc(n ? n : 1, sizeof *layers);
+    vkEnumerateInstanceLayerProperties(&n, layers);
+    int found = 0;
+    for (uint32_t i = 0; i < n; i++) found |= strcmp(layers[i].layerName, name) == 0;
+    free(layers);
+    return found;
+}
+
+static int has_device_extension(VkPhysicalDevice phys, const char *name) {
+    uint32_t n = 0;
+    vkEnumerateDeviceExtensionProperties(phys, NULL, &n, NULL);
+    VkExtensionProperties *ext = calloc(n ? n : 1, sizeof *ext);
+    vkEnumerateDeviceExtensionProperties(phys, NULL, &n, ext);
+    int found = 0;
+    for (uint32_t i = 0; i < n; i++) found |= strcmp(ext[i].extensionName, name) == 0;
+    free(ext);
+    return found;
+}
+
+static int create_instance(vkg_ctx *ctx, int validation) {
+    VkResult r = volkInitialize();
+    if (r != VK_SUCCESS)
+        return vkg_set_error("no Vulkan loader found (libvulkan.so.1): install it with "
+                             "'apt-get install libvulkan1 mesa-vulkan-drivers'");
+    uint32_t version = 0;
+    vkEnumerateInstanceVersion(&version);
+    if (version < VK_API_VERSION_1_1)
+        return vkg_set_error("the Vulkan loader supports only Vulkan %u.%u; vkgan needs 1.1",
+                             VK_API_VERSION_MAJOR(version), VK_API_VERSION_MINOR(version));
+    if (validation && !has_layer(VALIDATION_LAYER))
+        return vkg_set_error("VKGAN_VALIDATION is on but %s is not installed: "
+                             "'apt-get install vulkan-validationlayers'",
+                             VALIDATION_LAYER);
+
+    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
+                             .pApplicationName = "vkgan",
+                             .pEngineName = "vkgan",
+                             .apiVersion = VK_API_VERSION_1_2};
+    const char *layers[] = {VALIDATION_LAYER};
+    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    VkValidationFeatureEnableEXT enables[] = {
+        VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
+    VkValidationFeaturesEXT features = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
+                                        .enabledValidationFeatureCount = 1,
+                                        .pEnabledValidationFeatures = enables};
+    VkInstanceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO,
+                                 .pNext = validation ? &features : NULL,
+                                 .pApplicationInfo = &app,
+                                 .enabledLayerCount = validation ? 1 : 0,
+                                 .ppEnabledLayerNames = layers,
+                                 .enabledExtensionCount = validation ? 1 : 0,
+                                 .ppEnabledExtensionNames = extensions};
+    r = vkCreateInstance(&info, NULL, &ctx->instance);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot create a Vulkan instance: %s", vkg_result_string(r));
+    volkLoadInstanceOnly(ctx->instance);
+
+    if (validation) {
+        VkDebugUtilsMessengerCreateInfoEXT m = {
+            .sType = VK_STRUCTURE_TYPE_DEBUG_UTILS_MESSENGER_CREATE_INFO_EXT,
+            .messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
+                               VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT,
+            .messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT |
+                           VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT,
+            .pfnUserCallback = on_validation,
+            .pUserData = ctx};
+        r = vkCreateDebugUtilsMessengerEXT(ctx->instance, &m, NULL, &ctx->messenger);
+        if (r != VK_SUCCESS)
+            return vkg_set_error("cannot create the validation messenger: %s",
+                                 vkg_result_string(r));
+    }
+    return 0;
+}
+
+static const char *type_name(VkPhysicalDeviceType type) {
+    switch (type) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
+    default: return "other";
+    }
+}
+
+/* Higher is preferred: discrete > integrated > virtual > cpu > other. */
+static int type_rank(const char *type) {
+    const char *order[] = {"other", "cpu", "virtual", "integrated", "discrete"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(type, order[i]) == 0) return i;
+    return 0;
+}
+
+static void describe(VkPhysicalDevice phys, vkg_device_info *d) {
+    VkPhysicalDeviceDriverProperties driver = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES};
+    VkPhysicalDeviceIDProperties id = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_ID_PROPERTIES,
+                                       .pNext = &driver};
+    VkPhysicalDeviceSubgroupProperties sub = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES, .pNext = &id};
+    VkPhysicalDeviceProperties2 props = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2,
+                                         .pNext = &sub};
+    vkGetPhysicalDeviceProperties2(phys, &props);
+    VkPhysicalDeviceShaderFloat16Int8Features f16 = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
+    VkPhysicalDeviceFeatures2 feats = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2,
+                                       .pNext = &f16};
+    vkGetPhysicalDeviceFeatures2(phys, &feats);
+    VkPhysicalDeviceMemoryProperties mem;
+    vkGetPhysicalDeviceMemoryProperties(phys, &mem);
+
+    memset(d, 0, sizeof *d);
+    const VkPhysicalDeviceProperties *p = &props.properties;
+    snprintf(d->name, sizeof d->name, "%s", p->deviceName);
+    d->type = type_name(p->deviceType);
+    snprintf(d->driver_name, sizeof d->driver_name, "%s", driver.driverName);
+    snprintf(d->driver_info, sizeof d->driver_info, "%s", driver.driverInfo);
+    d->driver_version = p->driverVersion;
+    d->api_version = p->apiVersion;
+    memcpy(d->uuid, id.deviceUUID, 16);
+    d->heap_count = (int)mem.memoryHeapCount < 16 ? (int)mem.memoryHeapCount : 16;
+    for (int i = 0; i < d->heap_count; i++) {
+        d->heap_size[i] = mem.memoryHeaps[i].size;
+        d->heap_device_local[i] = !!(mem.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT);
+    }
+    d->subgroup_size = sub.subgroupSize;
+    d->subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
+                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+    d->shared_memory = p->limits.maxComputeSharedMemorySize;
+    d->max_workgroup_invocations = p->limits.maxComputeWorkGroupInvocations;
+    d->max_storage_buffer_range = p->limits.maxStorageBufferRange;
+    d->storage_offset_alignment = p->limits.minStorageBufferOffsetAlignment;
+    d->fp16 = f16.shaderFloat16;
+    d->int8 = f16.shaderInt8;
+    d->cooperative_matrix = has_device_extension(phys, "VK_KHR_cooperative_matrix") ||
+                            has_device_extension(phys, "VK_NV_cooperative_matrix");
+    d->timestamp_period_ns = p->limits.timestampPeriod;
+}
+
+static int compute_queue_family(VkPhysicalDevice phys) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
+    VkQueueFamilyProperties *q = calloc(n ? n : 1, sizeof *q);
+    vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, q);
+    int found = -1;
+    for (uint32_t i = 0; i < n && found < 0; i++)
+        if ((q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && q[i].timestampValidBits > 0)
+            found = (int)i;
+    for (uint32_t i = 0; i < n && found < 0; i++)
+        if (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) found = (int)i;
+    free(q);
+    return found;
+}
+
+/* The usable devices (Vulkan 1.1+, a compute queue), one per deviceUUID. */
+static int enumerate(VkInstance instance, VkPhysicalDevice *phys, vkg_device_info *info, int max) {
+    uint32_t n = 0;
+    VkResult r = vkEnumeratePhysicalDevices(instance, &n, NULL);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot enumerate Vulkan devices: %s", vkg_result_string(r));
+    VkPhysicalDevice *all = calloc(n ? n : 1, sizeof *all);
+    vkEnumeratePhysicalDevices(instance, &n, all);
+    int count = 0;
+    for (uint32_t i = 0; i < n && count < max; i++) {
+        vkg_device_info d;
+        describe(all[i], &d);
+        if (d.api_version < VK_API_VERSION_1_1 || compute_queue_family(all[i]) < 0) continue;
+        int duplicate = 0;
+        for (int j = 0; j < count; j++) duplicate |= memcmp(info[j].uuid, d.uuid, 16) == 0;
+        if (duplicate) continue;
+        phys[count] = all[i];
+        info[count++] = d;
+    }
+    free(all);
+    return count;
+}
+
+int vkg_list_devices(vkg_device_info *out, int max, int *count) {
+    vkg_ctx tmp = {0};
+    if (create_instance(&tmp, 0) < 0) return -1;
+    VkPhysicalDevice phys[32];
+    vkg_device_info info[32];
+    int n = enumerate(tmp.instance, phys, info, 32);
+    vkDestroyInstance(tmp.instance, NULL);
+    if (n < 0) return -1;
+    *count = n < max ? n : max;
+    memcpy(out, info, sizeof *out * (size_t)*count);
+    return 0;
+}
+
+static int contains_nocase(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n) return 1;
+    }
+    return n == 0;
+}
+
+static int choose(const vkg_device_info *info, int n, const char *wanted) {
+    if (n == 0)
+        return vkg_set_error("no Vulkan device found: install a driver "
+                             "('apt-get install mesa-vulkan-drivers' gives the CPU device lavapipe)");
+    if (wanted && *wanted) {
+        char *end;
+        long index = strtol(wanted, &end, 10);
+        if (*end == 0) {
+            if (index < 0 || index >= n)
+                return vkg_set_error("--device %s: no such device index (there are %d; see "
+                                     "'vkgan devices')",
+                                     wanted, n);
+            return (int)index;
+        }
+        for (int i = 0; i < n; i++)
+            if (contains_nocase(info[i].name, wanted)) return i;
+        return vkg_set_error("--device %s: no device name contains it (see 'vkgan devices')",
+                             wanted);
+    }
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (type_rank(info[i].type) > type_rank(info[best].type)) best = i;
+    return best;
+}
+
+static int create_device(vkg_ctx *ctx) {
+    ctx->queue_family = (uint32_t)compute_queue_family(ctx->phys);
+    float priority = 1.0f;
+    VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
+                                     .queueFamilyIndex = ctx->queue_family,
+                                     .queueCount = 1,
+                                     .pQueuePriorities = &priority};
+    VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+                               .queueCreateInfoCount = 1,
+                               .pQueueCreateInfos = &queue};
+    VkResult r = vkCreateDevice(ctx->phys, &info, NULL, &ctx->device);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot create the Vulkan device on %s: %s", ctx->info.name,
+                             vkg_result_string(r));
+    volkLoadDevice(ctx->device);
+    vkGetDeviceQueue(ctx->device, ctx->queue_family, 0, &ctx->queue);
+    vkGetPhysicalDeviceMemoryProperties(ctx->phys, &ctx->memory);
+    VkCommandPoolCreateInfo pool = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
+                                    .flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT,
+                                    .queueFamilyIndex = ctx->queue_family};
+    r = vkCreateCommandPool(ctx->device, &pool, NULL, &ctx->cmd_pool);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot create a command pool: %s", vkg_result_string(r));
+    return 0;
+}
+
+static int validation_wanted(const vkg_ctx_options *opts) {
+    if (opts && opts->validation >= 0) return opts->validation;
+    const char *env = getenv("VKGAN_VALIDATION");
+    return env && *env && strcmp(env, "0") != 0;
+}
+
+vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
+    vkg_ctx *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        vkg_set_error("out of host memory");
+        return NULL;
+    }
+    ctx->validation = validation_wanted(opts);
+    if (create_instance(ctx, ctx->validation) < 0) goto fail;
+    VkPhysicalDevice phys[32];
+    vkg_device_info info[32];
+    int n = enumerate(ctx->instance, phys, info, 32);
+    if (n < 0) goto fail;
+    int chosen = choose(info, n, opts ? opts->device : NULL);
+    if (chosen < 0) goto fail;
+    ctx->phys = phys[chosen];
+    ctx->info = info[chosen];
+    ctx->use_subgroups = ctx->info.subgroup_arithmetic && !(opts && opts->force_shared_reductions);
+    if (strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->quiet))
+        fprintf(stderr, "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
+                ctx->info.name);
+    if (create_device(ctx) < 0) goto fail;
+    if (vkg_pipelines_init(ctx) < 0) goto fail;
+    return ctx;
+fail:
+    vkg_ctx_destroy(ctx);
+    return NULL;
+}
+
+void vkg_ctx_destroy(vkg_ctx *ctx) {
+    if (!ctx) return;
+    if (ctx->device) {
+        vkDeviceWaitIdle(ctx->device);
+        vkg_pipelines_destroy(ctx);
+        if (ctx->staging) vkDestroyBuffer(ctx->device, ctx->staging, NULL);
+        if (ctx->staging_memory) vkFreeMemory(ctx->device, ctx->staging_memory, NULL);
+        if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
+        vkDestroyDevice(ctx->device, NULL);
+    }
+    if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
+    if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
+    free(ctx);
+}
+
+const vkg_device_info *vkg_ctx_device(const vkg_ctx *ctx) {
+    return &ctx->info;
+}
+
+int vkg_ctx_validation_count(const vkg_ctx *ctx) {
+    return ctx->validation_count;
+}
+
+const char *vkg_ctx_last_validation_message(const vkg_ctx *ctx) {
+    return ctx->last_validation;
+}
+
+int vkg_ctx_uses_subgroups(const vkg_ctx *ctx) {
+    return ctx->use_subgroups;
+}

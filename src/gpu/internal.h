@@ -1,0 +1,84 @@
+/* Private structures of the GPU layer, shared by its files and by the kernel library. */
+#ifndef VKGAN_GPU_INTERNAL_H
+#define VKGAN_GPU_INTERNAL_H
+
+#include <volk.h>
+
+#include "vkgan/gpu.h"
+
+#define VKG_MAX_BINDINGS 8
+#define VKG_MAX_SPEC 8
+#define VKG_PUSH_BYTES 128
+
+typedef struct vkg_pipeline {
+    char shader[48];
+    uint32_t spec[VKG_MAX_SPEC];
+    int nspec;
+    int nbind;
+    VkPipeline pipeline;
+} vkg_pipeline;
+
+struct vkg_ctx {
+    VkInstance instance;
+    VkDebugUtilsMessengerEXT messenger;
+    VkPhysicalDevice phys;
+    VkDevice device;
+    VkQueue queue;
+    uint32_t queue_family;
+    VkCommandPool cmd_pool;
+    VkPhysicalDeviceMemoryProperties memory;
+    vkg_device_info info;
+    int use_subgroups;
+
+    int validation;
+    int validation_count;
+    char last_validation[1024];
+
+    VkDescriptorSetLayout set_layout[VKG_MAX_BINDINGS + 1]; /* index: number of bindings */
+    VkPipelineLayout pipe_layout[VKG_MAX_BINDINGS + 1];
+    VkPipelineCache pipeline_cache;
+    char pipeline_cache_path[1024];
+    vkg_pipeline *pipelines;
+    int pipeline_count, pipeline_cap;
+
+    VkBuffer staging;
+    VkDeviceMemory staging_memory;
+    void *staging_map;
+    uint64_t staging_size;
+};
+
+/* One dispatch of a compute shader: what the kernel library hands to a recording. */
+typedef struct vkg_kernel {
+    const char *shader; /* name in the embedded table */
+    uint32_t spec[VKG_MAX_SPEC];
+    int nspec;
+    const vkg_buf *bufs[VKG_MAX_BINDINGS];
+    int nbufs;
+    unsigned write_mask; /* bit i set: binding i is written */
+    const void *push;
+    uint32_t push_size;
+    uint32_t groups[3];
+} vkg_kernel;
+
+/* Records one dispatch (pipeline and descriptor set made here, once); -1 with an error set. */
+int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *kernel);
+vkg_ctx *vkg_rec_ctx(vkg_rec *rec);
+
+/* Returns (creating on first use) the pipeline for a shader and its specialization constants. */
+VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *spec, int nspec,
+                            int nbind);
+int vkg_pipelines_init(vkg_ctx *ctx);
+void vkg_pipelines_destroy(vkg_ctx *ctx);
+
+/* Memory type index with the wanted flags (preferring `preferred` too), or -1. */
+int vkg_memory_type(const vkg_ctx *ctx, uint32_t type_bits, VkMemoryPropertyFlags required,
+                    VkMemoryPropertyFlags preferred);
+/* Creates a buffer with its own memory (used for staging and arena blocks). */
+int vkg_buffer_create(vkg_ctx *ctx, uint64_t bytes, VkMemoryPropertyFlags required,
+                      VkMemoryPropertyFlags preferred, VkBuffer *buffer, VkDeviceMemory *memory);
+/* One-line description of a VkResult. */
+const char *vkg_result_string(VkResult result);
+/* Runs a one-time command buffer filled by `fill`, and waits for it. */
+int vkg_run_once(vkg_ctx *ctx, void (*fill)(VkCommandBuffer, void *), void *user);
+
+#endif

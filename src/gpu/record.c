@@ -1,0 +1,317 @@
+/* Recordings: command buffers filled once with dispatches and replayed. Barriers are placed from
+ * the buffer ranges each dispatch reads and writes; timestamps follow each dispatch on request. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gpu/internal.h"
+
+#define SETS_PER_POOL 256
+#define MAX_TIMESTAMPS 4096
+
+typedef struct range {
+    VkBuffer buffer;
+    uint64_t begin, end;
+} range;
+
+typedef struct range_list {
+    range *items;
+    int count, cap;
+} range_list;
+
+struct vkg_rec {
+    vkg_ctx *ctx;
+    VkCommandBuffer cb;
+    VkFence fence;
+    int pending;
+    int failed;
+    VkDescriptorPool *pools;
+    int pool_count;
+    int sets_in_pool;
+    range_list written, read; /* since the last barrier */
+    int dispatches, barriers;
+    VkQueryPool queries;
+    const char **names; /* shader name of each timed dispatch */
+    int timed;
+};
+
+static int add_range(range_list *l, VkBuffer buffer, uint64_t begin, uint64_t end) {
+    if (l->count == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        range *grown = realloc(l->items, sizeof *grown * (size_t)cap);
+        if (!grown) return vkg_set_error("out of host memory");
+        l->items = grown;
+        l->cap = cap;
+    }
+    l->items[l->count++] = (range){buffer, begin, end};
+    return 0;
+}
+
+static int overlaps(const range_list *l, VkBuffer buffer, uint64_t begin, uint64_t end) {
+    for (int i = 0; i < l->count; i++)
+        if (l->items[i].buffer == buffer && l->items[i].begin < end && begin < l->items[i].end)
+            return 1;
+    return 0;
+}
+
+static void barrier(vkg_rec *rec) {
+    VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                         .dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                          VK_ACCESS_TRANSFER_READ_BIT |
+                                          VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkPipelineStageFlags stages =
+        VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT;
+    vkCmdPipelineBarrier(rec->cb, stages, stages, 0, 1, &b, 0, NULL, 0, NULL);
+    rec->written.count = 0;
+    rec->read.count = 0;
+    rec->barriers++;
+}
+
+/* A barrier is needed when this access reads or writes what was written since the last one,
+ * or writes what was read since the last one. */
+static int needs_barrier(vkg_rec *rec, const vkg_buf *b, int write) {
+    VkBuffer buffer = (VkBuffer)b->buffer;
+    uint64_t end = b->offset + b->size;
+    return overlaps(&rec->written, buffer, b->offset, end) ||
+           (write && overlaps(&rec->read, buffer, b->offset, end));
+}
+
+static int track(vkg_rec *rec, const vkg_buf *b, int write) {
+    return add_range(write ? &rec->written : &rec->read, (VkBuffer)b->buffer, b->offset,
+                     b->offset + b->size);
+}
+
+vkg_rec *vkg_rec_begin(vkg_ctx *ctx, int timing) {
+    vkg_rec *rec = calloc(1, sizeof *rec);
+    if (!rec) {
+        vkg_set_error("out of host memory");
+        return NULL;
+    }
+    rec->ctx = ctx;
+    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                         .commandPool = ctx->cmd_pool,
+                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                         .commandBufferCount = 1};
+    VkResult r = vkAllocateCommandBuffers(ctx->device, &alloc, &rec->cb);
+    VkFenceCreateInfo fence = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (r == VK_SUCCESS) r = vkCreateFence(ctx->device, &fence, NULL, &rec->fence);
+    if (r == VK_SUCCESS && timing) {
+        VkQueryPoolCreateInfo q = {.sType = VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO,
+                                   .queryType = VK_QUERY_TYPE_TIMESTAMP,
+                                   .queryCount = MAX_TIMESTAMPS};
+        r = vkCreateQueryPool(ctx->device, &q, NULL, &rec->queries);
+        rec->names = calloc(MAX_TIMESTAMPS, sizeof *rec->names);
+    }
+    if (r != VK_SUCCESS) {
+        vkg_set_error("cannot start a recording: %s", vkg_result_string(r));
+        vkg_rec_destroy(rec);
+        return NULL;
+    }
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vkBeginCommandBuffer(rec->cb, &begin);
+    /* Orders this replay after whatever ran before it on the queue. */
+    barrier(rec);
+    rec->barriers = 0;
+    if (rec->queries) {
+        vkCmdResetQueryPool(rec->cb, rec->queries, 0, MAX_TIMESTAMPS);
+        vkCmdWriteTimestamp(rec->cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, rec->queries, 0);
+        rec->timed = 1;
+    }
+    return rec;
+}
+
+vkg_ctx *vkg_rec_ctx(vkg_rec *rec) {
+    return rec->ctx;
+}
+
+static VkDescriptorSet allocate_set(vkg_rec *rec, int nbind) {
+    vkg_ctx *ctx = rec->ctx;
+    if (rec->pool_count == 0 || rec->sets_in_pool == SETS_PER_POOL) {
+        VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                     SETS_PER_POOL * VKG_MAX_BINDINGS};
+        VkDescriptorPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                           .maxSets = SETS_PER_POOL,
+                                           .poolSizeCount = 1,
+                                           .pPoolSizes = &size};
+        VkDescriptorPool *grown = realloc(rec->pools, sizeof *grown * (size_t)(rec->pool_count + 1));
+        if (!grown) {
+            vkg_set_error("out of host memory");
+            return VK_NULL_HANDLE;
+        }
+        rec->pools = grown;
+        VkResult r = vkCreateDescriptorPool(ctx->device, &info, NULL, &rec->pools[rec->pool_count]);
+        if (r != VK_SUCCESS) {
+            vkg_set_error("cannot create a descriptor pool: %s", vkg_result_string(r));
+            return VK_NULL_HANDLE;
+        }
+        rec->pool_count++;
+        rec->sets_in_pool = 0;
+    }
+    VkDescriptorSetAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                        .descriptorPool = rec->pools[rec->pool_count - 1],
+                                        .descriptorSetCount = 1,
+                                        .pSetLayouts = &ctx->set_layout[nbind]};
+    VkDescriptorSet set;
+    VkResult r = vkAllocateDescriptorSets(ctx->device, &info, &set);
+    if (r != VK_SUCCESS) {
+        vkg_set_error("cannot allocate a descriptor set: %s", vkg_result_string(r));
+        return VK_NULL_HANDLE;
+    }
+    rec->sets_in_pool++;
+    return set;
+}
+
+static int fail(vkg_rec *rec) {
+    rec->failed = 1;
+    return -1;
+}
+
+int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
+    vkg_ctx *ctx = rec->ctx;
+    if (rec->failed) return -1;
+    if (k->nbufs > VKG_MAX_BINDINGS || k->push_size > VKG_PUSH_BYTES)
+        return vkg_set_error("kernel %s: too many bindings or push constants", k->shader),
+               fail(rec);
+    VkPipeline pipeline = vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec, k->nbufs);
+    if (!pipeline) return fail(rec);
+    VkDescriptorSet set = allocate_set(rec, k->nbufs);
+    if (!set) return fail(rec);
+
+    VkDescriptorBufferInfo infos[VKG_MAX_BINDINGS];
+    VkWriteDescriptorSet writes[VKG_MAX_BINDINGS];
+    int need_barrier = 0;
+    for (int i = 0; i < k->nbufs; i++) {
+        const vkg_buf *b = k->bufs[i];
+        if (!b || !b->buffer || b->size == 0)
+            return vkg_set_error("kernel %s: binding %d has no buffer", k->shader, i), fail(rec);
+        infos[i] = (VkDescriptorBufferInfo){(VkBuffer)b->buffer, b->offset, b->size};
+        writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                           .dstSet = set,
+                                           .dstBinding = (uint32_t)i,
+                                           .descriptorCount = 1,
+                                           .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                           .pBufferInfo = &infos[i]};
+        need_barrier |= needs_barrier(rec, b, (k->write_mask >> i) & 1);
+    }
+    vkUpdateDescriptorSets(ctx->device, (uint32_t)k->nbufs, writes, 0, NULL);
+    if (need_barrier) barrier(rec);
+    for (int i = 0; i < k->nbufs; i++)
+        if (track(rec, k->bufs[i], (k->write_mask >> i) & 1) < 0) return fail(rec);
+
+    vkCmdBindPipeline(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
+    vkCmdBindDescriptorSets(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipe_layout[k->nbufs], 0,
+                            1, &set, 0, NULL);
+    if (k->push_size)
+        vkCmdPushConstants(rec->cb, ctx->pipe_layout[k->nbufs], VK_SHADER_STAGE_COMPUTE_BIT, 0,
+                           k->push_size, k->push);
+    vkCmdDispatch(rec->cb, k->groups[0], k->groups[1] ? k->groups[1] : 1,
+                  k->groups[2] ? k->groups[2] : 1);
+    rec->dispatches++;
+    if (rec->queries && rec->timed < MAX_TIMESTAMPS) {
+        rec->names[rec->timed] = k->shader;
+        vkCmdWriteTimestamp(rec->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->queries,
+                            (uint32_t)rec->timed++);
+    }
+    return 0;
+}
+
+void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word) {
+    if (rec->failed) return;
+    if (needs_barrier(rec, dst, 1)) barrier(rec);
+    if (track(rec, dst, 1) < 0) {
+        fail(rec);
+        return;
+    }
+    vkCmdFillBuffer(rec->cb, (VkBuffer)dst->buffer, dst->offset, dst->size, word);
+}
+
+int vkg_rec_end(vkg_rec *rec) {
+    if (rec->failed) return -1;
+    /* Makes every write of the recording visible to the host and to later submits. */
+    VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                         .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(rec->cb,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, NULL, 0, NULL);
+    VkResult r = vkEndCommandBuffer(rec->cb);
+    if (r != VK_SUCCESS) return vkg_set_error("cannot end a recording: %s", vkg_result_string(r));
+    return 0;
+}
+
+int vkg_rec_submit(vkg_rec *rec) {
+    if (rec->failed) return vkg_set_error("cannot submit a recording that failed");
+    if (rec->pending && vkg_rec_wait(rec) < 0) return -1;
+    vkResetFences(rec->ctx->device, 1, &rec->fence);
+    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &rec->cb};
+    VkResult r = vkQueueSubmit(rec->ctx->queue, 1, &submit, rec->fence);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("submitting work to %s failed: %s", rec->ctx->info.name,
+                             vkg_result_string(r));
+    rec->pending = 1;
+    return 0;
+}
+
+int vkg_rec_wait(vkg_rec *rec) {
+    if (!rec->pending) return 0;
+    VkResult r = vkWaitForFences(rec->ctx->device, 1, &rec->fence, VK_TRUE, 600ull * 1000000000);
+    rec->pending = 0;
+    if (r == VK_TIMEOUT)
+        return vkg_set_error("%s did not finish the work within 10 minutes", rec->ctx->info.name);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("waiting for %s failed: %s", rec->ctx->info.name,
+                             vkg_result_string(r));
+    return 0;
+}
+
+int vkg_rec_run(vkg_rec *rec) {
+    return vkg_rec_submit(rec) < 0 ? -1 : vkg_rec_wait(rec);
+}
+
+int vkg_rec_dispatch_count(const vkg_rec *rec) {
+    return rec->dispatches;
+}
+
+int vkg_rec_barrier_count(const vkg_rec *rec) {
+    return rec->barriers;
+}
+
+int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max) {
+    if (!rec->queries || rec->timed < 2) return 0;
+    int n = rec->timed;
+    uint64_t *stamps = calloc((size_t)n, sizeof *stamps);
+    if (!stamps) return vkg_set_error("out of host memory");
+    VkResult r = vkGetQueryPoolResults(rec->ctx->device, rec->queries, 0, (uint32_t)n,
+                                       sizeof *stamps * (size_t)n, stamps, sizeof *stamps,
+                                       VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
+    int count = 0;
+    if (r == VK_SUCCESS) {
+        double period = rec->ctx->info.timestamp_period_ns;
+        for (int i = 1; i < n && count < max; i++, count++) {
+            ms[count] = (double)(stamps[i] - stamps[i - 1]) * period * 1e-6;
+            if (names) names[count] = rec->names[i];
+        }
+    }
+    free(stamps);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot read timestamps: %s", vkg_result_string(r));
+    return count;
+}
+
+void vkg_rec_destroy(vkg_rec *rec) {
+    if (!rec) return;
+    vkg_ctx *ctx = rec->ctx;
+    if (rec->pending) vkWaitForFences(ctx->device, 1, &rec->fence, VK_TRUE, UINT64_MAX);
+    for (int i = 0; i < rec->pool_count; i++)
+        vkDestroyDescriptorPool(ctx->device, rec->pools[i], NULL);
+    if (rec->queries) vkDestroyQueryPool(ctx->device, rec->queries, NULL);
+    if (rec->fence) vkDestroyFence(ctx->device, rec->fence, NULL);
+    if (rec->cb) vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &rec->cb);
+    free(rec->pools);
+    free(rec->written.items);
+    free(rec->read.items);
+    free(rec->names);
+    free(rec);
+}

@@ -1,0 +1,72 @@
+/* Activations and average pooling: elementwise kernels. */
+#include "nn/kernel.h"
+
+typedef struct activation_push {
+    uint32_t count, kind;
+    float slope;
+} activation_push;
+
+typedef struct pool_push {
+    uint32_t planes, h_in, w_in, h_out, w_out, kernel, stride;
+} pool_push;
+
+int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *x,
+                           const vkg_tensor *y) {
+    size_t count = vkg_tensor_count(x);
+    if (vkg_check_count("activation forward", "the output", y, count) < 0) return -1;
+    activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
+    vkg_kernel k = {.shader = "activation_fwd", .push = &p, .push_size = sizeof p, .nbufs = 2,
+                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+    VKG_BIND(k, 0, &x->buf, 0);
+    VKG_BIND(k, 1, &y->buf, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *y,
+                            const vkg_tensor *dy, const vkg_tensor *dx) {
+    size_t count = vkg_tensor_count(y);
+    if (vkg_check_count("activation backward", "dy", dy, count) < 0 ||
+        vkg_check_count("activation backward", "dx", dx, count) < 0)
+        return -1;
+    if (kind == VKG_LEAKY_RELU && slope < 0)
+        return vkg_set_error("activation backward: leaky relu slope %g must be >= 0", slope);
+    activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
+    vkg_kernel k = {.shader = "activation_bwd", .push = &p, .push_size = sizeof p, .nbufs = 3,
+                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+    VKG_BIND(k, 0, &y->buf, 0);
+    VKG_BIND(k, 1, &dy->buf, 0);
+    VKG_BIND(k, 2, &dx->buf, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+static int pool(vkg_rec *rec, const char *shader, const char *op, int kernel, int stride,
+                const vkg_tensor *in, const vkg_tensor *out, const vkg_buf *src,
+                const vkg_buf *dst, size_t threads) {
+    if (kernel < 1 || stride < 1)
+        return vkg_set_error("%s: invalid kernel %d or stride %d", op, kernel, stride);
+    int oh = (in->h - kernel) / stride + 1, ow = (in->w - kernel) / stride + 1;
+    if (in->h < kernel || in->w < kernel || out->n != in->n || out->c != in->c || out->h != oh ||
+        out->w != ow)
+        return vkg_set_error("%s: %dx%dx%dx%d pooled by %d stride %d is not %dx%dx%dx%d", op,
+                             in->n, in->c, in->h, in->w, kernel, stride, out->n, out->c, out->h,
+                             out->w);
+    pool_push p = {(uint32_t)(in->n * in->c), (uint32_t)in->h, (uint32_t)in->w, (uint32_t)oh,
+                   (uint32_t)ow, (uint32_t)kernel, (uint32_t)stride};
+    vkg_kernel k = {.shader = shader, .push = &p, .push_size = sizeof p, .nbufs = 2,
+                    .groups = {vkg_elementwise_groups(threads), 1, 1}};
+    VKG_BIND(k, 0, src, 0);
+    VKG_BIND(k, 1, dst, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_avg_pool2d_forward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *x,
+                           const vkg_tensor *y) {
+    return pool(rec, "avg_pool_fwd", "avg_pool2d forward", kernel, stride, x, y, &x->buf, &y->buf,
+                vkg_tensor_count(y));
+}
+
+int vkg_avg_pool2d_backward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *dy,
+                            const vkg_tensor *dx) {
+    return pool(rec, "avg_pool_bwd", "avg_pool2d backward", kernel, stride, dx, dy, &dy->buf,
+                &dx->buf, vkg_tensor_count(dx));
+}

@@ -1,0 +1,73 @@
+/* Batch normalisation forward and backward, one workgroup per channel. */
+#include "nn/kernel.h"
+
+typedef struct bn_forward_push {
+    uint32_t batch, channels, hw;
+    float eps, momentum;
+    uint32_t training;
+} bn_forward_push;
+
+typedef struct bn_backward_push {
+    uint32_t batch, channels, hw, training, accumulate;
+} bn_backward_push;
+
+static int check_params(const char *op, const vkg_batchnorm *bn, const vkg_tensor *x) {
+    size_t c = (size_t)x->c;
+    if (vkg_check_count(op, "gamma", &bn->gamma, c) < 0 ||
+        vkg_check_count(op, "beta", &bn->beta, c) < 0 ||
+        vkg_check_count(op, "the running mean", &bn->running_mean, c) < 0 ||
+        vkg_check_count(op, "the running variance", &bn->running_var, c) < 0 ||
+        vkg_check_count(op, "the saved statistics", &bn->saved, 2 * c) < 0)
+        return -1;
+    return 0;
+}
+
+int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                          const vkg_tensor *y, int training) {
+    const char *op = "batchnorm forward";
+    if (check_params(op, bn, x) < 0 || vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
+        return -1;
+    char name[48];
+    bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w), bn->eps,
+                         bn->momentum, training ? 1u : 0u};
+    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "batchnorm_fwd", name, sizeof name),
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 7,
+                    .groups = {(uint32_t)x->c, 1, 1}};
+    VKG_BIND(k, 0, &x->buf, 0);
+    VKG_BIND(k, 1, &bn->gamma.buf, 0);
+    VKG_BIND(k, 2, &bn->beta.buf, 0);
+    VKG_BIND(k, 3, &bn->running_mean.buf, training);
+    VKG_BIND(k, 4, &bn->running_var.buf, training);
+    VKG_BIND(k, 5, &bn->saved.buf, 1);
+    VKG_BIND(k, 6, &y->buf, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                           const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
+                           const vkg_tensor *dbeta, int training, int accumulate) {
+    const char *op = "batchnorm backward";
+    size_t count = vkg_tensor_count(x), c = (size_t)x->c;
+    if (check_params(op, bn, x) < 0 || vkg_check_count(op, "dy", dy, count) < 0 ||
+        vkg_check_count(op, "dx", dx, count) < 0 ||
+        vkg_check_count(op, "dgamma", dgamma, c) < 0 || vkg_check_count(op, "dbeta", dbeta, c) < 0)
+        return -1;
+    char name[48];
+    bn_backward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
+                          training ? 1u : 0u, accumulate ? 1u : 0u};
+    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "batchnorm_bwd", name, sizeof name),
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 7,
+                    .groups = {(uint32_t)x->c, 1, 1}};
+    VKG_BIND(k, 0, &x->buf, 0);
+    VKG_BIND(k, 1, &dy->buf, 0);
+    VKG_BIND(k, 2, &bn->gamma.buf, 0);
+    VKG_BIND(k, 3, &bn->saved.buf, 0);
+    VKG_BIND(k, 4, &dgamma->buf, 1);
+    VKG_BIND(k, 5, &dbeta->buf, 1);
+    VKG_BIND(k, 6, &dx->buf, 1);
+    return vkg_rec_kernel(rec, &k);
+}

@@ -1,0 +1,122 @@
+/* conv2d and conv_transpose2d, forward and backward, on three implicit-GEMM shaders. A transposed
+ * convolution is the adjoint of a convolution, so its passes are the convolution's passes with the
+ * input and output grids swapped:
+ *   conv_transpose forward         = conv backward-input
+ *   conv_transpose backward-input  = conv forward
+ *   conv_transpose backward-weight = conv backward-weight with x and dy exchanged */
+#include "nn/kernel.h"
+
+typedef struct conv_push {
+    uint32_t batch, c_out, h_out, w_out, c_in, h_in, w_in, kernel, stride, pad, flags;
+} conv_push;
+
+int vkg_conv_out_size(int in, const vkg_conv *p) {
+    return (in + 2 * p->pad - p->kernel) / p->stride + 1;
+}
+
+int vkg_conv_transpose_out_size(int in, const vkg_conv *p) {
+    return (in - 1) * p->stride - 2 * p->pad + p->kernel;
+}
+
+/* Checks that `small` is the convolution of `large` with weights [small->c][large->c][k][k]. */
+static int geometry(const char *op, const vkg_conv *p, const vkg_tensor *small,
+                    const vkg_tensor *large, const vkg_tensor *w, conv_push *g) {
+    if (p->kernel < 1 || p->stride < 1 || p->pad < 0 || p->pad >= p->kernel)
+        return vkg_set_error("%s: invalid kernel %d, stride %d, padding %d", op, p->kernel,
+                             p->stride, p->pad);
+    if (small->n != large->n)
+        return vkg_set_error("%s: batch %d and %d differ", op, small->n, large->n);
+    int oh = vkg_conv_out_size(large->h, p), ow = vkg_conv_out_size(large->w, p);
+    if (oh != small->h || ow != small->w)
+        return vkg_set_error("%s: a %dx%d grid with kernel %d stride %d padding %d gives %dx%d, "
+                             "not %dx%d",
+                             op, large->h, large->w, p->kernel, p->stride, p->pad, oh, ow,
+                             small->h, small->w);
+    size_t weights = (size_t)small->c * large->c * p->kernel * p->kernel;
+    if (vkg_check_count(op, "the weight", w, weights) < 0) return -1;
+    *g = (conv_push){(uint32_t)small->n, (uint32_t)small->c, (uint32_t)small->h,
+                     (uint32_t)small->w, (uint32_t)large->c, (uint32_t)large->h,
+                     (uint32_t)large->w, (uint32_t)p->kernel, (uint32_t)p->stride,
+                     (uint32_t)p->pad, 0};
+    return 0;
+}
+
+static int record(vkg_rec *rec, const char *shader, conv_push *g, const vkg_buf *b0,
+                  const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out, uint32_t M,
+                  uint32_t N) {
+    vkg_kernel k = {.shader = shader, .push = g, .push_size = sizeof *g};
+    k.nbufs = 4;
+    VKG_BIND(k, 0, b0, 0);
+    VKG_BIND(k, 1, b1, 0);
+    VKG_BIND(k, 2, bias, 0);
+    VKG_BIND(k, 3, out, 1);
+    vkg_gemm_setup(rec, M, N, &k);
+    return vkg_rec_kernel(rec, &k);
+}
+
+/* conv2d_fwd: x is the large grid, y the small one; M = c_out, N = batch*h_out*w_out. */
+static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *x,
+                   const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y) {
+    conv_push g;
+    if (geometry(op, p, y, x, w, &g) < 0) return -1;
+    if (b && vkg_check_count(op, "the bias", b, (size_t)y->c) < 0) return -1;
+    g.flags = b ? 1u : 0u;
+    return record(rec, "conv2d_fwd", &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf,
+                  g.c_out, g.batch * g.h_out * g.w_out);
+}
+
+/* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
+static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *dy,
+                          const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *dx) {
+    conv_push g;
+    if (geometry(op, p, dy, dx, w, &g) < 0) return -1;
+    if (b && vkg_check_count(op, "the bias", b, (size_t)dx->c) < 0) return -1;
+    g.flags = b ? 1u : 0u;
+    return record(rec, "conv2d_bwd_input", &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf,
+                  &dx->buf, g.c_in, g.batch * g.h_in * g.w_in);
+}
+
+/* conv2d_bwd_weight: x is the large grid, dy the small one; M = c_out, N = c_in*k*k. */
+static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *x,
+                           const vkg_tensor *dy, const vkg_tensor *dw, int accumulate) {
+    conv_push g;
+    if (geometry(op, p, dy, x, dw, &g) < 0) return -1;
+    g.flags = accumulate ? 2u : 0u;
+    vkg_kernel k = {.shader = "conv2d_bwd_weight", .push = &g, .push_size = sizeof g, .nbufs = 3};
+    VKG_BIND(k, 0, &x->buf, 0);
+    VKG_BIND(k, 1, &dy->buf, 0);
+    VKG_BIND(k, 2, &dw->buf, 1);
+    vkg_gemm_setup(rec, g.c_out, g.c_in * g.kernel * g.kernel, &k);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, const vkg_tensor *w,
+                       const vkg_tensor *b, const vkg_tensor *y) {
+    return forward(rec, "conv2d forward", p, x, w, b, y);
+}
+
+int vkg_conv2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
+                              const vkg_tensor *w, const vkg_tensor *dx) {
+    return backward_input(rec, "conv2d backward (input)", p, dy, w, NULL, dx);
+}
+
+int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                               const vkg_tensor *dy, const vkg_tensor *dw, int accumulate) {
+    return backward_weight(rec, "conv2d backward (weight)", p, x, dy, dw, accumulate);
+}
+
+int vkg_conv_transpose2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                 const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y) {
+    return backward_input(rec, "conv_transpose2d forward", p, x, w, b, y);
+}
+
+int vkg_conv_transpose2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
+                                        const vkg_tensor *w, const vkg_tensor *dx) {
+    return forward(rec, "conv_transpose2d backward (input)", p, dy, w, NULL, dx);
+}
+
+int vkg_conv_transpose2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                         const vkg_tensor *dy, const vkg_tensor *dw,
+                                         int accumulate) {
+    return backward_weight(rec, "conv_transpose2d backward (weight)", p, dy, x, dw, accumulate);
+}

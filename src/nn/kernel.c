@@ -1,0 +1,40 @@
+/* Shared helpers: dispatch sizes, shader variants, GEMM tile choice, shape checks. */
+#include <stdio.h>
+
+#include "nn/kernel.h"
+
+uint32_t vkg_elementwise_groups(size_t count) {
+    size_t groups = (count + 255) / 256;
+    if (groups == 0) groups = 1;
+    return groups > 65535 ? 65535 : (uint32_t)groups;
+}
+
+const char *vkg_reduction_shader(vkg_rec *rec, const char *base, char *name, size_t size) {
+    snprintf(name, size, "%s%s", base, vkg_ctx_uses_subgroups(vkg_rec_ctx(rec)) ? "_sg" : "");
+    return name;
+}
+
+void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
+    const vkg_device_info *d = vkg_ctx_device(vkg_rec_ctx(rec));
+    /* 64x64 tiles of 4x4 register blocks (256 threads, 8 KiB shared memory); a 32-row tile for
+     * narrow outputs (few channels) so fewer rows are computed and thrown away; a 32x32 tile with
+     * 64 threads where a device allows fewer than 256 threads a workgroup. */
+    uint32_t bm = 64, bn = 64, bk = 16, tm = 4, tn = 4;
+    if (d->max_workgroup_invocations < 256 || d->shared_memory < 8192) bm = bn = 32, bk = 8;
+    else if (M <= 32) bm = 32, tm = 2;
+    uint32_t threads = (bm / tm) * (bn / tn);
+    uint32_t spec[6] = {threads, bm, bn, bk, tm, tn};
+    for (int i = 0; i < 6; i++) k->spec[i] = spec[i];
+    k->nspec = 6;
+    k->groups[0] = (N + bn - 1) / bn;
+    k->groups[1] = (M + bm - 1) / bm;
+    k->groups[2] = 1;
+}
+
+int vkg_check_count(const char *op, const char *what, const vkg_tensor *t, size_t count) {
+    if (!t || !t->buf.buffer) return vkg_set_error("%s: %s is not allocated", op, what);
+    if (vkg_tensor_count(t) != count)
+        return vkg_set_error("%s: %s has %zu elements (%dx%dx%dx%d), expected %zu", op, what,
+                             vkg_tensor_count(t), t->n, t->c, t->h, t->w, count);
+    return 0;
+}

@@ -1,0 +1,20 @@
+/* Helpers shared by the kernel library's files. */
+#ifndef VKGAN_NN_KERNEL_H
+#define VKGAN_NN_KERNEL_H
+
+#include "gpu/internal.h"
+#include "vkgan/nn.h"
+
+/* Workgroups for an elementwise kernel of 256 threads with a grid-stride loop. */
+uint32_t vkg_elementwise_groups(size_t count);
+/* The shader name, with the subgroup variant's suffix when the device uses subgroups. */
+const char *vkg_reduction_shader(vkg_rec *rec, const char *base, char *name, size_t size);
+/* Specialization constants of the tiled GEMM core (threads, BM, BN, BK, TM, TN), picked from the
+ * device's limits and the problem's M; sets k->spec, k->nspec and k->groups for M x N. */
+void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k);
+/* Fails (with the op's name) when a tensor does not hold `count` elements. */
+int vkg_check_count(const char *op, const char *what, const vkg_tensor *t, size_t count);
+/* Binds buffer b at binding i of kernel k, marking it written when `writes` is set. */
+#define VKG_BIND(k, i, b, writes) ((k).bufs[(i)] = (b), (k).write_mask |= (writes) ? 1u << (i) : 0u)
+
+#endif

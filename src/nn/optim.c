@@ -1,0 +1,67 @@
+/* The loss, the optimizer and the small GPU-side bookkeeping kernels. */
+#include "nn/kernel.h"
+
+int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor *targets,
+                        const vkg_buf *out, const vkg_tensor *dlogits, float grad_scale) {
+    size_t n = vkg_tensor_count(logits);
+    if (vkg_check_count("bce with logits", "the targets", targets, n) < 0 ||
+        vkg_check_count("bce with logits", "the logit gradient", dlogits, n) < 0)
+        return -1;
+    if (!out || out->size < 2 * sizeof(float))
+        return vkg_set_error("bce with logits: the output range must hold 2 floats");
+    char name[48];
+    struct {
+        uint32_t count;
+        float grad_scale;
+    } p = {(uint32_t)n, grad_scale};
+    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "bce_logits", name, sizeof name),
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 4,
+                    .groups = {1, 1, 1}};
+    VKG_BIND(k, 0, &logits->buf, 0);
+    VKG_BIND(k, 1, &targets->buf, 0);
+    VKG_BIND(k, 2, out, 1);
+    VKG_BIND(k, 3, &dlogits->buf, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, const vkg_buf *m,
+                  const vkg_buf *v, const vkg_buf *hyper) {
+    if (grads->size != params->size || m->size != params->size || v->size != params->size)
+        return vkg_set_error("adam: parameters, gradients and moments differ in size");
+    if (hyper->size < sizeof(vkg_adam_hyper))
+        return vkg_set_error("adam: the hyperparameter range is smaller than vkg_adam_hyper");
+    uint32_t count = (uint32_t)(params->size / sizeof(float));
+    vkg_kernel k = {.shader = "adam", .push = &count, .push_size = sizeof count, .nbufs = 5,
+                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+    VKG_BIND(k, 0, params, 1);
+    VKG_BIND(k, 1, grads, 0);
+    VKG_BIND(k, 2, m, 1);
+    VKG_BIND(k, 3, v, 1);
+    VKG_BIND(k, 4, hyper, 0);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint32_t delta) {
+    if ((uint64_t)(index + 1) * 4 > counters->size)
+        return vkg_set_error("counter add: index %u is outside the counter range", index);
+    uint32_t p[2] = {index, delta};
+    vkg_kernel k = {.shader = "counter_add", .push = p, .push_size = sizeof p, .nbufs = 1,
+                    .groups = {1, 1, 1}};
+    VKG_BIND(k, 0, counters, 1);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t iterations) {
+    if (out->size < (uint64_t)groups * 256 * sizeof(float))
+        return vkg_set_error("fma benchmark: the output range is too small");
+    struct {
+        uint32_t iterations;
+        float seed;
+    } p = {iterations, 0.5f};
+    vkg_kernel k = {.shader = "fma_peak", .push = &p, .push_size = sizeof p, .nbufs = 1,
+                    .groups = {groups, 1, 1}};
+    VKG_BIND(k, 0, out, 1);
+    return vkg_rec_kernel(rec, &k);
+}

@@ -1,0 +1,56 @@
+/* Counter-based random kernels: dropout and fills (shaders/philox.glsl). */
+#include "nn/kernel.h"
+
+typedef struct rng_push {
+    uint32_t seed, stream, step_base, step_index, has_counter, count;
+    float a, b;
+    uint32_t mode;
+} rng_push;
+
+enum { FILL_NORMAL, ADD_NORMAL, FILL_UNIFORM };
+
+static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t mode) {
+    return (rng_push){rng->seed,       rng->stream,        rng->step_base,
+                      rng->step_index, rng->counters != 0, (uint32_t)count,
+                      a,               b,                  mode};
+}
+
+/* Binding 0 is the step counter; when there is none any bound range will do, it is not read. */
+static int record(vkg_rec *rec, const char *shader, const vkg_rng *rng, rng_push *p,
+                  const vkg_buf *x, const vkg_buf *y, const vkg_buf *scale) {
+    vkg_kernel k = {.shader = shader, .push = p, .push_size = sizeof *p,
+                    .nbufs = scale ? 4 : 3, .groups = {vkg_elementwise_groups(p->count), 1, 1}};
+    VKG_BIND(k, 0, rng->counters ? rng->counters : x, 0);
+    VKG_BIND(k, 1, x, 0);
+    VKG_BIND(k, 2, y, 1);
+    if (scale) VKG_BIND(k, 3, scale, 0);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
+                const vkg_tensor *y) {
+    size_t count = vkg_tensor_count(x);
+    if (vkg_check_count("dropout", "the output", y, count) < 0) return -1;
+    if (!(p >= 0.0f && p < 1.0f)) return vkg_set_error("dropout: p = %g is not in [0, 1)", p);
+    rng_push push = key(rng, count, p, 0, 0);
+    return record(rec, "dropout", rng, &push, &x->buf, &y->buf, NULL);
+}
+
+int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y) {
+    rng_push push = key(rng, vkg_tensor_count(y), mean, std, FILL_NORMAL);
+    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+}
+
+int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y) {
+    rng_push push = key(rng, vkg_tensor_count(y), lo, hi, FILL_UNIFORM);
+    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+}
+
+int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
+                   const vkg_tensor *x, const vkg_tensor *y) {
+    size_t count = vkg_tensor_count(x);
+    if (vkg_check_count("add noise", "the output", y, count) < 0) return -1;
+    if (!sigma || !sigma->buffer) return vkg_set_error("add noise: no sigma buffer");
+    rng_push push = key(rng, count, 0, std, ADD_NORMAL);
+    return record(rec, "rng_fill", rng, &push, &x->buf, &y->buf, sigma);
+}

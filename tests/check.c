@@ -1,0 +1,80 @@
+/* Harness helpers: checks, per-test resources, data transfer, finite differences. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+int close_enough(const char *what, const float *got, const double *want, size_t n, double atol,
+                 double rtol) {
+    size_t worst = 0;
+    double worst_excess = 0;
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double err = fabs((double)got[i] - want[i]);
+        double excess = err - (atol + rtol * fabs(want[i]));
+        if (!(excess <= 0)) { /* also catches NaN */
+            if (!bad || excess > worst_excess || isnan(excess)) worst = i, worst_excess = excess;
+            bad++;
+        }
+    }
+    if (bad)
+        test_fail(__FILE__, __LINE__,
+                  "%s: %d of %zu elements off; worst [%zu] got %.9g want %.9g (atol %g rtol %g)",
+                  what, bad, n, worst, got[worst], want[worst], atol, rtol);
+    return !bad;
+}
+
+double *test_doubles(size_t n) {
+    return test_alloc(n * sizeof(double));
+}
+
+double *random_doubles(size_t n, double lo, double hi, uint64_t seed) {
+    double *x = test_doubles(n);
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) {
+        s += 0x9E3779B97F4A7C15ull; /* splitmix64 */
+        uint64_t z = s;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        z ^= z >> 31;
+        x[i] = (float)(lo + (hi - lo) * (double)(z >> 11) / 9007199254740992.0);
+    }
+    return x;
+}
+
+vkg_tensor upload_tensor(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
+                         const double *data) {
+    vkg_tensor t = {0};
+    if (vkg_tensor_alloc(arena, n, c, h, w, &t) < 0) {
+        test_fail(__FILE__, __LINE__, "tensor alloc: %s", vkg_error());
+        return t;
+    }
+    size_t count = vkg_tensor_count(&t);
+    float *f = test_alloc(count * sizeof(float));
+    for (size_t i = 0; i < count; i++) f[i] = data ? (float)data[i] : 0.0f;
+    if (vkg_tensor_upload(ctx, &t, f) < 0) test_fail(__FILE__, __LINE__, "upload: %s", vkg_error());
+    return t;
+}
+
+float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t) {
+    size_t count = vkg_tensor_count(t);
+    float *f = test_alloc(count * sizeof(float));
+    if (vkg_tensor_download(ctx, t, f) < 0)
+        test_fail(__FILE__, __LINE__, "download: %s", vkg_error());
+    return f;
+}
+
+void finite_differences(double *x, size_t n, scalar_fn f, void *user, double step, double *grad) {
+    for (size_t i = 0; i < n; i++) {
+        double saved = x[i];
+        x[i] = saved + step;
+        double up = f(user);
+        x[i] = saved - step;
+        double down = f(user);
+        x[i] = saved;
+        grad[i] = (up - down) / (2 * step);
+    }
+}

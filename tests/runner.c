@@ -1,0 +1,150 @@
+/* Runs every registered test (or those whose name contains an argument) on one Vulkan context
+ * with validation and synchronization validation on. A validation message reported during a test
+ * fails that test. The last line is "N passed, N failed". */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+
+#define MAX_TESTS 256
+#define MAX_RESOURCES 4096
+
+static struct {
+    const char *name;
+    test_fn fn;
+} tests[MAX_TESTS];
+static int test_count;
+
+static vkg_ctx *ctx_main, *ctx_shared;
+static char failure[2048];
+static int failed;
+
+static void *host_blocks[MAX_RESOURCES];
+static int host_count;
+static vkg_arena *arenas[64];
+static int arena_count;
+static vkg_rec *recs[256];
+static int rec_count;
+
+void test_register(const char *name, test_fn fn) {
+    if (test_count < MAX_TESTS) tests[test_count].name = name, tests[test_count++].fn = fn;
+}
+
+void test_fail(const char *file, int line, const char *fmt, ...) {
+    if (failed) return;
+    failed = 1;
+    int n = snprintf(failure, sizeof failure, "%s:%d: ", file, line);
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(failure + n, sizeof failure - (size_t)n, fmt, args);
+    va_end(args);
+}
+
+int test_failed(void) {
+    return failed;
+}
+
+static vkg_ctx *make_ctx(int shared_reductions) {
+    vkg_ctx_options opts = {.validation = 1, .quiet = 1,
+                            .force_shared_reductions = shared_reductions};
+    vkg_ctx *ctx = vkg_ctx_create(&opts);
+    if (!ctx) {
+        fprintf(stderr, "vkgan_tests: %s\n", vkg_error());
+        exit(2);
+    }
+    return ctx;
+}
+
+vkg_ctx *test_ctx(void) {
+    return ctx_main;
+}
+
+vkg_ctx *test_ctx_shared_reductions(void) {
+    if (!ctx_shared) ctx_shared = make_ctx(1);
+    return ctx_shared;
+}
+
+vkg_arena *test_arena(vkg_ctx *ctx) {
+    vkg_arena *a = vkg_arena_create(ctx, 16u << 20);
+    if (a && arena_count < 64) arenas[arena_count++] = a;
+    return a;
+}
+
+void *test_alloc(size_t bytes) {
+    void *p = calloc(1, bytes ? bytes : 1);
+    if (!p || host_count == MAX_RESOURCES) {
+        fprintf(stderr, "vkgan_tests: out of host memory\n");
+        exit(2);
+    }
+    host_blocks[host_count++] = p;
+    return p;
+}
+
+vkg_rec *test_rec(vkg_ctx *ctx) {
+    vkg_rec *rec = vkg_rec_begin(ctx, 0);
+    if (!rec) test_fail(__FILE__, __LINE__, "recording: %s", vkg_error());
+    else if (rec_count < 256) recs[rec_count++] = rec;
+    return rec;
+}
+
+static void release(void) {
+    for (int i = 0; i < rec_count; i++) vkg_rec_destroy(recs[i]);
+    for (int i = 0; i < arena_count; i++) vkg_arena_destroy(arenas[i]);
+    for (int i = 0; i < host_count; i++) free(host_blocks[i]);
+    rec_count = arena_count = host_count = 0;
+}
+
+static int validation_messages(void) {
+    return vkg_ctx_validation_count(ctx_main) +
+           (ctx_shared ? vkg_ctx_validation_count(ctx_shared) : 0);
+}
+
+static const char *last_validation(void) {
+    const char *m = ctx_shared ? vkg_ctx_last_validation_message(ctx_shared) : "";
+    return *m ? m : vkg_ctx_last_validation_message(ctx_main);
+}
+
+static int matches(const char *name, int argc, char **argv) {
+    if (argc < 2) return 1;
+    for (int i = 1; i < argc; i++)
+        if (strstr(name, argv[i])) return 1;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    ctx_main = make_ctx(0);
+    const vkg_device_info *d = vkg_ctx_device(ctx_main);
+    printf("vkgan_tests on %s (%s), validation on, subgroup reductions %s\n", d->name,
+           d->driver_name, vkg_ctx_uses_subgroups(ctx_main) ? "on" : "off");
+    int passed = 0, failures = 0;
+    for (int i = 0; i < test_count; i++) {
+        if (!matches(tests[i].name, argc, argv)) continue;
+        failed = 0;
+        failure[0] = 0;
+        int before = validation_messages();
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        tests[i].fn();
+        release();
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (!failed && validation_messages() != before)
+            test_fail(__FILE__, __LINE__, "%d validation message(s), last: %s",
+                      validation_messages() - before, last_validation());
+        double secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        if (failed) {
+            failures++;
+            printf("FAIL %-44s %6.2fs  %s\n", tests[i].name, secs, failure);
+        } else {
+            passed++;
+            printf("ok   %-44s %6.2fs\n", tests[i].name, secs);
+        }
+    }
+    vkg_ctx_destroy(ctx_shared);
+    vkg_ctx_destroy(ctx_main);
+    printf("%d passed, %d failed\n", passed, failures);
+    return failures ? 1 : 0;
+}
