@@ -67,14 +67,36 @@ float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t) {
     return f;
 }
 
-void finite_differences(double *x, size_t n, scalar_fn f, void *user, double step, double *grad) {
-    for (size_t i = 0; i < n; i++) {
+int gradient_matches(const char *what, double *x, size_t n, scalar_fn f, void *user,
+                     const double *analytic, double tol) {
+    size_t stride = n > 61 ? n / 61 : 1;
+    const double step = 1e-6;
+    for (size_t i = 0; i < n; i += stride) {
         double saved = x[i];
         x[i] = saved + step;
         double up = f(user);
         x[i] = saved - step;
         double down = f(user);
         x[i] = saved;
-        grad[i] = (up - down) / (2 * step);
+        double fd = (up - down) / (2 * step);
+        if (!(fabs(fd - analytic[i]) <= tol * (1 + fabs(analytic[i])))) {
+            test_fail(__FILE__, __LINE__,
+                      "%s: finite difference %.10g and analytic gradient %.10g differ at [%zu]",
+                      what, fd, analytic[i], i);
+            return 0;
+        }
     }
+    return 1;
+}
+
+double dot(const double *a, const double *b, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+double *widen(const float *f, size_t n) {
+    double *d = test_doubles(n);
+    for (size_t i = 0; i < n; i++) d[i] = f[i];
+    return d;
 }

@@ -60,8 +60,20 @@ float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t);
 /* A recording started for the running test (destroyed at its end). */
 vkg_rec *test_rec(vkg_ctx *ctx);
 
-/* Central differences of f (double precision) at x for every coordinate: grad[i] ~ dL/dx[i]. */
+/* A scalar function of some inputs the test owns (e.g. L = sum dy * layer(x, w)). */
 typedef double (*scalar_fn)(void *user);
-void finite_differences(double *x, size_t n, scalar_fn f, void *user, double step, double *grad);
+
+/* Checks an analytic gradient `analytic` of f with respect to x against central differences on
+ * an evenly spaced subset of at most 61 coordinates: |fd - analytic| <= tol * (1 + |analytic|). */
+int gradient_matches(const char *what, double *x, size_t n, scalar_fn f, void *user,
+                     const double *analytic, double tol);
+#define CHECK_GRADIENT(what, x, n, f, user, analytic)                                              \
+    do {                                                                                           \
+        if (!gradient_matches(what, x, n, f, user, analytic, 1e-6)) return;                        \
+    } while (0)
+/* sum_i a[i] * b[i] */
+double dot(const double *a, const double *b, size_t n);
+/* Widens floats to doubles in fresh test memory. */
+double *widen(const float *f, size_t n);
 
 #endif

@@ -1,2 +1,96 @@
+/* Dense layer: forward, backward (input, weight, bias) against the reference and finite
+ * differences. Tolerance: atol 1e-5 * sqrt(K) + rtol 1e-5 for fp32 sums of K terms of size ~1. */
+#include <math.h>
+#include <string.h>
+
 #include "check.h"
-TEST(dense_placeholder) { CHECK(test_ctx() != 0, "no ctx"); }
+
+typedef struct dense_case {
+    int n, in, out;
+    double *x, *w, *b, *dy;
+} dense_case;
+
+static double dense_loss(void *user) {
+    dense_case *c = user;
+    double *y = test_doubles((size_t)c->n * c->out);
+    ref_dense_forward(c->n, c->in, c->out, c->x, c->w, c->b, y);
+    return dot(y, c->dy, (size_t)c->n * c->out);
+}
+
+static void check_dense(int n, int in, int out, uint64_t seed) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    dense_case c = {n, in, out, random_doubles((size_t)n * in, -1, 1, seed),
+                    random_doubles((size_t)in * out, -1, 1, seed + 1),
+                    random_doubles((size_t)out, -1, 1, seed + 2),
+                    random_doubles((size_t)n * out, -1, 1, seed + 3)};
+    size_t nx = (size_t)n * in, nw = (size_t)in * out, ny = (size_t)n * out;
+    vkg_tensor x = upload_tensor(ctx, arena, n, in, 1, 1, c.x);
+    vkg_tensor w = upload_tensor(ctx, arena, in, out, 1, 1, c.w);
+    vkg_tensor b = upload_tensor(ctx, arena, 1, out, 1, 1, c.b);
+    vkg_tensor dy = upload_tensor(ctx, arena, n, out, 1, 1, c.dy);
+    vkg_tensor y = upload_tensor(ctx, arena, n, out, 1, 1, NULL);
+    vkg_tensor dx = upload_tensor(ctx, arena, n, in, 1, 1, NULL);
+    vkg_tensor dw = upload_tensor(ctx, arena, in, out, 1, 1, NULL);
+    vkg_tensor db = upload_tensor(ctx, arena, 1, out, 1, 1, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK_OK(vkg_dense_forward(rec, &x, &w, &b, &y));
+    CHECK_OK(vkg_dense_backward_input(rec, &dy, &w, &dx));
+    CHECK_OK(vkg_dense_backward_weight(rec, &x, &dy, &dw, 0));
+    CHECK_OK(vkg_bias_backward(rec, &dy, &db, 0));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+
+    double *ry = test_doubles(ny), *rdx = test_doubles(nx), *rdw = test_doubles(nw);
+    double *rdb = test_doubles((size_t)out);
+    ref_dense_forward(n, in, out, c.x, c.w, c.b, ry);
+    ref_dense_backward(n, in, out, c.x, c.w, c.dy, rdx, rdw, rdb);
+    CHECK_GRADIENT("dense dL/dx (reference)", c.x, nx, dense_loss, &c, rdx);
+    CHECK_GRADIENT("dense dL/dw (reference)", c.w, nw, dense_loss, &c, rdw);
+    CHECK_GRADIENT("dense dL/db (reference)", c.b, (size_t)out, dense_loss, &c, rdb);
+    double tol = 1e-5 * sqrt((double)(in > n ? in : n) + out);
+    CHECK_CLOSE("dense forward", download_tensor(ctx, &y), ry, ny, tol, 1e-5);
+    CHECK_CLOSE("dense backward input", download_tensor(ctx, &dx), rdx, nx, tol, 1e-5);
+    CHECK_CLOSE("dense backward weight", download_tensor(ctx, &dw), rdw, nw, tol, 1e-5);
+    CHECK_CLOSE("dense backward bias", download_tensor(ctx, &db), rdb, (size_t)out, tol, 1e-5);
+}
+
+TEST(dense_batch1_odd_sizes) { check_dense(1, 13, 7, 11); }
+TEST(dense_not_multiple_of_tile) { check_dense(5, 67, 131, 12); }
+TEST(dense_latent_projection_batch64) { check_dense(64, 100, 96, 13); }
+TEST(dense_mlp_hidden) { check_dense(33, 2, 128, 14); }
+
+/* accumulate = 1 adds to the gradient already held (real and fake passes of one D step). */
+TEST(dense_weight_gradient_accumulates) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    int n = 6, in = 9, out = 5;
+    double *x = random_doubles((size_t)n * in, -1, 1, 21), *dy = random_doubles((size_t)n * out, -1, 1, 22);
+    double *start = random_doubles((size_t)in * out, -1, 1, 23);
+    vkg_tensor tx = upload_tensor(ctx, arena, n, in, 1, 1, x);
+    vkg_tensor tdy = upload_tensor(ctx, arena, n, out, 1, 1, dy);
+    vkg_tensor tdw = upload_tensor(ctx, arena, in, out, 1, 1, start);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK_OK(vkg_dense_backward_weight(rec, &tx, &tdy, &tdw, 1));
+    CHECK_OK(vkg_dense_backward_weight(rec, &tx, &tdy, &tdw, 1));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    double *want = test_doubles((size_t)in * out);
+    ref_dense_backward(n, in, out, x, NULL, dy, NULL, want, NULL);
+    for (int i = 0; i < in * out; i++) want[i] = start[i] + 2 * want[i];
+    CHECK_CLOSE("accumulated dw", download_tensor(ctx, &tdw), want, (size_t)in * out, 1e-5, 1e-5);
+}
+
+TEST(dense_rejects_mismatched_shapes) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    vkg_tensor x = upload_tensor(ctx, arena, 4, 8, 1, 1, NULL);
+    vkg_tensor w = upload_tensor(ctx, arena, 8, 3, 1, 1, NULL);
+    vkg_tensor y = upload_tensor(ctx, arena, 4, 5, 1, 1, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK(vkg_dense_forward(rec, &x, &w, NULL, &y) < 0, "a 8x3 weight for 8 -> 5 was accepted");
+    CHECK(strstr(vkg_error(), "weight") != NULL, "error does not name the weight: %s", vkg_error());
+}

@@ -184,6 +184,12 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
         const vkg_buf *b = k->bufs[i];
         if (!b || !b->buffer || b->size == 0)
             return vkg_set_error("kernel %s: binding %d has no buffer", k->shader, i), fail(rec);
+        if (b->offset % ctx->info.storage_offset_alignment != 0)
+            return vkg_set_error("kernel %s: binding %d starts at byte %llu, not a multiple of "
+                                 "%s's storage-buffer offset alignment (%llu)",
+                                 k->shader, i, (unsigned long long)b->offset, ctx->info.name,
+                                 (unsigned long long)ctx->info.storage_offset_alignment),
+                   fail(rec);
         infos[i] = (VkDescriptorBufferInfo){(VkBuffer)b->buffer, b->offset, b->size};
         writes[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
                                            .dstSet = set,

@@ -1,0 +1,163 @@
+/* conv2d and conv_transpose2d: forward and both backward passes against the plain-C reference on
+ * odd shapes and DCGAN shapes; the reference's backward against finite differences.
+ * Tolerance: atol 2e-5 * sqrt(K) + rtol 1e-5, K the length of the summed dot products. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+
+typedef struct conv_case {
+    ref_conv g;
+    int transposed;
+    double *x, *w, *b, *dy;
+} conv_case;
+
+static size_t x_count(const ref_conv *g) {
+    return (size_t)g->batch * g->c_in * g->h_in * g->w_in;
+}
+static size_t y_count(const ref_conv *g) {
+    return (size_t)g->batch * g->c_out * g->h_out * g->w_out;
+}
+static size_t w_count(const ref_conv *g) {
+    return (size_t)g->c_out * g->c_in * g->kernel * g->kernel;
+}
+
+static double conv_loss(void *user) {
+    conv_case *c = user;
+    double *y = test_doubles(y_count(&c->g));
+    if (c->transposed) ref_conv_transpose2d_forward(&c->g, c->x, c->w, c->b, y);
+    else ref_conv2d_forward(&c->g, c->x, c->w, c->b, y);
+    return dot(y, c->dy, y_count(&c->g));
+}
+
+static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    if (transposed) ref_conv_transpose_shape(&g);
+    else ref_conv_shape(&g);
+    size_t nx = x_count(&g), ny = y_count(&g), nw = w_count(&g);
+    conv_case c = {g, transposed, random_doubles(nx, -1, 1, seed),
+                   random_doubles(nw, -0.5, 0.5, seed + 1),
+                   random_doubles((size_t)g.c_out, -1, 1, seed + 2),
+                   random_doubles(ny, -1, 1, seed + 3)};
+    int w_rows = transposed ? g.c_in : g.c_out, w_cols = transposed ? g.c_out : g.c_in;
+    vkg_tensor x = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, c.x);
+    vkg_tensor w = upload_tensor(ctx, arena, w_rows, w_cols, g.kernel, g.kernel, c.w);
+    vkg_tensor b = upload_tensor(ctx, arena, 1, g.c_out, 1, 1, c.b);
+    vkg_tensor dy = upload_tensor(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, c.dy);
+    vkg_tensor y = upload_tensor(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, NULL);
+    vkg_tensor dx = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, NULL);
+    vkg_tensor dw = upload_tensor(ctx, arena, w_rows, w_cols, g.kernel, g.kernel, NULL);
+    vkg_tensor db = upload_tensor(ctx, arena, 1, g.c_out, 1, 1, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    vkg_conv p = {g.kernel, g.stride, g.pad};
+    if (transposed) {
+        CHECK_OK(vkg_conv_transpose2d_forward(rec, &p, &x, &w, &b, &y));
+        CHECK_OK(vkg_conv_transpose2d_backward_input(rec, &p, &dy, &w, &dx));
+        CHECK_OK(vkg_conv_transpose2d_backward_weight(rec, &p, &x, &dy, &dw, 0));
+    } else {
+        CHECK_OK(vkg_conv2d_forward(rec, &p, &x, &w, &b, &y));
+        CHECK_OK(vkg_conv2d_backward_input(rec, &p, &dy, &w, &dx));
+        CHECK_OK(vkg_conv2d_backward_weight(rec, &p, &x, &dy, &dw, 0));
+    }
+    CHECK_OK(vkg_bias_backward(rec, &dy, &db, 0));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+
+    double *ry = test_doubles(ny), *rdx = test_doubles(nx), *rdw = test_doubles(nw);
+    double *rdb = test_doubles((size_t)g.c_out);
+    if (transposed) {
+        ref_conv_transpose2d_forward(&g, c.x, c.w, c.b, ry);
+        ref_conv_transpose2d_backward(&g, c.x, c.w, c.dy, rdx, rdw);
+    } else {
+        ref_conv2d_forward(&g, c.x, c.w, c.b, ry);
+        ref_conv2d_backward(&g, c.x, c.w, c.dy, rdx, rdw);
+    }
+    ref_channel_sum(g.batch, g.c_out, g.h_out * g.w_out, c.dy, rdb);
+    if (finite_diff) {
+        CHECK_GRADIENT("dL/dx (reference)", c.x, nx, conv_loss, &c, rdx);
+        CHECK_GRADIENT("dL/dw (reference)", c.w, nw, conv_loss, &c, rdw);
+        CHECK_GRADIENT("dL/db (reference)", c.b, (size_t)g.c_out, conv_loss, &c, rdb);
+    }
+    double k_fwd = (double)g.c_in * g.kernel * g.kernel, k_w = (double)g.batch * g.h_out * g.w_out;
+    if (transposed) k_w = (double)g.batch * g.h_in * g.w_in;
+    double k_dx = (double)g.c_out * g.kernel * g.kernel;
+    CHECK_CLOSE("forward", download_tensor(ctx, &y), ry, ny, 2e-5 * sqrt(k_fwd), 1e-5);
+    CHECK_CLOSE("backward input", download_tensor(ctx, &dx), rdx, nx, 2e-5 * sqrt(k_dx), 1e-5);
+    CHECK_CLOSE("backward weight", download_tensor(ctx, &dw), rdw, nw, 2e-5 * sqrt(k_w), 1e-5);
+    CHECK_CLOSE("bias gradient", download_tensor(ctx, &db), rdb, (size_t)g.c_out,
+                2e-5 * sqrt(k_w), 1e-5);
+}
+
+/* batch, c_in, h, w, c_out, (h_out, w_out filled in), kernel, stride, pad */
+#define GEOMETRY(b, ci, h, w, co, k, s, p) ((ref_conv){b, ci, h, w, co, 0, 0, k, s, p})
+
+TEST(conv2d_13x13_same_padding) { check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 0, 1, 101); }
+TEST(conv2d_batch1_stride2_no_padding) { check_conv(GEOMETRY(1, 4, 9, 7, 2, 3, 2, 0), 0, 1, 102); }
+TEST(conv2d_channels_not_multiple_of_tile) {
+    check_conv(GEOMETRY(3, 67, 8, 8, 33, 4, 2, 1), 0, 0, 103);
+}
+TEST(conv2d_dcgan28_input_layer) { check_conv(GEOMETRY(4, 1, 28, 28, 8, 4, 2, 1), 0, 1, 104); }
+TEST(conv2d_dcgan28_logit_layer) { check_conv(GEOMETRY(4, 16, 7, 7, 1, 7, 1, 0), 0, 1, 105); }
+TEST(conv2d_dcgan64_input_layer) { check_conv(GEOMETRY(2, 3, 64, 64, 8, 4, 2, 1), 0, 0, 106); }
+TEST(conv2d_dcgan64_hidden_layer) { check_conv(GEOMETRY(2, 16, 16, 16, 32, 4, 2, 1), 0, 0, 107); }
+
+TEST(conv_transpose2d_13x13_stride1) { check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 1, 1, 201); }
+TEST(conv_transpose2d_batch1_stride2_odd) {
+    check_conv(GEOMETRY(1, 5, 5, 3, 3, 3, 2, 0), 1, 1, 202);
+}
+TEST(conv_transpose2d_channels_not_multiple_of_tile) {
+    check_conv(GEOMETRY(3, 33, 4, 4, 67, 4, 2, 1), 1, 0, 203);
+}
+TEST(conv_transpose2d_dcgan_latent_projection) {
+    check_conv(GEOMETRY(3, 10, 1, 1, 16, 4, 1, 0), 1, 1, 204);
+}
+TEST(conv_transpose2d_dcgan28_projection_7x7) {
+    check_conv(GEOMETRY(2, 12, 1, 1, 8, 7, 1, 0), 1, 1, 205);
+}
+TEST(conv_transpose2d_dcgan28_output_layer) {
+    check_conv(GEOMETRY(4, 8, 14, 14, 1, 4, 2, 1), 1, 1, 206);
+}
+TEST(conv_transpose2d_dcgan64_output_layer) {
+    check_conv(GEOMETRY(2, 8, 32, 32, 3, 4, 2, 1), 1, 0, 207);
+}
+TEST(conv_transpose2d_dcgan64_hidden_layer) {
+    check_conv(GEOMETRY(2, 32, 8, 8, 16, 4, 2, 1), 1, 0, 208);
+}
+
+TEST(conv_weight_gradient_accumulates) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    ref_conv g = GEOMETRY(2, 3, 6, 6, 4, 3, 1, 1);
+    ref_conv_shape(&g);
+    double *x = random_doubles(x_count(&g), -1, 1, 31), *dy = random_doubles(y_count(&g), -1, 1, 32);
+    double *start = random_doubles(w_count(&g), -1, 1, 33);
+    vkg_tensor tx = upload_tensor(ctx, arena, 2, 3, 6, 6, x);
+    vkg_tensor tdy = upload_tensor(ctx, arena, 2, 4, 6, 6, dy);
+    vkg_tensor tdw = upload_tensor(ctx, arena, 4, 3, 3, 3, start);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    vkg_conv p = {3, 1, 1};
+    CHECK_OK(vkg_conv2d_backward_weight(rec, &p, &tx, &tdy, &tdw, 1));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    double *want = test_doubles(w_count(&g));
+    ref_conv2d_backward(&g, x, NULL, dy, NULL, want);
+    for (size_t i = 0; i < w_count(&g); i++) want[i] += start[i];
+    CHECK_CLOSE("accumulated dw", download_tensor(ctx, &tdw), want, w_count(&g), 1e-4, 1e-5);
+}
+
+TEST(conv_rejects_wrong_output_size) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    vkg_tensor x = upload_tensor(ctx, arena, 1, 2, 8, 8, NULL);
+    vkg_tensor w = upload_tensor(ctx, arena, 3, 2, 4, 4, NULL);
+    vkg_tensor y = upload_tensor(ctx, arena, 1, 3, 8, 8, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    vkg_conv p = {4, 2, 1};
+    CHECK(vkg_conv2d_forward(rec, &p, &x, &w, NULL, &y) < 0, "an 8x8 output was accepted");
+    CHECK(strstr(vkg_error(), "4x4") != NULL, "error does not give the right size: %s",
+          vkg_error());
+}
