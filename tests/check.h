@@ -22,6 +22,8 @@ void test_register(const char *name, test_fn fn);
 /* Marks the running test failed with a message (first failure is kept). */
 void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int test_failed(void);
+/* For a test that provokes validation messages on purpose: they do not fail it. */
+void test_forgive_validation_messages(void);
 
 #define CHECK(cond, ...)                                                                           \
     do {                                                                                           \

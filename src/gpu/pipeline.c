@@ -48,7 +48,8 @@ static void cache_path(vkg_ctx *ctx) {
     if (mkdir_p(dir) != 0) ctx->pipeline_cache_path[0] = 0; /* no cache, not an error */
 }
 
-/* Reads the cache file if its header names this device; anything else starts an empty cache. */
+/* Reads the cache file; the driver checks its header (vendor, device, pipelineCacheUUID) and
+ * starts empty when it belongs to another device or driver. */
 static void *read_cache(vkg_ctx *ctx, size_t *size) {
     *size = 0;
     FILE *f = ctx->pipeline_cache_path[0] ? fopen(ctx->pipeline_cache_path, "rb") : NULL;
@@ -56,9 +57,8 @@ static void *read_cache(vkg_ctx *ctx, size_t *size) {
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    void *data = n > 32 ? malloc((size_t)n) : NULL;
-    if (data && fread(data, 1, (size_t)n, f) == (size_t)n &&
-        memcmp((char *)data + 16, ctx->info.uuid, 16) == 0) {
+    void *data = n >= 32 ? malloc((size_t)n) : NULL;
+    if (data && fread(data, 1, (size_t)n, f) == (size_t)n) {
         *size = (size_t)n;
     } else {
         free(data);
