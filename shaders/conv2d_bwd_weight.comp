@@ -16,17 +16,17 @@ float load_a(uint m, uint k) {
     return dy[((k / hw) * g.c_out + m) * hw + k % hw];
 }
 float load_b(uint k, uint n) {
-    uint kk = g.kernel * g.kernel, hw = g.h_out * g.w_out;
-    uint ci = n / kk, r = n % kk, b = k / hw, p = k % hw;
-    return tap(b, ci, p / g.w_out, p % g.w_out, r / g.kernel, r % g.kernel);
+    uint kk = KERNEL * KERNEL, hw = g.h_out * g.w_out;
+    uint r = n % kk, p = k % hw;
+    return tap(k / hw, n / kk, p / g.w_out, p % g.w_out, r / KERNEL, r % KERNEL);
 }
 void store_c(uint m, uint n, float v) {
-    uint i = m * g.c_in * g.kernel * g.kernel + n;
+    uint i = m * g.c_in * KERNEL * KERNEL + n;
     if ((g.flags & FLAG_ACCUMULATE) != 0u) v += dw[i];
     dw[i] = v;
 }
 #include "gemm_tile.glsl"
 
 void main() {
-    gemm_tile(g.c_out, g.c_in * g.kernel * g.kernel, g.batch * g.h_out * g.w_out);
+    gemm_tile(g.c_out, g.c_in * KERNEL * KERNEL, g.batch * g.h_out * g.w_out);
 }

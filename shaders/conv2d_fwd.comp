@@ -12,12 +12,17 @@ float input_at(uint b, uint c, int iy, int ix) {
     return x[((b * g.c_in + c) * g.h_in + iy) * g.w_in + ix];
 }
 float load_a(uint m, uint k) {
-    return w[m * g.c_in * g.kernel * g.kernel + k];
+    return w[m * g.c_in * KERNEL * KERNEL + k];
 }
+// A thread loads the same tile column n at every K step: its decomposition is kept.
+uint memo_n = 0xffffffffu, memo_b, memo_oy, memo_ox;
 float load_b(uint k, uint n) {
-    uint kk = g.kernel * g.kernel, hw = g.h_out * g.w_out;
-    uint ci = k / kk, r = k % kk, b = n / hw, p = n % hw;
-    return tap(b, ci, p / g.w_out, p % g.w_out, r / g.kernel, r % g.kernel);
+    if (n != memo_n) {
+        uint hw = g.h_out * g.w_out, p = n % hw;
+        memo_n = n, memo_b = n / hw, memo_oy = p / g.w_out, memo_ox = p % g.w_out;
+    }
+    uint kk = KERNEL * KERNEL, r = k % kk;
+    return tap(memo_b, k / kk, memo_oy, memo_ox, r / KERNEL, r % KERNEL);
 }
 void store_c(uint m, uint n, float v) {
     uint hw = g.h_out * g.w_out;
@@ -29,5 +34,5 @@ void store_c(uint m, uint n, float v) {
 #include "gemm_tile.glsl"
 
 void main() {
-    gemm_tile(g.c_out, g.batch * g.h_out * g.w_out, g.c_in * g.kernel * g.kernel);
+    gemm_tile(g.c_out, g.batch * g.h_out * g.w_out, g.c_in * KERNEL * KERNEL);
 }

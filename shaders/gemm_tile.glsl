@@ -4,17 +4,54 @@
 // A workgroup computes a BM x BN tile of C; each of its (BM/TM)*(BN/TN) threads keeps a TM x TN
 // block of accumulators in registers. K advances BK at a time through shared memory.
 // Workgroup (x, y) covers columns x*BN.. and rows y*BM..
+// With DIRECT (chosen for CPU devices, where shared memory is ordinary cached memory and a
+// barrier is a costly context switch) each thread reads its operands straight from the loaders,
+// BK at a time, column by column so a loader's per-column index arithmetic is reused.
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint BM = 64;
 layout(constant_id = 2) const uint BN = 64;
 layout(constant_id = 3) const uint BK = 16;
 layout(constant_id = 4) const uint TM = 4;
 layout(constant_id = 5) const uint TN = 4;
+layout(constant_id = 8) const bool DIRECT = false;
 
 shared float tile_a[BK * BM];
 shared float tile_b[BK * BN];
 
+void gemm_tile_direct(uint M, uint N, uint K) {
+    const uint tid = gl_LocalInvocationIndex;
+    const uint tn = tid % (BN / TN);
+    const uint tm = tid / (BN / TN);
+    // rows m0 + i (a thread's own), columns n0 + j * (BN / TN): neighbouring threads (SIMD lanes
+    // on a CPU) read neighbouring columns
+    const uint m0 = gl_WorkGroupID.y * BM + tm * TM;
+    const uint n0 = gl_WorkGroupID.x * BN + tn;
+    const uint ns = BN / TN;
+    float acc[TM][TN];
+    for (uint i = 0; i < TM; i++)
+        for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
+    for (uint k0 = 0; k0 < K; k0 += BK) {
+        float a[BK][TM], b[BK][TN];
+        for (uint j = 0; j < TN; j++)
+            for (uint kk = 0; kk < BK; kk++)
+                b[kk][j] = (n0 + j * ns < N && k0 + kk < K) ? load_b(k0 + kk, n0 + j * ns) : 0.0;
+        for (uint i = 0; i < TM; i++)
+            for (uint kk = 0; kk < BK; kk++)
+                a[kk][i] = (m0 + i < M && k0 + kk < K) ? load_a(m0 + i, k0 + kk) : 0.0;
+        for (uint kk = 0; kk < BK; kk++)
+            for (uint i = 0; i < TM; i++)
+                for (uint j = 0; j < TN; j++) acc[i][j] = fma(a[kk][i], b[kk][j], acc[i][j]);
+    }
+    for (uint i = 0; i < TM; i++)
+        for (uint j = 0; j < TN; j++)
+            if (m0 + i < M && n0 + j * ns < N) store_c(m0 + i, n0 + j * ns, acc[i][j]);
+}
+
 void gemm_tile(uint M, uint N, uint K) {
+    if (DIRECT) {
+        gemm_tile_direct(M, N, K);
+        return;
+    }
     const uint threads = (BM / TM) * (BN / TN);
     const uint tid = gl_LocalInvocationIndex;
     const uint tn = tid % (BN / TN);

@@ -14,13 +14,14 @@ void test_register(const char *name, test_fn fn);
 /* Defines and registers a test: TEST(name) { ...body... } */
 #define TEST(name)                                                                                 \
     static void name(void);                                                                        \
-    __attribute__((constructor)) static void register_##name(void) {                              \
+    __attribute__((constructor)) static void register_##name(void) {                               \
         test_register(#name, name);                                                                \
     }                                                                                              \
     static void name(void)
 
 /* Marks the running test failed with a message (first failure is kept). */
-void test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int test_failed(void);
 /* For a test that provokes validation messages on purpose: they do not fail it. */
 void test_forgive_validation_messages(void);
@@ -43,9 +44,11 @@ int close_enough(const char *what, const float *got, const double *want, size_t 
         if (!close_enough(what, got, want, n, atol, rtol)) return;                                 \
     } while (0)
 
-/* The shared context (validation on) and one that uses the shared-memory reduction fallback. */
+/* The shared context (validation on), and one that takes the other code paths: shared-memory
+ * reductions instead of subgroup ones, shared-memory GEMM tiles (a GPU's) instead of direct
+ * loads (a CPU's). Kernels with two paths are tested on both. */
 vkg_ctx *test_ctx(void);
-vkg_ctx *test_ctx_shared_reductions(void);
+vkg_ctx *test_ctx_alternate(void);
 /* An arena freed at the end of the running test. */
 vkg_arena *test_arena(vkg_ctx *ctx);
 /* Host memory freed at the end of the running test. */

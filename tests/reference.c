@@ -16,8 +16,8 @@ void ref_dense_forward(int n, int in, int out, const double *x, const double *w,
         }
 }
 
-void ref_dense_backward(int n, int in, int out, const double *x, const double *w,
-                        const double *dy, double *dx, double *dw, double *db) {
+void ref_dense_backward(int n, int in, int out, const double *x, const double *w, const double *dy,
+                        double *dx, double *dw, double *db) {
     if (dx)
         for (int r = 0; r < n; r++)
             for (int i = 0; i < in; i++) {
@@ -200,18 +200,25 @@ void ref_batchnorm_backward(int n, int c, int hw, const double *x, const double 
 
 double ref_activation(int kind, double slope, double x) {
     switch (kind) {
-    case 0: return x > 0 ? x : 0;
-    case 1: return x > 0 ? x : slope * x;
-    case 2: return tanh(x);
-    default: return 1.0 / (1.0 + exp(-x));
+    case 0:
+        return x > 0 ? x : 0;
+    case 1:
+        return x > 0 ? x : slope * x;
+    case 2:
+        return tanh(x);
+    default:
+        return 1.0 / (1.0 + exp(-x));
     }
 }
 
 double ref_activation_grad(int kind, double slope, double x) {
     switch (kind) {
-    case 0: return x > 0 ? 1 : 0;
-    case 1: return x > 0 ? 1 : slope;
-    case 2: return 1 - tanh(x) * tanh(x);
+    case 0:
+        return x > 0 ? 1 : 0;
+    case 1:
+        return x > 0 ? 1 : slope;
+    case 2:
+        return 1 - tanh(x) * tanh(x);
     default: {
         double s = 1.0 / (1.0 + exp(-x));
         return s * (1 - s);
@@ -264,8 +271,10 @@ void ref_adam_step(size_t n, double *p, const double *g, double *m, double *v, d
     double bc1 = 1 - pow(beta1, t), bc2 = 1 - pow(beta2, t);
     for (size_t i = 0; i < n; i++) {
         double grad = g[i], w = p[i];
-        if (!decoupled) grad += weight_decay * w;
-        else w -= lr * weight_decay * w;
+        if (!decoupled)
+            grad += weight_decay * w;
+        else
+            w -= lr * weight_decay * w;
         m[i] = beta1 * m[i] + (1 - beta1) * grad;
         v[i] = beta2 * v[i] + (1 - beta2) * grad * grad;
         p[i] = w - lr * (m[i] / bc1) / (sqrt(v[i] / bc2) + eps);

@@ -11,10 +11,11 @@
 void ref_dense_forward(int n, int in, int out, const double *x, const double *w, const double *b,
                        double *y);
 /* dx = dy w^T, dw = x^T dy, db = column sums of dy (any output may be NULL) */
-void ref_dense_backward(int n, int in, int out, const double *x, const double *w,
-                        const double *dy, double *dx, double *dw, double *db);
+void ref_dense_backward(int n, int in, int out, const double *x, const double *w, const double *dy,
+                        double *dx, double *dw, double *db);
 
-/* A convolution's shapes: input [batch, c_in, h_in, w_in] -> output [batch, c_out, h_out, w_out]. */
+/* A convolution's shapes: input [batch, c_in, h_in, w_in] -> output [batch, c_out, h_out, w_out].
+ */
 typedef struct ref_conv {
     int batch, c_in, h_in, w_in, c_out, h_out, w_out, kernel, stride, pad;
 } ref_conv;
@@ -63,8 +64,7 @@ void ref_adam_step(size_t n, double *p, const double *g, double *m, double *v, d
 
 /* Philox4x32-10 and the draws the kernels make from it. */
 void ref_philox4x32(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
-void ref_rng_bits(uint32_t seed, uint32_t stream, uint32_t step, uint32_t element,
-                  uint32_t out[4]);
+void ref_rng_bits(uint32_t seed, uint32_t stream, uint32_t step, uint32_t element, uint32_t out[4]);
 /* Whether dropout keeps the element: (bits >> 8) >= p * 2^24 */
 int ref_dropout_keep(uint32_t seed, uint32_t stream, uint32_t step, uint32_t element, float p);
 double ref_rng_uniform(uint32_t bits);

@@ -52,9 +52,11 @@ void test_forgive_validation_messages(void) {
     forgiven = 1;
 }
 
-static vkg_ctx *make_ctx(int shared_reductions) {
-    vkg_ctx_options opts = {.validation = 1, .quiet = 1,
-                            .force_shared_reductions = shared_reductions};
+static vkg_ctx *make_ctx(int alternate) {
+    vkg_ctx_options opts = {.validation = 1,
+                            .quiet = 1,
+                            .force_shared_reductions = alternate,
+                            .force_shared_tiles = alternate};
     vkg_ctx *ctx = vkg_ctx_create(&opts);
     if (!ctx) {
         fprintf(stderr, "vkgan_tests: %s\n", vkg_error());
@@ -67,7 +69,7 @@ vkg_ctx *test_ctx(void) {
     return ctx_main;
 }
 
-vkg_ctx *test_ctx_shared_reductions(void) {
+vkg_ctx *test_ctx_alternate(void) {
     if (!ctx_shared) ctx_shared = make_ctx(1);
     return ctx_shared;
 }
@@ -90,8 +92,10 @@ void *test_alloc(size_t bytes) {
 
 vkg_rec *test_rec(vkg_ctx *ctx) {
     vkg_rec *rec = vkg_rec_begin(ctx, 0);
-    if (!rec) test_fail(__FILE__, __LINE__, "recording: %s", vkg_error());
-    else if (rec_count < 256) recs[rec_count++] = rec;
+    if (!rec)
+        test_fail(__FILE__, __LINE__, "recording: %s", vkg_error());
+    else if (rec_count < 256)
+        recs[rec_count++] = rec;
     return rec;
 }
 
@@ -123,8 +127,10 @@ int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     ctx_main = make_ctx(0);
     const vkg_device_info *d = vkg_ctx_device(ctx_main);
-    printf("vkgan_tests on %s (%s), validation on, subgroup reductions %s\n", d->name,
-           d->driver_name, vkg_ctx_uses_subgroups(ctx_main) ? "on" : "off");
+    printf("vkgan_tests on %s (%s), validation on; subgroup reductions %s, GEMM tiles %s "
+           "(other paths tested where a test says both)\n",
+           d->name, d->driver_name, vkg_ctx_uses_subgroups(ctx_main) ? "on" : "off",
+           vkg_ctx_uses_direct_tiles(ctx_main) ? "direct" : "in shared memory");
     int passed = 0, failures = 0;
     for (int i = 0; i < test_count; i++) {
         if (!matches(tests[i].name, argc, argv)) continue;

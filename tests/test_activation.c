@@ -48,10 +48,18 @@ static void check_activation(vkg_activation kind, float slope) {
     CHECK_CLOSE("activation backward", download_tensor(ctx, &dx), rdx, count, 1e-6, 1e-5);
 }
 
-TEST(relu) { check_activation(VKG_RELU, 0); }
-TEST(leaky_relu_0_2) { check_activation(VKG_LEAKY_RELU, 0.2f); }
-TEST(tanh_activation) { check_activation(VKG_TANH, 0); }
-TEST(sigmoid_activation) { check_activation(VKG_SIGMOID, 0); }
+TEST(relu) {
+    check_activation(VKG_RELU, 0);
+}
+TEST(leaky_relu_0_2) {
+    check_activation(VKG_LEAKY_RELU, 0.2f);
+}
+TEST(tanh_activation) {
+    check_activation(VKG_TANH, 0);
+}
+TEST(sigmoid_activation) {
+    check_activation(VKG_SIGMOID, 0);
+}
 
 typedef struct pool_case {
     int planes, h, w, k, s;
@@ -71,8 +79,8 @@ static void check_pool(int n, int c, int h, int w, int k, int s, uint64_t seed) 
     vkg_arena *arena = test_arena(ctx);
     int oh = (h - k) / s + 1, ow = (w - k) / s + 1, planes = n * c;
     size_t nx = (size_t)planes * h * w, ny = (size_t)planes * oh * ow;
-    pool_case p = {planes, h, w, k, s, random_doubles(nx, -1, 1, seed),
-                   random_doubles(ny, -1, 1, seed + 1)};
+    pool_case p = {
+        planes, h, w, k, s, random_doubles(nx, -1, 1, seed), random_doubles(ny, -1, 1, seed + 1)};
     vkg_tensor x = upload_tensor(ctx, arena, n, c, h, w, p.x);
     vkg_tensor dy = upload_tensor(ctx, arena, n, c, oh, ow, p.dy);
     vkg_tensor y = upload_tensor(ctx, arena, n, c, oh, ow, NULL);
@@ -91,6 +99,12 @@ static void check_pool(int n, int c, int h, int w, int k, int s, uint64_t seed) 
     CHECK_CLOSE("avg pool backward", download_tensor(ctx, &dx), rdx, nx, 1e-6, 1e-5);
 }
 
-TEST(avg_pool_2x2_stride2) { check_pool(2, 3, 28, 28, 2, 2, 501); }
-TEST(avg_pool_3x3_stride2_odd) { check_pool(1, 5, 13, 13, 3, 2, 502); }
-TEST(avg_pool_overlapping_stride1) { check_pool(3, 2, 7, 9, 3, 1, 503); }
+TEST(avg_pool_2x2_stride2) {
+    check_pool(2, 3, 28, 28, 2, 2, 501);
+}
+TEST(avg_pool_3x3_stride2_odd) {
+    check_pool(1, 5, 13, 13, 3, 2, 502);
+}
+TEST(avg_pool_overlapping_stride1) {
+    check_pool(3, 2, 7, 9, 3, 1, 503);
+}

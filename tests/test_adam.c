@@ -45,6 +45,12 @@ static void check_adam(int decoupled, float weight_decay) {
     CHECK(step == 12, "the GPU step counter reads %u after 12 steps", step);
 }
 
-TEST(adam_12_steps) { check_adam(0, 0); }
-TEST(adam_l2_weight_decay) { check_adam(0, 0.01f); }
-TEST(adamw_decoupled_weight_decay) { check_adam(1, 0.01f); }
+TEST(adam_12_steps) {
+    check_adam(0, 0);
+}
+TEST(adam_l2_weight_decay) {
+    check_adam(0, 0.01f);
+}
+TEST(adamw_decoupled_weight_decay) {
+    check_adam(1, 0.01f);
+}

@@ -25,18 +25,24 @@ static size_t w_count(const ref_conv *g) {
 static double conv_loss(void *user) {
     conv_case *c = user;
     double *y = test_doubles(y_count(&c->g));
-    if (c->transposed) ref_conv_transpose2d_forward(&c->g, c->x, c->w, c->b, y);
-    else ref_conv2d_forward(&c->g, c->x, c->w, c->b, y);
+    if (c->transposed)
+        ref_conv_transpose2d_forward(&c->g, c->x, c->w, c->b, y);
+    else
+        ref_conv2d_forward(&c->g, c->x, c->w, c->b, y);
     return dot(y, c->dy, y_count(&c->g));
 }
 
-static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
-    vkg_ctx *ctx = test_ctx();
+static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_diff,
+                          uint64_t seed) {
     vkg_arena *arena = test_arena(ctx);
-    if (transposed) ref_conv_transpose_shape(&g);
-    else ref_conv_shape(&g);
+    if (transposed)
+        ref_conv_transpose_shape(&g);
+    else
+        ref_conv_shape(&g);
     size_t nx = x_count(&g), ny = y_count(&g), nw = w_count(&g);
-    conv_case c = {g, transposed, random_doubles(nx, -1, 1, seed),
+    conv_case c = {g,
+                   transposed,
+                   random_doubles(nx, -1, 1, seed),
                    random_doubles(nw, -0.5, 0.5, seed + 1),
                    random_doubles((size_t)g.c_out, -1, 1, seed + 2),
                    random_doubles(ny, -1, 1, seed + 3)};
@@ -86,24 +92,56 @@ static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t see
     CHECK_CLOSE("forward", download_tensor(ctx, &y), ry, ny, 2e-5 * sqrt(k_fwd), 1e-5);
     CHECK_CLOSE("backward input", download_tensor(ctx, &dx), rdx, nx, 2e-5 * sqrt(k_dx), 1e-5);
     CHECK_CLOSE("backward weight", download_tensor(ctx, &dw), rdw, nw, 2e-5 * sqrt(k_w), 1e-5);
-    CHECK_CLOSE("bias gradient", download_tensor(ctx, &db), rdb, (size_t)g.c_out,
-                2e-5 * sqrt(k_w), 1e-5);
+    CHECK_CLOSE("bias gradient", download_tensor(ctx, &db), rdb, (size_t)g.c_out, 2e-5 * sqrt(k_w),
+                1e-5);
+}
+
+static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
+    check_conv_on(test_ctx(), g, transposed, finite_diff, seed);
+    if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed);
 }
 
 /* batch, c_in, h, w, c_out, (h_out, w_out filled in), kernel, stride, pad */
 #define GEOMETRY(b, ci, h, w, co, k, s, p) ((ref_conv){b, ci, h, w, co, 0, 0, k, s, p})
 
-TEST(conv2d_13x13_same_padding) { check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 0, 1, 101); }
-TEST(conv2d_batch1_stride2_no_padding) { check_conv(GEOMETRY(1, 4, 9, 7, 2, 3, 2, 0), 0, 1, 102); }
+TEST(conv2d_13x13_same_padding) {
+    check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 0, 1, 101);
+}
+TEST(conv2d_batch1_stride2_no_padding) {
+    check_conv(GEOMETRY(1, 4, 9, 7, 2, 3, 2, 0), 0, 1, 102);
+}
 TEST(conv2d_channels_not_multiple_of_tile) {
     check_conv(GEOMETRY(3, 67, 8, 8, 33, 4, 2, 1), 0, 0, 103);
 }
-TEST(conv2d_dcgan28_input_layer) { check_conv(GEOMETRY(4, 1, 28, 28, 8, 4, 2, 1), 0, 1, 104); }
-TEST(conv2d_dcgan28_logit_layer) { check_conv(GEOMETRY(4, 16, 7, 7, 1, 7, 1, 0), 0, 1, 105); }
-TEST(conv2d_dcgan64_input_layer) { check_conv(GEOMETRY(2, 3, 64, 64, 8, 4, 2, 1), 0, 0, 106); }
-TEST(conv2d_dcgan64_hidden_layer) { check_conv(GEOMETRY(2, 16, 16, 16, 32, 4, 2, 1), 0, 0, 107); }
+TEST(conv2d_dcgan28_input_layer) {
+    check_conv(GEOMETRY(4, 1, 28, 28, 8, 4, 2, 1), 0, 1, 104);
+}
+TEST(conv2d_dcgan28_logit_layer) {
+    check_conv(GEOMETRY(4, 16, 7, 7, 1, 7, 1, 0), 0, 1, 105);
+}
+TEST(conv2d_dcgan64_input_layer) {
+    check_conv(GEOMETRY(2, 3, 64, 64, 8, 4, 2, 1), 0, 0, 106);
+}
+TEST(conv2d_dcgan64_hidden_layer) {
+    check_conv(GEOMETRY(2, 16, 16, 16, 32, 4, 2, 1), 0, 0, 107);
+}
 
-TEST(conv_transpose2d_13x13_stride1) { check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 1, 1, 201); }
+TEST(conv2d_kernel_smaller_than_stride) {
+    check_conv(GEOMETRY(2, 3, 7, 7, 4, 1, 2, 0), 0, 1, 108);
+}
+TEST(conv2d_stride3_kernel5) {
+    check_conv(GEOMETRY(2, 3, 11, 10, 4, 5, 3, 2), 0, 1, 109);
+}
+TEST(conv_transpose2d_kernel_smaller_than_stride) {
+    check_conv(GEOMETRY(2, 3, 4, 4, 2, 1, 2, 0), 1, 1, 209);
+}
+TEST(conv_transpose2d_stride3_kernel5) {
+    check_conv(GEOMETRY(2, 4, 4, 5, 3, 5, 3, 2), 1, 1, 210);
+}
+
+TEST(conv_transpose2d_13x13_stride1) {
+    check_conv(GEOMETRY(2, 3, 13, 13, 5, 3, 1, 1), 1, 1, 201);
+}
 TEST(conv_transpose2d_batch1_stride2_odd) {
     check_conv(GEOMETRY(1, 5, 5, 3, 3, 3, 2, 0), 1, 1, 202);
 }
@@ -131,7 +169,8 @@ TEST(conv_weight_gradient_accumulates) {
     vkg_arena *arena = test_arena(ctx);
     ref_conv g = GEOMETRY(2, 3, 6, 6, 4, 3, 1, 1);
     ref_conv_shape(&g);
-    double *x = random_doubles(x_count(&g), -1, 1, 31), *dy = random_doubles(y_count(&g), -1, 1, 32);
+    double *x = random_doubles(x_count(&g), -1, 1, 31),
+           *dy = random_doubles(y_count(&g), -1, 1, 32);
     double *start = random_doubles(w_count(&g), -1, 1, 33);
     vkg_tensor tx = upload_tensor(ctx, arena, 2, 3, 6, 6, x);
     vkg_tensor tdy = upload_tensor(ctx, arena, 2, 4, 6, 6, dy);

@@ -17,10 +17,12 @@ static double dense_loss(void *user) {
     return dot(y, c->dy, (size_t)c->n * c->out);
 }
 
-static void check_dense(int n, int in, int out, uint64_t seed) {
-    vkg_ctx *ctx = test_ctx();
+static void check_dense_on(vkg_ctx *ctx, int n, int in, int out, uint64_t seed) {
     vkg_arena *arena = test_arena(ctx);
-    dense_case c = {n, in, out, random_doubles((size_t)n * in, -1, 1, seed),
+    dense_case c = {n,
+                    in,
+                    out,
+                    random_doubles((size_t)n * in, -1, 1, seed),
                     random_doubles((size_t)in * out, -1, 1, seed + 1),
                     random_doubles((size_t)out, -1, 1, seed + 2),
                     random_doubles((size_t)n * out, -1, 1, seed + 3)};
@@ -56,17 +58,31 @@ static void check_dense(int n, int in, int out, uint64_t seed) {
     CHECK_CLOSE("dense backward bias", download_tensor(ctx, &db), rdb, (size_t)out, tol, 1e-5);
 }
 
-TEST(dense_batch1_odd_sizes) { check_dense(1, 13, 7, 11); }
-TEST(dense_not_multiple_of_tile) { check_dense(5, 67, 131, 12); }
-TEST(dense_latent_projection_batch64) { check_dense(64, 100, 96, 13); }
-TEST(dense_mlp_hidden) { check_dense(33, 2, 128, 14); }
+static void check_dense(int n, int in, int out, uint64_t seed) {
+    check_dense_on(test_ctx(), n, in, out, seed);
+    if (!test_failed()) check_dense_on(test_ctx_alternate(), n, in, out, seed);
+}
+
+TEST(dense_batch1_odd_sizes) {
+    check_dense(1, 13, 7, 11);
+}
+TEST(dense_not_multiple_of_tile) {
+    check_dense(5, 67, 131, 12);
+}
+TEST(dense_latent_projection_batch64) {
+    check_dense(64, 100, 96, 13);
+}
+TEST(dense_mlp_hidden) {
+    check_dense(33, 2, 128, 14);
+}
 
 /* accumulate = 1 adds to the gradient already held (real and fake passes of one D step). */
 TEST(dense_weight_gradient_accumulates) {
     vkg_ctx *ctx = test_ctx();
     vkg_arena *arena = test_arena(ctx);
     int n = 6, in = 9, out = 5;
-    double *x = random_doubles((size_t)n * in, -1, 1, 21), *dy = random_doubles((size_t)n * out, -1, 1, 22);
+    double *x = random_doubles((size_t)n * in, -1, 1, 21),
+           *dy = random_doubles((size_t)n * out, -1, 1, 22);
     double *start = random_doubles((size_t)in * out, -1, 1, 23);
     vkg_tensor tx = upload_tensor(ctx, arena, n, in, 1, 1, x);
     vkg_tensor tdy = upload_tensor(ctx, arena, n, out, 1, 1, dy);

@@ -66,7 +66,8 @@ static int tiny_record(tiny_model *t, vkg_rec *rec) {
     size_t nw1 = LATENT * HIDDEN, nw2 = HIDDEN;
     vkg_tensor dgamma = vkg_tensor_view(&t->grads, nw1 + nw2, 1, HIDDEN, 1, 1);
     vkg_tensor dbeta = vkg_tensor_view(&t->grads, nw1 + nw2 + HIDDEN, 1, HIDDEN, 1, 1);
-    vkg_rng rng = {.seed = 3, .stream = 1, .counters = &t->hyper, .step_index = VKG_ADAM_STEP_INDEX};
+    vkg_rng rng = {
+        .seed = 3, .stream = 1, .counters = &t->hyper, .step_index = VKG_ADAM_STEP_INDEX};
     int r = 0;
     r |= vkg_counter_add(rec, &t->hyper, VKG_ADAM_STEP_INDEX, 1);
     r |= vkg_fill_normal(rec, &rng, 0, 1, &t->z);
@@ -201,7 +202,7 @@ TEST(validation_layer_reports_misuse) {
     CHECK(!test_failed(), "setup");
     vkg_rec_fill(rec, &bad, 0);
     CHECK(vkg_ctx_validation_count(ctx) > before, "the validation layer did not report a "
-          "misaligned vkCmdFillBuffer: is it loaded?");
+                                                  "misaligned vkCmdFillBuffer: is it loaded?");
     test_forgive_validation_messages();
 }
 
@@ -241,17 +242,18 @@ TEST(pipeline_cache_written_and_reused) {
         if (f) fseek(f, 0, SEEK_END);
         sizes[round] = f ? (size_t)ftell(f) : 0;
         if (f) fclose(f);
-        CHECK(got == 2 && header[0] == 32 && header[1] == 1, "no valid pipeline cache at %s",
-              path);
+        CHECK(got == 2 && header[0] == 32 && header[1] == 1, "no valid pipeline cache at %s", path);
     }
-    if (saved) setenv("XDG_CACHE_HOME", saved, 1);
-    else unsetenv("XDG_CACHE_HOME");
+    if (saved)
+        setenv("XDG_CACHE_HOME", saved, 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
     free(saved);
     remove(path);
     char sub[600];
     snprintf(sub, sizeof sub, "%s/vkgan", dir);
     rmdir(sub);
     rmdir(dir);
-    CHECK(sizes[1] == sizes[0], "the reused cache changed size (%zu -> %zu): not reused?",
-          sizes[0], sizes[1]);
+    CHECK(sizes[1] == sizes[0], "the reused cache changed size (%zu -> %zu): not reused?", sizes[0],
+          sizes[1]);
 }

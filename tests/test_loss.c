@@ -16,8 +16,8 @@ static double bce_loss(void *user) {
 
 static void check_bce(vkg_ctx *ctx, int n, float grad_scale, uint64_t seed) {
     vkg_arena *arena = test_arena(ctx);
-    bce_case b = {n, random_doubles((size_t)n, -6, 6, seed), random_doubles((size_t)n, 0, 1, seed + 1),
-                  grad_scale};
+    bce_case b = {n, random_doubles((size_t)n, -6, 6, seed),
+                  random_doubles((size_t)n, 0, 1, seed + 1), grad_scale};
     vkg_tensor x = upload_tensor(ctx, arena, n, 1, 1, 1, b.x);
     vkg_tensor t = upload_tensor(ctx, arena, n, 1, 1, 1, b.t);
     vkg_tensor dx = upload_tensor(ctx, arena, n, 1, 1, 1, NULL);
@@ -36,16 +36,18 @@ static void check_bce(vkg_ctx *ctx, int n, float grad_scale, uint64_t seed) {
 
 TEST(bce_logits_batch128) {
     check_bce(test_ctx(), 128, 1, 801);
-    if (!test_failed()) check_bce(test_ctx_shared_reductions(), 128, 1, 801);
+    if (!test_failed()) check_bce(test_ctx_alternate(), 128, 1, 801);
 }
-TEST(bce_logits_batch1) { check_bce(test_ctx(), 1, 1, 802); }
+TEST(bce_logits_batch1) {
+    check_bce(test_ctx(), 1, 1, 802);
+}
 TEST(bce_logits_odd_batch_scaled) {
     check_bce(test_ctx(), 1037, 0.5f, 803);
-    if (!test_failed()) check_bce(test_ctx_shared_reductions(), 1037, 0.5f, 803);
+    if (!test_failed()) check_bce(test_ctx_alternate(), 1037, 0.5f, 803);
 }
 
 TEST(channel_mean_both_paths) {
-    vkg_ctx *ctxs[2] = {test_ctx(), test_ctx_shared_reductions()};
+    vkg_ctx *ctxs[2] = {test_ctx(), test_ctx_alternate()};
     for (int k = 0; k < 2; k++) {
         vkg_arena *arena = test_arena(ctxs[k]);
         int n = 7, c = 3, hw = 13 * 13;

@@ -85,8 +85,10 @@ TEST(dropout_forward_backward_and_keys) {
     /* keep ~ Binomial(n, 0.5): 5 standard deviations is 0.5 * sqrt(n) * 5 / n ~ 0.012 */
     CHECK(fabs((double)kept / n - (1 - p)) < 0.02, "kept fraction %.4f", (double)kept / n);
     /* a new step or seed agrees on ~half the positions, as independent masks do */
-    CHECK(fabs((double)same_step / n - 0.5) < 0.02, "next step agrees on %.3f", (double)same_step / n);
-    CHECK(fabs((double)same_seed / n - 0.5) < 0.02, "next seed agrees on %.3f", (double)same_seed / n);
+    CHECK(fabs((double)same_step / n - 0.5) < 0.02, "next step agrees on %.3f",
+          (double)same_step / n);
+    CHECK(fabs((double)same_seed / n - 0.5) < 0.02, "next seed agrees on %.3f",
+          (double)same_seed / n);
 }
 
 /* The step can come from a GPU counter: counters[3] = 40 with base 2 draws step 42. */
@@ -99,8 +101,8 @@ TEST(rng_step_from_gpu_counter) {
     CHECK_OK(vkg_upload(ctx, &counters.buf, words, sizeof words));
     vkg_tensor a = upload_tensor(ctx, arena, 1, 999, 1, 1, NULL);
     vkg_tensor b = upload_tensor(ctx, arena, 1, 999, 1, 1, NULL);
-    vkg_rng from_counter = {.seed = 9, .stream = 1, .step_base = 2, .counters = &counters.buf,
-                            .step_index = 3};
+    vkg_rng from_counter = {
+        .seed = 9, .stream = 1, .step_base = 2, .counters = &counters.buf, .step_index = 3};
     vkg_rng direct = {.seed = 9, .stream = 1, .step_base = 42};
     vkg_rec *rec = test_rec(ctx);
     CHECK(!test_failed(), "setup");

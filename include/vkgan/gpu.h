@@ -38,6 +38,7 @@ typedef struct vkg_ctx_options {
     int validation;     /* -1: from VKGAN_VALIDATION; 0 off; 1 on (with synchronization checks) */
     int quiet;          /* do not print the "software device" note */
     int force_shared_reductions; /* ignore subgroup arithmetic (tests the fallback path) */
+    int force_shared_tiles;      /* GEMM tiles through shared memory even on a CPU device */
 } vkg_ctx_options;
 
 /* Enumerates devices (deduplicated by UUID) without creating a logical device. */
@@ -52,6 +53,8 @@ int vkg_ctx_validation_count(const vkg_ctx *ctx);
 const char *vkg_ctx_last_validation_message(const vkg_ctx *ctx);
 /* Whether reductions use subgroup arithmetic (else the shared-memory fallback). */
 int vkg_ctx_uses_subgroups(const vkg_ctx *ctx);
+/* Whether GEMM tiles load operands directly (CPU devices) rather than through shared memory. */
+int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx);
 
 /* A storage-buffer range: the unit every kernel reads and writes. */
 typedef struct vkg_buf {
@@ -59,6 +62,11 @@ typedef struct vkg_buf {
     uint64_t offset;
     uint64_t size;
 } vkg_buf;
+
+/* A device range of at least `bytes` for a kernel's intermediate results (split-K partial sums).
+ * Every call returns the start of the same buffer (grown as needed; retired buffers live until
+ * the context ends), so the recording's hazard tracking orders its users. */
+int vkg_ctx_scratch(vkg_ctx *ctx, uint64_t bytes, vkg_buf *out);
 
 /* A tensor is a view: a buffer range plus an NCHW fp32 shape (unused trailing dims are 1). */
 typedef struct vkg_tensor {

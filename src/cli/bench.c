@@ -1,2 +1,294 @@
+/* vkgan bench-kernels: every kernel of a DCGAN training step, timed per dispatch with timestamp
+ * queries, as GFLOP/s and as a fraction of the device's fp32 peak (from an FMA microbenchmark). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/commands.h"
-int cmd_bench_kernels(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+#include "vkgan/nn.h"
+
+static const char *help =
+    "usage: vkgan bench-kernels [--model 28|64|all] [--batch N] [--repeat R] [--device D]\n"
+    "Times every kernel (forward and backward) of a DCGAN training step at the shapes of the\n"
+    "28x28 (G 100-128-64-1, D 1-64-128-1) and 64x64 (G 100-512-256-128-64-3, D 3-64-...-512-1)\n"
+    "models: the median GPU time per dispatch over R replays (timestamp queries), GFLOP/s,\n"
+    "the fraction of the fp32 peak measured by an FMA microbenchmark, and GB/s for the\n"
+    "memory-bound kernels. This is a benchmark, not a test: numbers go in docs/PERF.md.\n"
+    "  --model M     28, 64 or all (default all)\n"
+    "  --batch N     one batch size (default: 64 and 128)\n"
+    "  --repeat R    replays to take the median of (default 5; each is one full pass)\n"
+    "  --device D    device index or part of its name (see 'vkgan devices')\n";
+
+typedef struct layer {
+    const char *name;
+    int transposed, c_in, size_in, c_out, kernel, stride, pad, batchnorm;
+    vkg_activation act;
+    int has_act;
+} layer;
+
+/* The DCGAN paper's architectures (ngf = ndf = 64 for 64x64; 28x28 as in vkgan's default). */
+static const layer dcgan28[] = {
+    {"G1", 1, 100, 1, 128, 7, 1, 0, 1, VKG_RELU, 1},
+    {"G2", 1, 128, 7, 64, 4, 2, 1, 1, VKG_RELU, 1},
+    {"G3", 1, 64, 14, 1, 4, 2, 1, 0, VKG_TANH, 1},
+    {"D1", 0, 1, 28, 64, 4, 2, 1, 0, VKG_LEAKY_RELU, 1},
+    {"D2", 0, 64, 14, 128, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
+    {"D3", 0, 128, 7, 1, 7, 1, 0, 0, VKG_RELU, 0},
+};
+static const layer dcgan64[] = {
+    {"G1", 1, 100, 1, 512, 4, 1, 0, 1, VKG_RELU, 1},
+    {"G2", 1, 512, 4, 256, 4, 2, 1, 1, VKG_RELU, 1},
+    {"G3", 1, 256, 8, 128, 4, 2, 1, 1, VKG_RELU, 1},
+    {"G4", 1, 128, 16, 64, 4, 2, 1, 1, VKG_RELU, 1},
+    {"G5", 1, 64, 32, 3, 4, 2, 1, 0, VKG_TANH, 1},
+    {"D1", 0, 3, 64, 64, 4, 2, 1, 0, VKG_LEAKY_RELU, 1},
+    {"D2", 0, 64, 32, 128, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
+    {"D3", 0, 128, 16, 256, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
+    {"D4", 0, 256, 8, 512, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
+    {"D5", 0, 512, 4, 1, 4, 1, 0, 0, VKG_RELU, 0},
+};
+
+#define MAX_ROWS 128
+
+/* What each timed dispatch did: flops (0 for memory-bound kernels) and bytes moved. */
+typedef struct row {
+    char label[80];
+    double flops, bytes;
+} row;
+
+typedef struct bench {
+    vkg_ctx *ctx;
+    vkg_arena *arena;
+    vkg_rec *rec;
+    row rows[MAX_ROWS];
+    int count;
+    size_t params;
+    int failed;
+} bench;
+
+static vkg_tensor tensor(bench *b, int n, int c, int h, int w) {
+    vkg_tensor t = {0};
+    if (!b->failed && vkg_tensor_alloc(b->arena, n, c, h, w, &t) < 0) b->failed = 1;
+    return t;
+}
+
+static void add(bench *b, int result, const char *layer_name, const char *what, double flops,
+                double bytes) {
+    if (result < 0 || b->failed) {
+        b->failed = 1;
+        return;
+    }
+    row *r = &b->rows[b->count++];
+    snprintf(r->label, sizeof r->label, "%s %s", layer_name, what);
+    r->flops = flops;
+    r->bytes = bytes;
+}
+
+/* Records one layer's forward and backward kernels: conv, batch norm, activation. */
+static void record_layer(bench *b, const layer *L, int batch) {
+    vkg_conv p = {L->kernel, L->stride, L->pad};
+    int out = L->transposed ? vkg_conv_transpose_out_size(L->size_in, &p)
+                            : vkg_conv_out_size(L->size_in, &p);
+    vkg_tensor x = tensor(b, batch, L->c_in, L->size_in, L->size_in);
+    vkg_tensor dx = tensor(b, batch, L->c_in, L->size_in, L->size_in);
+    vkg_tensor w = L->transposed ? tensor(b, L->c_in, L->c_out, L->kernel, L->kernel)
+                                 : tensor(b, L->c_out, L->c_in, L->kernel, L->kernel);
+    vkg_tensor dw = tensor(b, w.n, w.c, w.h, w.w);
+    vkg_tensor y = tensor(b, batch, L->c_out, out, out);
+    vkg_tensor dy = tensor(b, batch, L->c_out, out, out);
+    vkg_tensor z = tensor(b, batch, L->c_out, out, out);
+    if (b->failed) return;
+    vkg_rng rng = {.seed = 1};
+    add(b, vkg_fill_normal(b->rec, &rng, 0, 1, &x), L->name, "fill x", 0,
+        4.0 * vkg_tensor_count(&x));
+    add(b, vkg_fill_normal(b->rec, &rng, 0, 0.02f, &w), L->name, "fill w", 0,
+        4.0 * vkg_tensor_count(&w));
+    add(b, vkg_fill_normal(b->rec, &rng, 0, 1, &dy), L->name, "fill dy", 0,
+        4.0 * vkg_tensor_count(&dy));
+    double macs = (double)batch * L->c_out * out * out * L->c_in * L->kernel * L->kernel;
+    if (L->transposed)
+        macs = (double)batch * L->c_in * L->size_in * L->size_in * L->c_out * L->kernel * L->kernel;
+    const char *kind = L->transposed ? "conv_transpose2d" : "conv2d";
+    char what[48];
+    snprintf(what, sizeof what, "%s fwd", kind);
+    add(b,
+        L->transposed ? vkg_conv_transpose2d_forward(b->rec, &p, &x, &w, NULL, &y)
+                      : vkg_conv2d_forward(b->rec, &p, &x, &w, NULL, &y),
+        L->name, what, 2 * macs, 0);
+    double elems = (double)vkg_tensor_count(&y);
+    if (L->batchnorm) {
+        vkg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
+        bn.gamma = tensor(b, 1, L->c_out, 1, 1);
+        bn.beta = tensor(b, 1, L->c_out, 1, 1);
+        bn.running_mean = tensor(b, 1, L->c_out, 1, 1);
+        bn.running_var = tensor(b, 1, L->c_out, 1, 1);
+        bn.saved = tensor(b, 2, L->c_out, 1, 1);
+        vkg_tensor dg = tensor(b, 1, L->c_out, 1, 1), db = tensor(b, 1, L->c_out, 1, 1);
+        if (b->failed) return;
+        add(b, vkg_batchnorm_forward(b->rec, &bn, &y, &z, 1), L->name, "batchnorm fwd", 0,
+            4 * 3 * elems);
+        add(b, vkg_batchnorm_backward(b->rec, &bn, &y, &dy, &z, &dg, &db, 1, 0), L->name,
+            "batchnorm bwd", 0, 4 * 5 * elems);
+        b->params += 2 * (size_t)L->c_out;
+    }
+    if (L->has_act) {
+        add(b, vkg_activation_forward(b->rec, L->act, 0.2f, &y, &z), L->name, "activation fwd", 0,
+            4 * 2 * elems);
+        add(b, vkg_activation_backward(b->rec, L->act, 0.2f, &z, &dy, &y), L->name,
+            "activation bwd", 0, 4 * 3 * elems);
+    }
+    snprintf(what, sizeof what, "%s bwd input", kind);
+    add(b,
+        L->transposed ? vkg_conv_transpose2d_backward_input(b->rec, &p, &dy, &w, &dx)
+                      : vkg_conv2d_backward_input(b->rec, &p, &dy, &w, &dx),
+        L->name, what, 2 * macs, 0);
+    snprintf(what, sizeof what, "%s bwd weight", kind);
+    add(b,
+        L->transposed ? vkg_conv_transpose2d_backward_weight(b->rec, &p, &x, &dy, &dw, 0)
+                      : vkg_conv2d_backward_weight(b->rec, &p, &x, &dy, &dw, 0),
+        L->name, what, 2 * macs, 0);
+    b->params += vkg_tensor_count(&w);
+}
+
+static void record_step_tail(bench *b, int batch) {
+    vkg_tensor logits = tensor(b, batch, 1, 1, 1), targets = tensor(b, batch, 1, 1, 1);
+    vkg_tensor dlogits = tensor(b, batch, 1, 1, 1), out = tensor(b, 1, 2, 1, 1);
+    int n = (int)b->params;
+    vkg_tensor p = tensor(b, 1, n, 1, 1), g = tensor(b, 1, n, 1, 1);
+    vkg_tensor m = tensor(b, 1, n, 1, 1), v = tensor(b, 1, n, 1, 1);
+    vkg_buf hyper;
+    if (b->failed || vkg_arena_alloc(b->arena, sizeof(vkg_adam_hyper), &hyper) < 0) {
+        b->failed = 1;
+        return;
+    }
+    vkg_adam_hyper h = {2e-4f, 0.5f, 0.999f, 1e-8f, 0, 0, 1};
+    if (vkg_upload(b->ctx, &hyper, &h, sizeof h) < 0) b->failed = 1;
+    add(b, vkg_bce_with_logits(b->rec, &logits, &targets, &out.buf, &dlogits, 1), "loss",
+        "bce with logits", 0, 4.0 * 3 * batch);
+    add(b, vkg_adam_step(b->rec, &p.buf, &g.buf, &m.buf, &v.buf, &hyper), "adam", "all parameters",
+        0, 4.0 * 7 * n);
+}
+
+static double median(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1], v[j - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Peak fp32 rate: enough FMA work to run >= 100 ms, doubled until it does. */
+static int measure_peak(vkg_ctx *ctx, double *gflops) {
+    vkg_arena *arena = vkg_arena_create(ctx, 0);
+    uint32_t groups = 1024;
+    vkg_buf out;
+    if (!arena || vkg_arena_alloc(arena, groups * 256 * 4, &out) < 0) return -1;
+    double best = 0, ms = 0;
+    for (uint32_t iterations = 256; ms < 100 && iterations < (1u << 24); iterations *= 2) {
+        vkg_rec *rec = vkg_rec_begin(ctx, 1);
+        int ok = rec && vkg_fma_peak(rec, &out, groups, iterations) == 0 && vkg_rec_end(rec) == 0;
+        for (int rep = 0; ok && rep < 2; rep++) {
+            const char *name;
+            ok = vkg_rec_run(rec) == 0 && vkg_rec_timings(rec, &ms, &name, 1) == 1;
+            double rate = (double)groups * 256 * iterations * 8 * 2 / (ms * 1e6);
+            if (ok && rate > best) best = rate;
+        }
+        vkg_rec_destroy(rec);
+        if (!ok) {
+            vkg_arena_destroy(arena);
+            return -1;
+        }
+    }
+    vkg_arena_destroy(arena);
+    *gflops = best;
+    return 0;
+}
+
+static int run_model(vkg_ctx *ctx, const char *title, const layer *layers, int count, int batch,
+                     int repeat, double peak) {
+    bench b = {.ctx = ctx};
+    b.arena = vkg_arena_create(ctx, 0);
+    b.rec = b.arena ? vkg_rec_begin(ctx, 1) : NULL;
+    if (!b.rec) return cli_error("%s", vkg_error());
+    for (int i = 0; i < count && !b.failed; i++) record_layer(&b, &layers[i], batch);
+    if (!b.failed) record_step_tail(&b, batch);
+    int ok = !b.failed && vkg_rec_end(b.rec) == 0 && vkg_rec_run(b.rec) == 0; /* warm-up */
+    static double samples[MAX_ROWS][64], ms[MAX_ROWS];
+    const char *names[MAX_ROWS];
+    for (int r = 0; ok && r < repeat; r++) {
+        ok = vkg_rec_run(b.rec) == 0 && vkg_rec_timings(b.rec, ms, names, MAX_ROWS) == b.count;
+        for (int i = 0; ok && i < b.count; i++) samples[i][r] = ms[i];
+    }
+    if (!ok) {
+        int code = cli_error("bench-kernels (%s, batch %d): %s", title, batch, vkg_error());
+        vkg_rec_destroy(b.rec);
+        vkg_arena_destroy(b.arena);
+        return code;
+    }
+    printf("\n%s, batch %d (%zu parameters), median of %d\n", title, batch, b.params, repeat);
+    printf("%-36s %10s %9s %7s %8s\n", "kernel", "ms", "GFLOP/s", "% peak", "GB/s");
+    double total_ms = 0, total_flops = 0;
+    for (int i = 0; i < b.count; i++) {
+        double t = median(samples[i], repeat);
+        if (strstr(b.rows[i].label, " fill ")) continue; /* input setup, not a training kernel */
+        total_ms += t;
+        total_flops += b.rows[i].flops;
+        if (b.rows[i].flops > 0)
+            printf("%-36s %10.3f %9.2f %6.1f%% %8s\n", b.rows[i].label, t,
+                   b.rows[i].flops / (t * 1e6), 100 * b.rows[i].flops / (t * 1e6) / peak, "-");
+        else
+            printf("%-36s %10.3f %9s %7s %8.2f\n", b.rows[i].label, t, "-", "-",
+                   b.rows[i].bytes / (t * 1e6));
+    }
+    printf("%-36s %10.3f %9.2f %6.1f%%\n", "total (one pass of every kernel)", total_ms,
+           total_flops / (total_ms * 1e6), 100 * total_flops / (total_ms * 1e6) / peak);
+    vkg_rec_destroy(b.rec);
+    vkg_arena_destroy(b.arena);
+    return 0;
+}
+
+int cmd_bench_kernels(int argc, char **argv) {
+    vkg_ctx_options opts = {.validation = -1};
+    const char *model = "all";
+    int batch = 0, repeat = 5;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(help, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
+            model = argv[++i];
+            if (strcmp(model, "28") && strcmp(model, "64") && strcmp(model, "all"))
+                return cli_error("--model expects 28, 64 or all, got '%s'", model);
+        } else if (strcmp(argv[i], "--batch") == 0) {
+            if (cli_positive_int("--batch", i + 1 < argc ? argv[++i] : NULL, &batch) < 0) return 1;
+        } else if (strcmp(argv[i], "--repeat") == 0) {
+            if (cli_positive_int("--repeat", i + 1 < argc ? argv[++i] : NULL, &repeat) < 0)
+                return 1;
+            if (repeat > 64) return cli_error("--repeat is at most 64");
+        } else if (cli_device_option(argc, argv, &i, &opts) < 0) {
+            return 1;
+        }
+    }
+    vkg_ctx *ctx = vkg_ctx_create(&opts);
+    if (!ctx) return cli_error("%s", vkg_error());
+    const vkg_device_info *d = vkg_ctx_device(ctx);
+    double peak = 0;
+    if (measure_peak(ctx, &peak) < 0) {
+        vkg_ctx_destroy(ctx);
+        return cli_error("fma benchmark: %s", vkg_error());
+    }
+    printf("device: %s (%s %s)\n", d->name, d->driver_name, d->driver_info);
+    printf("fp32 peak (FMA microbenchmark): %.1f GFLOP/s\n", peak);
+    int batches[2] = {64, 128}, nb = batch ? 1 : 2;
+    if (batch) batches[0] = batch;
+    int code = 0;
+    for (int i = 0; i < nb && !code; i++) {
+        if (strcmp(model, "64") != 0)
+            code = run_model(ctx, "DCGAN 28x28", dcgan28, 6, batches[i], repeat, peak);
+        if (!code && strcmp(model, "28") != 0)
+            code = run_model(ctx, "DCGAN 64x64", dcgan64, 10, batches[i], repeat, peak);
+    }
+    vkg_ctx_destroy(ctx);
+    return code;
+}

@@ -4,11 +4,12 @@
 
 #include "cli/commands.h"
 
-static const char *help = "usage: vkgan devices\n"
-                          "Lists each Vulkan device (one entry per physical GPU, even when two\n"
-                          "drivers expose it): name, type, driver, Vulkan version, memory heaps,\n"
-                          "subgroup size, shared memory, fp16 / int8 / cooperative-matrix support.\n"
-                          "The index or a part of the name selects a device with --device.\n";
+static const char *help =
+    "usage: vkgan devices\n"
+    "Lists each Vulkan device (one entry per physical GPU, even when two\n"
+    "drivers expose it): name, type, driver, Vulkan version, memory heaps,\n"
+    "subgroup size, shared memory, fp16 / int8 / cooperative-matrix support.\n"
+    "The index or a part of the name selects a device with --device.\n";
 
 static void print_version(const char *label, uint32_t v) {
     printf("    %-22s %u.%u.%u\n", label, v >> 22, (v >> 12) & 0x3ff, v & 0xfff);
@@ -42,7 +43,8 @@ int cmd_devices(int argc, char **argv) {
                d->subgroup_arithmetic ? "yes" : "no");
         printf("    %-22s %u KiB, %u threads per workgroup\n", "shared memory",
                d->shared_memory / 1024, d->max_workgroup_invocations);
-        printf("    %-22s %.0f MiB\n", "max storage buffer", d->max_storage_buffer_range / 1048576.0);
+        printf("    %-22s %.0f MiB\n", "max storage buffer",
+               d->max_storage_buffer_range / 1048576.0);
         printf("    %-22s fp16 %s, int8 %s, cooperative matrix %s\n", "features",
                d->fp16 ? "yes" : "no", d->int8 ? "yes" : "no",
                d->cooperative_matrix ? "yes" : "no");

@@ -10,27 +10,40 @@
 
 const char *vkg_result_string(VkResult result) {
     switch (result) {
-    case VK_SUCCESS: return "success";
-    case VK_TIMEOUT: return "timed out";
-    case VK_ERROR_OUT_OF_HOST_MEMORY: return "out of host memory";
-    case VK_ERROR_OUT_OF_DEVICE_MEMORY: return "out of device memory";
-    case VK_ERROR_INITIALIZATION_FAILED: return "initialization failed";
-    case VK_ERROR_DEVICE_LOST: return "device lost";
-    case VK_ERROR_LAYER_NOT_PRESENT: return "layer not present";
-    case VK_ERROR_EXTENSION_NOT_PRESENT: return "extension not present";
-    case VK_ERROR_FEATURE_NOT_PRESENT: return "feature not present";
-    case VK_ERROR_INCOMPATIBLE_DRIVER: return "incompatible driver";
-    case VK_ERROR_TOO_MANY_OBJECTS: return "too many objects";
-    case VK_ERROR_FRAGMENTED_POOL: return "fragmented pool";
-    case VK_ERROR_OUT_OF_POOL_MEMORY: return "out of pool memory";
-    default: return "unexpected Vulkan error";
+    case VK_SUCCESS:
+        return "success";
+    case VK_TIMEOUT:
+        return "timed out";
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+        return "out of host memory";
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+        return "out of device memory";
+    case VK_ERROR_INITIALIZATION_FAILED:
+        return "initialization failed";
+    case VK_ERROR_DEVICE_LOST:
+        return "device lost";
+    case VK_ERROR_LAYER_NOT_PRESENT:
+        return "layer not present";
+    case VK_ERROR_EXTENSION_NOT_PRESENT:
+        return "extension not present";
+    case VK_ERROR_FEATURE_NOT_PRESENT:
+        return "feature not present";
+    case VK_ERROR_INCOMPATIBLE_DRIVER:
+        return "incompatible driver";
+    case VK_ERROR_TOO_MANY_OBJECTS:
+        return "too many objects";
+    case VK_ERROR_FRAGMENTED_POOL:
+        return "fragmented pool";
+    case VK_ERROR_OUT_OF_POOL_MEMORY:
+        return "out of pool memory";
+    default:
+        return "unexpected Vulkan error";
     }
 }
 
-static VKAPI_ATTR VkBool32 VKAPI_CALL on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
-                                                    VkDebugUtilsMessageTypeFlagsEXT type,
-                                                    const VkDebugUtilsMessengerCallbackDataEXT *data,
-                                                    void *user) {
+static VKAPI_ATTR VkBool32 VKAPI_CALL
+on_validation(VkDebugUtilsMessageSeverityFlagBitsEXT severity, VkDebugUtilsMessageTypeFlagsEXT type,
+              const VkDebugUtilsMessengerCallbackDataEXT *data, void *user) {
     vkg_ctx *ctx = user;
     (void)type;
     if (!(severity & (VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT |
@@ -121,11 +134,16 @@ static int create_instance(vkg_ctx *ctx, int validation) {
 
 static const char *type_name(VkPhysicalDeviceType type) {
     switch (type) {
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
-    default: return "other";
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+        return "discrete";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+        return "integrated";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+        return "virtual";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+        return "cpu";
+    default:
+        return "other";
     }
 }
 
@@ -190,8 +208,7 @@ static int compute_queue_family(VkPhysicalDevice phys) {
     vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, q);
     int found = -1;
     for (uint32_t i = 0; i < n && found < 0; i++)
-        if ((q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && q[i].timestampValidBits > 0)
-            found = (int)i;
+        if ((q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && q[i].timestampValidBits > 0) found = (int)i;
     for (uint32_t i = 0; i < n && found < 0; i++)
         if (q[i].queueFlags & VK_QUEUE_COMPUTE_BIT) found = (int)i;
     free(q);
@@ -238,7 +255,8 @@ static int contains_nocase(const char *hay, const char *needle) {
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n) return 1;
     }
@@ -247,8 +265,9 @@ static int contains_nocase(const char *hay, const char *needle) {
 
 static int choose(const vkg_device_info *info, int n, const char *wanted) {
     if (n == 0)
-        return vkg_set_error("no Vulkan device found: install a driver "
-                             "('apt-get install mesa-vulkan-drivers' gives the CPU device lavapipe)");
+        return vkg_set_error(
+            "no Vulkan device found: install a driver "
+            "('apt-get install mesa-vulkan-drivers' gives the CPU device lavapipe)");
     if (wanted && *wanted) {
         char *end;
         long index = strtol(wanted, &end, 10);
@@ -319,6 +338,7 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
     ctx->phys = phys[chosen];
     ctx->info = info[chosen];
     ctx->use_subgroups = ctx->info.subgroup_arithmetic && !(opts && opts->force_shared_reductions);
+    ctx->direct_tiles = strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->force_shared_tiles);
     if (strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->quiet))
         fprintf(stderr, "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
                 ctx->info.name);
@@ -335,6 +355,10 @@ void vkg_ctx_destroy(vkg_ctx *ctx) {
     if (ctx->device) {
         vkDeviceWaitIdle(ctx->device);
         vkg_pipelines_destroy(ctx);
+        for (int i = 0; i < ctx->scratch_count; i++) {
+            vkDestroyBuffer(ctx->device, ctx->scratch[i], NULL);
+            vkFreeMemory(ctx->device, ctx->scratch_memory[i], NULL);
+        }
         if (ctx->staging) vkDestroyBuffer(ctx->device, ctx->staging, NULL);
         if (ctx->staging_memory) vkFreeMemory(ctx->device, ctx->staging_memory, NULL);
         if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
@@ -359,4 +383,8 @@ const char *vkg_ctx_last_validation_message(const vkg_ctx *ctx) {
 
 int vkg_ctx_uses_subgroups(const vkg_ctx *ctx) {
     return ctx->use_subgroups;
+}
+
+int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx) {
+    return ctx->direct_tiles;
 }

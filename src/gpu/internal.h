@@ -7,7 +7,7 @@
 #include "vkgan/gpu.h"
 
 #define VKG_MAX_BINDINGS 8
-#define VKG_MAX_SPEC 8
+#define VKG_MAX_SPEC 12
 #define VKG_PUSH_BYTES 128
 
 typedef struct vkg_pipeline {
@@ -29,6 +29,7 @@ struct vkg_ctx {
     VkPhysicalDeviceMemoryProperties memory;
     vkg_device_info info;
     int use_subgroups;
+    int direct_tiles;
 
     int validation;
     int validation_count;
@@ -40,6 +41,11 @@ struct vkg_ctx {
     char pipeline_cache_path[1024];
     vkg_pipeline *pipelines;
     int pipeline_count, pipeline_cap;
+
+    VkBuffer scratch[16]; /* the last is current; earlier ones may be bound by recordings */
+    VkDeviceMemory scratch_memory[16];
+    int scratch_count;
+    uint64_t scratch_size;
 
     VkBuffer staging;
     VkDeviceMemory staging_memory;

@@ -79,6 +79,25 @@ int vkg_buffer_create(vkg_ctx *ctx, uint64_t bytes, VkMemoryPropertyFlags requir
     return 0;
 }
 
+int vkg_ctx_scratch(vkg_ctx *ctx, uint64_t bytes, vkg_buf *out) {
+    if (bytes > ctx->info.max_storage_buffer_range)
+        return vkg_set_error("scratch of %.1f MiB is larger than %s can bind", bytes / MIB,
+                             ctx->info.name);
+    if (bytes > ctx->scratch_size) {
+        if (ctx->scratch_count == 16) return vkg_set_error("scratch buffer grown too often");
+        uint64_t size = bytes > 2 * ctx->scratch_size ? bytes : 2 * ctx->scratch_size;
+        if (size > ctx->info.max_storage_buffer_range) size = ctx->info.max_storage_buffer_range;
+        int i = ctx->scratch_count;
+        if (vkg_buffer_create(ctx, size, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &ctx->scratch[i],
+                              &ctx->scratch_memory[i]) < 0)
+            return -1;
+        ctx->scratch_count++;
+        ctx->scratch_size = size;
+    }
+    *out = (vkg_buf){(void *)ctx->scratch[ctx->scratch_count - 1], 0, bytes};
+    return 0;
+}
+
 vkg_arena *vkg_arena_create(vkg_ctx *ctx, uint64_t block_bytes) {
     vkg_arena *a = calloc(1, sizeof *a);
     if (!a) {
@@ -177,9 +196,8 @@ int vkg_run_once(vkg_ctx *ctx, void (*fill)(VkCommandBuffer, void *), void *user
     VkFenceCreateInfo fence_info = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     VkFence fence;
     vkCreateFence(ctx->device, &fence_info, NULL, &fence);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &cb};
+    VkSubmitInfo submit = {
+        .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cb};
     r = vkQueueSubmit(ctx->queue, 1, &submit, fence);
     if (r == VK_SUCCESS) r = vkWaitForFences(ctx->device, 1, &fence, VK_TRUE, 600ull * 1000000000);
     vkDestroyFence(ctx->device, fence, NULL);
@@ -191,14 +209,14 @@ int vkg_run_once(vkg_ctx *ctx, void (*fill)(VkCommandBuffer, void *), void *user
 
 static int ensure_staging(vkg_ctx *ctx) {
     if (ctx->staging) return 0;
-    if (vkg_buffer_create(ctx, STAGING_BYTES,
-                          VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                          VK_MEMORY_PROPERTY_HOST_CACHED_BIT, &ctx->staging,
-                          &ctx->staging_memory) < 0)
+    if (vkg_buffer_create(
+            ctx, STAGING_BYTES,
+            VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+            VK_MEMORY_PROPERTY_HOST_CACHED_BIT, &ctx->staging, &ctx->staging_memory) < 0)
         return -1;
     ctx->staging_size = STAGING_BYTES;
-    VkResult r = vkMapMemory(ctx->device, ctx->staging_memory, 0, VK_WHOLE_SIZE, 0,
-                             &ctx->staging_map);
+    VkResult r =
+        vkMapMemory(ctx->device, ctx->staging_memory, 0, VK_WHOLE_SIZE, 0, &ctx->staging_map);
     if (r != VK_SUCCESS)
         return vkg_set_error("cannot map the staging buffer: %s", vkg_result_string(r));
     return 0;
@@ -212,11 +230,10 @@ typedef struct copy_job {
 /* Orders the copy after earlier compute/transfer writes and before later reads. */
 static void record_copy(VkCommandBuffer cb, void *user) {
     copy_job *job = user;
-    VkMemoryBarrier before = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                              .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT |
-                                               VK_ACCESS_TRANSFER_WRITE_BIT,
-                              .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT |
-                                               VK_ACCESS_TRANSFER_WRITE_BIT};
+    VkMemoryBarrier before = {
+        .sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+        .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+        .dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
     vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
                          VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1, &before, 0, NULL, 0, NULL);
     vkCmdCopyBuffer(cb, job->src, job->dst, 1, &job->region);

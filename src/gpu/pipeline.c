@@ -38,13 +38,16 @@ static int mkdir_p(const char *path) {
 static void cache_path(vkg_ctx *ctx) {
     const char *base = getenv("XDG_CACHE_HOME");
     char dir[900];
-    if (base && *base) snprintf(dir, sizeof dir, "%s/vkgan", base);
-    else if (getenv("HOME")) snprintf(dir, sizeof dir, "%s/.cache/vkgan", getenv("HOME"));
-    else return;
+    if (base && *base)
+        snprintf(dir, sizeof dir, "%s/vkgan", base);
+    else if (getenv("HOME"))
+        snprintf(dir, sizeof dir, "%s/.cache/vkgan", getenv("HOME"));
+    else
+        return;
     char uuid[33];
     for (int i = 0; i < 16; i++) snprintf(uuid + 2 * i, 3, "%02x", ctx->info.uuid[i]);
-    snprintf(ctx->pipeline_cache_path, sizeof ctx->pipeline_cache_path,
-             "%s/pipelines-%s-%08x.bin", dir, uuid, ctx->info.driver_version);
+    snprintf(ctx->pipeline_cache_path, sizeof ctx->pipeline_cache_path, "%s/pipelines-%s-%08x.bin",
+             dir, uuid, ctx->info.driver_version);
     if (mkdir_p(dir) != 0) ctx->pipeline_cache_path[0] = 0; /* no cache, not an error */
 }
 
@@ -90,19 +93,18 @@ int vkg_pipelines_init(vkg_ctx *ctx) {
     for (int n = 0; n <= VKG_MAX_BINDINGS; n++) {
         VkDescriptorSetLayoutBinding bindings[VKG_MAX_BINDINGS];
         for (int i = 0; i < n; i++)
-            bindings[i] = (VkDescriptorSetLayoutBinding){
-                .binding = (uint32_t)i,
-                .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                .descriptorCount = 1,
-                .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+            bindings[i] =
+                (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
         VkDescriptorSetLayoutCreateInfo info = {
             .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
             .bindingCount = (uint32_t)n,
             .pBindings = bindings};
         VkResult r = vkCreateDescriptorSetLayout(ctx->device, &info, NULL, &ctx->set_layout[n]);
         if (r != VK_SUCCESS)
-            return vkg_set_error("cannot create a descriptor set layout: %s",
-                                 vkg_result_string(r));
+            return vkg_set_error("cannot create a descriptor set layout: %s", vkg_result_string(r));
         VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, VKG_PUSH_BYTES};
         VkPipelineLayoutCreateInfo layout = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
                                              .setLayoutCount = 1,
@@ -139,8 +141,7 @@ void vkg_pipelines_destroy(vkg_ctx *ctx) {
     if (ctx->pipeline_cache) vkDestroyPipelineCache(ctx->device, ctx->pipeline_cache, NULL);
     for (int n = 0; n <= VKG_MAX_BINDINGS; n++) {
         if (ctx->pipe_layout[n]) vkDestroyPipelineLayout(ctx->device, ctx->pipe_layout[n], NULL);
-        if (ctx->set_layout[n])
-            vkDestroyDescriptorSetLayout(ctx->device, ctx->set_layout[n], NULL);
+        if (ctx->set_layout[n]) vkDestroyDescriptorSetLayout(ctx->device, ctx->set_layout[n], NULL);
     }
 }
 

@@ -133,7 +133,8 @@ static VkDescriptorSet allocate_set(vkg_rec *rec, int nbind) {
                                            .maxSets = SETS_PER_POOL,
                                            .poolSizeCount = 1,
                                            .pPoolSizes = &size};
-        VkDescriptorPool *grown = realloc(rec->pools, sizeof *grown * (size_t)(rec->pool_count + 1));
+        VkDescriptorPool *grown =
+            realloc(rec->pools, sizeof *grown * (size_t)(rec->pool_count + 1));
         if (!grown) {
             vkg_set_error("out of host memory");
             return VK_NULL_HANDLE;
@@ -301,8 +302,7 @@ int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max) {
         }
     }
     free(stamps);
-    if (r != VK_SUCCESS)
-        return vkg_set_error("cannot read timestamps: %s", vkg_result_string(r));
+    if (r != VK_SUCCESS) return vkg_set_error("cannot read timestamps: %s", vkg_result_string(r));
     return count;
 }
 

@@ -15,7 +15,10 @@ int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const
     size_t count = vkg_tensor_count(x);
     if (vkg_check_count("activation forward", "the output", y, count) < 0) return -1;
     activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
-    vkg_kernel k = {.shader = "activation_fwd", .push = &p, .push_size = sizeof p, .nbufs = 2,
+    vkg_kernel k = {.shader = "activation_fwd",
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 2,
                     .groups = {vkg_elementwise_groups(count), 1, 1}};
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &y->buf, 1);
@@ -31,7 +34,10 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
     if (kind == VKG_LEAKY_RELU && slope < 0)
         return vkg_set_error("activation backward: leaky relu slope %g must be >= 0", slope);
     activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
-    vkg_kernel k = {.shader = "activation_bwd", .push = &p, .push_size = sizeof p, .nbufs = 3,
+    vkg_kernel k = {.shader = "activation_bwd",
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 3,
                     .groups = {vkg_elementwise_groups(count), 1, 1}};
     VKG_BIND(k, 0, &y->buf, 0);
     VKG_BIND(k, 1, &dy->buf, 0);
@@ -40,19 +46,22 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
 }
 
 static int pool(vkg_rec *rec, const char *shader, const char *op, int kernel, int stride,
-                const vkg_tensor *in, const vkg_tensor *out, const vkg_buf *src,
-                const vkg_buf *dst, size_t threads) {
+                const vkg_tensor *in, const vkg_tensor *out, const vkg_buf *src, const vkg_buf *dst,
+                size_t threads) {
     if (kernel < 1 || stride < 1)
         return vkg_set_error("%s: invalid kernel %d or stride %d", op, kernel, stride);
     int oh = (in->h - kernel) / stride + 1, ow = (in->w - kernel) / stride + 1;
     if (in->h < kernel || in->w < kernel || out->n != in->n || out->c != in->c || out->h != oh ||
         out->w != ow)
-        return vkg_set_error("%s: %dx%dx%dx%d pooled by %d stride %d is not %dx%dx%dx%d", op,
-                             in->n, in->c, in->h, in->w, kernel, stride, out->n, out->c, out->h,
-                             out->w);
-    pool_push p = {(uint32_t)(in->n * in->c), (uint32_t)in->h, (uint32_t)in->w, (uint32_t)oh,
-                   (uint32_t)ow, (uint32_t)kernel, (uint32_t)stride};
-    vkg_kernel k = {.shader = shader, .push = &p, .push_size = sizeof p, .nbufs = 2,
+        return vkg_set_error("%s: %dx%dx%dx%d pooled by %d stride %d is not %dx%dx%dx%d", op, in->n,
+                             in->c, in->h, in->w, kernel, stride, out->n, out->c, out->h, out->w);
+    pool_push p = {
+        (uint32_t)(in->n * in->c), (uint32_t)in->h, (uint32_t)in->w, (uint32_t)oh, (uint32_t)ow,
+        (uint32_t)kernel,          (uint32_t)stride};
+    vkg_kernel k = {.shader = shader,
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 2,
                     .groups = {vkg_elementwise_groups(threads), 1, 1}};
     VKG_BIND(k, 0, src, 0);
     VKG_BIND(k, 1, dst, 1);

@@ -25,11 +25,12 @@ static int check_params(const char *op, const vkg_batchnorm *bn, const vkg_tenso
 int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                           const vkg_tensor *y, int training) {
     const char *op = "batchnorm forward";
-    if (check_params(op, bn, x) < 0 || vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
+    if (check_params(op, bn, x) < 0 ||
+        vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
         return -1;
     char name[48];
-    bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w), bn->eps,
-                         bn->momentum, training ? 1u : 0u};
+    bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
+                         bn->eps,        bn->momentum,   training ? 1u : 0u};
     vkg_kernel k = {.shader = vkg_reduction_shader(rec, "batchnorm_fwd", name, sizeof name),
                     .push = &p,
                     .push_size = sizeof p,
@@ -51,8 +52,8 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     const char *op = "batchnorm backward";
     size_t count = vkg_tensor_count(x), c = (size_t)x->c;
     if (check_params(op, bn, x) < 0 || vkg_check_count(op, "dy", dy, count) < 0 ||
-        vkg_check_count(op, "dx", dx, count) < 0 ||
-        vkg_check_count(op, "dgamma", dgamma, c) < 0 || vkg_check_count(op, "dbeta", dbeta, c) < 0)
+        vkg_check_count(op, "dx", dx, count) < 0 || vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
+        vkg_check_count(op, "dbeta", dbeta, c) < 0)
         return -1;
     char name[48];
     bn_backward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),

@@ -3,12 +3,18 @@
  * input and output grids swapped:
  *   conv_transpose forward         = conv backward-input
  *   conv_transpose backward-input  = conv forward
- *   conv_transpose backward-weight = conv backward-weight with x and dy exchanged */
+ *   conv_transpose backward-weight = conv backward-weight with x and dy exchanged
+ * A full-window convolution (the kernel covers the whole input, no padding: DCGAN's projection
+ * of z and its final logit layer) is a dense layer on flattened tensors and runs as a GEMM. */
 #include "nn/kernel.h"
 
+/* The push constants of shaders/conv_geometry.glsl, plus the kernel size and stride that go to
+ * the shaders as specialization constants. */
 typedef struct conv_push {
-    uint32_t batch, c_out, h_out, w_out, c_in, h_in, w_in, kernel, stride, pad, flags;
+    uint32_t batch, c_out, h_out, w_out, c_in, h_in, w_in, pad, flags;
+    uint32_t kernel, stride; /* not pushed */
 } conv_push;
+#define CONV_PUSH_BYTES (9 * sizeof(uint32_t))
 
 int vkg_conv_out_size(int in, const vkg_conv *p) {
     return (in + 2 * p->pad - p->kernel) / p->stride + 1;
@@ -30,28 +36,41 @@ static int geometry(const char *op, const vkg_conv *p, const vkg_tensor *small,
     if (oh != small->h || ow != small->w)
         return vkg_set_error("%s: a %dx%d grid with kernel %d stride %d padding %d gives %dx%d, "
                              "not %dx%d",
-                             op, large->h, large->w, p->kernel, p->stride, p->pad, oh, ow,
-                             small->h, small->w);
+                             op, large->h, large->w, p->kernel, p->stride, p->pad, oh, ow, small->h,
+                             small->w);
     size_t weights = (size_t)small->c * large->c * p->kernel * p->kernel;
     if (vkg_check_count(op, "the weight", w, weights) < 0) return -1;
-    *g = (conv_push){(uint32_t)small->n, (uint32_t)small->c, (uint32_t)small->h,
-                     (uint32_t)small->w, (uint32_t)large->c, (uint32_t)large->h,
-                     (uint32_t)large->w, (uint32_t)p->kernel, (uint32_t)p->stride,
-                     (uint32_t)p->pad, 0};
+    *g = (conv_push){(uint32_t)small->n,  (uint32_t)small->c, (uint32_t)small->h,
+                     (uint32_t)small->w,  (uint32_t)large->c, (uint32_t)large->h,
+                     (uint32_t)large->w,  (uint32_t)p->pad,   0,
+                     (uint32_t)p->kernel, (uint32_t)p->stride};
     return 0;
+}
+
+/* Specialization constants 6 and 7 of the convolution shaders. */
+static void conv_spec(const conv_push *g, vkg_kernel *k) {
+    k->spec[6] = g->kernel;
+    k->spec[7] = g->stride;
 }
 
 static int record(vkg_rec *rec, const char *shader, conv_push *g, const vkg_buf *b0,
                   const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out, uint32_t M,
-                  uint32_t N) {
-    vkg_kernel k = {.shader = shader, .push = g, .push_size = sizeof *g};
+                  uint32_t N, uint32_t phases) {
+    vkg_kernel k = {.shader = shader, .push = g, .push_size = CONV_PUSH_BYTES};
     k.nbufs = 4;
     VKG_BIND(k, 0, b0, 0);
     VKG_BIND(k, 1, b1, 0);
     VKG_BIND(k, 2, bias, 0);
     VKG_BIND(k, 3, out, 1);
     vkg_gemm_setup(rec, M, N, &k);
+    conv_spec(g, &k);
+    k.groups[2] = phases;
     return vkg_rec_kernel(rec, &k);
+}
+
+static int full_window(const conv_push *g) {
+    return g->h_out == 1 && g->w_out == 1 && g->pad == 0 && g->kernel == g->h_in &&
+           g->kernel == g->w_in;
 }
 
 /* conv2d_fwd: x is the large grid, y the small one; M = c_out, N = batch*h_out*w_out. */
@@ -61,8 +80,13 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
     if (geometry(op, p, y, x, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)y->c) < 0) return -1;
     g.flags = b ? 1u : 0u;
-    return record(rec, "conv2d_fwd", &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf,
-                  g.c_out, g.batch * g.h_out * g.w_out);
+    if (full_window(&g)) { /* y[b, co] = sum_j x[b, j] w[co, j], j over c_in*k*k */
+        uint32_t K = g.c_in * g.kernel * g.kernel;
+        vkg_gemm_shape s = {g.batch, g.c_out, K, K, 1, 1, K, g.flags, 1};
+        return vkg_gemm(rec, s, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
+    }
+    return record(rec, "conv2d_fwd", &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf, g.c_out,
+                  g.batch * g.h_out * g.w_out, 1);
 }
 
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
@@ -72,8 +96,15 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     if (geometry(op, p, dy, dx, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)dx->c) < 0) return -1;
     g.flags = b ? 1u : 0u;
-    return record(rec, "conv2d_bwd_input", &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf,
-                  &dx->buf, g.c_in, g.batch * g.h_in * g.w_in);
+    if (full_window(&g)) { /* dx[b, j] = bias[j / (k*k)] + sum_co dy[b, co] w[co, j] */
+        uint32_t K = g.c_in * g.kernel * g.kernel;
+        vkg_gemm_shape s = {g.batch, K, g.c_out, g.c_out, 1, K, 1, g.flags, g.kernel * g.kernel};
+        return vkg_gemm(rec, s, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
+    }
+    /* one GEMM per stride phase (workgroup z); x covers the largest phase */
+    uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
+    return record(rec, "conv2d_bwd_input", &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf, &dx->buf,
+                  g.c_in, g.batch * rows * cols, g.stride * g.stride);
 }
 
 /* conv2d_bwd_weight: x is the large grid, dy the small one; M = c_out, N = c_in*k*k. */
@@ -82,11 +113,18 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
     conv_push g;
     if (geometry(op, p, dy, x, dw, &g) < 0) return -1;
     g.flags = accumulate ? 2u : 0u;
-    vkg_kernel k = {.shader = "conv2d_bwd_weight", .push = &g, .push_size = sizeof g, .nbufs = 3};
+    if (full_window(&g)) { /* dw[co, j] = sum_b dy[b, co] x[b, j] */
+        uint32_t K = g.c_in * g.kernel * g.kernel;
+        vkg_gemm_shape s = {g.c_out, K, g.batch, 1, g.c_out, K, 1, g.flags, 1};
+        return vkg_gemm(rec, s, &dy->buf, &x->buf, NULL, &dw->buf);
+    }
+    vkg_kernel k = {
+        .shader = "conv2d_bwd_weight", .push = &g, .push_size = CONV_PUSH_BYTES, .nbufs = 3};
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &dy->buf, 0);
     VKG_BIND(k, 2, &dw->buf, 1);
     vkg_gemm_setup(rec, g.c_out, g.c_in * g.kernel * g.kernel, &k);
+    conv_spec(&g, &k);
     return vkg_rec_kernel(rec, &k);
 }
 

@@ -1,13 +1,9 @@
 /* Dense layers on the strided GEMM kernel (shaders/gemm.comp). */
 #include "nn/kernel.h"
 
-typedef struct gemm_push {
-    uint32_t M, N, K, sam, sak, sbk, sbn, flags;
-} gemm_push;
-
-/* C[M,N] (+)= A B (+ bias), A(m,k) = a[m*sam + k*sak], B(k,n) = b[k*sbk + n*sbn]. */
-static int gemm(vkg_rec *rec, gemm_push push, const vkg_buf *a, const vkg_buf *b,
-                const vkg_buf *bias, const vkg_buf *c) {
+int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
+             const vkg_buf *bias, const vkg_buf *c) {
+    if (push.bias_div == 0) push.bias_div = 1;
     vkg_kernel k = {.shader = "gemm", .push = &push, .push_size = sizeof push, .nbufs = 4};
     VKG_BIND(k, 0, a, 0);
     VKG_BIND(k, 1, b, 0);
@@ -33,22 +29,22 @@ int vkg_dense_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w, co
     uint32_t n, in, out;
     if (dense_shapes("dense forward", x, w, y, &n, &in, &out) < 0) return -1;
     if (b && vkg_check_count("dense forward", "the bias", b, out) < 0) return -1;
-    gemm_push p = {n, out, in, in, 1, out, 1, b ? 1u : 0u};
-    return gemm(rec, p, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
+    vkg_gemm_shape p = {n, out, in, in, 1, out, 1, b ? VKG_GEMM_BIAS : 0u, 1};
+    return vkg_gemm(rec, p, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
 }
 
 int vkg_dense_backward_input(vkg_rec *rec, const vkg_tensor *dy, const vkg_tensor *w,
                              const vkg_tensor *dx) {
     uint32_t n, in, out;
     if (dense_shapes("dense backward (input)", dx, w, dy, &n, &in, &out) < 0) return -1;
-    gemm_push p = {n, in, out, out, 1, 1, out, 0};
-    return gemm(rec, p, &dy->buf, &w->buf, NULL, &dx->buf);
+    vkg_gemm_shape p = {n, in, out, out, 1, 1, out, 0, 1};
+    return vkg_gemm(rec, p, &dy->buf, &w->buf, NULL, &dx->buf);
 }
 
 int vkg_dense_backward_weight(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *dy,
                               const vkg_tensor *dw, int accumulate) {
     uint32_t n, in, out;
     if (dense_shapes("dense backward (weight)", x, dw, dy, &n, &in, &out) < 0) return -1;
-    gemm_push p = {in, out, n, 1, in, out, 1, accumulate ? 2u : 0u};
-    return gemm(rec, p, &x->buf, &dy->buf, NULL, &dw->buf);
+    vkg_gemm_shape p = {in, out, n, 1, in, out, 1, accumulate ? VKG_GEMM_ACCUMULATE : 0u, 1};
+    return vkg_gemm(rec, p, &x->buf, &dy->buf, NULL, &dw->buf);
 }

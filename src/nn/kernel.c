@@ -16,16 +16,29 @@ const char *vkg_reduction_shader(vkg_rec *rec, const char *base, char *name, siz
 
 void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
     const vkg_device_info *d = vkg_ctx_device(vkg_rec_ctx(rec));
-    /* 64x64 tiles of 4x4 register blocks (256 threads, 8 KiB shared memory); a 32-row tile for
-     * narrow outputs (few channels) so fewer rows are computed and thrown away; a 32x32 tile with
-     * 64 threads where a device allows fewer than 256 threads a workgroup. */
+    /* 64x64 tiles of 4x4 register blocks (256 threads, 8 KiB shared memory). Narrow problems
+     * (1-3 image channels, a few output channels) get flatter tiles so fewer computed rows or
+     * columns are thrown away; devices with fewer than 256 threads a workgroup get 32x32 tiles
+     * of 64 threads. */
     uint32_t bm = 64, bn = 64, bk = 16, tm = 4, tn = 4;
-    if (d->max_workgroup_invocations < 256 || d->shared_memory < 8192) bm = bn = 32, bk = 8;
-    else if (M <= 32) bm = 32, tm = 2;
+    if (d->max_workgroup_invocations < 256 || d->shared_memory < 8192)
+        bm = bn = 32, bk = 8;
+    else if (M == 1)
+        bm = 1, tm = 1, bn = 256, tn = 1;
+    else if (M <= 4)
+        bm = 4, tm = 1, bn = 256;
+    else if (N <= 4)
+        bn = 4, tn = 1, bm = 256;
+    else if (M <= 32)
+        bm = 32, tm = 2;
+    else if (N <= 32)
+        bn = 32, tn = 2;
+    uint32_t direct = (uint32_t)vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec));
+    if (direct) bk = 8;
     uint32_t threads = (bm / tm) * (bn / tn);
-    uint32_t spec[6] = {threads, bm, bn, bk, tm, tn};
-    for (int i = 0; i < 6; i++) k->spec[i] = spec[i];
-    k->nspec = 6;
+    uint32_t spec[9] = {threads, bm, bn, bk, tm, tn, 0, 0, direct};
+    for (int i = 0; i < 9; i++) k->spec[i] = spec[i];
+    k->nspec = 9;
     k->groups[0] = (N + bn - 1) / bn;
     k->groups[1] = (M + bm - 1) / bm;
     k->groups[2] = 1;

@@ -33,7 +33,10 @@ int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, con
     if (hyper->size < sizeof(vkg_adam_hyper))
         return vkg_set_error("adam: the hyperparameter range is smaller than vkg_adam_hyper");
     uint32_t count = (uint32_t)(params->size / sizeof(float));
-    vkg_kernel k = {.shader = "adam", .push = &count, .push_size = sizeof count, .nbufs = 5,
+    vkg_kernel k = {.shader = "adam",
+                    .push = &count,
+                    .push_size = sizeof count,
+                    .nbufs = 5,
                     .groups = {vkg_elementwise_groups(count), 1, 1}};
     VKG_BIND(k, 0, params, 1);
     VKG_BIND(k, 1, grads, 0);
@@ -47,8 +50,8 @@ int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint3
     if ((uint64_t)(index + 1) * 4 > counters->size)
         return vkg_set_error("counter add: index %u is outside the counter range", index);
     uint32_t p[2] = {index, delta};
-    vkg_kernel k = {.shader = "counter_add", .push = p, .push_size = sizeof p, .nbufs = 1,
-                    .groups = {1, 1, 1}};
+    vkg_kernel k = {
+        .shader = "counter_add", .push = p, .push_size = sizeof p, .nbufs = 1, .groups = {1, 1, 1}};
     VKG_BIND(k, 0, counters, 1);
     return vkg_rec_kernel(rec, &k);
 }
@@ -60,7 +63,10 @@ int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t ite
         uint32_t iterations;
         float seed;
     } p = {iterations, 0.5f};
-    vkg_kernel k = {.shader = "fma_peak", .push = &p, .push_size = sizeof p, .nbufs = 1,
+    vkg_kernel k = {.shader = "fma_peak",
+                    .push = &p,
+                    .push_size = sizeof p,
+                    .nbufs = 1,
                     .groups = {groups, 1, 1}};
     VKG_BIND(k, 0, out, 1);
     return vkg_rec_kernel(rec, &k);

@@ -10,16 +10,25 @@ typedef struct rng_push {
 enum { FILL_NORMAL, ADD_NORMAL, FILL_UNIFORM };
 
 static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t mode) {
-    return (rng_push){rng->seed,       rng->stream,        rng->step_base,
-                      rng->step_index, rng->counters != 0, (uint32_t)count,
-                      a,               b,                  mode};
+    return (rng_push){rng->seed,
+                      rng->stream,
+                      rng->step_base,
+                      rng->step_index,
+                      rng->counters != 0,
+                      (uint32_t)count,
+                      a,
+                      b,
+                      mode};
 }
 
 /* Binding 0 is the step counter; when there is none any bound range will do, it is not read. */
 static int record(vkg_rec *rec, const char *shader, const vkg_rng *rng, rng_push *p,
                   const vkg_buf *x, const vkg_buf *y, const vkg_buf *scale) {
-    vkg_kernel k = {.shader = shader, .push = p, .push_size = sizeof *p,
-                    .nbufs = scale ? 4 : 3, .groups = {vkg_elementwise_groups(p->count), 1, 1}};
+    vkg_kernel k = {.shader = shader,
+                    .push = p,
+                    .push_size = sizeof *p,
+                    .nbufs = scale ? 4 : 3,
+                    .groups = {vkg_elementwise_groups(p->count), 1, 1}};
     VKG_BIND(k, 0, rng->counters ? rng->counters : x, 0);
     VKG_BIND(k, 1, x, 0);
     VKG_BIND(k, 2, y, 1);
