@@ -18,7 +18,7 @@ layout(constant_id = 8) const bool DIRECT = false;
 shared float tile_a[BK * BM];
 shared float tile_b[BK * BN];
 
-void gemm_tile_direct(uint M, uint N, uint K) {
+void gemm_tile_direct(uint M, uint N, uint k_begin, uint K) {
     const uint tid = gl_LocalInvocationIndex;
     const uint tn = tid % (BN / TN);
     const uint tm = tid / (BN / TN);
@@ -30,7 +30,7 @@ void gemm_tile_direct(uint M, uint N, uint K) {
     float acc[TM][TN];
     for (uint i = 0; i < TM; i++)
         for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
-    for (uint k0 = 0; k0 < K; k0 += BK) {
+    for (uint k0 = k_begin; k0 < K; k0 += BK) {
         float a[BK][TM], b[BK][TN];
         for (uint j = 0; j < TN; j++)
             for (uint kk = 0; kk < BK; kk++)
@@ -47,9 +47,10 @@ void gemm_tile_direct(uint M, uint N, uint K) {
             if (m0 + i < M && n0 + j * ns < N) store_c(m0 + i, n0 + j * ns, acc[i][j]);
 }
 
-void gemm_tile(uint M, uint N, uint K) {
+// C[m, n] over k in [k_begin, K) (a split-K part when k_begin > 0 or K is short of the full K).
+void gemm_tile_range(uint M, uint N, uint k_begin, uint K) {
     if (DIRECT) {
-        gemm_tile_direct(M, N, K);
+        gemm_tile_direct(M, N, k_begin, K);
         return;
     }
     const uint threads = (BM / TM) * (BN / TN);
@@ -63,7 +64,7 @@ void gemm_tile(uint M, uint N, uint K) {
     for (uint i = 0; i < TM; i++)
         for (uint j = 0; j < TN; j++) acc[i][j] = 0.0;
 
-    for (uint k0 = 0; k0 < K; k0 += BK) {
+    for (uint k0 = k_begin; k0 < K; k0 += BK) {
         for (uint e = tid; e < BK * BM; e += threads) {
             uint m = m0 + e % BM, k = k0 + e / BM;
             tile_a[e] = (m < M && k < K) ? load_a(m, k) : 0.0;
@@ -89,4 +90,8 @@ void gemm_tile(uint M, uint N, uint K) {
             if (m < M && n < N) store_c(m, n, acc[i][j]);
         }
     }
+}
+
+void gemm_tile(uint M, uint N, uint K) {
+    gemm_tile_range(M, N, 0u, K);
 }

@@ -50,10 +50,12 @@ static const layer dcgan64[] = {
 
 #define MAX_ROWS 128
 
-/* What each timed dispatch did: flops (0 for memory-bound kernels) and bytes moved. */
+/* What one kernel call did: its dispatches [first, end) (split-K adds a second pass), flops (0
+ * for memory-bound kernels) and bytes moved. */
 typedef struct row {
     char label[80];
     double flops, bytes;
+    int first, end;
 } row;
 
 typedef struct bench {
@@ -79,6 +81,8 @@ static void add(bench *b, int result, const char *layer_name, const char *what, 
         return;
     }
     row *r = &b->rows[b->count++];
+    r->first = b->count > 1 ? b->rows[b->count - 2].end : 0;
+    r->end = vkg_rec_dispatch_count(b->rec);
     snprintf(r->label, sizeof r->label, "%s %s", layer_name, what);
     r->flops = flops;
     r->bytes = bytes;
@@ -214,11 +218,17 @@ static int run_model(vkg_ctx *ctx, const char *title, const layer *layers, int c
     for (int i = 0; i < count && !b.failed; i++) record_layer(&b, &layers[i], batch);
     if (!b.failed) record_step_tail(&b, batch);
     int ok = !b.failed && vkg_rec_end(b.rec) == 0 && vkg_rec_run(b.rec) == 0; /* warm-up */
-    static double samples[MAX_ROWS][64], ms[MAX_ROWS];
-    const char *names[MAX_ROWS];
+    static double samples[MAX_ROWS][64], ms[2 * MAX_ROWS];
+    const char *names[2 * MAX_ROWS];
+    int dispatches = vkg_rec_dispatch_count(b.rec);
     for (int r = 0; ok && r < repeat; r++) {
-        ok = vkg_rec_run(b.rec) == 0 && vkg_rec_timings(b.rec, ms, names, MAX_ROWS) == b.count;
-        for (int i = 0; ok && i < b.count; i++) samples[i][r] = ms[i];
+        ok = vkg_rec_run(b.rec) == 0 &&
+             vkg_rec_timings(b.rec, ms, names, 2 * MAX_ROWS) == dispatches;
+        if (!ok && !*vkg_error()) vkg_set_error("missing timestamps");
+        for (int i = 0; ok && i < b.count; i++) {
+            samples[i][r] = 0;
+            for (int d = b.rows[i].first; d < b.rows[i].end; d++) samples[i][r] += ms[d];
+        }
     }
     if (!ok) {
         int code = cli_error("bench-kernels (%s, batch %d): %s", title, batch, vkg_error());
