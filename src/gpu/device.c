@@ -1,5 +1,8 @@
 /* Instance, device enumeration and choice, logical device, validation messages. */
 #include <ctype.h>
+#ifdef VKGAN_SANITIZE
+#include <dlfcn.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +80,19 @@ static int has_device_extension(VkPhysicalDevice phys, const char *name) {
     return found;
 }
 
+#ifdef VKGAN_SANITIZE
+/* Sanitizer builds only: keeps lavapipe and the validation layer loaded after the loader closes
+ * them, so LeakSanitizer can name their allocations (tools/lsan.supp suppresses them). */
+static void pin_driver_libraries(void) {
+    const char *names[] = {"libvulkan_lvp.so", "libVkLayer_khronos_validation.so"};
+    for (int i = 0; i < 2; i++) dlopen(names[i], RTLD_NOW | RTLD_NODELETE);
+}
+#endif
+
 static int create_instance(vkg_ctx *ctx, int validation) {
+#ifdef VKGAN_SANITIZE
+    pin_driver_libraries();
+#endif
     VkResult r = volkInitialize();
     if (r != VK_SUCCESS)
         return vkg_set_error("no Vulkan loader found (libvulkan.so.1): install it with "
