@@ -1,8 +1,9 @@
-// workgroup_sum(v): the sum of v over a 256-thread workgroup, returned to every thread, added in
-// a fixed order (deterministic). With VKGAN_SUBGROUP it uses subgroup arithmetic, otherwise a
-// shared-memory tree.
-#define REDUCE_THREADS 256
-layout(local_size_x = REDUCE_THREADS) in;
+// workgroup_sum(v): the sum of v over the workgroup, returned to every thread, added in a fixed
+// order (deterministic). With VKGAN_SUBGROUP it uses subgroup arithmetic, otherwise a
+// shared-memory tree. REDUCE_THREADS, the workgroup size (a power of two), is specialization
+// constant 0: 256 on GPUs, fewer on CPU devices where every barrier is a context switch.
+layout(local_size_x_id = 0) in;
+layout(constant_id = 0) const uint REDUCE_THREADS = 256;
 
 #ifdef VKGAN_SUBGROUP
 #extension GL_KHR_shader_subgroup_arithmetic : require

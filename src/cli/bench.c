@@ -217,11 +217,15 @@ static int run_model(vkg_ctx *ctx, const char *title, const layer *layers, int c
     if (!b.rec) return cli_error("%s", vkg_error());
     for (int i = 0; i < count && !b.failed; i++) record_layer(&b, &layers[i], batch);
     if (!b.failed) record_step_tail(&b, batch);
+    fprintf(stderr, "bench-kernels: %s, batch %d: warm-up pass (%d dispatches)\n", title, batch,
+            vkg_rec_dispatch_count(b.rec));
     int ok = !b.failed && vkg_rec_end(b.rec) == 0 && vkg_rec_run(b.rec) == 0; /* warm-up */
     static double samples[MAX_ROWS][64], ms[2 * MAX_ROWS];
     const char *names[2 * MAX_ROWS];
     int dispatches = vkg_rec_dispatch_count(b.rec);
     for (int r = 0; ok && r < repeat; r++) {
+        fprintf(stderr, "bench-kernels: %s, batch %d: timed pass %d of %d\n", title, batch, r + 1,
+                repeat);
         ok = vkg_rec_run(b.rec) == 0 &&
              vkg_rec_timings(b.rec, ms, names, 2 * MAX_ROWS) == dispatches;
         if (!ok && !*vkg_error()) vkg_set_error("missing timestamps");

@@ -58,11 +58,12 @@ int cli_device_option(int argc, char **argv, int *i, vkg_ctx_options *opts) {
         opts->validation = 1;
         return 0;
     }
-    cli_error("unknown option '%s' (see '%s --help')", argv[*i], argv[0]);
+    cli_error("unknown option '%s' (see 'vkgan %s --help')", argv[*i], argv[0]);
     return -1;
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* results appear as they are measured, even in a pipe */
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -126,6 +126,10 @@ static int create_instance(vkg_ctx *ctx, int validation) {
                                  .enabledExtensionCount = validation ? 1 : 0,
                                  .ppEnabledExtensionNames = extensions};
     r = vkCreateInstance(&info, NULL, &ctx->instance);
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+        return vkg_set_error("no Vulkan device found: the loader found no usable driver "
+                             "('apt-get install mesa-vulkan-drivers' gives the CPU device "
+                             "lavapipe; check VK_DRIVER_FILES)");
     if (r != VK_SUCCESS)
         return vkg_set_error("cannot create a Vulkan instance: %s", vkg_result_string(r));
     volkLoadInstanceOnly(ctx->instance);

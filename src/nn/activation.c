@@ -19,7 +19,7 @@ int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const
                     .push = &p,
                     .push_size = sizeof p,
                     .nbufs = 2,
-                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+                    .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &y->buf, 1);
     return vkg_rec_kernel(rec, &k);
@@ -38,7 +38,7 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
                     .push = &p,
                     .push_size = sizeof p,
                     .nbufs = 3,
-                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+                    .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
     VKG_BIND(k, 0, &y->buf, 0);
     VKG_BIND(k, 1, &dy->buf, 0);
     VKG_BIND(k, 2, &dx->buf, 1);
@@ -62,7 +62,7 @@ static int pool(vkg_rec *rec, const char *shader, const char *op, int kernel, in
                     .push = &p,
                     .push_size = sizeof p,
                     .nbufs = 2,
-                    .groups = {vkg_elementwise_groups(threads), 1, 1}};
+                    .groups = {vkg_elementwise_groups(rec, threads), 1, 1}};
     VKG_BIND(k, 0, src, 0);
     VKG_BIND(k, 1, dst, 1);
     return vkg_rec_kernel(rec, &k);

@@ -31,11 +31,9 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     char name[48];
     bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
                          bn->eps,        bn->momentum,   training ? 1u : 0u};
-    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "batchnorm_fwd", name, sizeof name),
-                    .push = &p,
-                    .push_size = sizeof p,
-                    .nbufs = 7,
-                    .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_kernel k = {
+        .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_reduction_kernel(rec, "batchnorm_fwd", name, sizeof name, &k);
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &bn->gamma.buf, 0);
     VKG_BIND(k, 2, &bn->beta.buf, 0);
@@ -58,11 +56,9 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     char name[48];
     bn_backward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
                           training ? 1u : 0u, accumulate ? 1u : 0u};
-    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "batchnorm_bwd", name, sizeof name),
-                    .push = &p,
-                    .push_size = sizeof p,
-                    .nbufs = 7,
-                    .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_kernel k = {
+        .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_reduction_kernel(rec, "batchnorm_bwd", name, sizeof name, &k);
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &dy->buf, 0);
     VKG_BIND(k, 2, &bn->gamma.buf, 0);

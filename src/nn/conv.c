@@ -152,7 +152,7 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
                       .push = &sum,
                       .push_size = sizeof sum,
                       .nbufs = 2,
-                      .groups = {vkg_elementwise_groups(sum.count), 1, 1}};
+                      .groups = {vkg_elementwise_groups(rec, sum.count), 1, 1}};
     VKG_BIND(add, 0, &parts, 0);
     VKG_BIND(add, 1, &dw->buf, 1);
     return vkg_rec_kernel(rec, &add);

@@ -3,15 +3,19 @@
 
 #include "nn/kernel.h"
 
-uint32_t vkg_elementwise_groups(size_t count) {
-    size_t groups = (count + 255) / 256;
+uint32_t vkg_elementwise_groups(vkg_rec *rec, size_t count) {
+    size_t groups = (count + 255) / 256,
+           most = vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec)) ? 16 : 65535;
     if (groups == 0) groups = 1;
-    return groups > 65535 ? 65535 : (uint32_t)groups;
+    return groups > most ? (uint32_t)most : (uint32_t)groups;
 }
 
-const char *vkg_reduction_shader(vkg_rec *rec, const char *base, char *name, size_t size) {
-    snprintf(name, size, "%s%s", base, vkg_ctx_uses_subgroups(vkg_rec_ctx(rec)) ? "_sg" : "");
-    return name;
+void vkg_reduction_kernel(vkg_rec *rec, const char *base, char *name, size_t size, vkg_kernel *k) {
+    vkg_ctx *ctx = vkg_rec_ctx(rec);
+    snprintf(name, size, "%s%s", base, vkg_ctx_uses_subgroups(ctx) ? "_sg" : "");
+    k->shader = name;
+    k->spec[0] = vkg_ctx_uses_direct_tiles(ctx) ? 64 : 256;
+    k->nspec = 1;
 }
 
 void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {

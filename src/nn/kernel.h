@@ -5,10 +5,13 @@
 #include "gpu/internal.h"
 #include "vkgan/nn.h"
 
-/* Workgroups for an elementwise kernel of 256 threads with a grid-stride loop. */
-uint32_t vkg_elementwise_groups(size_t count);
-/* The shader name, with the subgroup variant's suffix when the device uses subgroups. */
-const char *vkg_reduction_shader(vkg_rec *rec, const char *base, char *name, size_t size);
+/* Workgroups for an elementwise kernel of 256 threads with a grid-stride loop: one element a
+ * thread on a GPU; on a CPU device, where each workgroup costs microseconds, a few fat ones. */
+uint32_t vkg_elementwise_groups(vkg_rec *rec, size_t count);
+/* Sets up a reduction kernel (shaders including reduce.glsl): the shader name, with the subgroup
+ * variant's suffix when the device uses subgroups, and the workgroup size. `name` holds the name.
+ */
+void vkg_reduction_kernel(vkg_rec *rec, const char *base, char *name, size_t size, vkg_kernel *k);
 /* Specialization constants of the tiled GEMM core (threads, BM, BN, BK, TM, TN), picked from the
  * device's limits and the problem's M; sets k->spec, k->nspec and k->groups for M x N. */
 void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k);

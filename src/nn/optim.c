@@ -14,11 +14,8 @@ int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor
         uint32_t count;
         float grad_scale;
     } p = {(uint32_t)n, grad_scale};
-    vkg_kernel k = {.shader = vkg_reduction_shader(rec, "bce_logits", name, sizeof name),
-                    .push = &p,
-                    .push_size = sizeof p,
-                    .nbufs = 4,
-                    .groups = {1, 1, 1}};
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .nbufs = 4, .groups = {1, 1, 1}};
+    vkg_reduction_kernel(rec, "bce_logits", name, sizeof name, &k);
     VKG_BIND(k, 0, &logits->buf, 0);
     VKG_BIND(k, 1, &targets->buf, 0);
     VKG_BIND(k, 2, out, 1);
@@ -37,7 +34,7 @@ int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, con
                     .push = &count,
                     .push_size = sizeof count,
                     .nbufs = 5,
-                    .groups = {vkg_elementwise_groups(count), 1, 1}};
+                    .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
     VKG_BIND(k, 0, params, 1);
     VKG_BIND(k, 1, grads, 0);
     VKG_BIND(k, 2, m, 1);

@@ -28,7 +28,7 @@ static int record(vkg_rec *rec, const char *shader, const vkg_rng *rng, rng_push
                     .push = p,
                     .push_size = sizeof *p,
                     .nbufs = scale ? 4 : 3,
-                    .groups = {vkg_elementwise_groups(p->count), 1, 1}};
+                    .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
     VKG_BIND(k, 0, rng->counters ? rng->counters : x, 0);
     VKG_BIND(k, 1, x, 0);
     VKG_BIND(k, 2, y, 1);
