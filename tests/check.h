@@ -62,6 +62,10 @@ vkg_tensor upload_tensor(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, in
                          const double *data);
 /* Downloads a tensor into fresh test memory. */
 float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t);
+/* A fresh directory for the running test's files (removed with its contents at the end). */
+const char *test_tmpdir(void);
+/* Writes bytes to dir/name (plain, not atomic: tests build inputs, good and bad). */
+void test_write(const char *dir, const char *name, const void *data, size_t size);
 /* A recording started for the running test (destroyed at its end). */
 vkg_rec *test_rec(vkg_ctx *ctx);
 

@@ -1,6 +1,7 @@
 /* Runs every registered test (or those whose name contains an argument) on one Vulkan context
  * with validation and synchronization validation on. A validation message reported during a test
  * fails that test. The last line is "N passed, N failed". */
+#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,7 +100,37 @@ vkg_rec *test_rec(vkg_ctx *ctx) {
     return rec;
 }
 
+static char tmpdir[64];
+
+const char *test_tmpdir(void) {
+    if (!tmpdir[0]) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/vkgan-test-XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+            tmpdir[0] = 0;
+            test_fail(__FILE__, __LINE__, "cannot make a temporary directory");
+            return "/nonexistent";
+        }
+    }
+    return tmpdir;
+}
+
+void test_write(const char *dir, const char *name, const void *data, size_t size) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(data, 1, size, f) != size)
+        test_fail(__FILE__, __LINE__, "cannot write %s", path);
+    if (f) fclose(f);
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
 static void release(void) {
+    if (tmpdir[0]) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir[0] = 0;
     for (int i = 0; i < rec_count; i++) vkg_rec_destroy(recs[i]);
     for (int i = 0; i < arena_count; i++) vkg_arena_destroy(arenas[i]);
     for (int i = 0; i < host_count; i++) free(host_blocks[i]);

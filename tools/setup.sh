@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake make gcc pkg-config libc6-dev
           libvulkan-dev libvulkan-volk-dev glslang-tools mesa-vulkan-drivers
-          vulkan-validationlayers libglfw3-dev libstb-dev zlib1g-dev)
+          vulkan-validationlayers libglfw3-dev libstb-dev zlib1g-dev libcjson-dev
+          dataset-fashion-mnist)
 
 missing=()
 for p in "${packages[@]}"; do

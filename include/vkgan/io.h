@@ -1,0 +1,50 @@
+/* vkgan files: atomic writes, PNG sample grids, safetensors checkpoints. A file is always written
+ * to a temporary name in its directory, flushed to disk and renamed over the target, so a crash
+ * leaves either the old file or the new one, never half of one. */
+#ifndef VKGAN_IO_H
+#define VKGAN_IO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Writes the concatenation of `count` parts to path atomically (temp file, fsync, rename,
+ * fsync of the directory). 0, or -1 with vkg_error() naming the path. */
+int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
+                          int count);
+
+/* Writes n images (NCHW floats in [-1, 1], c = 1 or 3) as one PNG grid with `cols` columns and a
+ * 2-pixel border. */
+int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w, int cols);
+
+/* ---- safetensors (https://github.com/huggingface/safetensors): an 8-byte little-endian header
+ * length, a JSON header {"__metadata__": {str: str}, name: {dtype, shape, data_offsets}}, then
+ * the tensors' bytes, contiguous, in header order. ---- */
+typedef enum vkg_dtype { VKG_F32, VKG_I32 } vkg_dtype;
+typedef struct vkg_st_tensor {
+    const char *name;
+    vkg_dtype dtype;
+    int ndim; /* 0 .. 4 */
+    int64_t shape[4];
+    const void *data;
+} vkg_st_tensor;
+typedef struct vkg_st_meta {
+    const char *key, *value;
+} vkg_st_meta;
+
+int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int count,
+                          const vkg_st_meta *meta, int meta_count);
+
+/* A file read whole and checked: every tensor's offsets inside the data, sizes matching shapes
+ * and dtypes, the data covered without holes or overlaps. */
+typedef struct vkg_safetensors vkg_safetensors;
+vkg_safetensors *vkg_safetensors_read(const char *path);
+/* The tensor called name (NULL when absent, or of another dtype); shape and ndim filled in. The
+ * bytes may be unaligned in files from other writers: copy them out with memcpy. */
+const void *vkg_safetensors_get(const vkg_safetensors *st, const char *name, vkg_dtype dtype,
+                                int *ndim, int64_t shape[4]);
+/* A metadata value, or NULL. */
+const char *vkg_safetensors_meta(const vkg_safetensors *st, const char *key);
+int vkg_safetensors_count(const vkg_safetensors *st);
+void vkg_safetensors_free(vkg_safetensors *st);
+
+#endif

@@ -1,0 +1,86 @@
+/* CIFAR-10 binary batches: records of 1 label byte and 3072 pixel bytes (1024 R, G, B planes). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+
+#define RECORD 3073
+#define BATCHES 5
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long)st.st_size : -1;
+}
+
+/* The folder holding data_batch_1.bin: DIR itself or DIR/cifar-10-batches-bin. */
+static int batch_dir(const char *dir, char *out, size_t size) {
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s/data_batch_1.bin", dir);
+    if (file_size(probe) >= 0) return snprintf(out, size, "%s", dir), 0;
+    snprintf(probe, sizeof probe, "%s/cifar-10-batches-bin/data_batch_1.bin", dir);
+    if (file_size(probe) >= 0) return snprintf(out, size, "%s/cifar-10-batches-bin", dir), 0;
+    return vkg_set_error("%s: no CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin) "
+                         "there or in cifar-10-batches-bin/",
+                         dir);
+}
+
+int vkg_load_cifar10(const char *dir, vkg_dataset *out) {
+    memset(out, 0, sizeof *out);
+    char base[4096], path[4200];
+    if (batch_dir(dir, base, sizeof base) < 0) return -1;
+    long sizes[BATCHES], total = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        snprintf(path, sizeof path, "%s/data_batch_%d.bin", base, b + 1);
+        sizes[b] = file_size(path);
+        if (sizes[b] < 0) return vkg_set_error("%s: missing", path);
+        if (sizes[b] == 0 || sizes[b] % RECORD != 0)
+            return vkg_set_error("%s: truncated or corrupt: %ld bytes is not a whole number of "
+                                 "%d-byte records",
+                                 path, sizes[b], RECORD);
+        total += sizes[b] / RECORD;
+    }
+    out->pixels = malloc((size_t)total * 3072);
+    out->labels = malloc(sizeof *out->labels * (size_t)total);
+    uint8_t *record = malloc(RECORD);
+    if (!out->pixels || !out->labels || !record) {
+        free(record);
+        vkg_dataset_free(out);
+        return vkg_set_error("out of host memory reading %s", base);
+    }
+    int n = 0;
+    for (int b = 0; b < BATCHES; b++) {
+        snprintf(path, sizeof path, "%s/data_batch_%d.bin", base, b + 1);
+        FILE *f = fopen(path, "rb");
+        if (!f) {
+            free(record);
+            vkg_dataset_free(out);
+            return vkg_set_error("%s: cannot open it", path);
+        }
+        for (long r = 0; r < sizes[b] / RECORD; r++, n++) {
+            size_t got = fread(record, 1, RECORD, f);
+            int label = got == RECORD ? record[0] : -1;
+            if (label < 0 || label > 9) {
+                fclose(f);
+                free(record);
+                vkg_dataset_free(out);
+                return label > 9 ? vkg_set_error("%s: record %ld has label %d; CIFAR-10 labels "
+                                                 "are 0-9",
+                                                 path, r, label)
+                                 : vkg_set_error("%s: read error at record %ld", path, r);
+            }
+            out->labels[n] = record[0];
+            memcpy(out->pixels + (size_t)n * 3072, record + 1, 3072);
+        }
+        fclose(f);
+    }
+    free(record);
+    snprintf(out->name, sizeof out->name, "cifar10");
+    out->count = n;
+    out->channels = 3;
+    out->height = out->width = 32;
+    out->classes = 10;
+    return 0;
+}

@@ -1,0 +1,52 @@
+/* Dataset specs ("fashion-mnist", "mnist:DIR", ...) to readers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+
+#define MIXTURE_POINTS 65536
+
+void vkg_dataset_free(vkg_dataset *d) {
+    free(d->pixels);
+    free(d->points);
+    free(d->labels);
+    d->pixels = NULL, d->points = NULL, d->labels = NULL;
+}
+
+static int fashion_mnist(vkg_dataset *out) {
+    struct stat st;
+    if (stat(VKG_FASHION_MNIST_DIR, &st) != 0)
+        return vkg_set_error("Fashion-MNIST is not installed (%s is missing): "
+                             "'apt-get install dataset-fashion-mnist'",
+                             VKG_FASHION_MNIST_DIR);
+    return vkg_load_idx_dir(VKG_FASHION_MNIST_DIR, "train", out);
+}
+
+int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t seed,
+                     vkg_dataset *out) {
+    memset(out, 0, sizeof *out);
+    const char *colon = strchr(spec, ':');
+    const char *dir = colon ? colon + 1 : NULL;
+    size_t kind = colon ? (size_t)(colon - spec) : strlen(spec);
+    int rc;
+    if (!colon && strcmp(spec, "fashion-mnist") == 0)
+        rc = fashion_mnist(out);
+    else if (!colon && (strcmp(spec, "ring8") == 0 || strcmp(spec, "grid25") == 0))
+        rc = vkg_make_mixture(spec, MIXTURE_POINTS, seed, out);
+    else if (colon && *dir && kind == 5 && strncmp(spec, "mnist", 5) == 0)
+        rc = vkg_load_idx_dir(dir, "train", out);
+    else if (colon && *dir && kind == 7 && strncmp(spec, "cifar10", 7) == 0)
+        rc = vkg_load_cifar10(dir, out);
+    else if (colon && *dir && kind == 6 && strncmp(spec, "folder", 6) == 0)
+        rc = vkg_load_folder(dir, image_size, channels, out);
+    else
+        return vkg_set_error("--data %s: expected fashion-mnist, mnist:DIR, cifar10:DIR, "
+                             "folder:DIR, ring8 or grid25",
+                             spec);
+    if (rc == 0 && out->name[0] == 0)
+        snprintf(out->name, sizeof out->name, "%.*s", (int)kind, spec);
+    return rc;
+}

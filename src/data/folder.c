@@ -1,0 +1,140 @@
+/* Image folders as torchvision's ImageFolder reads them: DIR/CLASS/IMAGE, classes in sorted
+ * order; or the images directly in DIR (one class). Decoded by stb_image, centre-cropped to a
+ * square and resized by stb_image_resize. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <stb_image.h>
+#include <stb_image_resize.h>
+
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+
+typedef struct names {
+    char **items;
+    int count, cap;
+} names;
+
+static int push(names *n, const char *s) {
+    if (n->count == n->cap) {
+        int cap = n->cap ? 2 * n->cap : 64;
+        char **grown = realloc(n->items, sizeof *grown * (size_t)cap);
+        if (!grown) return -1;
+        n->items = grown, n->cap = cap;
+    }
+    return (n->items[n->count] = strdup(s)) ? n->count++, 0 : -1;
+}
+
+static void clear(names *n) {
+    for (int i = 0; i < n->count; i++) free(n->items[i]);
+    free(n->items);
+    memset(n, 0, sizeof *n);
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_image(const char *name) {
+    const char *dot = strrchr(name, '.');
+    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
+                   !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".bmp"));
+}
+
+/* The entries of dir (sorted): subdirectories into dirs, image files into files. */
+static int list(const char *dir, names *dirs, names *files) {
+    DIR *d = opendir(dir);
+    if (!d) return vkg_set_error("%s: cannot open the directory", dir);
+    struct dirent *e;
+    char path[4200];
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode) && dirs)
+            rc = push(dirs, e->d_name);
+        else if (S_ISREG(st.st_mode) && is_image(e->d_name))
+            rc = push(files, path);
+    }
+    closedir(d);
+    if (rc < 0) return vkg_set_error("out of host memory listing %s", dir);
+    if (dirs && dirs->count > 1) qsort(dirs->items, (size_t)dirs->count, sizeof(char *), by_name);
+    if (files->count > 1) qsort(files->items, (size_t)files->count, sizeof(char *), by_name);
+    return 0;
+}
+
+/* Decodes one image into out (channels x size x size, planar). */
+static int decode(const char *path, int size, int channels, uint8_t *out) {
+    int w, h, n;
+    uint8_t *img = stbi_load(path, &w, &h, &n, channels);
+    if (!img) return vkg_set_error("%s: cannot decode the image (%s)", path, stbi_failure_reason());
+    int side = w < h ? w : h, x0 = (w - side) / 2, y0 = (h - side) / 2;
+    uint8_t *resized = malloc((size_t)size * size * (size_t)channels);
+    int ok =
+        resized && stbir_resize_uint8(img + ((size_t)y0 * w + x0) * (size_t)channels, side, side,
+                                      w * channels, resized, size, size, size * channels, channels);
+    stbi_image_free(img);
+    if (!ok) {
+        free(resized);
+        return vkg_set_error("%s: cannot resize the image", path);
+    }
+    for (int c = 0; c < channels; c++)
+        for (int i = 0; i < size * size; i++)
+            out[(size_t)c * size * size + i] = resized[(size_t)i * channels + c];
+    free(resized);
+    return 0;
+}
+
+int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
+    memset(out, 0, sizeof *out);
+    if (size < 4 || size > 1024) return vkg_set_error("image size %d is not in 4..1024", size);
+    if (channels != 1 && channels != 3)
+        return vkg_set_error("folder images are read with 1 or 3 channels, not %d", channels);
+    names classes = {0}, files = {0};
+    int rc = list(dir, &classes, &files), first_class_file[1024], class_count = 0;
+    if (rc == 0 && classes.count > 0) { /* ImageFolder layout: files directly in DIR are ignored */
+        clear(&files);
+        for (int c = 0; rc == 0 && c < classes.count && c < 1024; c++) {
+            char sub[4200];
+            snprintf(sub, sizeof sub, "%s/%s", dir, classes.items[c]);
+            first_class_file[c] = files.count;
+            rc = list(sub, NULL, &files);
+        }
+        class_count = classes.count < 1024 ? classes.count : 1024;
+    }
+    if (rc == 0 && files.count == 0)
+        rc = vkg_set_error("%s: no PNG, JPEG or BMP images there or in its subfolders", dir);
+    if (rc == 0) {
+        size_t per = (size_t)channels * size * size;
+        out->pixels = malloc(per * (size_t)files.count);
+        out->labels = class_count ? malloc(sizeof *out->labels * (size_t)files.count) : NULL;
+        if (!out->pixels || (class_count && !out->labels))
+            rc = vkg_set_error("out of host memory reading %s", dir);
+        for (int i = 0; rc == 0 && i < files.count; i++) {
+            rc = decode(files.items[i], size, channels, out->pixels + per * (size_t)i);
+            if (out->labels) {
+                int c = class_count - 1;
+                while (c > 0 && first_class_file[c] > i) c--;
+                out->labels[i] = c;
+            }
+        }
+    }
+    if (rc == 0) {
+        snprintf(out->name, sizeof out->name, "folder");
+        out->count = files.count;
+        out->channels = channels;
+        out->height = out->width = size;
+        out->classes = class_count;
+    } else {
+        vkg_dataset_free(out);
+    }
+    clear(&classes);
+    clear(&files);
+    return rc;
+}

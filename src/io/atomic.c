@@ -1,0 +1,51 @@
+/* Atomic file replacement: temp file in the same directory, fsync, rename, fsync the directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+static int write_all(int fd, const void *data, size_t n) {
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w, n -= (size_t)w;
+    }
+    return 0;
+}
+
+int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
+                          int count) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return vkg_set_error("%s: cannot create it (%s)", tmp, strerror(errno));
+    int ok = 1;
+    for (int i = 0; ok && i < count; i++) ok = write_all(fd, parts[i], sizes[i]) == 0;
+    ok = ok && fsync(fd) == 0;
+    int err = errno;
+    ok = (close(fd) == 0) && ok;
+    if (!ok) {
+        unlink(tmp);
+        return vkg_set_error("%s: writing failed (%s)", path, strerror(err ? err : errno));
+    }
+    if (rename(tmp, path) != 0) {
+        err = errno;
+        unlink(tmp);
+        return vkg_set_error("%s: cannot replace it (%s)", path, strerror(err));
+    }
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) { /* makes the rename itself durable */
+        fsync(dfd);
+        close(dfd);
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+/* Sample grids as PNG through stb_image_write, written atomically. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image_write.h>
+
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+#define BORDER 2
+
+typedef struct png_buffer {
+    unsigned char *data;
+    size_t size, cap;
+    int failed;
+} png_buffer;
+
+static void append(void *user, void *data, int size) {
+    png_buffer *b = user;
+    if (b->failed) return;
+    if (b->size + (size_t)size > b->cap) {
+        size_t cap = (b->size + (size_t)size) * 2;
+        unsigned char *grown = realloc(b->data, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->data = grown, b->cap = cap;
+    }
+    memcpy(b->data + b->size, data, (size_t)size);
+    b->size += (size_t)size;
+}
+
+int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w,
+                       int cols) {
+    if (n < 1 || (c != 1 && c != 3) || h < 1 || w < 1 || cols < 1)
+        return vkg_set_error("%s: cannot make a grid of %d images of %dx%dx%d", path, n, c, h, w);
+    int rows = (n + cols - 1) / cols;
+    if (cols > n) cols = n;
+    int gw = cols * (w + BORDER) + BORDER, gh = rows * (h + BORDER) + BORDER;
+    unsigned char *grid = calloc((size_t)gw * gh, (size_t)c);
+    if (!grid) return vkg_set_error("%s: out of host memory", path);
+    for (int i = 0; i < n; i++) {
+        int x0 = BORDER + (i % cols) * (w + BORDER), y0 = BORDER + (i / cols) * (h + BORDER);
+        for (int ch = 0; ch < c; ch++)
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) {
+                    float v = images[(((size_t)i * c + ch) * h + y) * w + x];
+                    v = (v + 1) * 127.5f; /* [-1, 1] -> [0, 255] */
+                    v = v < 0 ? 0 : v > 255 ? 255 : v;
+                    grid[((size_t)(y0 + y) * gw + x0 + x) * c + ch] = (unsigned char)lrintf(v);
+                }
+    }
+    png_buffer png = {0};
+    int ok = stbi_write_png_to_func(append, &png, gw, gh, c, grid, gw * c) && !png.failed;
+    free(grid);
+    int rc = ok ? 0 : vkg_set_error("%s: PNG encoding failed", path);
+    if (ok) {
+        const void *parts[1] = {png.data};
+        rc = vkg_write_file_atomic(path, parts, &png.size, 1);
+    }
+    free(png.data);
+    return rc;
+}

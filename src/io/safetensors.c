@@ -1,0 +1,228 @@
+/* safetensors files: written atomically, read whole and validated before any tensor is used. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+#define MAX_HEADER (64u << 20)
+
+static const char *dtype_name(vkg_dtype t) {
+    return t == VKG_F32 ? "F32" : "I32";
+}
+
+static size_t element_count(int ndim, const int64_t *shape) {
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) n *= (size_t)shape[i];
+    return n;
+}
+
+int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int count,
+                          const vkg_st_meta *meta, int meta_count) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON *md = cJSON_AddObjectToObject(root, "__metadata__");
+    for (int i = 0; i < meta_count; i++) cJSON_AddStringToObject(md, meta[i].key, meta[i].value);
+    size_t offset = 0;
+    for (int i = 0; i < count; i++) {
+        const vkg_st_tensor *t = &tensors[i];
+        cJSON *entry = cJSON_AddObjectToObject(root, t->name);
+        cJSON_AddStringToObject(entry, "dtype", dtype_name(t->dtype));
+        cJSON *shape = cJSON_AddArrayToObject(entry, "shape");
+        for (int d = 0; d < t->ndim; d++)
+            cJSON_AddItemToArray(shape, cJSON_CreateNumber((double)t->shape[d]));
+        size_t bytes = element_count(t->ndim, t->shape) * 4;
+        cJSON *offsets = cJSON_AddArrayToObject(entry, "data_offsets");
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)offset));
+        cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)(offset + bytes)));
+        offset += bytes;
+    }
+    char *json = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!json) return vkg_set_error("%s: out of host memory", path);
+    /* the header is padded with spaces so the data starts 8-byte aligned */
+    size_t len = strlen(json), padded = (len + 7) / 8 * 8;
+    char *header = malloc(padded);
+    if (!header) {
+        free(json);
+        return vkg_set_error("%s: out of host memory", path);
+    }
+    memcpy(header, json, len);
+    memset(header + len, ' ', padded - len);
+    free(json);
+    uint8_t size_le[8];
+    for (int i = 0; i < 8; i++) size_le[i] = (uint8_t)((uint64_t)padded >> (8 * i));
+
+    int nparts = 2 + count;
+    const void **parts = malloc(sizeof *parts * (size_t)nparts);
+    size_t *sizes = malloc(sizeof *sizes * (size_t)nparts);
+    int rc = -1;
+    if (parts && sizes) {
+        parts[0] = size_le, sizes[0] = 8;
+        parts[1] = header, sizes[1] = padded;
+        for (int i = 0; i < count; i++) {
+            parts[2 + i] = tensors[i].data;
+            sizes[2 + i] = element_count(tensors[i].ndim, tensors[i].shape) * 4;
+        }
+        rc = vkg_write_file_atomic(path, parts, sizes, nparts);
+    } else {
+        vkg_set_error("%s: out of host memory", path);
+    }
+    free(parts);
+    free(sizes);
+    free(header);
+    return rc;
+}
+
+typedef struct entry {
+    const char *name;
+    vkg_dtype dtype;
+    int ndim;
+    int64_t shape[4];
+    uint64_t begin, end;
+} entry;
+
+struct vkg_safetensors {
+    uint8_t *file;
+    size_t size;
+    uint8_t *data; /* start of the data section */
+    cJSON *header;
+    entry *entries;
+    int count;
+};
+
+void vkg_safetensors_free(vkg_safetensors *st) {
+    if (!st) return;
+    free(st->file);
+    cJSON_Delete(st->header);
+    free(st->entries);
+    free(st);
+}
+
+static int by_offset(const void *a, const void *b) {
+    const entry *x = a, *y = b;
+    return x->begin < y->begin ? -1 : x->begin > y->begin;
+}
+
+/* Checks one header entry and fills e; -1 with an error naming the tensor. */
+static int parse_entry(const char *path, const cJSON *item, uint64_t data_size, entry *e) {
+    const char *name = item->string;
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
+    const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(item, "data_offsets");
+    if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offsets) ||
+        cJSON_GetArraySize(offsets) != 2)
+        return vkg_set_error("%s: corrupt header entry for tensor '%s'", path, name);
+    if (strcmp(dtype->valuestring, "F32") == 0)
+        e->dtype = VKG_F32;
+    else if (strcmp(dtype->valuestring, "I32") == 0)
+        e->dtype = VKG_I32;
+    else
+        return vkg_set_error("%s: tensor '%s' has dtype %s; vkgan reads F32 and I32", path, name,
+                             dtype->valuestring);
+    e->name = name;
+    e->ndim = cJSON_GetArraySize(shape);
+    if (e->ndim > 4) return vkg_set_error("%s: tensor '%s' has more than 4 dimensions", path, name);
+    for (int d = 0; d < e->ndim; d++) {
+        const cJSON *v = cJSON_GetArrayItem(shape, d);
+        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12)
+            return vkg_set_error("%s: tensor '%s' has an invalid shape", path, name);
+        e->shape[d] = (int64_t)v->valuedouble;
+    }
+    const cJSON *b = cJSON_GetArrayItem(offsets, 0), *f = cJSON_GetArrayItem(offsets, 1);
+    if (!cJSON_IsNumber(b) || !cJSON_IsNumber(f) || b->valuedouble < 0 ||
+        f->valuedouble < b->valuedouble || f->valuedouble > (double)data_size)
+        return vkg_set_error("%s: tensor '%s' has data offsets outside the file (truncated?)", path,
+                             name);
+    e->begin = (uint64_t)b->valuedouble, e->end = (uint64_t)f->valuedouble;
+    if (e->end - e->begin != element_count(e->ndim, e->shape) * 4)
+        return vkg_set_error("%s: tensor '%s' holds %llu bytes, its shape needs %zu", path, name,
+                             (unsigned long long)(e->end - e->begin),
+                             element_count(e->ndim, e->shape) * 4);
+    return 0;
+}
+
+static int parse(vkg_safetensors *st, const char *path) {
+    if (st->size < 8) return vkg_set_error("%s: truncated: no safetensors header", path);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | st->file[i];
+    if (n > MAX_HEADER || n > st->size - 8)
+        return vkg_set_error("%s: not a safetensors file, or truncated (header length %llu, "
+                             "file %zu bytes)",
+                             path, (unsigned long long)n, st->size);
+    st->header = cJSON_ParseWithLength((const char *)st->file + 8, (size_t)n);
+    if (!cJSON_IsObject(st->header))
+        return vkg_set_error("%s: the safetensors header is not valid JSON", path);
+    st->data = st->file + 8 + n;
+    uint64_t data_size = st->size - 8 - n;
+    int total = cJSON_GetArraySize(st->header);
+    st->entries = calloc((size_t)(total ? total : 1), sizeof *st->entries);
+    if (!st->entries) return vkg_set_error("%s: out of host memory", path);
+    for (const cJSON *item = st->header->child; item; item = item->next) {
+        if (strcmp(item->string, "__metadata__") == 0) continue;
+        if (parse_entry(path, item, data_size, &st->entries[st->count]) < 0) return -1;
+        st->count++;
+    }
+    /* the tensors must tile the data section exactly */
+    entry *sorted = malloc(sizeof *sorted * (size_t)(st->count ? st->count : 1));
+    if (!sorted) return vkg_set_error("%s: out of host memory", path);
+    memcpy(sorted, st->entries, sizeof *sorted * (size_t)st->count);
+    qsort(sorted, (size_t)st->count, sizeof *sorted, by_offset);
+    uint64_t expected = 0;
+    int ok = 1;
+    for (int i = 0; i < st->count && ok; i++)
+        ok = sorted[i].begin == expected, expected = sorted[i].end;
+    free(sorted);
+    if (!ok || expected != data_size)
+        return vkg_set_error("%s: corrupt: the tensors do not cover the %llu data bytes exactly",
+                             path, (unsigned long long)data_size);
+    return 0;
+}
+
+vkg_safetensors *vkg_safetensors_read(const char *path) {
+    vkg_safetensors *st = calloc(1, sizeof *st);
+    FILE *f = fopen(path, "rb");
+    if (!st || !f) {
+        vkg_set_error(st ? "%s: cannot open it" : "%s: out of host memory", path);
+        if (f) fclose(f);
+        free(st);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    st->size = size > 0 ? (size_t)size : 0;
+    st->file = malloc(st->size ? st->size : 1);
+    int rc = st->file && fread(st->file, 1, st->size, f) == st->size
+                 ? parse(st, path)
+                 : vkg_set_error("%s: cannot read it", path);
+    fclose(f);
+    if (rc < 0) {
+        vkg_safetensors_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+const void *vkg_safetensors_get(const vkg_safetensors *st, const char *name, vkg_dtype dtype,
+                                int *ndim, int64_t shape[4]) {
+    for (int i = 0; i < st->count; i++) {
+        const entry *e = &st->entries[i];
+        if (strcmp(e->name, name) != 0 || e->dtype != dtype) continue;
+        if (ndim) *ndim = e->ndim;
+        if (shape) memcpy(shape, e->shape, sizeof e->shape);
+        return st->data + e->begin;
+    }
+    return NULL;
+}
+
+const char *vkg_safetensors_meta(const vkg_safetensors *st, const char *key) {
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(st->header, "__metadata__");
+    const cJSON *v = md ? cJSON_GetObjectItemCaseSensitive(md, key) : NULL;
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int vkg_safetensors_count(const vkg_safetensors *st) {
+    return st->count;
+}

@@ -1,0 +1,148 @@
+/* Files: atomic writes, PNG grids, safetensors round trips and corrupt files. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <stb_image.h>
+
+#include "check.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+static int files_in(const char *dir) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) n += e->d_name[0] != '.';
+    if (d) closedir(d);
+    return n;
+}
+
+static long read_whole(const char *path, uint8_t *buf, long cap) {
+    FILE *f = fopen(path, "rb");
+    long n = f ? (long)fread(buf, 1, (size_t)cap, f) : -1;
+    if (f) fclose(f);
+    return n;
+}
+
+TEST(io_atomic_write_leaves_no_temporary) {
+    const char *dir = test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/out.bin", dir);
+    const void *parts[2] = {"hello ", "world"};
+    size_t sizes[2] = {6, 5};
+    CHECK_OK(vkg_write_file_atomic(path, parts, sizes, 2));
+    CHECK_OK(vkg_write_file_atomic(path, parts, sizes, 1)); /* replaces it */
+    uint8_t buf[64];
+    CHECK(read_whole(path, buf, sizeof buf) == 6 && memcmp(buf, "hello ", 6) == 0, "contents");
+    CHECK(files_in(dir) == 1, "%d files in the directory, expected only out.bin", files_in(dir));
+    CHECK(vkg_write_file_atomic("/nonexistent/dir/out.bin", parts, sizes, 2) < 0 &&
+              strstr(vkg_error(), "/nonexistent/dir/out.bin"),
+          "error: %s", vkg_error());
+}
+
+TEST(io_png_grid_layout_and_values) {
+    const char *dir = test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/grid.png", dir);
+    enum { N = 5, H = 4, W = 6 };
+    float images[N * H * W];
+    for (int i = 0; i < N * H * W; i++) images[i] = (i / (H * W)) % 2 ? 1.0f : -1.0f;
+    images[0] = 0.0f;
+    CHECK_OK(vkg_write_png_grid(path, images, N, 1, H, W, 3));
+    int w, h, c;
+    uint8_t *png = stbi_load(path, &w, &h, &c, 1);
+    CHECK(png != NULL, "cannot read the grid back: %s", stbi_failure_reason());
+    /* 3 columns x 2 rows of 6x4 with a 2-pixel border */
+    int ok = w == 3 * (W + 2) + 2 && h == 2 * (H + 2) + 2;
+    int first = png[2 * w + 2], second = png[2 * w + 2 + W + 2 + 1], border = png[0];
+    int odd = png[(2 + H + 2) * w + 2 + W + 2 + 1]; /* image 4: row 1, column 1: -1 */
+    stbi_image_free(png);
+    CHECK(ok, "grid is %dx%d", w, h);
+    CHECK(first == 128 && second == 255 && odd == 0 && border == 0,
+          "pixels 0 -> %d, 1 -> %d, -1 -> %d, border %d", first, second, odd, border);
+}
+
+TEST(io_safetensors_round_trip_and_format) {
+    const char *dir = test_tmpdir();
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", dir);
+    float w[2 * 3 * 2] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12.5f}, b[3] = {-1, 0, 1};
+    int32_t order[5] = {4, 0, 3, 1, 2};
+    vkg_st_tensor tensors[3] = {{"G.conv1.weight", VKG_F32, 3, {2, 3, 2, 0}, w},
+                                {"G.conv1.bias", VKG_F32, 1, {3, 0, 0, 0}, b},
+                                {"data_order", VKG_I32, 1, {5, 0, 0, 0}, order}};
+    vkg_st_meta meta[2] = {{"step", "1234"}, {"format", "vkgan"}};
+    CHECK_OK(vkg_safetensors_write(path, tensors, 3, meta, 2));
+
+    vkg_safetensors *st = vkg_safetensors_read(path);
+    CHECK(st != NULL, "%s", vkg_error());
+    int ndim;
+    int64_t shape[4];
+    const void *rw = vkg_safetensors_get(st, "G.conv1.weight", VKG_F32, &ndim, shape);
+    const void *ro = vkg_safetensors_get(st, "data_order", VKG_I32, NULL, NULL);
+    int ok = vkg_safetensors_count(st) == 3 && rw && ro && ndim == 3 && shape[0] == 2 &&
+             shape[2] == 2 && memcmp(rw, w, sizeof w) == 0 &&
+             memcmp(ro, order, sizeof order) == 0 &&
+             !vkg_safetensors_get(st, "data_order", VKG_F32, NULL, NULL) &&
+             strcmp(vkg_safetensors_meta(st, "step"), "1234") == 0 &&
+             !vkg_safetensors_meta(st, "missing");
+    vkg_safetensors_free(st);
+    CHECK(ok, "round trip lost something");
+
+    /* the layout itself, read independently: u64 header length (a multiple of 8), JSON, data */
+    uint8_t file[4096];
+    long size = read_whole(path, file, sizeof file);
+    uint64_t n = 0;
+    for (int i = 7; i >= 0; i--) n = n << 8 | file[i];
+    CHECK(n % 8 == 0 && (long)(8 + n + sizeof w + sizeof b + sizeof order) == size,
+          "header length %llu, file %ld bytes", (unsigned long long)n, size);
+    cJSON *header = cJSON_ParseWithLength((const char *)file + 8, (size_t)n);
+    cJSON *bias = cJSON_GetObjectItem(header, "G.conv1.bias");
+    cJSON *offsets = cJSON_GetObjectItem(bias, "data_offsets");
+    int begin = offsets ? cJSON_GetArrayItem(offsets, 0)->valueint : -1;
+    int dtype_ok = bias && strcmp(cJSON_GetObjectItem(bias, "dtype")->valuestring, "F32") == 0;
+    cJSON_Delete(header);
+    CHECK(dtype_ok && begin == (int)sizeof w, "bias entry: offset %d", begin);
+    CHECK(memcmp(file + 8 + n + begin, b, sizeof b) == 0, "bias bytes are not little-endian F32");
+}
+
+TEST(io_safetensors_corrupt_files_are_refused) {
+    const char *dir = test_tmpdir();
+    char path[4200], bad[4200];
+    snprintf(path, sizeof path, "%s/good.safetensors", dir);
+    snprintf(bad, sizeof bad, "%s/bad.safetensors", dir);
+    float w[64] = {0};
+    vkg_st_tensor t[2] = {{"a", VKG_F32, 2, {8, 4, 0, 0}, w}, {"b", VKG_F32, 1, {32, 0, 0, 0}, w}};
+    CHECK_OK(vkg_safetensors_write(path, t, 2, NULL, 0));
+    uint8_t file[4096];
+    long size = read_whole(path, file, sizeof file);
+    struct {
+        const char *what;
+        long keep;
+        const char *expect;
+    } cases[] = {{"truncated data", size - 12, "outside the file"},
+                 {"truncated header", 20, "truncated"},
+                 {"empty", 0, "truncated"}};
+    for (int i = 0; i < 3; i++) {
+        test_write(dir, "bad.safetensors", file, (size_t)cases[i].keep);
+        vkg_safetensors *st = vkg_safetensors_read(bad);
+        vkg_safetensors_free(st);
+        CHECK(!st && strstr(vkg_error(), cases[i].expect) && strstr(vkg_error(), "bad.safetensors"),
+              "%s: %s", cases[i].what, vkg_error());
+    }
+    uint8_t copy[4096];
+    memcpy(copy, file, (size_t)size);
+    copy[9] = '!'; /* breaks the JSON */
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "not valid JSON"), "%s", vkg_error());
+    memcpy(copy, file, (size_t)size);
+    char *shape = strstr((char *)copy + 8, "[8,4]");
+    CHECK(shape != NULL, "no shape [8,4] in the header");
+    shape[1] = '9'; /* shape 9x4 for 8x4 worth of bytes */
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "its shape needs"), "%s", vkg_error());
+    CHECK(!vkg_safetensors_read("/nonexistent.safetensors") && strstr(vkg_error(), "cannot open"),
+          "%s", vkg_error());
+}
