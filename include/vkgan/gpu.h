@@ -87,6 +87,7 @@ int vkg_tensor_alloc(vkg_arena *arena, int n, int c, int h, int w, vkg_tensor *o
 /* A sub-view of `t`: elements [first, first + count) reshaped to n, c, h, w. */
 vkg_tensor vkg_tensor_view(const vkg_tensor *t, size_t first, int n, int c, int h, int w);
 uint64_t vkg_arena_used(const vkg_arena *arena);
+vkg_ctx *vkg_arena_ctx(const vkg_arena *arena);
 
 /* Blocking copies between host memory and a buffer range, through a staging buffer. */
 int vkg_upload(vkg_ctx *ctx, const vkg_buf *dst, const void *src, uint64_t bytes);

@@ -157,6 +157,10 @@ int vkg_arena_alloc(vkg_arena *a, uint64_t bytes, vkg_buf *out) {
     return 0;
 }
 
+vkg_ctx *vkg_arena_ctx(const vkg_arena *a) {
+    return a->ctx;
+}
+
 uint64_t vkg_arena_used(const vkg_arena *a) {
     uint64_t total = 0;
     for (int i = 0; i < a->blocks; i++) total += a->used[i];

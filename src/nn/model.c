@@ -1,0 +1,234 @@
+/* Sequential models over the kernel library: layout, initialisation, forward, backward, Adam. */
+#include <string.h>
+
+#include "nn/kernel.h"
+#include "vkgan/model.h"
+
+static const char *kind_name(vkg_layer_kind kind) {
+    static const char *names[] = {"dense", "conv", "conv_transpose", "batchnorm", "activation"};
+    return names[kind];
+}
+
+/* Output shape of a layer for an input of c x h x w; -1 when the layer cannot take it. */
+static int out_shape(const vkg_layer_spec *s, int c, int h, int w, int *oc, int *oh, int *ow) {
+    *oc = c, *oh = h, *ow = w;
+    switch (s->kind) {
+    case VKG_LAYER_DENSE:
+        *oc = s->out, *oh = *ow = 1;
+        break;
+    case VKG_LAYER_CONV:
+        *oc = s->out, *oh = vkg_conv_out_size(h, &s->conv), *ow = vkg_conv_out_size(w, &s->conv);
+        break;
+    case VKG_LAYER_CONV_T:
+        *oc = s->out;
+        *oh = vkg_conv_transpose_out_size(h, &s->conv);
+        *ow = vkg_conv_transpose_out_size(w, &s->conv);
+        break;
+    default:
+        break;
+    }
+    return *oc > 0 && *oh > 0 && *ow > 0 ? 0 : -1;
+}
+
+/* Parameter floats a layer needs (weights, then bias or beta), each start aligned to `align`. */
+static size_t align_up(size_t n, size_t align) {
+    return (n + align - 1) / align * align;
+}
+
+int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, int batch, int c,
+                     int h, int w, vkg_model *m) {
+    memset(m, 0, sizeof *m);
+    if (count < 1 || count > VKG_MAX_LAYERS)
+        return vkg_set_error("a model has 1 to %d layers, not %d", VKG_MAX_LAYERS, count);
+    if (specs[0].kind == VKG_LAYER_BATCHNORM)
+        return vkg_set_error("layer 0: a model cannot start with batch norm");
+    const vkg_device_info *d = vkg_ctx_device(vkg_arena_ctx(arena));
+    size_t align = d->storage_offset_alignment > 16 ? d->storage_offset_alignment / 4 : 4;
+    m->batch = batch, m->channels = c, m->height = h, m->width = w, m->count = count;
+    /* first pass: shapes and the parameter layout (offsets kept in the views' buf.offset) */
+    size_t weight_at[VKG_MAX_LAYERS] = {0}, bias_at[VKG_MAX_LAYERS] = {0}, total = 0;
+    int shape[VKG_MAX_LAYERS + 1][3] = {{c, h, w}};
+    for (int i = 0; i < count; i++) {
+        const vkg_layer_spec *s = &specs[i];
+        int *in = shape[i], *o = shape[i + 1];
+        if (out_shape(s, in[0], in[1], in[2], &o[0], &o[1], &o[2]) < 0)
+            return vkg_set_error("layer %d (%s): input %dx%dx%d gives an empty output", i,
+                                 kind_name(s->kind), in[0], in[1], in[2]);
+        size_t weights = 0, biases = 0;
+        if (s->kind == VKG_LAYER_DENSE) weights = (size_t)in[0] * in[1] * in[2] * (size_t)s->out;
+        if (s->kind == VKG_LAYER_CONV || s->kind == VKG_LAYER_CONV_T)
+            weights = (size_t)in[0] * s->out * s->conv.kernel * s->conv.kernel;
+        if (weights && s->bias) biases = (size_t)s->out;
+        if (s->kind == VKG_LAYER_BATCHNORM) weights = biases = (size_t)in[0];
+        if (weights) weight_at[i] = total, total = align_up(total + weights, align);
+        if (biases) bias_at[i] = total, total = align_up(total + biases, align);
+        m->layers[i].spec = *s;
+    }
+    m->param_count = total ? total : align;
+    int n = (int)m->param_count;
+    if (vkg_tensor_alloc(arena, 1, n, 1, 1, &m->params) < 0 ||
+        vkg_tensor_alloc(arena, 1, n, 1, 1, &m->grads) < 0 ||
+        vkg_tensor_alloc(arena, 1, n, 1, 1, &m->adam_m) < 0 ||
+        vkg_tensor_alloc(arena, 1, n, 1, 1, &m->adam_v) < 0 ||
+        vkg_arena_alloc(arena, sizeof(vkg_adam_hyper), &m->hyper) < 0)
+        return -1;
+    /* second pass: views, batch-norm state and activations */
+    for (int i = 0; i < count; i++) {
+        vkg_layer *L = &m->layers[i];
+        const vkg_layer_spec *s = &L->spec;
+        int *in = shape[i], *o = shape[i + 1];
+        int w_shape[4] = {0};
+        if (s->kind == VKG_LAYER_DENSE)
+            memcpy(w_shape, (int[4]){in[0] * in[1] * in[2], s->out, 1, 1}, sizeof w_shape);
+        if (s->kind == VKG_LAYER_CONV)
+            memcpy(w_shape, (int[4]){s->out, in[0], s->conv.kernel, s->conv.kernel},
+                   sizeof w_shape);
+        if (s->kind == VKG_LAYER_CONV_T)
+            memcpy(w_shape, (int[4]){in[0], s->out, s->conv.kernel, s->conv.kernel},
+                   sizeof w_shape);
+        if (s->kind == VKG_LAYER_BATCHNORM)
+            memcpy(w_shape, (int[4]){1, in[0], 1, 1}, sizeof w_shape);
+        if (w_shape[0]) {
+            L->w = vkg_tensor_view(&m->params, weight_at[i], w_shape[0], w_shape[1], w_shape[2],
+                                   w_shape[3]);
+            L->dw = vkg_tensor_view(&m->grads, weight_at[i], w_shape[0], w_shape[1], w_shape[2],
+                                    w_shape[3]);
+        }
+        if ((s->bias && w_shape[0]) || s->kind == VKG_LAYER_BATCHNORM) {
+            int bc = s->kind == VKG_LAYER_BATCHNORM ? in[0] : s->out;
+            L->b = vkg_tensor_view(&m->params, bias_at[i], 1, bc, 1, 1);
+            L->db = vkg_tensor_view(&m->grads, bias_at[i], 1, bc, 1, 1);
+        }
+        if (s->kind == VKG_LAYER_BATCHNORM) {
+            L->bn.gamma = L->w, L->bn.beta = L->b;
+            L->bn.eps = 1e-5f, L->bn.momentum = 0.1f;
+            if (vkg_tensor_alloc(arena, 1, in[0], 1, 1, &L->bn.running_mean) < 0 ||
+                vkg_tensor_alloc(arena, 1, in[0], 1, 1, &L->bn.running_var) < 0 ||
+                vkg_tensor_alloc(arena, 2, in[0], 1, 1, &L->bn.saved) < 0)
+                return -1;
+        }
+        if (vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->out) < 0 ||
+            vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->dout) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+const vkg_tensor *vkg_model_output(const vkg_model *m) {
+    return &m->layers[m->count - 1].out;
+}
+
+int vkg_model_init(vkg_rec *rec, const vkg_model *m, uint32_t seed) {
+    const uint32_t one = 0x3f800000u; /* 1.0f */
+    vkg_rec_fill(rec, &m->params.buf, 0);
+    vkg_rec_fill(rec, &m->grads.buf, 0);
+    vkg_rec_fill(rec, &m->adam_m.buf, 0);
+    vkg_rec_fill(rec, &m->adam_v.buf, 0);
+    for (int i = 0; i < m->count; i++) {
+        const vkg_layer *L = &m->layers[i];
+        vkg_rng rng = {.seed = seed, .stream = (uint32_t)i + 1};
+        if (L->spec.kind == VKG_LAYER_BATCHNORM) {
+            if (vkg_fill_normal(rec, &rng, 1.0f, 0.02f, &L->bn.gamma) < 0) return -1;
+            vkg_rec_fill(rec, &L->bn.running_mean.buf, 0);
+            vkg_rec_fill(rec, &L->bn.running_var.buf, one);
+        } else if (L->w.buf.buffer && vkg_fill_normal(rec, &rng, 0.0f, 0.02f, &L->w) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int vkg_model_set_adam(vkg_ctx *ctx, const vkg_model *m, const vkg_adam_hyper *hyper) {
+    vkg_adam_hyper h = *hyper;
+    h.step = 0;
+    return vkg_upload(ctx, &m->hyper, &h, sizeof h);
+}
+
+/* A dense layer sees its input flattened to [batch, features]. */
+static vkg_tensor flat(const vkg_tensor *t) {
+    vkg_tensor f = *t;
+    f.c = t->c * t->h * t->w, f.h = f.w = 1;
+    return f;
+}
+
+int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int training) {
+    const vkg_tensor *x = input;
+    for (int i = 0; i < m->count; i++) {
+        vkg_layer *L = &m->layers[i];
+        const vkg_layer_spec *s = &L->spec;
+        const vkg_tensor *b = s->bias ? &L->b : NULL;
+        int r = 0;
+        vkg_tensor xf = flat(x), of = flat(&L->out);
+        switch (s->kind) {
+        case VKG_LAYER_DENSE:
+            r = vkg_dense_forward(rec, &xf, &L->w, b, &of);
+            break;
+        case VKG_LAYER_CONV:
+            r = vkg_conv2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
+            break;
+        case VKG_LAYER_CONV_T:
+            r = vkg_conv_transpose2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
+            break;
+        case VKG_LAYER_BATCHNORM:
+            r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, training);
+            break;
+        case VKG_LAYER_ACTIVATION:
+            r = vkg_activation_forward(rec, s->act, s->slope, x, &L->out);
+            break;
+        }
+        if (r < 0) return -1;
+        x = &L->out;
+    }
+    return 0;
+}
+
+int vkg_model_backward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, const vkg_tensor *dout,
+                       const vkg_tensor *din, int weight_grads, int accumulate, int training) {
+    for (int i = m->count - 1; i >= 0; i--) {
+        vkg_layer *L = &m->layers[i];
+        const vkg_layer_spec *s = &L->spec;
+        const vkg_tensor *x = i ? &m->layers[i - 1].out : input;
+        const vkg_tensor *dy = i == m->count - 1 ? dout : &L->dout;
+        const vkg_tensor *dx = i ? &m->layers[i - 1].dout : din;
+        vkg_tensor xf = flat(x), dyf = flat(dy), dxf = dx ? flat(dx) : xf;
+        int r = 0;
+        switch (s->kind) {
+        case VKG_LAYER_DENSE:
+            if (weight_grads) r |= vkg_dense_backward_weight(rec, &xf, &dyf, &L->dw, accumulate);
+            if (weight_grads && s->bias) r |= vkg_bias_backward(rec, dy, &L->db, accumulate);
+            if (dx) r |= vkg_dense_backward_input(rec, &dyf, &L->w, &dxf);
+            break;
+        case VKG_LAYER_CONV:
+        case VKG_LAYER_CONV_T: {
+            int t = s->kind == VKG_LAYER_CONV_T;
+            if (weight_grads)
+                r |= t ? vkg_conv_transpose2d_backward_weight(rec, &s->conv, x, dy, &L->dw,
+                                                              accumulate)
+                       : vkg_conv2d_backward_weight(rec, &s->conv, x, dy, &L->dw, accumulate);
+            if (weight_grads && s->bias) r |= vkg_bias_backward(rec, dy, &L->db, accumulate);
+            if (dx)
+                r |= t ? vkg_conv_transpose2d_backward_input(rec, &s->conv, dy, &L->w, dx)
+                       : vkg_conv2d_backward_input(rec, &s->conv, dy, &L->w, dx);
+            break;
+        }
+        case VKG_LAYER_BATCHNORM:
+            /* the kernel always writes gamma and beta gradients; without weight_grads they are
+             * overwritten by the next pass that asks for them without accumulating */
+            r = vkg_batchnorm_backward(rec, &L->bn, x, dy, dx, &L->dw, &L->db, training,
+                                       weight_grads && accumulate);
+            break;
+        case VKG_LAYER_ACTIVATION:
+            if (dx) r = vkg_activation_backward(rec, s->act, s->slope, &L->out, dy, dx);
+            break;
+        }
+        if (r < 0) return -1;
+        if (!dx) break; /* nothing flows further back */
+    }
+    return 0;
+}
+
+int vkg_model_adam(vkg_rec *rec, vkg_model *m) {
+    if (vkg_counter_add(rec, &m->hyper, VKG_ADAM_STEP_INDEX, 1) < 0) return -1;
+    return vkg_adam_step(rec, &m->params.buf, &m->grads.buf, &m->adam_m.buf, &m->adam_v.buf,
+                         &m->hyper);
+}
