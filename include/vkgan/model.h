@@ -50,6 +50,9 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *layers, int count, 
 int vkg_model_init(vkg_rec *rec, const vkg_model *m, uint32_t seed);
 /* Writes Adam's hyperparameters (and resets its step) for this model. */
 int vkg_model_set_adam(vkg_ctx *ctx, const vkg_model *m, const vkg_adam_hyper *hyper);
+/* Changes only the learning rate (Adam's step and moments go on). Between steps: the host writes
+ * the value a recorded step reads. */
+int vkg_model_set_lr(vkg_ctx *ctx, const vkg_model *m, float lr);
 const vkg_tensor *vkg_model_output(const vkg_model *m);
 
 /* Records the forward pass of `input` (training: batch statistics, which the running ones follow).

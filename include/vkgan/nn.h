@@ -90,6 +90,11 @@ int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const
 int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
                    const vkg_tensor *x, const vkg_tensor *y);
 
+/* out[b] = data[r(b)] for a batch of rows drawn uniformly with replacement by the RNG
+ * (r(b) from element b): real batches gathered on the GPU, no host copy per step. */
+int vkg_gather_random_rows(vkg_rec *rec, const vkg_rng *rng, const vkg_tensor *data,
+                           const vkg_tensor *out);
+
 /* ---- loss ----
  * Binary cross-entropy with logits against targets in [0, 1], mean over the N logits.
  * out (2 floats): [loss, mean sigmoid(logit)]; dlogits = grad_scale * (sigmoid - t) / N. */

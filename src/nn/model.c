@@ -144,6 +144,12 @@ int vkg_model_set_adam(vkg_ctx *ctx, const vkg_model *m, const vkg_adam_hyper *h
     return vkg_upload(ctx, &m->hyper, &h, sizeof h);
 }
 
+int vkg_model_set_lr(vkg_ctx *ctx, const vkg_model *m, float lr) {
+    vkg_buf first = m->hyper;
+    first.size = sizeof(float); /* lr is the first field of vkg_adam_hyper */
+    return vkg_upload(ctx, &first, &lr, sizeof lr);
+}
+
 /* A dense layer sees its input flattened to [batch, features]. */
 static vkg_tensor flat(const vkg_tensor *t) {
     vkg_tensor f = *t;
