@@ -68,6 +68,8 @@ void ref_rng_bits(uint32_t seed, uint32_t stream, uint32_t step, uint32_t elemen
 /* Whether dropout keeps the element: (bits >> 8) >= p * 2^24 */
 int ref_dropout_keep(uint32_t seed, uint32_t stream, uint32_t step, uint32_t element, float p);
 double ref_rng_uniform(uint32_t bits);
+/* The keyed permutation of [0, n) of shaders/permute.glsl. */
+uint32_t ref_permute_index(uint32_t x, uint32_t n, uint32_t seed, uint32_t epoch);
 double ref_rng_normal(uint32_t a, uint32_t b);
 
 #endif

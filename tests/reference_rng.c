@@ -38,3 +38,22 @@ double ref_rng_normal(uint32_t a, uint32_t b) {
     double u1 = ((double)(a >> 8) + 1.0) / 16777216.0;
     return sqrt(-2.0 * log(u1)) * cos(6.28318530717958647 * ref_rng_uniform(b));
 }
+
+/* A 4-round Feistel network on an even number of bits, cycle-walked into [0, n). */
+uint32_t ref_permute_index(uint32_t x, uint32_t n, uint32_t seed, uint32_t epoch) {
+    uint32_t bits = 2;
+    while (bits < 32 && (1u << bits) < n) bits += 2;
+    uint32_t half = bits / 2, mask = (1u << half) - 1;
+    do {
+        uint32_t l = x >> half, r = x & mask;
+        for (uint32_t round = 0; round < 4; round++) {
+            uint32_t ctr[4] = {r, round, epoch, 0}, key[2] = {seed, 0x5bd1e995u}, out[4];
+            ref_philox4x32(ctr, key, out);
+            uint32_t t = l ^ (out[0] & mask);
+            l = r;
+            r = t;
+        }
+        x = (l << half) | r;
+    } while (x >= n);
+    return x;
+}

@@ -189,3 +189,70 @@ TEST(fill_uniform_and_add_noise) {
     CHECK_CLOSE("noise with sigma 0", fc, want_c, n, 0, 0);
     CHECK(fabs(mean - 0.95) < 0.005, "uniform mean %.4f, want 0.95", mean);
 }
+
+TEST(epoch_permutation_is_a_bijection) {
+    const uint32_t sizes[] = {1, 2, 3, 10, 1000, 60000};
+    for (int s = 0; s < 6; s++) {
+        uint32_t n = sizes[s];
+        uint8_t *seen = test_alloc(n);
+        int in_place = 0;
+        for (uint32_t x = 0; x < n; x++) {
+            uint32_t y = ref_permute_index(x, n, 42, 3);
+            CHECK(y < n && !seen[y], "n = %u: %u maps to %u, outside or twice", n, x, y);
+            seen[y] = 1;
+            in_place += y == x;
+        }
+        /* a random permutation fixes about 1 point on average; a broken one fixes many */
+        CHECK(n < 1000 || in_place < 10, "n = %u: %d fixed points", n, in_place);
+    }
+    int differ = 0;
+    for (uint32_t x = 0; x < 1000; x++)
+        differ += ref_permute_index(x, 1000, 42, 3) != ref_permute_index(x, 1000, 42, 4);
+    CHECK(differ > 900, "epochs 3 and 4 agree on %d of 1000 positions", 1000 - differ);
+}
+
+/* Batches of 8 over 50 rows (byte i of row r holds r), steps 0..18: three epochs. */
+static void check_epoch_gather(int u8) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    enum { ROWS = 50, ROW = 3, BATCH = 8, STEPS = 19 };
+    uint8_t bytes[ROWS * ROW];
+    float floats[ROWS * ROW];
+    for (int i = 0; i < ROWS * ROW; i++)
+        bytes[i] = (uint8_t)(i / ROW), floats[i] = (float)(i / ROW);
+    vkg_buf data;
+    CHECK_OK(vkg_arena_alloc(arena, u8 ? sizeof bytes : sizeof floats, &data));
+    CHECK_OK(vkg_upload(ctx, &data, u8 ? (void *)bytes : (void *)floats, data.size));
+    vkg_tensor counters = upload_tensor(ctx, arena, 1, 1, 1, 1, NULL);
+    vkg_tensor out = upload_tensor(ctx, arena, BATCH, ROW, 1, 1, NULL);
+    vkg_rng rng = {.seed = 9, .counters = &counters.buf};
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK_OK(vkg_gather_epoch_batch(rec, &rng, &data, u8, ROWS, &out));
+    CHECK_OK(vkg_rec_end(rec));
+    int seen_in_epoch0[ROWS] = {0};
+    for (uint32_t s = 0; s < STEPS; s++) {
+        CHECK_OK(vkg_upload(ctx, &counters.buf, &s, 4));
+        CHECK_OK(vkg_rec_run(rec));
+        float *got = download_tensor(ctx, &out);
+        for (int b = 0; b < BATCH; b++) {
+            uint32_t g = s * BATCH + (uint32_t)b;
+            uint32_t want = ref_permute_index(g % ROWS, ROWS, 9, g / ROWS);
+            for (int i = 0; i < ROW; i++) {
+                float v = u8 ? (got[b * ROW + i] + 1.0f) * 127.5f : got[b * ROW + i];
+                CHECK(fabsf(v - (float)want) < 1e-3f, "step %u example %d: row %g, want %u", s, b,
+                      v, want);
+            }
+            if (g < ROWS) seen_in_epoch0[want]++;
+        }
+    }
+    for (int r = 0; r < ROWS; r++)
+        CHECK(seen_in_epoch0[r] == 1, "epoch 0 saw row %d %d times", r, seen_in_epoch0[r]);
+}
+
+TEST(epoch_gather_bytes) {
+    check_epoch_gather(1);
+}
+TEST(epoch_gather_floats) {
+    check_epoch_gather(0);
+}

@@ -2,7 +2,8 @@
  * The step follows the DCGAN recipe: D trained on an all-real and an all-fake batch separately
  * (batch statistics never mix them), then G trained through D with flipped labels (the
  * non-saturating loss), BCE with logits, Adam on each. The GPU advances its own step counter,
- * which keys z, the real batch and every other random draw, so replays need no host writes. */
+ * which keys z and every other random draw and places the real batch in a shuffled epoch order,
+ * so replays need no host writes. */
 #ifndef VKGAN_GAN_H
 #define VKGAN_GAN_H
 

@@ -90,9 +90,13 @@ int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const
 int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
                    const vkg_tensor *x, const vkg_tensor *y);
 
-/* out[b] = data[r(b)] for a batch of rows drawn uniformly with replacement by the RNG
- * (r(b) from element b): real batches gathered on the GPU, no host copy per step. */
-int vkg_gather_random_rows(vkg_rec *rec, const vkg_rng *rng, const vkg_tensor *data,
+/* The batch of the current step in shuffled-epoch order: example b of step s is sample
+ * g = s * batch + b, from epoch g / rows, at row permute(g % rows, seed, epoch) (a keyed Feistel
+ * permutation, so each epoch visits every row once and the order needs no storage). The step is
+ * rng->step_base + counters[step_index] (step_base may be (uint32_t)-1 for a counter advanced at
+ * the top of the step); rng->stream is unused. data holds `rows` rows of out's row length, as
+ * bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while steps * batch < 2^32. */
+int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out);
 
 /* ---- loss ----

@@ -6,7 +6,7 @@
 #include "vkgan/gan.h"
 
 /* Random streams: what each draw is for, so no two share bits. */
-enum { STREAM_Z_D = 1001, STREAM_Z_G, STREAM_REAL, STREAM_Z_SAMPLE };
+enum { STREAM_Z_D = 1001, STREAM_Z_G, STREAM_Z_SAMPLE };
 
 /* Each BCE writes (loss, mean sigmoid) to its own aligned pair. */
 static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
@@ -17,10 +17,11 @@ static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
 static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     vkg_rng step_rng = {.seed = gan->config.seed, .counters = &gan->counters.buf};
     vkg_rng z_rng = step_rng, real_rng = step_rng;
-    z_rng.stream = STREAM_Z_D, real_rng.stream = STREAM_REAL;
+    z_rng.stream = STREAM_Z_D;
+    real_rng.step_base = (uint32_t)-1; /* the counter was advanced at the top of the step */
     const vkg_tensor *logits = vkg_model_output(&gan->d);
     int r = 0;
-    r |= vkg_gather_random_rows(rec, &real_rng, &gan->data, &gan->real);
+    r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->data.buf, 0, gan->data.n, &gan->real);
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
     r |= vkg_model_forward(rec, &gan->d, &gan->real, 1);
     r |= vkg_bce_with_logits(rec, logits, &gan->real_targets, loss_slot(gan, VKG_LOSS_D_REAL),

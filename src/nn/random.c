@@ -64,29 +64,24 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
     return record(rec, "rng_fill", rng, &push, &x->buf, &y->buf, sigma);
 }
 
-int vkg_gather_random_rows(vkg_rec *rec, const vkg_rng *rng, const vkg_tensor *data,
+int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out) {
-    size_t row = vkg_tensor_count(data) / (size_t)data->n;
-    if (vkg_tensor_count(out) != row * (size_t)out->n)
-        return vkg_set_error("gather: rows of %zu values do not fill a %dx%dx%dx%d batch", row,
-                             out->n, out->c, out->h, out->w);
+    size_t row = vkg_tensor_count(out) / (size_t)out->n;
+    if (rows < 1 || data->size < (uint64_t)rows * row * (u8 ? 1 : 4))
+        return vkg_set_error("gather: %d rows of %zu values do not fit the %llu-byte data range",
+                             rows, row, (unsigned long long)data->size);
+    if (out->n > 65535) return vkg_set_error("gather: batch %d is above 65535", out->n);
     struct {
-        uint32_t seed, stream, step_base, step_index, has_counter, rows, row, total;
-    } p = {rng->seed,
-           rng->stream,
-           rng->step_base,
-           rng->step_index,
-           rng->counters != NULL,
-           (uint32_t)data->n,
-           (uint32_t)row,
-           (uint32_t)vkg_tensor_count(out)};
-    vkg_kernel k = {.shader = "gather_rows",
+        uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8;
+    } p = {rng->seed,      rng->step_base, rng->step_index, rng->counters != NULL,
+           (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u};
+    vkg_kernel k = {.shader = "gather_epoch",
                     .push = &p,
                     .push_size = sizeof p,
                     .nbufs = 3,
-                    .groups = {vkg_elementwise_groups(rec, p.total), 1, 1}};
-    VKG_BIND(k, 0, rng->counters ? rng->counters : &data->buf, 0);
-    VKG_BIND(k, 1, &data->buf, 0);
+                    .groups = {(uint32_t)out->n, 1, 1}};
+    VKG_BIND(k, 0, rng->counters ? rng->counters : data, 0);
+    VKG_BIND(k, 1, data, 0);
     VKG_BIND(k, 2, &out->buf, 1);
     return vkg_rec_kernel(rec, &k);
 }
