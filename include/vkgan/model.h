@@ -41,6 +41,20 @@ typedef struct vkg_model {
     vkg_buf hyper;                            /* vkg_adam_hyper */
 } vkg_model;
 
+/* What a layer makes of its input: output shape, parameters (without alignment padding) and
+ * forward multiply-adds per example. */
+typedef struct vkg_layer_info {
+    int c, h, w;
+    size_t params;
+    double macs;
+} vkg_layer_info;
+/* Fills info[i] for each layer given the input shape; -1 with an error naming the first layer
+ * whose output would be empty (or a model that starts with batch norm). */
+int vkg_layers_describe(const vkg_layer_spec *layers, int count, int c, int h, int w,
+                        vkg_layer_info *info);
+/* A short name of the layer kind ("conv", "batchnorm", ...). */
+const char *vkg_layer_kind_name(vkg_layer_kind kind);
+
 /* Lays out and allocates a model for inputs of shape batch x c x h x w. 0, or -1 with an error
  * naming the layer whose shape does not work. */
 int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *layers, int count, int batch, int c,

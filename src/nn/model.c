@@ -4,7 +4,7 @@
 #include "nn/kernel.h"
 #include "vkgan/model.h"
 
-static const char *kind_name(vkg_layer_kind kind) {
+const char *vkg_layer_kind_name(vkg_layer_kind kind) {
     static const char *names[] = {"dense", "conv", "conv_transpose", "batchnorm", "activation"};
     return names[kind];
 }
@@ -30,7 +30,35 @@ static int out_shape(const vkg_layer_spec *s, int c, int h, int w, int *oc, int 
     return *oc > 0 && *oh > 0 && *ow > 0 ? 0 : -1;
 }
 
-/* Parameter floats a layer needs (weights, then bias or beta), each start aligned to `align`. */
+int vkg_layers_describe(const vkg_layer_spec *specs, int count, int c, int h, int w,
+                        vkg_layer_info *info) {
+    if (count < 1 || count > VKG_MAX_LAYERS)
+        return vkg_set_error("a model has 1 to %d layers, not %d", VKG_MAX_LAYERS, count);
+    if (specs[0].kind == VKG_LAYER_BATCHNORM)
+        return vkg_set_error("layer 0: a model cannot start with batch norm");
+    for (int i = 0; i < count; i++) {
+        const vkg_layer_spec *s = &specs[i];
+        vkg_layer_info *o = &info[i];
+        if (out_shape(s, c, h, w, &o->c, &o->h, &o->w) < 0)
+            return vkg_set_error("layer %d (%s): input %dx%dx%d gives an empty output", i,
+                                 vkg_layer_kind_name(s->kind), c, h, w);
+        size_t in = (size_t)c * h * w, out = (size_t)o->c * o->h * o->w;
+        size_t kk = (size_t)s->conv.kernel * s->conv.kernel;
+        o->params = 0, o->macs = 0;
+        if (s->kind == VKG_LAYER_DENSE)
+            o->params = in * (size_t)s->out, o->macs = (double)in * s->out;
+        if (s->kind == VKG_LAYER_CONV)
+            o->params = (size_t)c * s->out * kk, o->macs = (double)out * c * kk;
+        if (s->kind == VKG_LAYER_CONV_T)
+            o->params = (size_t)c * s->out * kk, o->macs = (double)in * s->out * kk;
+        if (o->params && s->bias) o->params += (size_t)s->out;
+        if (s->kind == VKG_LAYER_BATCHNORM) o->params = 2 * (size_t)c;
+        c = o->c, h = o->h, w = o->w;
+    }
+    return 0;
+}
+
+/* Rounds n up to a multiple of align (parameter views start at aligned offsets). */
 static size_t align_up(size_t n, size_t align) {
     return (n + align - 1) / align * align;
 }
@@ -38,10 +66,8 @@ static size_t align_up(size_t n, size_t align) {
 int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, int batch, int c,
                      int h, int w, vkg_model *m) {
     memset(m, 0, sizeof *m);
-    if (count < 1 || count > VKG_MAX_LAYERS)
-        return vkg_set_error("a model has 1 to %d layers, not %d", VKG_MAX_LAYERS, count);
-    if (specs[0].kind == VKG_LAYER_BATCHNORM)
-        return vkg_set_error("layer 0: a model cannot start with batch norm");
+    vkg_layer_info info[VKG_MAX_LAYERS];
+    if (vkg_layers_describe(specs, count, c, h, w, info) < 0) return -1;
     const vkg_device_info *d = vkg_ctx_device(vkg_arena_ctx(arena));
     size_t align = d->storage_offset_alignment > 16 ? d->storage_offset_alignment / 4 : 4;
     m->batch = batch, m->channels = c, m->height = h, m->width = w, m->count = count;
@@ -51,15 +77,12 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, i
     for (int i = 0; i < count; i++) {
         const vkg_layer_spec *s = &specs[i];
         int *in = shape[i], *o = shape[i + 1];
-        if (out_shape(s, in[0], in[1], in[2], &o[0], &o[1], &o[2]) < 0)
-            return vkg_set_error("layer %d (%s): input %dx%dx%d gives an empty output", i,
-                                 kind_name(s->kind), in[0], in[1], in[2]);
-        size_t weights = 0, biases = 0;
-        if (s->kind == VKG_LAYER_DENSE) weights = (size_t)in[0] * in[1] * in[2] * (size_t)s->out;
-        if (s->kind == VKG_LAYER_CONV || s->kind == VKG_LAYER_CONV_T)
-            weights = (size_t)in[0] * s->out * s->conv.kernel * s->conv.kernel;
-        if (weights && s->bias) biases = (size_t)s->out;
-        if (s->kind == VKG_LAYER_BATCHNORM) weights = biases = (size_t)in[0];
+        o[0] = info[i].c, o[1] = info[i].h, o[2] = info[i].w;
+        /* bias (or beta) last; weights (or gamma) are the rest of the layer's parameters */
+        size_t biases = s->kind == VKG_LAYER_BATCHNORM ? (size_t)in[0]
+                        : info[i].params && s->bias    ? (size_t)s->out
+                                                       : 0;
+        size_t weights = info[i].params - biases;
         if (weights) weight_at[i] = total, total = align_up(total + weights, align);
         if (biases) bias_at[i] = total, total = align_up(total + biases, align);
         m->layers[i].spec = *s;

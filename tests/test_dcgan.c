@@ -1,0 +1,88 @@
+/* The DCGAN builders: the paper's 64x64 models have exactly the parameter counts of PyTorch's
+ * DCGAN (nz 100, ngf = ndf = 64, nc 3: G 3,576,704 and D 2,765,568), and every size builds and
+ * runs G -> D on the GPU. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+#include "vkgan/dcgan.h"
+#include "vkgan/error.h"
+
+static size_t total_params(const vkg_layer_spec *layers, int n, int c, int h, int w,
+                           vkg_layer_info *info) {
+    if (vkg_layers_describe(layers, n, c, h, w, info) < 0) return 0;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) total += info[i].params;
+    return total;
+}
+
+TEST(dcgan64_matches_the_paper_model) {
+    vkg_dcgan_shape shape = {64, 3, 100, 64, 64};
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    vkg_layer_info gi[VKG_MAX_LAYERS], di[VKG_MAX_LAYERS];
+    int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
+    CHECK(ng > 0 && nd > 0, "%s", vkg_error());
+    size_t pg = total_params(g, ng, 100, 1, 1, gi), pd = total_params(d, nd, 3, 64, 64, di);
+    CHECK(pg == 3576704, "G has %zu parameters, PyTorch's DCGAN 3576704", pg);
+    CHECK(pd == 2765568, "D has %zu parameters, PyTorch's DCGAN 2765568", pd);
+    const vkg_layer_info *go = &gi[ng - 1], *dout = &di[nd - 1];
+    CHECK(go->c == 3 && go->h == 64 && go->w == 64, "G makes %dx%dx%d", go->c, go->h, go->w);
+    CHECK(dout->c == 1 && dout->h == 1 && dout->w == 1, "D gives %dx%dx%d", dout->c, dout->h,
+          dout->w);
+    CHECK(g[ng - 1].kind == VKG_LAYER_ACTIVATION && g[ng - 1].act == VKG_TANH, "G ends in tanh");
+    CHECK(d[1].kind == VKG_LAYER_ACTIVATION, "D's input layer has batch norm");
+    CHECK(g[ng - 2].kind == VKG_LAYER_CONV_T, "G's output layer has batch norm");
+}
+
+static void run_dcgan(int size, int channels) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    vkg_dcgan_shape shape = {size, channels, 12, 4, 4};
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
+    CHECK(ng > 0 && nd > 0, "%s", vkg_error());
+    vkg_model G, D;
+    CHECK_OK(vkg_model_create(arena, g, ng, 3, 12, 1, 1, &G));
+    CHECK_OK(vkg_model_create(arena, d, nd, 3, channels, size, size, &D));
+    const vkg_tensor *image = vkg_model_output(&G);
+    CHECK(image->c == channels && image->h == size && image->w == size, "G makes %dx%dx%d",
+          image->c, image->h, image->w);
+    vkg_tensor z = upload_tensor(ctx, arena, 3, 12, 1, 1, random_doubles(36, -2, 2, 3));
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK_OK(vkg_model_init(rec, &G, 1));
+    CHECK_OK(vkg_model_init(rec, &D, 2));
+    CHECK_OK(vkg_model_forward(rec, &G, &z, 1));
+    CHECK_OK(vkg_model_forward(rec, &D, image, 1));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    size_t n = vkg_tensor_count(image);
+    float *pixels = download_tensor(ctx, image),
+          *logits = download_tensor(ctx, vkg_model_output(&D));
+    int varied = 0;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(pixels[i] > -1 && pixels[i] < 1, "pixel %zu = %g outside tanh's range", i, pixels[i]);
+        varied |= pixels[i] != pixels[0];
+    }
+    CHECK(varied, "G's output is constant");
+    for (int i = 0; i < 3; i++) CHECK(isfinite(logits[i]), "logit %d = %g", i, logits[i]);
+}
+
+TEST(dcgan28_grey_runs) {
+    run_dcgan(28, 1);
+}
+TEST(dcgan32_colour_runs) {
+    run_dcgan(32, 3);
+}
+TEST(dcgan64_colour_runs) {
+    run_dcgan(64, 3);
+}
+
+TEST(dcgan_rejects_unsupported_shapes) {
+    vkg_layer_spec layers[VKG_MAX_LAYERS];
+    vkg_dcgan_shape bad_size = {48, 3, 100, 64, 64}, bad_channels = {32, 4, 100, 64, 64};
+    CHECK(vkg_dcgan_generator(&bad_size, layers) < 0 && strstr(vkg_error(), "48"), "%s",
+          vkg_error());
+    CHECK(vkg_dcgan_discriminator(&bad_channels, layers) < 0 && strstr(vkg_error(), "4 channels"),
+          "%s", vkg_error());
+}
