@@ -222,7 +222,8 @@ static void check_epoch_gather(int u8) {
         bytes[i] = (uint8_t)(i / ROW), floats[i] = (float)(i / ROW);
     vkg_buf data;
     CHECK_OK(vkg_arena_alloc(arena, u8 ? sizeof bytes : sizeof floats, &data));
-    CHECK_OK(vkg_upload(ctx, &data, u8 ? (void *)bytes : (void *)floats, data.size));
+    CHECK_OK(vkg_upload(ctx, &data, u8 ? (void *)bytes : (void *)floats,
+                        u8 ? sizeof bytes : sizeof floats));
     vkg_tensor counters = upload_tensor(ctx, arena, 1, 1, 1, 1, NULL);
     vkg_tensor out = upload_tensor(ctx, arena, BATCH, ROW, 1, 1, NULL);
     vkg_rng rng = {.seed = 9, .counters = &counters.buf};
