@@ -1,11 +1,13 @@
 /* The recorded GAN training step: a seeded run is bit-exact, and training moves both models.
  * (Mode coverage on ring8 is issue 3's test: it needs more steps than CI can spend yet.) */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
 #include "vkgan/data.h"
 #include "vkgan/gan.h"
+#include "vkgan/io.h"
 
 /* Two hidden layers of `hidden` units: ReLU in G, LeakyReLU(0.2) in D, a linear output. */
 static void mlps(int hidden, vkg_layer_spec g[5], vkg_layer_spec d[5]) {
@@ -19,13 +21,12 @@ static void mlps(int hidden, vkg_layer_spec g[5], vkg_layer_spec d[5]) {
     }
 }
 
-/* Trains a small ring8 GAN for `steps` steps and downloads both parameter ranges. */
-static int train_small(uint32_t seed, int steps, float **g_params, float **d_params, size_t *ng,
-                       size_t *nd) {
+/* A small ring8 GAN (MLPs of `hidden` units; 200 points: an epoch is 6.25 batches of 32). */
+static int small_gan(uint32_t seed, int hidden, vkg_gan *gan) {
     vkg_ctx *ctx = test_ctx();
     vkg_arena *arena = test_arena(ctx);
     vkg_dataset ring;
-    if (vkg_make_mixture("ring8", 1024, 1, &ring) < 0) return -1;
+    if (vkg_make_mixture("ring8", 200, 1, &ring) < 0) return -1;
     vkg_gan_config config = {.batch = 32,
                              .latent = 8,
                              .lr_d = 1e-3f,
@@ -34,11 +35,19 @@ static int train_small(uint32_t seed, int steps, float **g_params, float **d_par
                              .beta2 = 0.999f,
                              .seed = seed};
     vkg_layer_spec g[5], d[5];
-    mlps(16, g, d);
-    vkg_gan gan;
-    int r = vkg_gan_create(ctx, arena, g, 5, d, 5, ring.points, ring.count, 2, 1, 1, &config, &gan);
+    mlps(hidden, g, d);
+    int r = vkg_gan_create(ctx, arena, g, 5, d, 5, ring.points, ring.count, 2, 1, 1, &config, gan);
     vkg_dataset_free(&ring);
-    if (r < 0) return -1;
+    return r;
+}
+
+/* Trains a small GAN for `steps` steps and downloads both parameter ranges. */
+static int train_small(uint32_t seed, int steps, float **g_params, float **d_params, size_t *ng,
+                       size_t *nd) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_gan gan;
+    if (small_gan(seed, 16, &gan) < 0) return -1;
+    int r;
     *ng = gan.g.param_count, *nd = gan.d.param_count;
     *g_params = test_alloc(sizeof(float) * *ng);
     *d_params = test_alloc(sizeof(float) * *nd);
@@ -61,4 +70,57 @@ TEST(gan_same_seed_is_bit_exact) {
     CHECK(memcmp(g1, g3, ng * sizeof(float)) != 0, "G is the same for another seed");
     CHECK(memcmp(g0, g1, ng * sizeof(float)) != 0 && memcmp(d0, d1, nd * sizeof(float)) != 0,
           "20 training steps changed nothing");
+}
+
+static int download_all(vkg_gan *gan, float **g, float **d) {
+    *g = test_alloc(sizeof(float) * gan->g.param_count * 3);
+    *d = test_alloc(sizeof(float) * gan->d.param_count * 3);
+    const vkg_tensor *gt[3] = {&gan->g.params, &gan->g.adam_m, &gan->g.adam_v};
+    const vkg_tensor *dt[3] = {&gan->d.params, &gan->d.adam_m, &gan->d.adam_v};
+    for (int i = 0; i < 3; i++)
+        if (vkg_tensor_download(gan->ctx, gt[i], *g + i * gan->g.param_count) < 0 ||
+            vkg_tensor_download(gan->ctx, dt[i], *d + i * gan->d.param_count) < 0)
+            return -1;
+    return 0;
+}
+
+/* 12 steps in one run equal 6 steps, a checkpoint, a new process-like start from it, 6 steps:
+ * weights and Adam moments bit for bit (the second half crosses an epoch boundary). */
+TEST(gan_resume_is_bit_exact) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ckpt.safetensors", test_tmpdir());
+    vkg_gan straight, first, resumed;
+    float *g1, *d1, *g2, *d2;
+    CHECK_OK(small_gan(5, 16, &straight));
+    int ok = vkg_gan_train(&straight, 12) == 0 && download_all(&straight, &g1, &d1) == 0;
+    size_t ng = straight.g.param_count * 3, nd = straight.d.param_count * 3;
+    vkg_gan_destroy(&straight);
+    CHECK(ok, "%s", vkg_error());
+    CHECK_OK(small_gan(5, 16, &first));
+    ok = vkg_gan_train(&first, 6) == 0 && vkg_gan_save(&first, path) == 0;
+    vkg_gan_destroy(&first);
+    CHECK(ok, "%s", vkg_error());
+    CHECK_OK(small_gan(5, 16, &resumed));
+    ok = vkg_gan_load(&resumed, path) == 0 && vkg_gan_train(&resumed, 6) == 0 &&
+         download_all(&resumed, &g2, &d2) == 0;
+    vkg_gan_destroy(&resumed);
+    CHECK(ok, "%s", vkg_error());
+    CHECK(memcmp(g1, g2, ng * sizeof(float)) == 0, "G (weights or moments) differs after resume");
+    CHECK(memcmp(d1, d2, nd * sizeof(float)) == 0, "D (weights or moments) differs after resume");
+
+    vkg_gan other;
+    CHECK_OK(small_gan(5, 24, &other)); /* wider layers: another model */
+    int refused = vkg_gan_load(&other, path) < 0;
+    vkg_gan_destroy(&other);
+    CHECK(refused && strstr(vkg_error(), "another model") && strstr(vkg_error(), "G.0.weight"),
+          "loading into another model: %s", vkg_error());
+    char bogus[4200];
+    snprintf(bogus, sizeof bogus, "%s/plain.safetensors", test_tmpdir());
+    float x = 1;
+    vkg_st_tensor t = {"x", VKG_F32, 1, {1, 0, 0, 0}, &x};
+    CHECK_OK(vkg_safetensors_write(bogus, &t, 1, NULL, 0));
+    CHECK_OK(small_gan(5, 16, &other));
+    refused = vkg_gan_load(&other, bogus) < 0;
+    vkg_gan_destroy(&other);
+    CHECK(refused && strstr(vkg_error(), "not a vkgan GAN checkpoint"), "%s", vkg_error());
 }

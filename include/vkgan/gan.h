@@ -40,6 +40,15 @@ void vkg_gan_destroy(vkg_gan *gan);
 int vkg_gan_train(vkg_gan *gan, int steps);
 /* The scalars of the last completed step. */
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]);
+/* Writes a checkpoint (safetensors, atomically): every layer's weights and biases as
+ * "G.<layer>.weight" / ".bias" (batch norm: gamma and beta) with Adam's "exp_avg" and
+ * "exp_avg_sq" beside them, batch-norm running statistics, and in the metadata the step, Adam's
+ * hyperparameters and step for each model, the seed, batch and latent size. */
+int vkg_gan_save(vkg_gan *gan, const char *path);
+/* Restores a checkpoint into a GAN built with the same layers; any missing tensor or other shape
+ * is an error naming it (a checkpoint from another model). Training then goes on exactly. */
+int vkg_gan_load(vkg_gan *gan, const char *path);
+
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);
 

@@ -1,0 +1,154 @@
+/* GAN checkpoints in safetensors: per-layer tensors with PyTorch-like names, scalars in the
+ * metadata. Together with the step (which fixes z, the data order and every other draw) they are
+ * all a bit-exact resume needs. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vkgan/error.h"
+#include "vkgan/gan.h"
+#include "vkgan/io.h"
+
+#define MAX_TENSORS (2 * VKG_MAX_LAYERS * 6)
+
+/* One tensor of the checkpoint: where it lives on the GPU and its name and shape in the file. */
+typedef struct slot {
+    char name[64];
+    vkg_tensor view;
+    int ndim;
+    int64_t shape[4];
+} slot;
+
+static void add(slot *s, int *n, const char *model, int layer, const char *what,
+                const vkg_tensor *view, int ndim) {
+    slot *e = &s[(*n)++];
+    snprintf(e->name, sizeof e->name, "%s.%d.%s", model, layer, what);
+    e->view = *view;
+    e->ndim = ndim;
+    int dims[4] = {view->n, view->c, view->h, view->w};
+    if (ndim == 1) dims[0] = (int)vkg_tensor_count(view);
+    for (int i = 0; i < 4; i++) e->shape[i] = i < ndim ? dims[i] : 0;
+}
+
+/* A view of the same place in another range of the model (gradient-like layout). */
+static vkg_tensor twin(const vkg_tensor *param, const vkg_model *m, const vkg_tensor *range) {
+    vkg_tensor t = *param;
+    t.buf.buffer = range->buf.buffer;
+    t.buf.offset = range->buf.offset + (param->buf.offset - m->params.buf.offset);
+    return t;
+}
+
+static int model_slots(const vkg_model *m, const char *name, slot *s, int n) {
+    for (int i = 0; i < m->count; i++) {
+        const vkg_layer *L = &m->layers[i];
+        int bn = L->spec.kind == VKG_LAYER_BATCHNORM;
+        const vkg_tensor *views[2] = {L->w.buf.buffer ? &L->w : NULL,
+                                      L->b.buf.buffer ? &L->b : NULL};
+        const char *names[2] = {"weight", "bias"};
+        for (int v = 0; v < 2; v++) {
+            if (!views[v]) continue;
+            int ndim = bn || v == 1 ? 1 : L->spec.kind == VKG_LAYER_DENSE ? 2 : 4;
+            char what[40];
+            add(s, &n, name, i, names[v], views[v], ndim);
+            vkg_tensor moment = twin(views[v], m, &m->adam_m);
+            snprintf(what, sizeof what, "%s.exp_avg", names[v]);
+            add(s, &n, name, i, what, &moment, ndim);
+            moment = twin(views[v], m, &m->adam_v);
+            snprintf(what, sizeof what, "%s.exp_avg_sq", names[v]);
+            add(s, &n, name, i, what, &moment, ndim);
+        }
+        if (bn) {
+            add(s, &n, name, i, "running_mean", &L->bn.running_mean, 1);
+            add(s, &n, name, i, "running_var", &L->bn.running_var, 1);
+        }
+    }
+    return n;
+}
+
+static int slots_of(const vkg_gan *gan, slot *s) {
+    return model_slots(&gan->d, "D", s, model_slots(&gan->g, "G", s, 0));
+}
+
+int vkg_gan_save(vkg_gan *gan, const char *path) {
+    slot *s = calloc(MAX_TENSORS, sizeof *s);
+    vkg_st_tensor *t = calloc(MAX_TENSORS, sizeof *t);
+    float *data[MAX_TENSORS] = {0};
+    int n = s && t ? slots_of(gan, s) : 0, rc = s && t ? 0 : vkg_set_error("out of host memory");
+    if (rc == 0) rc = vkg_rec_wait(gan->step);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        data[i] = malloc(sizeof(float) * vkg_tensor_count(&s[i].view));
+        rc = data[i] ? vkg_tensor_download(gan->ctx, &s[i].view, data[i])
+                     : vkg_set_error("out of host memory");
+        t[i] = (vkg_st_tensor){s[i].name, VKG_F32, s[i].ndim, {0}, data[i]};
+        memcpy(t[i].shape, s[i].shape, sizeof t[i].shape);
+    }
+    uint32_t step = 0;
+    vkg_adam_hyper hg, hd;
+    if (rc == 0) rc = vkg_download(gan->ctx, &gan->counters.buf, &step, 4);
+    if (rc == 0) rc = vkg_download(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
+    if (rc == 0) rc = vkg_download(gan->ctx, &gan->d.hyper, &hd, sizeof hd);
+    if (rc == 0) {
+        char v[6][128];
+        snprintf(v[0], 128, "%u", step);
+        snprintf(v[1], 128, "%u", gan->config.seed);
+        snprintf(v[2], 128, "%d", gan->config.batch);
+        snprintf(v[3], 128, "%d", gan->config.latent);
+        snprintf(v[4], 128, "%.9g %.9g %.9g %.9g %.9g %u %u", hg.lr, hg.beta1, hg.beta2, hg.eps,
+                 hg.weight_decay, hg.decoupled, hg.step);
+        snprintf(v[5], 128, "%.9g %.9g %.9g %.9g %.9g %u %u", hd.lr, hd.beta1, hd.beta2, hd.eps,
+                 hd.weight_decay, hd.decoupled, hd.step);
+        vkg_st_meta meta[] = {{"format", "vkgan-gan-1"}, {"step", v[0]},   {"seed", v[1]},
+                              {"batch", v[2]},           {"latent", v[3]}, {"G.adam", v[4]},
+                              {"D.adam", v[5]}};
+        rc = vkg_safetensors_write(path, t, n, meta, 7);
+    }
+    for (int i = 0; i < n; i++) free(data[i]);
+    free(s);
+    free(t);
+    return rc;
+}
+
+static int parse_adam(const char *path, const char *text, vkg_adam_hyper *h) {
+    if (!text || sscanf(text, "%f %f %f %f %f %u %u", &h->lr, &h->beta1, &h->beta2, &h->eps,
+                        &h->weight_decay, &h->decoupled, &h->step) != 7)
+        return vkg_set_error("%s: missing or malformed Adam state in the metadata", path);
+    return 0;
+}
+
+int vkg_gan_load(vkg_gan *gan, const char *path) {
+    vkg_safetensors *st = vkg_safetensors_read(path);
+    if (!st) return -1;
+    slot *s = calloc(MAX_TENSORS, sizeof *s);
+    int n = s ? slots_of(gan, s) : 0, rc = s ? 0 : vkg_set_error("out of host memory");
+    const char *format = vkg_safetensors_meta(st, "format"),
+               *step_text = vkg_safetensors_meta(st, "step");
+    if (rc == 0 && (!format || strcmp(format, "vkgan-gan-1") != 0 || !step_text))
+        rc = vkg_set_error("%s: not a vkgan GAN checkpoint (metadata format is %s)", path,
+                           format ? format : "missing");
+    vkg_adam_hyper hg, hd;
+    if (rc == 0) rc = parse_adam(path, vkg_safetensors_meta(st, "G.adam"), &hg);
+    if (rc == 0) rc = parse_adam(path, vkg_safetensors_meta(st, "D.adam"), &hd);
+    if (rc == 0 && vkg_safetensors_count(st) != n)
+        rc = vkg_set_error("%s: holds %d tensors, this model has %d: a checkpoint from another "
+                           "model",
+                           path, vkg_safetensors_count(st), n);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        int ndim;
+        int64_t shape[4];
+        const void *data = vkg_safetensors_get(st, s[i].name, VKG_F32, &ndim, shape);
+        if (!data || ndim != s[i].ndim || memcmp(shape, s[i].shape, sizeof(int64_t) * (size_t)ndim))
+            rc = vkg_set_error("%s: tensor %s is missing or has another shape: a checkpoint from "
+                               "another model",
+                               path, s[i].name);
+        else /* the bytes may be unaligned in the file: upload copies them */
+            rc = vkg_upload(gan->ctx, &s[i].view.buf, data,
+                            sizeof(float) * vkg_tensor_count(&s[i].view));
+    }
+    uint32_t counters[4] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10), 0, 0, 0};
+    if (rc == 0) rc = vkg_upload(gan->ctx, &gan->counters.buf, counters, sizeof counters);
+    if (rc == 0) rc = vkg_upload(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
+    if (rc == 0) rc = vkg_upload(gan->ctx, &gan->d.hyper, &hd, sizeof hd);
+    free(s);
+    vkg_safetensors_free(st);
+    return rc;
+}
