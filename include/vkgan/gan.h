@@ -1,7 +1,8 @@
 /* vkgan GANs: a generator and a discriminator and one training step recorded once and replayed.
  * The step follows the DCGAN recipe: D trained on an all-real and an all-fake batch separately
- * (batch statistics never mix them), then G trained through D with flipped labels (the
- * non-saturating loss), BCE with logits, Adam on each. The GPU advances its own step counter,
+ * (batch statistics never mix them), then G trained through the updated D on the same fake
+ * batch with flipped labels (the non-saturating loss), BCE with logits, Adam on each: the
+ * order of PyTorch's DCGAN example. The GPU advances its own step counter,
  * which keys z and every other random draw and places the real batch in a shuffled epoch order,
  * so replays need no host writes. */
 #ifndef VKGAN_GAN_H

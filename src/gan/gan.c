@@ -6,7 +6,7 @@
 #include "vkgan/gan.h"
 
 /* Random streams: what each draw is for, so no two share bits. */
-enum { STREAM_Z_D = 1001, STREAM_Z_G, STREAM_Z_SAMPLE };
+enum { STREAM_Z = 1001, STREAM_Z_SAMPLE };
 
 /* Each BCE writes (loss, mean sigmoid) to its own aligned pair. */
 static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
@@ -17,7 +17,7 @@ static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
 static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     vkg_rng step_rng = {.seed = gan->config.seed, .counters = &gan->counters.buf};
     vkg_rng z_rng = step_rng, real_rng = step_rng;
-    z_rng.stream = STREAM_Z_D;
+    z_rng.stream = STREAM_Z;
     real_rng.step_base = (uint32_t)-1; /* the counter was advanced at the top of the step */
     const vkg_tensor *logits = vkg_model_output(&gan->d);
     int r = 0;
@@ -36,14 +36,11 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     return r ? -1 : 0;
 }
 
-/* G step: fresh z, D on G(z) with target 1 (non-saturating), gradient through D into G. */
+/* G step, as PyTorch's DCGAN: the fake batch of the D step (G's activations are still in place)
+ * through the updated D with target 1 (non-saturating), the gradient back through D into G. */
 static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
-    vkg_rng z_rng = {
-        .seed = gan->config.seed, .counters = &gan->counters.buf, .stream = STREAM_Z_G};
     const vkg_tensor *fake = vkg_model_output(&gan->g);
     int r = 0;
-    r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
-    r |= vkg_model_forward(rec, &gan->g, &gan->z, 1);
     r |= vkg_model_forward(rec, &gan->d, fake, 1);
     r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->real_targets,
                              loss_slot(gan, VKG_LOSS_G), &gan->dlogits, 1);
