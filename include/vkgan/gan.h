@@ -27,8 +27,10 @@ typedef struct vkg_gan {
     vkg_tensor z, real, real_targets, fake_targets, dlogits, dfake;
     vkg_tensor counters;  /* [0]: the training step */
     vkg_tensor losses[3]; /* (loss, mean sigmoid) of D real, D fake, G */
-    vkg_rec *step;        /* one training step */
-    vkg_rec *sample;      /* G on fresh z, for evaluation */
+    vkg_rec *step[2];     /* one training step, recorded twice: the host submits them in turn and
+                           * waits only for the one from two submissions ago */
+    unsigned submitted;
+    vkg_rec *sample; /* G on fresh z, for evaluation */
 } vkg_gan;
 
 /* Builds both models, uploads the dataset (rows of c x h x w floats) and records the step.
@@ -37,6 +39,8 @@ int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int 
                    const vkg_layer_spec *d, int d_layers, const float *data, int rows, int c, int h,
                    int w, const vkg_gan_config *config, vkg_gan *out);
 void vkg_gan_destroy(vkg_gan *gan);
+/* Waits until every submitted step has finished. */
+int vkg_gan_wait(vkg_gan *gan);
 /* Runs `steps` training steps (submitted back to back) and waits for them. */
 int vkg_gan_train(vkg_gan *gan, int steps);
 /* The scalars of the last completed step. */

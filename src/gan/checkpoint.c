@@ -74,7 +74,7 @@ int vkg_gan_save(vkg_gan *gan, const char *path) {
     vkg_st_tensor *t = calloc(MAX_TENSORS, sizeof *t);
     float *data[MAX_TENSORS] = {0};
     int n = s && t ? slots_of(gan, s) : 0, rc = s && t ? 0 : vkg_set_error("out of host memory");
-    if (rc == 0) rc = vkg_rec_wait(gan->step);
+    if (rc == 0) rc = vkg_gan_wait(gan);
     for (int i = 0; rc == 0 && i < n; i++) {
         data[i] = malloc(sizeof(float) * vkg_tensor_count(&s[i].view));
         rc = data[i] ? vkg_tensor_download(gan->ctx, &s[i].view, data[i])

@@ -104,12 +104,13 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     vkg_rec_destroy(init);
     if (r < 0) return -1;
 
-    gan->step = vkg_rec_begin(ctx, 0);
-    if (!gan->step) return -1;
-    r = vkg_counter_add(gan->step, &gan->counters.buf, 0, 1);
-    r |= record_d_step(gan->step, gan);
-    r |= record_g_step(gan->step, gan);
-    if (r || vkg_rec_end(gan->step) < 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        if (!(gan->step[i] = vkg_rec_begin(ctx, 0))) return -1;
+        r = vkg_counter_add(gan->step[i], &gan->counters.buf, 0, 1);
+        r |= record_d_step(gan->step[i], gan);
+        r |= record_g_step(gan->step[i], gan);
+        if (r || vkg_rec_end(gan->step[i]) < 0) return -1;
+    }
 
     gan->sample = vkg_rec_begin(ctx, 0);
     if (!gan->sample) return -1;
@@ -133,19 +134,24 @@ int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int 
 }
 
 void vkg_gan_destroy(vkg_gan *gan) {
-    vkg_rec_destroy(gan->step);
+    vkg_rec_destroy(gan->step[0]);
+    vkg_rec_destroy(gan->step[1]);
     vkg_rec_destroy(gan->sample);
-    gan->step = gan->sample = NULL;
+    gan->step[0] = gan->step[1] = gan->sample = NULL;
+}
+
+int vkg_gan_wait(vkg_gan *gan) {
+    return vkg_rec_wait(gan->step[0]) < 0 || vkg_rec_wait(gan->step[1]) < 0 ? -1 : 0;
 }
 
 int vkg_gan_train(vkg_gan *gan, int steps) {
-    for (int i = 0; i < steps; i++)
-        if (vkg_rec_submit(gan->step) < 0) return -1;
-    return vkg_rec_wait(gan->step);
+    for (int i = 0; i < steps; i++) /* vkg_rec_submit waits if that recording is still pending */
+        if (vkg_rec_submit(gan->step[gan->submitted++ % 2]) < 0) return -1;
+    return vkg_gan_wait(gan);
 }
 
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]) {
-    if (vkg_rec_wait(gan->step) < 0) return -1;
+    if (vkg_gan_wait(gan) < 0) return -1;
     for (int i = 0; i < 3; i++)
         if (vkg_tensor_download(gan->ctx, &gan->losses[i], losses + 2 * i) < 0) return -1;
     return 0;
@@ -154,7 +160,7 @@ int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]) {
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {
     vkg_buf slot = gan->counters.buf;
     slot.offset += 4, slot.size = 4;
-    if (vkg_rec_wait(gan->step) < 0 || vkg_upload(gan->ctx, &slot, &index, 4) < 0 ||
+    if (vkg_gan_wait(gan) < 0 || vkg_upload(gan->ctx, &slot, &index, 4) < 0 ||
         vkg_rec_run(gan->sample) < 0)
         return -1;
     return vkg_tensor_download(gan->ctx, vkg_model_output(&gan->g), out);
