@@ -16,4 +16,10 @@ if [ "$build_dir" = build-asan ]; then
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 fi
 "$build_dir/vkgan" selfcheck
-"$build_dir/vkgan_tests"
+if [ "$build_dir" = build-asan ]; then
+  # The ring8 training test runs the code the fast GAN tests cover for 9 minutes more; under the
+  # sanitizers it would add time, not coverage.
+  "$build_dir/vkgan_tests" --exclude ring8
+else
+  "$build_dir/vkgan_tests"
+fi
