@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "vkgan/nn.h"
+#include "vkgan/dcgan.h"
 
 static const char *help =
     "usage: vkgan bench-kernels [--model 28|64|all] [--batch N] [--repeat R] [--device D]\n"
@@ -19,34 +19,51 @@ static const char *help =
     "  --repeat R    replays to take the median of (default 5; each is one full pass)\n"
     "  --device D    device index or part of its name (see 'vkgan devices')\n";
 
+/* One convolution of a DCGAN with the batch norm and activation that follow it. */
 typedef struct layer {
-    const char *name;
+    char name[16];
     int transposed, c_in, size_in, c_out, kernel, stride, pad, batchnorm;
     vkg_activation act;
     int has_act;
 } layer;
 
-/* The DCGAN paper's architectures (ngf = ndf = 64 for 64x64; 28x28 as in vkgan's default). */
-static const layer dcgan28[] = {
-    {"G1", 1, 100, 1, 128, 7, 1, 0, 1, VKG_RELU, 1},
-    {"G2", 1, 128, 7, 64, 4, 2, 1, 1, VKG_RELU, 1},
-    {"G3", 1, 64, 14, 1, 4, 2, 1, 0, VKG_TANH, 1},
-    {"D1", 0, 1, 28, 64, 4, 2, 1, 0, VKG_LEAKY_RELU, 1},
-    {"D2", 0, 64, 14, 128, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
-    {"D3", 0, 128, 7, 1, 7, 1, 0, 0, VKG_RELU, 0},
-};
-static const layer dcgan64[] = {
-    {"G1", 1, 100, 1, 512, 4, 1, 0, 1, VKG_RELU, 1},
-    {"G2", 1, 512, 4, 256, 4, 2, 1, 1, VKG_RELU, 1},
-    {"G3", 1, 256, 8, 128, 4, 2, 1, 1, VKG_RELU, 1},
-    {"G4", 1, 128, 16, 64, 4, 2, 1, 1, VKG_RELU, 1},
-    {"G5", 1, 64, 32, 3, 4, 2, 1, 0, VKG_TANH, 1},
-    {"D1", 0, 3, 64, 64, 4, 2, 1, 0, VKG_LEAKY_RELU, 1},
-    {"D2", 0, 64, 32, 128, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
-    {"D3", 0, 128, 16, 256, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
-    {"D4", 0, 256, 8, 512, 4, 2, 1, 1, VKG_LEAKY_RELU, 1},
-    {"D5", 0, 512, 4, 1, 4, 1, 0, 0, VKG_RELU, 0},
-};
+/* Groups a model's layer list (from the DCGAN builders) into conv + batch norm + activation. */
+static int group_layers(const char *prefix, const vkg_layer_spec *specs, int n, int c, int size,
+                        layer *out) {
+    vkg_layer_info info[VKG_MAX_LAYERS];
+    if (vkg_layers_describe(specs, n, c, size, size, info) < 0) return -1;
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        const vkg_layer_spec *s = &specs[i];
+        if (s->kind == VKG_LAYER_CONV || s->kind == VKG_LAYER_CONV_T) {
+            layer *L = &out[count++];
+            *L = (layer){.transposed = s->kind == VKG_LAYER_CONV_T,
+                         .c_in = c,
+                         .size_in = size,
+                         .c_out = s->out,
+                         .kernel = s->conv.kernel,
+                         .stride = s->conv.stride,
+                         .pad = s->conv.pad};
+            snprintf(L->name, sizeof L->name, "%s%d", prefix, count);
+        } else if (count && s->kind == VKG_LAYER_BATCHNORM) {
+            out[count - 1].batchnorm = 1;
+        } else if (count && s->kind == VKG_LAYER_ACTIVATION) {
+            out[count - 1].act = s->act, out[count - 1].has_act = 1;
+        }
+        c = info[i].c, size = info[i].h;
+    }
+    return count;
+}
+
+/* The DCGAN paper's models (latent 100, widths 64) of a size: G's layers, then D's. */
+static int dcgan_layers(int size, layer *out) {
+    vkg_dcgan_shape shape = {size, size == 28 ? 1 : 3, 100, 64, 64};
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
+    int n = ng < 0 || nd < 0 ? -1 : group_layers("G", g, ng, shape.latent, 1, out);
+    int m = n < 0 ? -1 : group_layers("D", d, nd, shape.channels, size, out + n);
+    return m < 0 ? -1 : n + m;
+}
 
 #define MAX_ROWS 128
 
@@ -83,7 +100,7 @@ static void add(bench *b, int result, const char *layer_name, const char *what, 
     row *r = &b->rows[b->count++];
     r->first = b->count > 1 ? b->rows[b->count - 2].end : 0;
     r->end = vkg_rec_dispatch_count(b->rec);
-    snprintf(r->label, sizeof r->label, "%s %s", layer_name, what);
+    snprintf(r->label, sizeof r->label, "%.15s %.60s", layer_name, what);
     r->flops = flops;
     r->bytes = bytes;
 }
@@ -209,8 +226,11 @@ static int measure_peak(vkg_ctx *ctx, double *gflops) {
     return 0;
 }
 
-static int run_model(vkg_ctx *ctx, const char *title, const layer *layers, int count, int batch,
-                     int repeat, double peak) {
+static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int repeat,
+                     double peak) {
+    layer layers[2 * VKG_MAX_LAYERS];
+    int count = dcgan_layers(size, layers);
+    if (count < 0) return cli_error("bench-kernels: %s", vkg_error());
     bench b = {.ctx = ctx};
     b.arena = vkg_arena_create(ctx, 0);
     b.rec = b.arena ? vkg_rec_begin(ctx, 1) : NULL;
@@ -299,9 +319,9 @@ int cmd_bench_kernels(int argc, char **argv) {
     int code = 0;
     for (int i = 0; i < nb && !code; i++) {
         if (strcmp(model, "64") != 0)
-            code = run_model(ctx, "DCGAN 28x28", dcgan28, 6, batches[i], repeat, peak);
+            code = run_model(ctx, "DCGAN 28x28", 28, batches[i], repeat, peak);
         if (!code && strcmp(model, "28") != 0)
-            code = run_model(ctx, "DCGAN 64x64", dcgan64, 10, batches[i], repeat, peak);
+            code = run_model(ctx, "DCGAN 64x64", 64, batches[i], repeat, peak);
     }
     vkg_ctx_destroy(ctx);
     return code;
