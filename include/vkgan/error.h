@@ -12,6 +12,5 @@
 int vkg_set_error(const char *fmt, ...) VKG_PRINTF(1, 2);
 /* The message of the most recent failure, or "" when none. */
 const char *vkg_error(void);
-void vkg_clear_error(void);
 
 #endif

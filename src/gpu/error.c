@@ -16,7 +16,3 @@ int vkg_set_error(const char *fmt, ...) {
 const char *vkg_error(void) {
     return last_error;
 }
-
-void vkg_clear_error(void) {
-    last_error[0] = 0;
-}
