@@ -21,14 +21,13 @@ static void mlps(int hidden, vkg_layer_spec g[5], vkg_layer_spec d[5]) {
     }
 }
 
-/* A small ring8 GAN (MLPs of `hidden` units; 200 points: an epoch is 6.25 batches of 32). */
-static int small_gan(uint32_t seed, int hidden, vkg_gan *gan) {
-    vkg_ctx *ctx = test_ctx();
-    vkg_arena *arena = test_arena(ctx);
+/* A ring8 GAN on `points` points (dataset seed 1) with MLPs of `hidden` units, Adam 1e-3 and
+ * beta1 0.5. */
+static int ring_gan(uint32_t seed, int points, int batch, int latent, int hidden, vkg_gan *gan) {
     vkg_dataset ring;
-    if (vkg_make_mixture("ring8", 200, 1, &ring) < 0) return -1;
-    vkg_gan_config config = {.batch = 32,
-                             .latent = 8,
+    if (vkg_make_mixture("ring8", points, 1, &ring) < 0) return -1;
+    vkg_gan_config config = {.batch = batch,
+                             .latent = latent,
                              .lr_d = 1e-3f,
                              .lr_g = 1e-3f,
                              .beta1 = 0.5f,
@@ -36,9 +35,15 @@ static int small_gan(uint32_t seed, int hidden, vkg_gan *gan) {
                              .seed = seed};
     vkg_layer_spec g[5], d[5];
     mlps(hidden, g, d);
-    int r = vkg_gan_create(ctx, arena, g, 5, d, 5, ring.points, ring.count, 2, 1, 1, &config, gan);
+    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, ring.points, ring.count,
+                           2, 1, 1, &config, gan);
     vkg_dataset_free(&ring);
     return r;
+}
+
+/* A small one: 200 points, so an epoch is 6.25 batches of 32. */
+static int small_gan(uint32_t seed, int hidden, vkg_gan *gan) {
+    return ring_gan(seed, 200, 32, 8, hidden, gan);
 }
 
 /* Trains a small GAN for `steps` steps and downloads both parameter ranges. */
@@ -131,20 +136,10 @@ TEST(gan_resume_is_bit_exact) {
  * deterministic on one device, so it gives these numbers every time). */
 TEST(gan_ring8_covers_the_modes) {
     vkg_ctx *ctx = test_ctx();
-    vkg_arena *arena = test_arena(ctx);
-    vkg_dataset ring;
-    CHECK_OK(vkg_make_mixture("ring8", 8192, 1, &ring));
-    vkg_gan_config config = {.batch = 256,
-                             .latent = 16,
-                             .lr_d = 1e-3f,
-                             .lr_g = 1e-3f,
-                             .beta1 = 0.5f,
-                             .beta2 = 0.999f,
-                             .seed = 5};
-    vkg_layer_spec g[5], d[5];
-    mlps(128, g, d);
-    vkg_gan gan;
-    int r = vkg_gan_create(ctx, arena, g, 5, d, 5, ring.points, ring.count, 2, 1, 1, &config, &gan);
+    vkg_dataset ring; /* for its modes */
+    CHECK_OK(vkg_make_mixture("ring8", 1, 1, &ring));
+    vkg_gan gan = {0};
+    int r = ring_gan(5, 8192, 256, 16, 128, &gan);
     float *points = test_alloc(sizeof(float) * 2 * 256 * 10), losses[VKG_LOSSES] = {0};
     if (r == 0) r = vkg_gan_train(&gan, 2000);
     if (r == 0) r = vkg_model_set_lr(ctx, &gan.g, 2e-4f) | vkg_model_set_lr(ctx, &gan.d, 2e-4f);
