@@ -4,6 +4,7 @@
 // Batch normalisation forward, one workgroup per channel over a [batch, C, hw] tensor.
 // Training: mean and (biased) variance of the batch; running stats move by `momentum` towards
 // them (the running variance uses the unbiased estimate, as PyTorch does).
+// Mode 2: the batch statistics, the running ones left alone (sampling during training).
 // Eval: the running statistics. Both save mean and 1/sqrt(var + eps) for the backward pass.
 #include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
@@ -35,7 +36,7 @@ void main() {
         }
         float var = workgroup_sum(q) / float(count);
         invstd = inversesqrt(var + p.eps);
-        if (tid == 0u) {
+        if (tid == 0u && p.training == 1u) {
             float unbiased = count > 1u ? var * float(count) / float(count - 1u) : var;
             running_mean[c] = (1.0 - p.momentum) * running_mean[c] + p.momentum * mean;
             running_var[c] = (1.0 - p.momentum) * running_var[c] + p.momentum * unbiased;

@@ -4,7 +4,10 @@
 //   mode 0: y = a + b * z            (normal: weight init, latent vectors)
 //   mode 1: y = x + b * sigma * z    (add gaussian noise; sigma = x-independent scale in
 //                                     scales[0], e.g. a decaying instance-noise level)
-//   mode 2: y = a + (b - a) * u      (uniform in [a, b): soft and noisy labels)
+//   mode 2: y = a + (b - a) * u      (uniform in [a, b))
+//   mode 3: y = u2 < e ? c + (d - c) * u : a + (b - a) * u
+//                                    (D's targets: own range [a, b], with probability e
+//                                     flipped to the other class's range [c, d])
 #include "elementwise.glsl"
 #include "philox.glsl"
 #include "rng_key.glsl"
@@ -18,6 +21,11 @@ void main() {
         uvec4 r = rng_bits(i, step);
         if (key.mode == 0u) y[i] = key.a + key.b * rng_normal(r.x, r.y);
         else if (key.mode == 1u) y[i] = x[i] + key.b * scales[0] * rng_normal(r.x, r.y);
-        else y[i] = key.a + (key.b - key.a) * rng_uniform(r.x);
+        else if (key.mode == 2u) y[i] = key.a + (key.b - key.a) * rng_uniform(r.x);
+        else {
+            float u = rng_uniform(r.x);
+            y[i] = rng_uniform(r.y) < key.e ? key.c + (key.d - key.c) * u
+                                            : key.a + (key.b - key.a) * u;
+        }
     }
 }

@@ -7,6 +7,7 @@ layout(push_constant) uniform Key {
     uint count;
     float a, b; // kernel parameters (see each shader)
     uint mode;
+    float c, d, e; // more kernel parameters
 } key;
 
 uint rng_step() {

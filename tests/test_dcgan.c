@@ -17,7 +17,8 @@ static size_t total_params(const vkg_layer_spec *layers, int n, int c, int h, in
 }
 
 TEST(dcgan64_matches_the_paper_model) {
-    vkg_dcgan_shape shape = {64, 3, 100, 64, 64};
+    vkg_dcgan_shape shape = {
+        .image_size = 64, .channels = 3, .latent = 100, .g_width = 64, .d_width = 64};
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     vkg_layer_info gi[VKG_MAX_LAYERS], di[VKG_MAX_LAYERS];
     int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
@@ -37,7 +38,8 @@ TEST(dcgan64_matches_the_paper_model) {
 static void run_dcgan(int size, int channels) {
     vkg_ctx *ctx = test_ctx();
     vkg_arena *arena = test_arena(ctx);
-    vkg_dcgan_shape shape = {size, channels, 12, 4, 4};
+    vkg_dcgan_shape shape = {
+        .image_size = size, .channels = channels, .latent = 12, .g_width = 4, .d_width = 4};
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
     CHECK(ng > 0 && nd > 0, "%s", vkg_error());
@@ -80,7 +82,10 @@ TEST(dcgan64_colour_runs) {
 
 TEST(dcgan_rejects_unsupported_shapes) {
     vkg_layer_spec layers[VKG_MAX_LAYERS];
-    vkg_dcgan_shape bad_size = {48, 3, 100, 64, 64}, bad_channels = {32, 4, 100, 64, 64};
+    vkg_dcgan_shape bad_size = {
+        .image_size = 48, .channels = 3, .latent = 100, .g_width = 64, .d_width = 64};
+    vkg_dcgan_shape bad_channels = {
+        .image_size = 32, .channels = 4, .latent = 100, .g_width = 64, .d_width = 64};
     CHECK(vkg_dcgan_generator(&bad_size, layers) < 0 && strstr(vkg_error(), "48"), "%s",
           vkg_error());
     CHECK(vkg_dcgan_discriminator(&bad_channels, layers) < 0 && strstr(vkg_error(), "4 channels"),

@@ -6,20 +6,9 @@
 
 #include "check.h"
 #include "vkgan/data.h"
+#include "vkgan/dcgan.h"
 #include "vkgan/gan.h"
 #include "vkgan/io.h"
-
-/* Two hidden layers of `hidden` units: ReLU in G, LeakyReLU(0.2) in D, a linear output. */
-static void mlps(int hidden, vkg_layer_spec g[5], vkg_layer_spec d[5]) {
-    for (int i = 0; i < 5; i++) {
-        g[i] = (vkg_layer_spec){.kind = i % 2 ? VKG_LAYER_ACTIVATION : VKG_LAYER_DENSE,
-                                .out = i == 4 ? 2 : hidden,
-                                .bias = 1,
-                                .act = VKG_RELU};
-        d[i] = g[i];
-        d[i].out = i == 4 ? 1 : hidden, d[i].act = VKG_LEAKY_RELU, d[i].slope = 0.2f;
-    }
-}
 
 /* A ring8 GAN on `points` points (dataset seed 1) with MLPs of `hidden` units, Adam 1e-3 and
  * beta1 0.5. */
@@ -34,9 +23,10 @@ static int ring_gan(uint32_t seed, int points, int batch, int latent, int hidden
                              .beta2 = 0.999f,
                              .seed = seed};
     vkg_layer_spec g[5], d[5];
-    mlps(hidden, g, d);
-    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, ring.points, ring.count,
-                           2, 1, 1, &config, gan);
+    vkg_mlp_generator(hidden, 2, 2, g);
+    vkg_mlp_discriminator(hidden, 2, d);
+    vkg_gan_data data = {ring.points, 0, ring.count, 2, 1, 1};
+    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, &data, &config, gan);
     vkg_dataset_free(&ring);
     return r;
 }
@@ -102,7 +92,7 @@ TEST(gan_resume_is_bit_exact) {
     vkg_gan_destroy(&straight);
     CHECK(ok, "%s", vkg_error());
     CHECK_OK(small_gan(5, 16, &first));
-    ok = vkg_gan_train(&first, 6) == 0 && vkg_gan_save(&first, path) == 0;
+    ok = vkg_gan_train(&first, 6) == 0 && vkg_gan_save(&first, path, NULL, 0) == 0;
     vkg_gan_destroy(&first);
     CHECK(ok, "%s", vkg_error());
     CHECK_OK(small_gan(5, 16, &resumed));

@@ -22,6 +22,15 @@ static ref_conv geometry(const vkg_layer_spec *s, int batch, const ref_layer *r)
                       r->oh, r->ow, s->conv.kernel, s->conv.stride, s->conv.pad};
 }
 
+/* What dropout layer i does to element k: 0 or 1 / (1 - p), from the model's key (no counter). */
+static double dropout_scale(const vkg_model *m, int i, size_t k) {
+    float p = m->layers[i].spec.p;
+    return ref_dropout_keep(m->rng.seed, m->rng.stream + (uint32_t)i, m->rng.step_base, (uint32_t)k,
+                            p)
+               ? 1.0 / (1.0 - p)
+               : 0.0;
+}
+
 /* The reference forward pass; returns the output (test memory). */
 static double *ref_forward(const vkg_model *m, ref_layer *r, const double *params,
                            const double *input) {
@@ -57,6 +66,12 @@ static double *ref_forward(const vkg_model *m, ref_layer *r, const double *param
         case VKG_LAYER_ACTIVATION:
             for (size_t k = 0; k < out_count; k++)
                 y[k] = ref_activation((int)s->act, s->slope, x[k]);
+            break;
+        case VKG_LAYER_DROPOUT:
+            for (size_t k = 0; k < out_count; k++) y[k] = dropout_scale(m, i, k) * x[k];
+            break;
+        case VKG_LAYER_AVG_POOL:
+            ref_avg_pool_forward(n * c, h, w, s->conv.kernel, s->conv.stride, x, y);
             break;
         }
         x = y, c = L->out.c, h = L->out.h, w = L->out.w;
@@ -99,6 +114,13 @@ static double *ref_backward(const vkg_model *m, const ref_layer *r, const double
             for (size_t k = 0; k < out_count; k++)
                 dx[k] = dy[k] * ref_activation_grad((int)s->act, s->slope, r[i].x[k]);
             break;
+        case VKG_LAYER_DROPOUT: /* the same mask as the forward pass */
+            for (size_t k = 0; k < out_count; k++) dx[k] = dropout_scale(m, i, k) * dy[k];
+            break;
+        case VKG_LAYER_AVG_POOL:
+            ref_avg_pool_backward(n * r[i].c, r[i].h, r[i].w, s->conv.kernel, s->conv.stride, dy,
+                                  dx);
+            break;
         }
         dy = dx;
     }
@@ -110,6 +132,7 @@ static void check_model(const vkg_layer_spec *specs, int count, int n, int c, in
     vkg_arena *arena = test_arena(ctx);
     vkg_model m;
     CHECK_OK(vkg_model_create(arena, specs, count, n, c, h, w, &m));
+    m.rng = (vkg_rng){.seed = 7, .stream = 300, .step_base = 12}; /* dropout masks */
     vkg_adam_hyper hyper = {1e-3f, 0.5f, 0.999f, 1e-8f, 0, 0, 0};
     CHECK_OK(vkg_model_set_adam(ctx, &m, &hyper));
     vkg_rec *init = test_rec(ctx);
@@ -211,4 +234,27 @@ TEST(model_rejects_impossible_shapes) {
     CHECK(vkg_model_create(arena, too_small, 1, 2, 3, 4, 4, &m) < 0 &&
               strstr(vkg_error(), "layer 0 (conv)"),
           "%s", vkg_error());
+}
+
+/* D with average-pool downsampling and G with dropout (the stabilisation variants). */
+TEST(model_avg_pool_discriminator) {
+    vkg_layer_spec specs[] = {
+        {.kind = VKG_LAYER_CONV, .out = 4, .conv = {3, 1, 1}},
+        {.kind = VKG_LAYER_AVG_POOL, .conv = {2, 2, 0}},
+        {.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f},
+        {.kind = VKG_LAYER_CONV, .out = 1, .conv = {4, 1, 0}, .bias = 1},
+    };
+    check_model(specs, 4, 3, 2, 8, 8); /* 8x8 -> 4x4 -> one logit */
+}
+
+TEST(model_dropout_generator) {
+    vkg_layer_spec specs[] = {
+        {.kind = VKG_LAYER_CONV_T, .out = 6, .conv = {4, 1, 0}},
+        {.kind = VKG_LAYER_BATCHNORM},
+        {.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f},
+        {.kind = VKG_LAYER_DROPOUT, .p = 0.5f},
+        {.kind = VKG_LAYER_CONV_T, .out = 1, .conv = {4, 2, 1}, .bias = 1},
+        {.kind = VKG_LAYER_ACTIVATION, .act = VKG_TANH},
+    };
+    check_model(specs, 6, 3, 5, 1, 1);
 }

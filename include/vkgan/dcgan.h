@@ -14,11 +14,21 @@ typedef struct vkg_dcgan_shape {
     int latent;     /* z size (100 in the paper) */
     int g_width;    /* channels of G's last hidden map (ngf: 64 in the paper) */
     int d_width;    /* channels of D's first map (ndf) */
+    /* variations (0: the paper's recipe) */
+    float g_dropout; /* dropout with this p after each of G's hidden activations */
+    int g_leaky;     /* LeakyReLU(0.2) in G instead of ReLU */
+    int d_avg_pool;  /* D downsamples with a 3x3 stride-1 conv and a 2x2 average pool */
 } vkg_dcgan_shape;
 
 /* Fills layers (at most VKG_MAX_LAYERS) and returns how many, or -1 with an error naming the
  * invalid field. G's input is latent x 1 x 1; D's input is channels x size x size. */
 int vkg_dcgan_generator(const vkg_dcgan_shape *shape, vkg_layer_spec *layers);
 int vkg_dcgan_discriminator(const vkg_dcgan_shape *shape, vkg_layer_spec *layers);
+
+/* Small MLPs for 2D point data (ring8, grid25) from the same dense kernels: `depth` hidden
+ * layers of `hidden` units with biases, ReLU in G and LeakyReLU(0.2) in D, linear outputs
+ * (`out` values for G, one logit for D). Return the layer count or -1 with an error. */
+int vkg_mlp_generator(int hidden, int depth, int out, vkg_layer_spec *layers);
+int vkg_mlp_discriminator(int hidden, int depth, vkg_layer_spec *layers);
 
 #endif

@@ -10,51 +10,88 @@
 
 #include "vkgan/model.h"
 
+/* The training data: `count` rows of c x h x w, bytes 0..255 (u8, scaled to [-1, 1] on the GPU)
+ * or floats already in [-1, 1]. Uploaded once; the host copies nothing per step. */
+typedef struct vkg_gan_data {
+    const void *rows;
+    int u8, count, c, h, w;
+} vkg_gan_data;
+
 typedef struct vkg_gan_config {
     int batch, latent;
     float lr_d, lr_g, beta1, beta2;
     uint32_t seed;
+    /* stabilisation; zero leaves each off (the DCGAN recipe) */
+    int d_steps; /* D steps per G step (0 counts as 1), each on a fresh real batch and z */
+    /* D's targets, drawn each D step (vkg_fill_labels): real_labels all zero means the plain
+     * target 1, fake_labels all zero the plain 0. G is always trained towards 1. */
+    vkg_label_noise real_labels, fake_labels;
+    float noise_sigma; /* instance noise: N(0, sigma^2) added to every input of D, sigma ... */
+    int noise_steps;   /* ... decaying linearly from noise_sigma to 0 over this many steps */
+    float ema;         /* decay of an exponential moving average of G's weights (samples use it) */
+    float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
 } vkg_gan_config;
 
-/* Scalars of the last step, in the order of the GPU loss buffer. */
+/* Scalars of a step, in the order of the GPU loss buffer. */
 enum { VKG_LOSS_D_REAL, VKG_DX, VKG_LOSS_D_FAKE, VKG_DGZ_D, VKG_LOSS_G, VKG_DGZ_G, VKG_LOSSES };
+
+/* The GPU counters: training steps (G steps), real batches drawn (D steps), evaluation draws. */
+enum { VKG_COUNTER_STEP, VKG_COUNTER_BATCH, VKG_COUNTER_SAMPLE, VKG_COUNTERS = 4 };
 
 typedef struct vkg_gan {
     vkg_ctx *ctx;
     vkg_gan_config config;
+    vkg_gan_data shape; /* the data's shape (rows not kept) */
     vkg_model g, d;
-    vkg_tensor data; /* the whole dataset, [rows, c, h, w] in [-1, 1] */
-    vkg_tensor z, real, real_targets, fake_targets, dlogits, dfake;
-    vkg_tensor counters;  /* [0]: the training step */
-    vkg_tensor losses[3]; /* (loss, mean sigmoid) of D real, D fake, G */
-    vkg_rec *step[2];     /* one training step, recorded twice: the host submits them in turn and
-                           * waits only for the one from two submissions ago */
+    vkg_buf data; /* the whole dataset */
+    vkg_tensor z, fixed_z, real, real_targets, fake_targets, g_targets, dlogits, dfake;
+    vkg_tensor fake_noisy, noise_level; /* instance noise */
+    vkg_tensor ema, g_saved;            /* EMA of G's parameters; G's own while the EMA samples */
+    vkg_tensor g_hist, d_hist;          /* historical averages */
+    vkg_tensor counters;                /* VKG_COUNTERS */
+    vkg_tensor losses[3], sums[3];      /* (loss, mean sigmoid) of D real, D fake, G; their sums */
+    vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
+                       * waits only for the one from two submissions ago */
     unsigned submitted;
-    vkg_rec *sample; /* G on fresh z, for evaluation */
+    uint32_t steps;        /* training steps done (or submitted) */
+    int summed;            /* steps added into `sums` since they were last read */
+    vkg_rec *sample;       /* G on fresh z, for evaluation */
+    vkg_rec *sample_fixed; /* G on the fixed latent batch */
 } vkg_gan;
 
-/* Builds both models, uploads the dataset (rows of c x h x w floats) and records the step.
- * g maps [batch, latent] to the data's shape; d maps that shape to one logit. */
+/* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
+ * data's shape; d maps that shape to one logit. */
 int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
-                   const vkg_layer_spec *d, int d_layers, const float *data, int rows, int c, int h,
-                   int w, const vkg_gan_config *config, vkg_gan *out);
+                   const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
+                   const vkg_gan_config *config, vkg_gan *out);
 void vkg_gan_destroy(vkg_gan *gan);
 /* Waits until every submitted step has finished. */
 int vkg_gan_wait(vkg_gan *gan);
-/* Runs `steps` training steps (submitted back to back) and waits for them. */
+/* Submits `steps` training steps back to back; the host waits only for the step two
+ * submissions back, so the GPU never idles. */
+int vkg_gan_submit(vkg_gan *gan, int steps);
+/* Runs `steps` training steps and waits for them. */
 int vkg_gan_train(vkg_gan *gan, int steps);
 /* The scalars of the last completed step. */
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]);
+/* The means of the scalars over the steps since the last call (summed on the GPU); *steps says
+ * how many (0: nothing new, means untouched). Waits for the submitted steps. */
+int vkg_gan_mean_losses(vkg_gan *gan, float means[VKG_LOSSES], int *steps);
 /* Writes a checkpoint (safetensors, atomically): every layer's weights and biases as
  * "G.<layer>.weight" / ".bias" (batch norm: gamma and beta) with Adam's "exp_avg" and
- * "exp_avg_sq" beside them, batch-norm running statistics, and in the metadata the step, Adam's
- * hyperparameters and step for each model, the seed, batch and latent size. */
-int vkg_gan_save(vkg_gan *gan, const char *path);
-/* Restores a checkpoint into a GAN built with the same layers; any missing tensor or other shape
- * is an error naming it (a checkpoint from another model). Training then goes on exactly. */
+ * "exp_avg_sq" beside them (and ".ema" / ".hist_avg" when those are on), batch-norm running
+ * statistics, the fixed latent batch "fixed_z", and in the metadata the step, the real batches
+ * drawn (the data order follows from them and the seed), Adam's state for each model, the seed,
+ * batch and latent size, and `extra` pairs (may be NULL). */
+int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], int extra_count);
+/* Restores a checkpoint into a GAN built with the same layers and options; any missing tensor
+ * or other shape is an error naming it (a checkpoint from another model). Training then goes
+ * on exactly. */
 int vkg_gan_load(vkg_gan *gan, const char *path);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);
+/* Generates the batch of the fixed latent vectors (with the EMA weights when that is on). */
+int vkg_gan_sample_fixed(vkg_gan *gan, float *out);
 
 #endif

@@ -111,5 +111,7 @@ int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max);
 
 /* Fills a range with a 32-bit pattern (recorded as vkCmdFillBuffer). */
 void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word);
+/* Copies src to dst (ranges of the same size; recorded as vkCmdCopyBuffer). */
+int vkg_rec_copy(vkg_rec *rec, const vkg_buf *src, const vkg_buf *dst);
 
 #endif

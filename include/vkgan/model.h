@@ -12,6 +12,9 @@ typedef enum vkg_layer_kind {
     VKG_LAYER_CONV_T,    /* conv_transpose2d, weights [in][out][k][k] */
     VKG_LAYER_BATCHNORM, /* per channel (or per feature after a dense layer) */
     VKG_LAYER_ACTIVATION,
+    VKG_LAYER_DROPOUT,  /* p; active whenever the model runs (training and generation), the
+                         * mask keyed by the model's step counter, so backward reuses it */
+    VKG_LAYER_AVG_POOL, /* conv.kernel x conv.kernel windows, conv.stride, no padding */
 } vkg_layer_kind;
 
 typedef struct vkg_layer_spec {
@@ -21,6 +24,7 @@ typedef struct vkg_layer_spec {
     int bias;      /* dense, conv, conv_t: with a bias */
     vkg_activation act;
     float slope; /* leaky relu */
+    float p;     /* dropout probability */
 } vkg_layer_spec;
 
 #define VKG_MAX_LAYERS 32
@@ -39,6 +43,7 @@ typedef struct vkg_model {
     size_t param_count;                       /* floats in the parameter range (with padding) */
     vkg_tensor params, grads, adam_m, adam_v; /* flat [1, param_count, 1, 1] */
     vkg_buf hyper;                            /* vkg_adam_hyper */
+    vkg_rng rng; /* dropout masks: layer i draws stream rng.stream + i */
 } vkg_model;
 
 /* What a layer makes of its input: output shape, parameters (without alignment padding) and
@@ -69,8 +74,8 @@ int vkg_model_set_adam(vkg_ctx *ctx, const vkg_model *m, const vkg_adam_hyper *h
 int vkg_model_set_lr(vkg_ctx *ctx, const vkg_model *m, float lr);
 const vkg_tensor *vkg_model_output(const vkg_model *m);
 
-/* Records the forward pass of `input` (training: batch statistics, which the running ones follow).
- */
+/* Records the forward pass of `input`; `training` is batch norm's mode (VKG_BN_TRAIN: batch
+ * statistics, which the running ones follow). */
 int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int training);
 /* Records the backward pass of the last forward pass: dout is dL/d(output); din (may be NULL)
  * receives dL/d(input). With weight_grads the parameter gradients are written (accumulate: added

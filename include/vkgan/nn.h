@@ -52,7 +52,10 @@ typedef struct vkg_batchnorm {
     vkg_tensor saved;                     /* [2C]: batch mean, 1/sqrt(var + eps) */
     float eps, momentum;
 } vkg_batchnorm;
-/* training: normalise with the batch statistics and update the running ones; else use them */
+/* training: VKG_BN_TRAIN normalises with the batch statistics and updates the running ones,
+ * VKG_BN_BATCH_STATS uses the batch statistics and leaves the running ones alone (generating
+ * samples during training), VKG_BN_EVAL uses the running ones. */
+enum { VKG_BN_EVAL, VKG_BN_TRAIN, VKG_BN_BATCH_STATS };
 int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                           const vkg_tensor *y, int training);
 int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
@@ -85,6 +88,14 @@ int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
                 const vkg_tensor *y);
 int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y);
 int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y);
+/* D's targets for one class: each is uniform in [lo, hi] (lo = hi: a constant, e.g. 0.9 for
+ * one-sided label smoothing), and with probability `flip` drawn from the other class's range
+ * [other_lo, other_hi] instead (noisy labels). */
+typedef struct vkg_label_noise {
+    float lo, hi, other_lo, other_hi, flip;
+} vkg_label_noise;
+int vkg_fill_labels(vkg_rec *rec, const vkg_rng *rng, const vkg_label_noise *labels,
+                    const vkg_tensor *y);
 /* y = x + std * sigma * N(0, 1), sigma read from the first float of `sigma` (e.g. a decaying
  * instance-noise level kept on the GPU); x and y may be the same tensor */
 int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
@@ -114,6 +125,19 @@ typedef struct vkg_adam_hyper { /* the layout of the hyperparameter buffer the k
 #define VKG_ADAM_STEP_INDEX 6 /* the index of `step` in the buffer, in 32-bit words */
 int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, const vkg_buf *m,
                   const vkg_buf *v, const vkg_buf *hyper);
+/* ---- parameter averages ----
+ * avg += w (params - avg) over a range: w = 1 - decay (an exponential moving average, e.g. of
+ * G's weights), or with decay < 0, w = 1 / counters[index] (the mean of every value so far when
+ * the counter counts the updates from 1: the historical average of Salimans et al. 2016). */
+int vkg_param_average(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg, float decay,
+                      const vkg_buf *counters, uint32_t index);
+/* grads += 2 lambda (params - avg): the gradient of the penalty lambda ||params - avg||^2 */
+int vkg_average_penalty(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg, float lambda,
+                        const vkg_buf *grads);
+/* out[0] = start * max(0, 1 - counters[index] / steps): a level that decays linearly to 0 over
+ * `steps` counts of a GPU counter (e.g. the instance-noise sigma) */
+int vkg_linear_decay(vkg_rec *rec, const vkg_buf *counters, uint32_t index, float start,
+                     float steps, const vkg_buf *out);
 /* counters[index] += delta on the GPU (a step counter that needs no host write per step) */
 int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint32_t delta);
 

@@ -57,7 +57,11 @@ static int group_layers(const char *prefix, const vkg_layer_spec *specs, int n, 
 
 /* The DCGAN paper's models (latent 100, widths 64) of a size: G's layers, then D's. */
 static int dcgan_layers(int size, layer *out) {
-    vkg_dcgan_shape shape = {size, size == 28 ? 1 : 3, 100, 64, 64};
+    vkg_dcgan_shape shape = {.image_size = size,
+                             .channels = size == 28 ? 1 : 3,
+                             .latent = 100,
+                             .g_width = 64,
+                             .d_width = 64};
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
     int n = ng < 0 || nd < 0 ? -1 : group_layers("G", g, ng, shape.latent, 1, out);

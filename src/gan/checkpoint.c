@@ -9,7 +9,8 @@
 #include "vkgan/gan.h"
 #include "vkgan/io.h"
 
-#define MAX_TENSORS (2 * VKG_MAX_LAYERS * 6)
+#define MAX_TENSORS (2 * VKG_MAX_LAYERS * 10 + 1)
+#define MAX_META 16
 
 /* One tensor of the checkpoint: where it lives on the GPU and its name and shape in the file. */
 typedef struct slot {
@@ -38,7 +39,14 @@ static vkg_tensor twin(const vkg_tensor *param, const vkg_model *m, const vkg_te
     return t;
 }
 
-static int model_slots(const vkg_model *m, const char *name, slot *s, int n) {
+/* The ranges laid out like a model's parameters, saved beside each weight as "<what>.<name>". */
+typedef struct twin_range {
+    const char *name;
+    const vkg_tensor *range;
+} twin_range;
+
+static int model_slots(const vkg_model *m, const char *name, const twin_range *twins, int ntwins,
+                       slot *s, int n) {
     for (int i = 0; i < m->count; i++) {
         const vkg_layer *L = &m->layers[i];
         int bn = L->spec.kind == VKG_LAYER_BATCHNORM;
@@ -50,12 +58,11 @@ static int model_slots(const vkg_model *m, const char *name, slot *s, int n) {
             int ndim = bn || v == 1 ? 1 : L->spec.kind == VKG_LAYER_DENSE ? 2 : 4;
             char what[40];
             add(s, &n, name, i, names[v], views[v], ndim);
-            vkg_tensor moment = twin(views[v], m, &m->adam_m);
-            snprintf(what, sizeof what, "%s.exp_avg", names[v]);
-            add(s, &n, name, i, what, &moment, ndim);
-            moment = twin(views[v], m, &m->adam_v);
-            snprintf(what, sizeof what, "%s.exp_avg_sq", names[v]);
-            add(s, &n, name, i, what, &moment, ndim);
+            for (int t = 0; t < ntwins; t++) {
+                vkg_tensor view = twin(views[v], m, twins[t].range);
+                snprintf(what, sizeof what, "%s.%s", names[v], twins[t].name);
+                add(s, &n, name, i, what, &view, ndim);
+            }
         }
         if (bn) {
             add(s, &n, name, i, "running_mean", &L->bn.running_mean, 1);
@@ -66,10 +73,24 @@ static int model_slots(const vkg_model *m, const char *name, slot *s, int n) {
 }
 
 static int slots_of(const vkg_gan *gan, slot *s) {
-    return model_slots(&gan->d, "D", s, model_slots(&gan->g, "G", s, 0));
+    twin_range g[4] = {{"exp_avg", &gan->g.adam_m}, {"exp_avg_sq", &gan->g.adam_v}};
+    twin_range d[3] = {{"exp_avg", &gan->d.adam_m}, {"exp_avg_sq", &gan->d.adam_v}};
+    int ng = 2, nd = 2;
+    if (gan->config.ema > 0) g[ng++] = (twin_range){"ema", &gan->ema};
+    if (gan->config.hist_avg > 0)
+        g[ng++] = (twin_range){"hist_avg", &gan->g_hist},
+        d[nd++] = (twin_range){"hist_avg", &gan->d_hist};
+    int n = model_slots(&gan->d, "D", d, nd, s, model_slots(&gan->g, "G", g, ng, s, 0));
+    slot *z = &s[n++];
+    snprintf(z->name, sizeof z->name, "fixed_z");
+    z->view = gan->fixed_z, z->ndim = 2;
+    z->shape[0] = gan->fixed_z.n, z->shape[1] = gan->fixed_z.c;
+    return n;
 }
 
-int vkg_gan_save(vkg_gan *gan, const char *path) {
+int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], int extra_count) {
+    if (extra_count < 0 || extra_count > MAX_META - 8)
+        return vkg_set_error("checkpoint: too many metadata entries");
     slot *s = calloc(MAX_TENSORS, sizeof *s);
     vkg_st_tensor *t = calloc(MAX_TENSORS, sizeof *t);
     float *data[MAX_TENSORS] = {0};
@@ -82,14 +103,14 @@ int vkg_gan_save(vkg_gan *gan, const char *path) {
         t[i] = (vkg_st_tensor){s[i].name, VKG_F32, s[i].ndim, {0}, data[i]};
         memcpy(t[i].shape, s[i].shape, sizeof t[i].shape);
     }
-    uint32_t step = 0;
+    uint32_t counters[VKG_COUNTERS] = {0};
     vkg_adam_hyper hg, hd;
-    if (rc == 0) rc = vkg_download(gan->ctx, &gan->counters.buf, &step, 4);
+    if (rc == 0) rc = vkg_download(gan->ctx, &gan->counters.buf, counters, sizeof counters);
     if (rc == 0) rc = vkg_download(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
     if (rc == 0) rc = vkg_download(gan->ctx, &gan->d.hyper, &hd, sizeof hd);
     if (rc == 0) {
-        char v[6][128];
-        snprintf(v[0], 128, "%u", step);
+        char v[7][128];
+        snprintf(v[0], 128, "%u", counters[VKG_COUNTER_STEP]);
         snprintf(v[1], 128, "%u", gan->config.seed);
         snprintf(v[2], 128, "%d", gan->config.batch);
         snprintf(v[3], 128, "%d", gan->config.latent);
@@ -97,10 +118,12 @@ int vkg_gan_save(vkg_gan *gan, const char *path) {
                  hg.weight_decay, hg.decoupled, hg.step);
         snprintf(v[5], 128, "%.9g %.9g %.9g %.9g %.9g %u %u", hd.lr, hd.beta1, hd.beta2, hd.eps,
                  hd.weight_decay, hd.decoupled, hd.step);
-        vkg_st_meta meta[] = {{"format", "vkgan-gan-1"}, {"step", v[0]},   {"seed", v[1]},
-                              {"batch", v[2]},           {"latent", v[3]}, {"G.adam", v[4]},
-                              {"D.adam", v[5]}};
-        rc = vkg_safetensors_write(path, t, n, meta, 7);
+        snprintf(v[6], 128, "%u", counters[VKG_COUNTER_BATCH]);
+        vkg_st_meta meta[MAX_META] = {
+            {"format", "vkgan-gan-1"}, {"step", v[0]},   {"seed", v[1]},   {"batch", v[2]},
+            {"latent", v[3]},          {"G.adam", v[4]}, {"D.adam", v[5]}, {"batches_drawn", v[6]}};
+        for (int i = 0; i < extra_count; i++) meta[8 + i] = (vkg_st_meta){extra[i][0], extra[i][1]};
+        rc = vkg_safetensors_write(path, t, n, meta, 8 + extra_count);
     }
     for (int i = 0; i < n; i++) free(data[i]);
     free(s);
@@ -144,7 +167,13 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
             rc = vkg_upload(gan->ctx, &s[i].view.buf, data,
                             sizeof(float) * vkg_tensor_count(&s[i].view));
     }
-    uint32_t counters[4] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10), 0, 0, 0};
+    const char *batches = vkg_safetensors_meta(st, "batches_drawn");
+    uint32_t counters[VKG_COUNTERS] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10)};
+    counters[VKG_COUNTER_BATCH] =
+        batches ? (uint32_t)strtoul(batches, NULL, 10) : counters[VKG_COUNTER_STEP];
+    for (int i = 0; rc == 0 && i < 3; i++) /* the sums start again from here */
+        rc = vkg_upload(gan->ctx, &gan->sums[i].buf, (float[2]){0, 0}, 2 * sizeof(float));
+    gan->steps = counters[VKG_COUNTER_STEP], gan->summed = 0;
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->counters.buf, counters, sizeof counters);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->d.hyper, &hd, sizeof hd);

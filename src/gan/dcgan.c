@@ -12,6 +12,8 @@ static int check(const vkg_dcgan_shape *s) {
         return vkg_set_error("%d channels: images have 1 or 3", s->channels);
     if (s->latent < 1 || s->g_width < 1 || s->d_width < 1)
         return vkg_set_error("latent size and widths must be positive");
+    if (!(s->g_dropout >= 0.0f && s->g_dropout < 1.0f))
+        return vkg_set_error("G dropout %g is not in [0, 1)", s->g_dropout);
     return 0;
 }
 
@@ -32,7 +34,12 @@ int vkg_dcgan_generator(const vkg_dcgan_shape *s, vkg_layer_spec *L) {
         .kind = VKG_LAYER_CONV_T, .out = width, .conv = {first_kernel(s->image_size), 1, 0}};
     for (int i = 0; i < steps; i++) {
         L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
-        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_RELU};
+        L[n++] = s->g_leaky ? (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION,
+                                               .act = VKG_LEAKY_RELU,
+                                               .slope = 0.2f}
+                            : (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_RELU};
+        if (s->g_dropout > 0)
+            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_DROPOUT, .p = s->g_dropout};
         int last = i == steps - 1;
         L[n++] = (vkg_layer_spec){
             .kind = VKG_LAYER_CONV_T, .out = last ? s->channels : width / 2, .conv = {4, 2, 1}};
@@ -46,7 +53,12 @@ int vkg_dcgan_discriminator(const vkg_dcgan_shape *s, vkg_layer_spec *L) {
     if (check(s) < 0) return -1;
     int steps = doublings(s->image_size), n = 0, width = s->d_width;
     for (int i = 0; i < steps; i++) {
-        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width << i, .conv = {4, 2, 1}};
+        if (s->d_avg_pool) {
+            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width << i, .conv = {3, 1, 1}};
+            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_AVG_POOL, .conv = {2, 2, 0}};
+        } else {
+            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width << i, .conv = {4, 2, 1}};
+        }
         if (i > 0) L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
         L[n++] =
             (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f};

@@ -6,129 +6,271 @@
 #include "vkgan/gan.h"
 
 /* Random streams: what each draw is for, so no two share bits. */
-enum { STREAM_Z = 1001, STREAM_Z_SAMPLE };
+enum {
+    STREAM_Z = 1001,
+    STREAM_Z_SAMPLE,
+    STREAM_Z_FIXED,
+    STREAM_LABELS_REAL,
+    STREAM_LABELS_FAKE,
+    STREAM_NOISE_REAL,
+    STREAM_NOISE_FAKE,
+    STREAM_G_DROPOUT = 2001, /* + layer index */
+};
 
 /* Each BCE writes (loss, mean sigmoid) to its own aligned pair. */
 static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
     return &gan->losses[index / 2].buf;
 }
 
+/* A draw keyed by the number of real batches drawn so far (advanced at the top of each D step). */
+static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
+    return (vkg_rng){.seed = gan->config.seed,
+                     .stream = stream,
+                     .counters = &gan->counters.buf,
+                     .step_index = VKG_COUNTER_BATCH};
+}
+
+static int labels_on(const vkg_gan_config *c) {
+    const vkg_label_noise zero = {0};
+    return memcmp(&c->real_labels, &zero, sizeof zero) != 0 ||
+           memcmp(&c->fake_labels, &zero, sizeof zero) != 0;
+}
+
+/* What D sees of G's batch: with instance noise a noisy copy (whose gradient is G's). */
+static const vkg_tensor *fake_input(const vkg_gan *gan) {
+    return gan->config.noise_sigma > 0 ? &gan->fake_noisy : vkg_model_output(&gan->g);
+}
+
+/* The historical average of a model's parameters moves to include their current value
+ * (the counter counts the values from 1), before the step's penalty reads it. */
+static int hist_update(vkg_rec *rec, const vkg_gan *gan, const vkg_model *m, const vkg_tensor *avg,
+                       uint32_t counter) {
+    if (gan->config.hist_avg <= 0) return 0;
+    return vkg_param_average(rec, &m->params.buf, &avg->buf, -1, &gan->counters.buf, counter);
+}
+
+static int hist_penalty(vkg_rec *rec, const vkg_gan *gan, const vkg_model *m,
+                        const vkg_tensor *avg) {
+    if (gan->config.hist_avg <= 0) return 0;
+    return vkg_average_penalty(rec, &m->params.buf, &avg->buf, gan->config.hist_avg, &m->grads.buf);
+}
+
 /* D step: real batch (target 1), fake batch (target 0), gradients summed, Adam on D. */
 static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
-    vkg_rng step_rng = {.seed = gan->config.seed, .counters = &gan->counters.buf};
-    vkg_rng z_rng = step_rng, real_rng = step_rng;
-    z_rng.stream = STREAM_Z;
-    real_rng.step_base = (uint32_t)-1; /* the counter was advanced at the top of the step */
-    const vkg_tensor *logits = vkg_model_output(&gan->d);
-    int r = 0;
-    r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->data.buf, 0, gan->data.n, &gan->real);
+    const vkg_gan_config *c = &gan->config;
+    vkg_rng z_rng = batch_rng(gan, STREAM_Z), real_rng = batch_rng(gan, 0);
+    real_rng.step_base = (uint32_t)-1; /* the counter was advanced at the top of the D step */
+    const vkg_tensor *logits = vkg_model_output(&gan->d), *fake = fake_input(gan);
+    int r = vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_BATCH, 1);
+    r |= hist_update(rec, gan, &gan->d, &gan->d_hist, VKG_COUNTER_BATCH);
+    r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->data, gan->shape.u8, gan->shape.count,
+                                &gan->real);
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
-    r |= vkg_model_forward(rec, &gan->d, &gan->real, 1);
+    if (labels_on(c)) {
+        vkg_rng real = batch_rng(gan, STREAM_LABELS_REAL),
+                fake = batch_rng(gan, STREAM_LABELS_FAKE);
+        vkg_label_noise plain_real = {1, 1, 0, 0, 0}, zero = {0};
+        const vkg_label_noise *rl =
+            memcmp(&c->real_labels, &zero, sizeof zero) ? &c->real_labels : &plain_real;
+        r |= vkg_fill_labels(rec, &real, rl, &gan->real_targets);
+        r |= vkg_fill_labels(rec, &fake, &c->fake_labels, &gan->fake_targets);
+    }
+    if (c->noise_sigma > 0) {
+        vkg_rng noise = batch_rng(gan, STREAM_NOISE_REAL);
+        r |= vkg_add_normal(rec, &noise, 1, &gan->noise_level.buf, &gan->real, &gan->real);
+    }
+    r |= vkg_model_forward(rec, &gan->d, &gan->real, VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, logits, &gan->real_targets, loss_slot(gan, VKG_LOSS_D_REAL),
                              &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, &gan->real, &gan->dlogits, NULL, 1, 0, 1);
-    r |= vkg_model_forward(rec, &gan->g, &gan->z, 1);
-    r |= vkg_model_forward(rec, &gan->d, vkg_model_output(&gan->g), 1);
+    r |= vkg_model_forward(rec, &gan->g, &gan->z, VKG_BN_TRAIN);
+    if (c->noise_sigma > 0) {
+        vkg_rng noise = batch_rng(gan, STREAM_NOISE_FAKE);
+        r |= vkg_add_normal(rec, &noise, 1, &gan->noise_level.buf, vkg_model_output(&gan->g),
+                            &gan->fake_noisy);
+    }
+    r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, logits, &gan->fake_targets, loss_slot(gan, VKG_LOSS_D_FAKE),
                              &gan->dlogits, 1);
-    r |= vkg_model_backward(rec, &gan->d, vkg_model_output(&gan->g), &gan->dlogits, NULL, 1, 1, 1);
+    r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, NULL, 1, 1, 1);
+    r |= hist_penalty(rec, gan, &gan->d, &gan->d_hist);
     r |= vkg_model_adam(rec, &gan->d);
     return r ? -1 : 0;
 }
 
-/* G step, as PyTorch's DCGAN: the fake batch of the D step (G's activations are still in place)
- * through the updated D with target 1 (non-saturating), the gradient back through D into G. */
+/* G step, as PyTorch's DCGAN: the fake batch of the last D step (G's activations are still in
+ * place) through the updated D with target 1 (non-saturating), the gradient back through D into
+ * G (through the instance noise unchanged: it is added). */
 static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
-    const vkg_tensor *fake = vkg_model_output(&gan->g);
-    int r = 0;
-    r |= vkg_model_forward(rec, &gan->d, fake, 1);
-    r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->real_targets,
+    const vkg_tensor *fake = fake_input(gan);
+    int r = hist_update(rec, gan, &gan->g, &gan->g_hist, VKG_COUNTER_STEP);
+    r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
+    r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->g_targets,
                              loss_slot(gan, VKG_LOSS_G), &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, &gan->dfake, 0, 0, 1);
     r |= vkg_model_backward(rec, &gan->g, &gan->z, &gan->dfake, NULL, 1, 0, 1);
+    r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
+    if (gan->config.ema > 0)
+        r |= vkg_param_average(rec, &gan->g.params.buf, &gan->ema.buf, gan->config.ema, NULL, 0);
     return r ? -1 : 0;
 }
 
-static int setup(vkg_gan *gan, vkg_arena *arena, const float *data, int rows, int c, int h, int w) {
-    int b = gan->config.batch;
-    const vkg_tensor *gout = vkg_model_output(&gan->g), *dout = vkg_model_output(&gan->d);
-    if (gout->c != c || gout->h != h || gout->w != w)
-        return vkg_set_error("the generator makes %dx%dx%d, the data is %dx%dx%d", gout->c, gout->h,
-                             gout->w, c, h, w);
-    if (vkg_tensor_count(dout) != (size_t)b)
-        return vkg_set_error("the discriminator must give one logit per example");
-    float *targets = malloc(sizeof(float) * (size_t)b);
-    if (!targets) return vkg_set_error("out of host memory");
-    int r = vkg_tensor_alloc(arena, rows, c, h, w, &gan->data) |
-            vkg_tensor_alloc(arena, b, gan->config.latent, 1, 1, &gan->z) |
-            vkg_tensor_alloc(arena, b, c, h, w, &gan->real) |
-            vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->real_targets) |
-            vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fake_targets) |
-            vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->dlogits) |
-            vkg_tensor_alloc(arena, b, c, h, w, &gan->dfake) |
-            vkg_tensor_alloc(arena, 1, 4, 1, 1, &gan->counters) |
-            vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[0]) |
-            vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[1]) |
-            vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[2]);
-    r = r ? -1 : vkg_tensor_upload(gan->ctx, &gan->data, data);
-    for (int i = 0; r == 0 && i < b; i++) targets[i] = 1.0f;
-    if (r == 0) r = vkg_tensor_upload(gan->ctx, &gan->real_targets, targets);
-    for (int i = 0; r == 0 && i < b; i++) targets[i] = 0.0f;
-    if (r == 0) r = vkg_tensor_upload(gan->ctx, &gan->fake_targets, targets);
-    free(targets);
-    uint32_t zero[4] = {0};
-    return r == 0 ? vkg_upload(gan->ctx, &gan->counters.buf, zero, sizeof zero) : -1;
+static int record_step(vkg_rec *rec, vkg_gan *gan) {
+    const vkg_gan_config *c = &gan->config;
+    int r = 0;
+    if (c->noise_sigma > 0) /* sigma for this step, from the steps done before it */
+        r |= vkg_linear_decay(rec, &gan->counters.buf, VKG_COUNTER_STEP, c->noise_sigma,
+                              (float)c->noise_steps, &gan->noise_level.buf);
+    r |= vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_STEP, 1);
+    for (int k = 0; k < (c->d_steps > 1 ? c->d_steps : 1); k++) r |= record_d_step(rec, gan);
+    r |= record_g_step(rec, gan);
+    for (int i = 0; i < 3; i++) /* the sums of the step's scalars, read every few steps */
+        r |= vkg_channel_sum(rec, &gan->losses[i], &gan->sums[i], 1, 1);
+    return r ? -1 : vkg_rec_end(rec);
 }
 
-static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
-                  const vkg_layer_spec *d, int d_layers, const float *data, int rows, int c, int h,
-                  int w, const vkg_gan_config *config, vkg_gan *gan) {
-    gan->ctx = ctx;
-    gan->config = *config;
-    int b = config->batch;
-    if (vkg_model_create(arena, g, g_layers, b, config->latent, 1, 1, &gan->g) < 0 ||
-        vkg_model_create(arena, d, d_layers, b, c, h, w, &gan->d) < 0 ||
-        setup(gan, arena, data, rows, c, h, w) < 0)
+/* G on a latent batch, with the EMA weights swapped in when that is on; batch norm uses the
+ * batch statistics and leaves the running ones as training made them. */
+static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
+    int ema = gan->config.ema > 0, r = 0;
+    if (ema) {
+        r |= vkg_rec_copy(rec, &gan->g.params.buf, &gan->g_saved.buf);
+        r |= vkg_rec_copy(rec, &gan->ema.buf, &gan->g.params.buf);
+    }
+    r |= vkg_model_forward(rec, &gan->g, z, VKG_BN_BATCH_STATS);
+    if (ema) r |= vkg_rec_copy(rec, &gan->g_saved.buf, &gan->g.params.buf);
+    return r ? -1 : vkg_rec_end(rec);
+}
+
+static int check_config(const vkg_gan_config *c) {
+    if (c->batch < 1 || c->latent < 1)
+        return vkg_set_error("batch %d and latent size %d must be positive", c->batch, c->latent);
+    if (c->d_steps < 0 || c->d_steps > 100)
+        return vkg_set_error("D steps per G step: %d is not in 1..100", c->d_steps);
+    if (c->noise_sigma < 0 || (c->noise_sigma > 0 && c->noise_steps < 1))
+        return vkg_set_error("instance noise needs sigma >= 0 and a positive number of steps");
+    if (!(c->ema >= 0 && c->ema < 1)) return vkg_set_error("EMA decay %g is not in [0, 1)", c->ema);
+    if (!(c->hist_avg >= 0))
+        return vkg_set_error("historical averaging weight %g is negative", c->hist_avg);
+    return 0;
+}
+
+static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
+    const vkg_gan_data *s = &gan->shape;
+    const vkg_gan_config *c = &gan->config;
+    int b = c->batch, r = 0;
+    r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->z);
+    r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->fixed_z);
+    r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->real);
+    r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->real_targets);
+    r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fake_targets);
+    r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->g_targets);
+    r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->dlogits);
+    r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->dfake);
+    r |= vkg_tensor_alloc(arena, 1, VKG_COUNTERS, 1, 1, &gan->counters);
+    for (int i = 0; i < 3; i++)
+        r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]) |
+             vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->sums[i]);
+    if (c->noise_sigma > 0)
+        r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->fake_noisy) |
+             vkg_tensor_alloc(arena, 1, 1, 1, 1, &gan->noise_level);
+    int ng = (int)gan->g.param_count, nd = (int)gan->d.param_count;
+    if (c->ema > 0)
+        r |= vkg_tensor_alloc(arena, 1, ng, 1, 1, &gan->ema) |
+             vkg_tensor_alloc(arena, 1, ng, 1, 1, &gan->g_saved);
+    if (c->hist_avg > 0)
+        r |= vkg_tensor_alloc(arena, 1, ng, 1, 1, &gan->g_hist) |
+             vkg_tensor_alloc(arena, 1, nd, 1, 1, &gan->d_hist);
+    return r ? -1 : 0;
+}
+
+/* Uploads the data and the constant targets; the init recording does the rest. */
+static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
+    int b = gan->config.batch;
+    const vkg_tensor *gout = vkg_model_output(&gan->g), *dout = vkg_model_output(&gan->d);
+    if (gout->c != data->c || gout->h != data->h || gout->w != data->w)
+        return vkg_set_error("the generator makes %dx%dx%d, the data is %dx%dx%d", gout->c, gout->h,
+                             gout->w, data->c, data->h, data->w);
+    if (vkg_tensor_count(dout) != (size_t)b)
+        return vkg_set_error("the discriminator must give one logit per example");
+    if (data->count < 1) return vkg_set_error("the dataset is empty");
+    uint64_t bytes = (uint64_t)data->count * data->c * data->h * data->w * (data->u8 ? 1 : 4);
+    const vkg_device_info *info = vkg_ctx_device(gan->ctx);
+    if (bytes > info->max_storage_buffer_range)
+        return vkg_set_error("the dataset takes %.1f MiB, more than %s binds at once (%.1f MiB)",
+                             bytes / 1048576.0, info->name,
+                             info->max_storage_buffer_range / 1048576.0);
+    if (alloc_tensors(gan, arena) < 0 ||
+        vkg_arena_alloc(arena, (bytes + 3) & ~3ull, &gan->data) < 0)
         return -1;
-    vkg_adam_hyper hd = {config->lr_d, config->beta1, config->beta2, 1e-8f, 0, 0, 0};
-    vkg_adam_hyper hg = {config->lr_g, config->beta1, config->beta2, 1e-8f, 0, 0, 0};
-    if (vkg_model_set_adam(ctx, &gan->d, &hd) < 0 || vkg_model_set_adam(ctx, &gan->g, &hg) < 0)
-        return -1;
-    vkg_rec *init = vkg_rec_begin(ctx, 0);
-    int r = init ? 0 : -1;
-    r |= vkg_model_init(init, &gan->g, config->seed);
-    r |= vkg_model_init(init, &gan->d, config->seed + 1);
+    if (vkg_upload(gan->ctx, &gan->data, data->rows, bytes) < 0) return -1;
+    float *ones = malloc(sizeof(float) * (size_t)b);
+    if (!ones) return vkg_set_error("out of host memory");
+    for (int i = 0; i < b; i++) ones[i] = 1.0f;
+    int r = vkg_tensor_upload(gan->ctx, &gan->real_targets, ones);
+    if (r == 0) r = vkg_tensor_upload(gan->ctx, &gan->g_targets, ones);
+    free(ones);
+    return r;
+}
+
+/* Initial weights (DCGAN init), zero counters and sums, the fixed latent batch, EMA = weights. */
+static int initialise(vkg_gan *gan) {
+    vkg_rec *init = vkg_rec_begin(gan->ctx, 0);
+    if (!init) return -1;
+    int r = vkg_model_init(init, &gan->g, gan->config.seed);
+    r |= vkg_model_init(init, &gan->d, gan->config.seed + 1);
+    vkg_rec_fill(init, &gan->counters.buf, 0);
+    vkg_rec_fill(init, &gan->fake_targets.buf, 0);
+    for (int i = 0; i < 3; i++) vkg_rec_fill(init, &gan->sums[i].buf, 0);
+    vkg_rng fixed = {.seed = gan->config.seed, .stream = STREAM_Z_FIXED};
+    r |= vkg_fill_normal(init, &fixed, 0, 1, &gan->fixed_z);
+    if (gan->config.ema > 0) r |= vkg_rec_copy(init, &gan->g.params.buf, &gan->ema.buf);
     r = r ? -1 : vkg_rec_end(init);
     r = r ? -1 : vkg_rec_run(init);
     vkg_rec_destroy(init);
-    if (r < 0) return -1;
+    return r;
+}
 
-    for (int i = 0; i < 2; i++) {
-        if (!(gan->step[i] = vkg_rec_begin(ctx, 0))) return -1;
-        r = vkg_counter_add(gan->step[i], &gan->counters.buf, 0, 1);
-        r |= record_d_step(gan->step[i], gan);
-        r |= record_g_step(gan->step[i], gan);
-        if (r || vkg_rec_end(gan->step[i]) < 0) return -1;
-    }
-
-    gan->sample = vkg_rec_begin(ctx, 0);
-    if (!gan->sample) return -1;
+static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
+                  const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
+                  const vkg_gan_config *config, vkg_gan *gan) {
+    gan->ctx = ctx;
+    gan->config = *config;
+    gan->shape = *data;
+    gan->shape.rows = NULL;
+    int b = config->batch;
+    if (check_config(config) < 0 ||
+        vkg_model_create(arena, g, g_layers, b, config->latent, 1, 1, &gan->g) < 0 ||
+        vkg_model_create(arena, d, d_layers, b, data->c, data->h, data->w, &gan->d) < 0 ||
+        setup(gan, arena, data) < 0)
+        return -1;
+    gan->g.rng = batch_rng(gan, STREAM_G_DROPOUT);
+    vkg_adam_hyper hd = {config->lr_d, config->beta1, config->beta2, 1e-8f, 0, 0, 0};
+    vkg_adam_hyper hg = {config->lr_g, config->beta1, config->beta2, 1e-8f, 0, 0, 0};
+    if (vkg_model_set_adam(ctx, &gan->d, &hd) < 0 || vkg_model_set_adam(ctx, &gan->g, &hg) < 0 ||
+        initialise(gan) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++)
+        if (!(gan->step[i] = vkg_rec_begin(ctx, 0)) || record_step(gan->step[i], gan) < 0)
+            return -1;
+    if (!(gan->sample = vkg_rec_begin(ctx, 0))) return -1;
     vkg_rng z_rng = {.seed = config->seed,
                      .stream = STREAM_Z_SAMPLE,
                      .counters = &gan->counters.buf,
-                     .step_index = 1};
-    r = vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z);
-    r |= vkg_model_forward(gan->sample, &gan->g, &gan->z, 1);
-    return r ? -1 : vkg_rec_end(gan->sample);
+                     .step_index = VKG_COUNTER_SAMPLE};
+    if (vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z) < 0 ||
+        record_generate(gan->sample, gan, &gan->z) < 0)
+        return -1;
+    if (!(gan->sample_fixed = vkg_rec_begin(ctx, 0))) return -1;
+    return record_generate(gan->sample_fixed, gan, &gan->fixed_z);
 }
 
 int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
-                   const vkg_layer_spec *d, int d_layers, const float *data, int rows, int c, int h,
-                   int w, const vkg_gan_config *config, vkg_gan *gan) {
+                   const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
+                   const vkg_gan_config *config, vkg_gan *gan) {
     memset(gan, 0, sizeof *gan);
-    if (create(ctx, arena, g, g_layers, d, d_layers, data, rows, c, h, w, config, gan) == 0)
-        return 0;
+    if (create(ctx, arena, g, g_layers, d, d_layers, data, config, gan) == 0) return 0;
     vkg_gan_destroy(gan);
     return -1;
 }
@@ -137,17 +279,24 @@ void vkg_gan_destroy(vkg_gan *gan) {
     vkg_rec_destroy(gan->step[0]);
     vkg_rec_destroy(gan->step[1]);
     vkg_rec_destroy(gan->sample);
-    gan->step[0] = gan->step[1] = gan->sample = NULL;
+    vkg_rec_destroy(gan->sample_fixed);
+    gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
 }
 
 int vkg_gan_wait(vkg_gan *gan) {
     return vkg_rec_wait(gan->step[0]) < 0 || vkg_rec_wait(gan->step[1]) < 0 ? -1 : 0;
 }
 
-int vkg_gan_train(vkg_gan *gan, int steps) {
-    for (int i = 0; i < steps; i++) /* vkg_rec_submit waits if that recording is still pending */
+int vkg_gan_submit(vkg_gan *gan, int steps) {
+    for (int i = 0; i < steps; i++) { /* vkg_rec_submit waits if that recording is pending */
         if (vkg_rec_submit(gan->step[gan->submitted++ % 2]) < 0) return -1;
-    return vkg_gan_wait(gan);
+        gan->steps++, gan->summed++;
+    }
+    return 0;
+}
+
+int vkg_gan_train(vkg_gan *gan, int steps) {
+    return vkg_gan_submit(gan, steps) < 0 ? -1 : vkg_gan_wait(gan);
 }
 
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]) {
@@ -157,11 +306,33 @@ int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]) {
     return 0;
 }
 
+int vkg_gan_mean_losses(vkg_gan *gan, float means[VKG_LOSSES], int *steps) {
+    *steps = 0;
+    if (vkg_gan_wait(gan) < 0) return -1;
+    if (gan->summed == 0) return 0;
+    const float zero[2] = {0, 0};
+    for (int i = 0; i < 3; i++)
+        if (vkg_tensor_download(gan->ctx, &gan->sums[i], means + 2 * i) < 0 ||
+            vkg_tensor_upload(gan->ctx, &gan->sums[i], zero) < 0)
+            return -1;
+    for (int i = 0; i < VKG_LOSSES; i++) means[i] /= (float)gan->summed;
+    *steps = gan->summed;
+    gan->summed = 0;
+    return 0;
+}
+
+static int generate(vkg_gan *gan, vkg_rec *rec, float *out) {
+    if (vkg_gan_wait(gan) < 0 || vkg_rec_run(rec) < 0) return -1;
+    return vkg_tensor_download(gan->ctx, vkg_model_output(&gan->g), out);
+}
+
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {
     vkg_buf slot = gan->counters.buf;
-    slot.offset += 4, slot.size = 4;
-    if (vkg_gan_wait(gan) < 0 || vkg_upload(gan->ctx, &slot, &index, 4) < 0 ||
-        vkg_rec_run(gan->sample) < 0)
-        return -1;
-    return vkg_tensor_download(gan->ctx, vkg_model_output(&gan->g), out);
+    slot.offset += 4 * VKG_COUNTER_SAMPLE, slot.size = 4;
+    if (vkg_gan_wait(gan) < 0 || vkg_upload(gan->ctx, &slot, &index, 4) < 0) return -1;
+    return generate(gan, gan->sample, out);
+}
+
+int vkg_gan_sample_fixed(vkg_gan *gan, float *out) {
+    return generate(gan, gan->sample_fixed, out);
 }

@@ -232,6 +232,19 @@ void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word) {
     vkCmdFillBuffer(rec->cb, (VkBuffer)dst->buffer, dst->offset, dst->size, word);
 }
 
+int vkg_rec_copy(vkg_rec *rec, const vkg_buf *src, const vkg_buf *dst) {
+    if (rec->failed) return -1;
+    if (src->size != dst->size)
+        return vkg_set_error("copy: %llu bytes into a %llu-byte range",
+                             (unsigned long long)src->size, (unsigned long long)dst->size),
+               fail(rec);
+    if (needs_barrier(rec, src, 0) || needs_barrier(rec, dst, 1)) barrier(rec);
+    if (track(rec, src, 0) < 0 || track(rec, dst, 1) < 0) return fail(rec);
+    VkBufferCopy region = {src->offset, dst->offset, src->size};
+    vkCmdCopyBuffer(rec->cb, (VkBuffer)src->buffer, (VkBuffer)dst->buffer, 1, &region);
+    return 0;
+}
+
 int vkg_rec_end(vkg_rec *rec) {
     if (rec->failed) return -1;
     /* Makes every write of the recording visible to the host and to later submits. */

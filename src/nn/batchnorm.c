@@ -30,15 +30,15 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
         return -1;
     char name[48];
     bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
-                         bn->eps,        bn->momentum,   training ? 1u : 0u};
+                         bn->eps,        bn->momentum,   (uint32_t)training};
     vkg_kernel k = {
         .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, "batchnorm_fwd", name, sizeof name, &k);
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &bn->gamma.buf, 0);
     VKG_BIND(k, 2, &bn->beta.buf, 0);
-    VKG_BIND(k, 3, &bn->running_mean.buf, training);
-    VKG_BIND(k, 4, &bn->running_var.buf, training);
+    VKG_BIND(k, 3, &bn->running_mean.buf, training == VKG_BN_TRAIN);
+    VKG_BIND(k, 4, &bn->running_var.buf, training == VKG_BN_TRAIN);
     VKG_BIND(k, 5, &bn->saved.buf, 1);
     VKG_BIND(k, 6, &y->buf, 1);
     return vkg_rec_kernel(rec, &k);

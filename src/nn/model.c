@@ -5,7 +5,8 @@
 #include "vkgan/model.h"
 
 const char *vkg_layer_kind_name(vkg_layer_kind kind) {
-    static const char *names[] = {"dense", "conv", "conv_transpose", "batchnorm", "activation"};
+    static const char *names[] = {"dense",      "conv",    "conv_transpose", "batchnorm",
+                                  "activation", "dropout", "avg_pool"};
     return names[kind];
 }
 
@@ -24,6 +25,15 @@ static int out_shape(const vkg_layer_spec *s, int c, int h, int w, int *oc, int 
         *oh = vkg_conv_transpose_out_size(h, &s->conv);
         *ow = vkg_conv_transpose_out_size(w, &s->conv);
         break;
+    case VKG_LAYER_AVG_POOL:
+        if (s->conv.kernel < 1 || s->conv.stride < 1 || h < s->conv.kernel || w < s->conv.kernel)
+            return -1;
+        *oh = (h - s->conv.kernel) / s->conv.stride + 1;
+        *ow = (w - s->conv.kernel) / s->conv.stride + 1;
+        break;
+    case VKG_LAYER_DROPOUT:
+        if (!(s->p >= 0.0f && s->p < 1.0f)) return -1;
+        break;
     default:
         break;
     }
@@ -39,6 +49,8 @@ int vkg_layers_describe(const vkg_layer_spec *specs, int count, int c, int h, in
     for (int i = 0; i < count; i++) {
         const vkg_layer_spec *s = &specs[i];
         vkg_layer_info *o = &info[i];
+        if (s->kind == VKG_LAYER_DROPOUT && !(s->p >= 0.0f && s->p < 1.0f))
+            return vkg_set_error("layer %d (dropout): p = %g is not in [0, 1)", i, s->p);
         if (out_shape(s, c, h, w, &o->c, &o->h, &o->w) < 0)
             return vkg_set_error("layer %d (%s): input %dx%dx%d gives an empty output", i,
                                  vkg_layer_kind_name(s->kind), c, h, w);
@@ -204,6 +216,15 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
         case VKG_LAYER_ACTIVATION:
             r = vkg_activation_forward(rec, s->act, s->slope, x, &L->out);
             break;
+        case VKG_LAYER_DROPOUT: {
+            vkg_rng rng = m->rng;
+            rng.stream += (uint32_t)i;
+            r = vkg_dropout(rec, &rng, s->p, x, &L->out);
+            break;
+        }
+        case VKG_LAYER_AVG_POOL:
+            r = vkg_avg_pool2d_forward(rec, s->conv.kernel, s->conv.stride, x, &L->out);
+            break;
         }
         if (r < 0) return -1;
         x = &L->out;
@@ -248,6 +269,16 @@ int vkg_model_backward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, cons
             break;
         case VKG_LAYER_ACTIVATION:
             if (dx) r = vkg_activation_backward(rec, s->act, s->slope, &L->out, dy, dx);
+            break;
+        case VKG_LAYER_DROPOUT:
+            if (dx) {
+                vkg_rng rng = m->rng;
+                rng.stream += (uint32_t)i;
+                r = vkg_dropout(rec, &rng, s->p, dy, dx); /* the forward mask, drawn again */
+            }
+            break;
+        case VKG_LAYER_AVG_POOL:
+            if (dx) r = vkg_avg_pool2d_backward(rec, s->conv.kernel, s->conv.stride, dy, dx);
             break;
         }
         if (r < 0) return -1;

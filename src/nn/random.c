@@ -5,9 +5,10 @@ typedef struct rng_push {
     uint32_t seed, stream, step_base, step_index, has_counter, count;
     float a, b;
     uint32_t mode;
+    float c, d, e;
 } rng_push;
 
-enum { FILL_NORMAL, ADD_NORMAL, FILL_UNIFORM };
+enum { FILL_NORMAL, ADD_NORMAL, FILL_UNIFORM, FILL_LABELS };
 
 static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t mode) {
     return (rng_push){rng->seed,
@@ -18,7 +19,10 @@ static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t
                       (uint32_t)count,
                       a,
                       b,
-                      mode};
+                      mode,
+                      0,
+                      0,
+                      0};
 }
 
 /* Binding 0 is the step counter; when there is none any bound range will do, it is not read. */
@@ -52,6 +56,16 @@ int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, con
 
 int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y) {
     rng_push push = key(rng, vkg_tensor_count(y), lo, hi, FILL_UNIFORM);
+    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+}
+
+int vkg_fill_labels(vkg_rec *rec, const vkg_rng *rng, const vkg_label_noise *labels,
+                    const vkg_tensor *y) {
+    const vkg_label_noise *l = labels;
+    if (!(l->flip >= 0.0f && l->flip <= 1.0f))
+        return vkg_set_error("labels: the flip probability %g is not in [0, 1]", l->flip);
+    rng_push push = key(rng, vkg_tensor_count(y), l->lo, l->hi, FILL_LABELS);
+    push.c = l->other_lo, push.d = l->other_hi, push.e = l->flip;
     return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
 }
 

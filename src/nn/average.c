@@ -1,0 +1,58 @@
+/* Parameter averages (EMA, historical mean), the historical-averaging penalty and a linear
+ * schedule kept on the GPU (shaders/param_average.comp, shaders/linear_decay.comp). */
+#include "nn/kernel.h"
+
+typedef struct average_push {
+    uint32_t count, mode, index;
+    float a;
+} average_push;
+
+enum { AVERAGE_EMA, AVERAGE_MEAN, AVERAGE_PENALTY };
+
+static int record(vkg_rec *rec, average_push *p, const vkg_buf *counters, const vkg_buf *params,
+                  const vkg_buf *avg, const vkg_buf *grads) {
+    if (avg->size < params->size || (grads && grads->size < params->size))
+        return vkg_set_error("parameter average: the ranges are smaller than the parameters");
+    p->count = (uint32_t)(params->size / sizeof(float));
+    vkg_kernel k = {.shader = "param_average",
+                    .push = p,
+                    .push_size = sizeof *p,
+                    .nbufs = 4,
+                    .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
+    VKG_BIND(k, 0, counters ? counters : params, 0);
+    VKG_BIND(k, 1, params, 0);
+    VKG_BIND(k, 2, avg, !grads);
+    VKG_BIND(k, 3, grads ? grads : avg, grads != NULL);
+    return vkg_rec_kernel(rec, &k);
+}
+
+int vkg_param_average(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg, float decay,
+                      const vkg_buf *counters, uint32_t index) {
+    if (decay >= 1.0f) return vkg_set_error("parameter average: decay %g is not below 1", decay);
+    if (decay < 0 && (!counters || (uint64_t)(index + 1) * 4 > counters->size))
+        return vkg_set_error("parameter average: the mean needs a counter");
+    average_push p = {0, decay < 0 ? AVERAGE_MEAN : AVERAGE_EMA, index, 1.0f - decay};
+    return record(rec, &p, decay < 0 ? counters : NULL, params, avg, NULL);
+}
+
+int vkg_average_penalty(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg, float lambda,
+                        const vkg_buf *grads) {
+    average_push p = {0, AVERAGE_PENALTY, 0, 2.0f * lambda};
+    return record(rec, &p, NULL, params, avg, grads);
+}
+
+int vkg_linear_decay(vkg_rec *rec, const vkg_buf *counters, uint32_t index, float start,
+                     float steps, const vkg_buf *out) {
+    if (!(steps > 0)) return vkg_set_error("linear decay: %g steps is not positive", steps);
+    if ((uint64_t)(index + 1) * 4 > counters->size || out->size < 4)
+        return vkg_set_error("linear decay: the counter or the output range is too small");
+    struct {
+        uint32_t index;
+        float start, steps;
+    } p = {index, start, steps};
+    vkg_kernel k = {
+        .shader = "linear_decay", .push = &p, .push_size = sizeof p, .nbufs = 2, .groups = {1}};
+    VKG_BIND(k, 0, counters, 0);
+    VKG_BIND(k, 1, out, 1);
+    return vkg_rec_kernel(rec, &k);
+}
