@@ -6,6 +6,10 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <signal.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -55,4 +59,121 @@ TEST(cli_bad_options_are_named) {
     CHECK(code == 2 && strstr(err, "frobnicate") && lines(err) == 1, "%d: %s", code, err);
     code = run_vkgan("", "devices --help", err, sizeof err);
     CHECK(code == 0, "devices --help exits %d", code);
+}
+
+/* vkgan train and sample: each bad input is one line naming what is wrong, and nothing is left
+ * half-written. */
+TEST(cli_train_bad_inputs) {
+    char err[4096], args[8192];
+    const char *dir = test_tmpdir();
+    int code = run_vkgan("", "train --batch -3", err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--batch") && lines(err) == 1, "%d: %s", code, err);
+    code = run_vkgan("", "train --lr fast", err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--lr") && strstr(err, "fast") && lines(err) == 1, "%d: %s",
+          code, err);
+    code = run_vkgan("", "train --frobnicate", err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--frobnicate") && lines(err) == 1, "%d: %s", code, err);
+    snprintf(args, sizeof args, "train --quiet --data mnist:%s/nowhere --out %s/a", dir, dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "nowhere") && lines(err) == 1, "%d: %s", code, err);
+    snprintf(args, sizeof args, "train --quiet --data pictures --out %s/a", dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "pictures") && lines(err) == 1, "%d: %s", code, err);
+
+    char busy[4200];
+    snprintf(busy, sizeof busy, "%s/busy", dir);
+    CHECK(mkdir(busy, 0777) == 0, "cannot create %s", busy);
+    test_write(dir, "busy/file.txt", "x", 1);
+    snprintf(args, sizeof args, "train --quiet --data ring8 --out %s/busy", dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "already exists") && strstr(err, "--resume") && lines(err) == 1,
+          "%d: %s", code, err);
+    snprintf(args, sizeof args, "train --quiet --resume %s/busy", dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "config.json") && lines(err) == 1, "%d: %s", code, err);
+    snprintf(args, sizeof args, "sample --checkpoint %s/busy/file.txt --out %s/s.png", dir, dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "file.txt") && lines(err) == 1, "%d: %s", code, err);
+    char png[4200];
+    snprintf(png, sizeof png, "%s/s.png", dir);
+    CHECK(access(png, F_OK) != 0, "a failed sample left %s", png);
+    code = run_vkgan("", "sample --n 0 --checkpoint x", err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--n") && lines(err) == 1, "%d: %s", code, err);
+}
+
+/* A checkpoint of another model: a run whose config.json was changed cannot resume. */
+TEST(cli_train_resume_refuses_another_model) {
+    char err[4096], args[8192], path[4200];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --steps 2 --batch 8 --mlp-hidden 8 --out %s/run", dir);
+    int code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the short run failed (%d): %s", code, err);
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    FILE *f = fopen(path, "rb");
+    char text[16384];
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f) fclose(f);
+    text[n] = 0;
+    char *hidden = strstr(text, "\"mlp-hidden\":");
+    CHECK(hidden, "config.json has no mlp-hidden: %s", text);
+    char *digit = strchr(hidden, '8');
+    CHECK(digit, "mlp-hidden is not 8");
+    *digit = '9';
+    test_write(dir, "run/config.json", text, n);
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
+    code = run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "another model") && strstr(err, "step-000000002") &&
+              lines(err) == 1,
+          "%d: %s", code, err);
+    snprintf(args, sizeof args,
+             "sample --checkpoint %s/run/checkpoints/step-000000002.safetensors --n 16 --out "
+             "%s/points.png",
+             dir, dir);
+    code = run_vkgan("", args, err, sizeof err);
+    snprintf(path, sizeof path, "%s/points.png", dir);
+    CHECK(code == 0 && access(path, R_OK) == 0, "sample from a checkpoint (%d): %s", code, err);
+}
+
+/* Ctrl-C (SIGINT) during training: a checkpoint at the step it stopped, exit code 130, and the
+ * run continues from there. */
+TEST(cli_train_ctrl_c_checkpoints) {
+    char exe[PATH_MAX], out[4200], ckpt[4300];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    CHECK(n > 0, "no /proc/self/exe");
+    exe[n] = 0;
+    strcpy(strrchr(exe, '/'), "/vkgan");
+    snprintf(out, sizeof out, "%s/run", test_tmpdir());
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(exe, exe, "train", "--quiet", "--data", "ring8", "--steps", "100000", "--batch", "8",
+              "--mlp-hidden", "8", "--log-every", "5", "--out", out, (char *)NULL);
+        _exit(127);
+    }
+    char metrics[4300];
+    snprintf(metrics, sizeof metrics, "%s/metrics.csv", out);
+    int waited = 0;
+    for (; waited < 600; waited++) { /* until it has logged a line (60 s at most) */
+        FILE *f = fopen(metrics, "r");
+        int lines_seen = 0, c;
+        while (f && (c = fgetc(f)) != EOF) lines_seen += c == '\n';
+        if (f) fclose(f);
+        if (lines_seen >= 2) break;
+        nanosleep(&(struct timespec){0, 100000000}, NULL);
+    }
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(waited < 600, "no metrics line within 60 s");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130, "exit status %d", status);
+    unsigned step = 0;
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", out);
+    int found = 0;
+    DIR *dir = opendir(ckpt);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)))
+        found += sscanf(e->d_name, "step-%9u.safetensors", &step) == 1;
+    if (dir) closedir(dir);
+    CHECK(found == 1 && step >= 5, "checkpoints after Ctrl-C: %d (step %u)", found, step);
 }

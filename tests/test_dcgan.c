@@ -91,3 +91,38 @@ TEST(dcgan_rejects_unsupported_shapes) {
     CHECK(vkg_dcgan_discriminator(&bad_channels, layers) < 0 && strstr(vkg_error(), "4 channels"),
           "%s", vkg_error());
 }
+
+/* The variations: LeakyReLU and dropout in G, average-pool downsampling in D, same shapes. */
+TEST(dcgan_variations) {
+    vkg_dcgan_shape s = {.image_size = 28,
+                         .channels = 1,
+                         .latent = 10,
+                         .g_width = 4,
+                         .d_width = 4,
+                         .g_dropout = 0.5f,
+                         .g_leaky = 1,
+                         .d_avg_pool = 1};
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng = vkg_dcgan_generator(&s, g), nd = vkg_dcgan_discriminator(&s, d);
+    CHECK(ng > 0 && nd > 0, "%s", vkg_error());
+    int relu = 0, leaky = 0, dropout = 0, pools = 0, strided = 0;
+    for (int i = 0; i < ng; i++) {
+        relu += g[i].kind == VKG_LAYER_ACTIVATION && g[i].act == VKG_RELU;
+        leaky += g[i].kind == VKG_LAYER_ACTIVATION && g[i].act == VKG_LEAKY_RELU;
+        dropout += g[i].kind == VKG_LAYER_DROPOUT && g[i].p == 0.5f;
+    }
+    for (int i = 0; i < nd; i++) {
+        pools += d[i].kind == VKG_LAYER_AVG_POOL;
+        strided += d[i].kind == VKG_LAYER_CONV && d[i].conv.stride > 1;
+    }
+    CHECK(relu == 0 && leaky == 2 && dropout == 2, "G: %d relu, %d leaky, %d dropout", relu, leaky,
+          dropout);
+    CHECK(pools == 2 && strided == 0, "D: %d pools, %d strided convs", pools, strided);
+    vkg_layer_info gi[VKG_MAX_LAYERS], di[VKG_MAX_LAYERS];
+    CHECK_OK(vkg_layers_describe(g, ng, 10, 1, 1, gi));
+    CHECK_OK(vkg_layers_describe(d, nd, 1, 28, 28, di));
+    CHECK(gi[ng - 1].c == 1 && gi[ng - 1].h == 28 && di[nd - 1].c == 1 && di[nd - 1].h == 1,
+          "G makes %dx%d, D gives %dx%d", gi[ng - 1].c, gi[ng - 1].h, di[nd - 1].c, di[nd - 1].h);
+    s.g_dropout = 1.0f;
+    CHECK(vkg_dcgan_generator(&s, g) < 0 && strstr(vkg_error(), "dropout"), "p = 1 accepted");
+}

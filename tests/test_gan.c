@@ -1,5 +1,6 @@
 /* The recorded GAN training step: a seeded run is bit-exact, and training moves both models.
  * (Mode coverage on ring8 is issue 3's test: it needs more steps than CI can spend yet.) */
+#include <math.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,25 +11,40 @@
 #include "vkgan/gan.h"
 #include "vkgan/io.h"
 
-/* A ring8 GAN on `points` points (dataset seed 1) with MLPs of `hidden` units, Adam 1e-3 and
- * beta1 0.5. */
-static int ring_gan(uint32_t seed, int points, int batch, int latent, int hidden, vkg_gan *gan) {
+/* A ring8 GAN on `points` points (dataset seed 1) with MLPs of `hidden` units (G with dropout
+ * p after each hidden activation when dropout > 0) and the given config. */
+static int ring_gan_with(const vkg_gan_config *config, int points, int hidden, float dropout,
+                         vkg_gan *gan) {
     vkg_dataset ring;
     if (vkg_make_mixture("ring8", points, 1, &ring) < 0) return -1;
-    vkg_gan_config config = {.batch = batch,
-                             .latent = latent,
-                             .lr_d = 1e-3f,
-                             .lr_g = 1e-3f,
-                             .beta1 = 0.5f,
-                             .beta2 = 0.999f,
-                             .seed = seed};
-    vkg_layer_spec g[5], d[5];
-    vkg_mlp_generator(hidden, 2, 2, g);
-    vkg_mlp_discriminator(hidden, 2, d);
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng = vkg_mlp_generator(hidden, 2, 2, g), nd = vkg_mlp_discriminator(hidden, 2, d);
+    if (dropout > 0) { /* dense relu [dropout] dense relu [dropout] dense */
+        vkg_layer_spec drop = {.kind = VKG_LAYER_DROPOUT, .p = dropout};
+        vkg_layer_spec with[7] = {g[0], g[1], drop, g[2], g[3], drop, g[4]};
+        memcpy(g, with, sizeof with);
+        ng += 2;
+    }
     vkg_gan_data data = {ring.points, 0, ring.count, 2, 1, 1};
-    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, &data, &config, gan);
+    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, ng, d, nd, &data, config, gan);
     vkg_dataset_free(&ring);
     return r;
+}
+
+/* Adam 1e-3 for both, beta1 0.5. */
+static vkg_gan_config ring_config(uint32_t seed, int batch, int latent) {
+    return (vkg_gan_config){.batch = batch,
+                            .latent = latent,
+                            .lr_d = 1e-3f,
+                            .lr_g = 1e-3f,
+                            .beta1 = 0.5f,
+                            .beta2 = 0.999f,
+                            .seed = seed};
+}
+
+static int ring_gan(uint32_t seed, int points, int batch, int latent, int hidden, vkg_gan *gan) {
+    vkg_gan_config config = ring_config(seed, batch, latent);
+    return ring_gan_with(&config, points, hidden, 0, gan);
 }
 
 /* A small one: 200 points, so an epoch is 6.25 batches of 32. */
@@ -147,4 +163,145 @@ TEST(gan_ring8_covers_the_modes) {
           "D(x) %g, D(G(z)) %g", losses[VKG_DX], losses[VKG_DGZ_D]);
     CHECK(covered >= 7 && hq >= 0.8, "after 3000 steps: %d of 8 modes, %.1f%% high quality",
           covered, 100 * hq);
+}
+
+/* ---- the stabilisation options, each checked for doing what it says ---- */
+
+static float *download_buf(vkg_gan *gan, const vkg_buf *b) {
+    float *f = test_alloc(b->size);
+    return vkg_download(gan->ctx, b, f, b->size) == 0 ? f : NULL;
+}
+
+TEST(gan_label_smoothing_and_noisy_labels_reach_the_loss) {
+    vkg_gan_config c = ring_config(3, 64, 8);
+    c.real_labels = (vkg_label_noise){0.9f, 0.9f, 0, 0, 0}; /* one-sided smoothing */
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    int ok = vkg_gan_train(&gan, 1) == 0;
+    float *real = download_buf(&gan, &gan.real_targets.buf);
+    float *fake = download_buf(&gan, &gan.fake_targets.buf);
+    vkg_gan_destroy(&gan);
+    CHECK(ok && real && fake, "%s", vkg_error());
+    for (int i = 0; i < 64; i++)
+        CHECK(real[i] == 0.9f && fake[i] == 0.0f, "target %d: real %g fake %g", i, real[i],
+              fake[i]);
+
+    c.real_labels = (vkg_label_noise){0.7f, 1.2f, 0, 0.3f, 0.25f}; /* soft and flipped */
+    c.fake_labels = (vkg_label_noise){0, 0.3f, 0.7f, 1.2f, 0.25f};
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    ok = vkg_gan_train(&gan, 3) == 0;
+    real = download_buf(&gan, &gan.real_targets.buf);
+    fake = download_buf(&gan, &gan.fake_targets.buf);
+    vkg_gan_destroy(&gan);
+    CHECK(ok && real && fake, "%s", vkg_error());
+    int flipped = 0;
+    for (int i = 0; i < 64; i++) {
+        CHECK((real[i] >= 0.7f && real[i] <= 1.2f) || (real[i] >= 0 && real[i] <= 0.3f),
+              "real target %g", real[i]);
+        CHECK((fake[i] >= 0.7f && fake[i] <= 1.2f) || (fake[i] >= 0 && fake[i] <= 0.3f),
+              "fake target %g", fake[i]);
+        flipped += (real[i] < 0.5f) + (fake[i] > 0.5f);
+    }
+    CHECK(flipped >= 16 && flipped <= 48, "%d of 128 targets flipped, want about 32", flipped);
+}
+
+TEST(gan_instance_noise_decays) {
+    vkg_gan_config c = ring_config(3, 256, 8);
+    c.noise_sigma = 0.5f, c.noise_steps = 10;
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    float sigma[3] = {0};
+    double spread = 0;
+    int ok = vkg_gan_train(&gan, 1) == 0;
+    float *real = download_buf(&gan, &gan.real.buf); /* ring points: radius 2, sigma 0.02 */
+    for (int i = 0; real && i < 256; i++) {
+        double r = hypot(real[2 * i], real[2 * i + 1]) - 2;
+        spread += r * r / 256;
+    }
+    ok = ok && vkg_download(gan.ctx, &gan.noise_level.buf, &sigma[0], 4) == 0;
+    ok = ok && vkg_gan_train(&gan, 3) == 0 &&
+         vkg_download(gan.ctx, &gan.noise_level.buf, &sigma[1], 4) == 0;
+    ok = ok && vkg_gan_train(&gan, 8) == 0 &&
+         vkg_download(gan.ctx, &gan.noise_level.buf, &sigma[2], 4) == 0;
+    vkg_gan_destroy(&gan);
+    CHECK(ok, "%s", vkg_error());
+    /* step t (from 1) uses sigma 0.5 (1 - (t - 1) / 10) */
+    CHECK(sigma[0] == 0.5f && fabsf(sigma[1] - 0.35f) < 1e-6f && sigma[2] == 0,
+          "sigma at steps 1, 4, 12: %g %g %g, want 0.5 0.35 0", sigma[0], sigma[1], sigma[2]);
+    CHECK(sqrt(spread) > 0.3 && sqrt(spread) < 0.7,
+          "real batch off the ring by %g at sigma 0.5 (want about 0.5)", sqrt(spread));
+}
+
+TEST(gan_d_steps_and_separate_learning_rates) {
+    vkg_gan_config c = ring_config(3, 32, 8);
+    c.d_steps = 3, c.lr_d = 4e-4f, c.lr_g = 1e-4f;
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    uint32_t counters[VKG_COUNTERS];
+    vkg_adam_hyper hg, hd;
+    int ok = vkg_gan_train(&gan, 2) == 0 &&
+             vkg_download(gan.ctx, &gan.counters.buf, counters, sizeof counters) == 0 &&
+             vkg_download(gan.ctx, &gan.g.hyper, &hg, sizeof hg) == 0 &&
+             vkg_download(gan.ctx, &gan.d.hyper, &hd, sizeof hd) == 0;
+    vkg_gan_destroy(&gan);
+    CHECK(ok, "%s", vkg_error());
+    CHECK(counters[VKG_COUNTER_STEP] == 2 && counters[VKG_COUNTER_BATCH] == 6,
+          "after 2 steps: %u steps, %u real batches (want 2, 6)", counters[VKG_COUNTER_STEP],
+          counters[VKG_COUNTER_BATCH]);
+    CHECK(hd.step == 6 && hg.step == 2, "Adam steps D %u G %u, want 6 and 2", hd.step, hg.step);
+    CHECK(hd.lr == 4e-4f && hg.lr == 1e-4f, "learning rates D %g G %g", hd.lr, hg.lr);
+}
+
+TEST(gan_ema_and_historical_average) {
+    vkg_gan_config c = ring_config(3, 32, 8);
+    c.ema = 0.9f, c.hist_avg = 0.5f;
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    size_t n = gan.g.param_count;
+    float *p0 = download_buf(&gan, &gan.g.params.buf);
+    int ok = p0 && vkg_gan_train(&gan, 1) == 0;
+    float *p1 = download_buf(&gan, &gan.g.params.buf), *ema1 = download_buf(&gan, &gan.ema.buf);
+    float *hist1 = download_buf(&gan, &gan.g_hist.buf);
+    float *grid = test_alloc(sizeof(float) * 64);
+    ok = ok && vkg_gan_sample_fixed(&gan, grid) == 0 && vkg_gan_train(&gan, 1) == 0;
+    float *p1_after = download_buf(&gan, &gan.g.params.buf); /* after sampling, one more step */
+    float *hist2 = download_buf(&gan, &gan.g_hist.buf);
+    vkg_gan_destroy(&gan);
+    CHECK(ok && p1 && ema1 && hist1 && hist2, "%s", vkg_error());
+    double *want_ema = test_doubles(n), *mean = test_doubles(n);
+    for (size_t i = 0; i < n; i++) {
+        want_ema[i] = p0[i] + (1 - 0.9f) * (p1[i] - p0[i]);
+        mean[i] = 0.5 * ((double)p0[i] + p1[i]);
+    }
+    CHECK_CLOSE("EMA of G after one step", ema1, want_ema, n, 1e-7, 1e-6);
+    CHECK(memcmp(hist1, p0, n * sizeof(float)) == 0, "the historical average starts at theta_0");
+    CHECK_CLOSE("historical average after two steps", hist2, mean, n, 1e-7, 1e-6);
+    CHECK(memcmp(p1, p1_after, n * sizeof(float)) != 0, "the second step changed nothing");
+}
+
+/* Dropout in G stays on when it generates: the masks follow the batch counter, the same
+ * counter gives the same samples. */
+TEST(gan_dropout_in_generation) {
+    vkg_gan_config c = ring_config(3, 64, 8);
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 32, 0.5f, &gan));
+    float *a = test_alloc(sizeof(float) * 128), *b = test_alloc(sizeof(float) * 128);
+    float *again = test_alloc(sizeof(float) * 128);
+    int ok = vkg_gan_sample_fixed(&gan, a) == 0;
+    float *relu = download_buf(&gan, &gan.g.layers[1].out.buf);
+    float *dropped = download_buf(&gan, &gan.g.layers[2].out.buf);
+    ok = ok && vkg_gan_sample_fixed(&gan, again) == 0;
+    uint32_t one = 1;
+    vkg_buf batch_counter = gan.counters.buf;
+    batch_counter.offset += 4 * VKG_COUNTER_BATCH, batch_counter.size = 4;
+    ok = ok && vkg_upload(gan.ctx, &batch_counter, &one, 4) == 0 &&
+         vkg_gan_sample_fixed(&gan, b) == 0;
+    vkg_gan_destroy(&gan);
+    CHECK(ok && relu && dropped, "%s", vkg_error());
+    int alive = 0, kept = 0;
+    for (int i = 0; i < 64 * 32; i++)
+        if (relu[i] > 0) alive++, kept += dropped[i] != 0;
+    CHECK(kept > alive * 0.4 && kept < alive * 0.6, "dropout kept %d of %d", kept, alive);
+    CHECK(memcmp(a, again, 128 * sizeof(float)) == 0, "same counter, other samples");
+    CHECK(memcmp(a, b, 128 * sizeof(float)) != 0, "the dropout mask did not change");
 }

@@ -16,6 +16,10 @@ int vkg_write_file_atomic(const char *path, const void *const *parts, const size
  * 2-pixel border. */
 int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w, int cols);
 
+/* Writes a scatter plot of n 2D points (x, y pairs) over 3-sigma circles around the modes. */
+int vkg_write_png_scatter(const char *path, const float *points, int n, const float (*modes)[2],
+                          int mode_count, float sigma);
+
 /* ---- safetensors (https://github.com/huggingface/safetensors): an 8-byte little-endian header
  * length, a JSON header {"__metadata__": {str: str}, name: {dtype, shape, data_offsets}}, then
  * the tensors' bytes, contiguous, in header order. ---- */

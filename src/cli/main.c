@@ -12,6 +12,8 @@ static const char *usage =
     "usage: vkgan <command> [options]\n"
     "\n"
     "commands:\n"
+    "  train            train a GAN (DCGAN recipe, stabilisation options, exact resume)\n"
+    "  sample           generate a grid of samples from a checkpoint\n"
     "  devices          list the Vulkan devices vkgan can use and their capabilities\n"
     "  selfcheck        run every kernel on small shapes against the plain-C reference\n"
     "  bench-kernels    time every kernel at DCGAN shapes (GFLOP/s, fraction of fp32 peak)\n"
@@ -77,7 +79,9 @@ int main(int argc, char **argv) {
         int (*run)(int, char **);
     } commands[] = {{"devices", cmd_devices},
                     {"selfcheck", cmd_selfcheck},
-                    {"bench-kernels", cmd_bench_kernels}};
+                    {"bench-kernels", cmd_bench_kernels},
+                    {"train", cmd_train},
+                    {"sample", cmd_sample}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     return cli_error("unknown command '%s' (see 'vkgan --help')", argv[1]) + 1;

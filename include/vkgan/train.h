@@ -1,0 +1,54 @@
+/* vkgan train: a whole training run. Options (with their defaults and the command-line names
+ * from one table), the run directory (config.json, metrics.jsonl / .csv, samples/,
+ * checkpoints/), progress on the terminal, Ctrl-C, and exact resume. */
+#ifndef VKGAN_TRAIN_H
+#define VKGAN_TRAIN_H
+
+#include <stdio.h>
+
+#define VKG_PATH_MAX 4096
+
+struct cJSON;
+
+typedef struct vkg_train_options {
+    char data[VKG_PATH_MAX], out[VKG_PATH_MAX], resume[VKG_PATH_MAX], device[256];
+    int steps, epochs, batch, seed;
+    int image_size, latent, g_width, d_width, mlp_hidden, mlp_depth;
+    double lr, lr_d, lr_g, beta1, beta2;
+    int d_steps;
+    double label_smoothing, flip_labels;
+    int soft_labels;
+    double instance_noise;
+    int noise_steps;
+    double g_dropout;
+    int g_leaky, d_avg_pool;
+    double hist_avg, ema;
+    int log_every, sample_every, checkpoint_every, keep;
+    int validation, quiet;
+} vkg_train_options;
+
+/* The defaults (0 for the values that depend on the device or the data: resolved at the start
+ * of the run and written to config.json). */
+void vkg_train_defaults(vkg_train_options *o);
+/* Parses the options after "train"; 0, 1 when --help was asked for (printed to stdout), or -1
+ * with the error printed ("vkgan: error: ..."). */
+int vkg_train_parse(int argc, char **argv, vkg_train_options *o);
+void vkg_train_help(FILE *f);
+/* One option by name (without the dashes) from text: used by the parser and to read a run's
+ * config.json back. 0, or -1 with vkg_error(). */
+int vkg_train_set(vkg_train_options *o, const char *name, const char *value);
+/* Sets every option named in a JSON object (a run's config.json "options", a checkpoint's
+ * metadata) over the defaults; `source` names it in errors. */
+int vkg_train_options_from_json(vkg_train_options *o, const struct cJSON *json, const char *source);
+/* The options as a JSON object (cJSON, owned by the caller; NULL when out of memory). */
+struct cJSON *vkg_train_options_json(const vkg_train_options *o);
+
+/* Runs (or, with o->resume, continues) a training run; returns the process exit code: 0 done,
+ * 1 error (printed), 130 interrupted by Ctrl-C after writing a checkpoint. */
+int vkg_train_run(vkg_train_options *o);
+
+/* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them). */
+int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed,
+                   const char *device, int validation);
+
+#endif

@@ -1,0 +1,52 @@
+/* vkgan train and vkgan sample: argument handling around src/train. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "vkgan/train.h"
+
+int cmd_train(int argc, char **argv) {
+    vkg_train_options o;
+    int r = vkg_train_parse(argc, argv, &o);
+    if (r != 0) return r > 0 ? 0 : 2;
+    return vkg_train_run(&o);
+}
+
+static const char *sample_help =
+    "usage: vkgan sample --checkpoint PATH [--n N] [--out FILE] [--seed S] [--device D]\n"
+    "Generates N samples (default 64) from a checkpoint of vkgan train (with G's EMA weights\n"
+    "when the run kept them) and writes them as one PNG grid (a scatter plot for 2D data).\n"
+    "  --checkpoint PATH  a .safetensors file from RUN/checkpoints/\n"
+    "  --n N              number of samples (default 64)\n"
+    "  --out FILE         the PNG to write (default samples.png)\n"
+    "  --seed S           seed of z (default 1)\n"
+    "  --device D         device index or part of its name (see 'vkgan devices')\n"
+    "  --validation       Vulkan validation layer on\n";
+
+int cmd_sample(int argc, char **argv) {
+    const char *checkpoint = NULL, *out = "samples.png";
+    int n = 64, seed = 1;
+    vkg_ctx_options dev = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(sample_help, stdout);
+            return 0;
+        } else if (strcmp(a, "--checkpoint") == 0 || strcmp(a, "--out") == 0) {
+            if (!v) return cli_error("%s expects a path", a) + 1;
+            *(strcmp(a, "--out") == 0 ? &out : &checkpoint) = v, i++;
+        } else if (strcmp(a, "--n") == 0) {
+            if (cli_positive_int(a, v, &n) < 0) return 2;
+            i++;
+        } else if (strcmp(a, "--seed") == 0) {
+            if (cli_positive_int(a, v, &seed) < 0) return 2;
+            i++;
+        } else if (cli_device_option(argc, argv, &i, &dev) < 0) {
+            return 2;
+        }
+    }
+    if (!checkpoint) return cli_error("vkgan sample needs --checkpoint PATH") + 1;
+    if (n > 4096) return cli_error("--n %d: at most 4096 samples at once", n) + 1;
+    return vkg_sample_run(checkpoint, n, out, (unsigned)seed, dev.device, dev.validation);
+}

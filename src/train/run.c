@@ -1,0 +1,416 @@
+/* vkgan train: one run from options to checkpoints (see include/vkgan/train.h). */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "train/run.h"
+#include "train/rundir.h"
+#include "train/summary.h"
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static int fail(const char *what) {
+    fprintf(stderr, "vkgan: error: %s%s%s\n", what ? what : "", what ? ": " : "", vkg_error());
+    return 1;
+}
+
+/* ---- options: resume, and the values that depend on the device and the data ---- */
+
+/* The options of the run being resumed: its config.json, with the command line's --steps (when
+ * given), --device, --validation and --quiet. */
+static int resume_options(vkg_train_options *o) {
+    vkg_train_options cli = *o;
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", cli.resume);
+    cJSON *config = rundir_read_json(path);
+    if (!config) return -1;
+    int r =
+        vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);
+    cJSON_Delete(config);
+    if (r < 0) return -1;
+    if (cli.steps) o->steps = cli.steps;
+    snprintf(o->device, sizeof o->device, "%s", cli.device);
+    snprintf(o->out, sizeof o->out, "%s", cli.resume);
+    snprintf(o->resume, sizeof o->resume, "%s", cli.resume);
+    o->validation = cli.validation, o->quiet = cli.quiet;
+    return 0;
+}
+
+static int is_points(const vkg_dataset *d) {
+    return d->points != NULL;
+}
+
+/* Fills in the automatic values (0 in the options) from the device and the data. */
+static int resolve(vkg_train_options *o, const vkg_dataset *data, const vkg_device_info *dev) {
+    int cpu = strcmp(dev->type, "cpu") == 0;
+    if (!o->batch) o->batch = is_points(data) ? 256 : cpu ? 64 : 128;
+    if (!o->latent) o->latent = is_points(data) ? 16 : 100;
+    if (!o->g_width) o->g_width = cpu ? 32 : 64;
+    if (!o->d_width) o->d_width = o->g_width;
+    if (!o->lr_d) o->lr_d = o->lr;
+    if (!o->lr_g) o->lr_g = o->lr;
+    if (!is_points(data)) {
+        if (!o->image_size) o->image_size = data->height;
+        if (o->image_size != data->height || o->image_size != data->width)
+            return vkg_set_error("--image-size %d: the %s images are %dx%d (only folder: data is "
+                                 "resized)",
+                                 o->image_size, data->name, data->height, data->width);
+    }
+    if (!o->steps) {
+        long per_epoch =
+            (data->count + (long)o->batch * o->d_steps - 1) / ((long)o->batch * o->d_steps);
+        o->steps = o->epochs ? (int)(o->epochs * per_epoch) : cpu ? 1500 : 3000;
+    }
+    if (o->instance_noise > 0 && !o->noise_steps) o->noise_steps = o->steps;
+    return 0;
+}
+
+/* ---- models ---- */
+
+int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_layer_spec *g,
+                     int *ng, vkg_layer_spec *d, int *nd) {
+    if (points) {
+        *ng = vkg_mlp_generator(o->mlp_hidden, o->mlp_depth, 2, g);
+        *nd = vkg_mlp_discriminator(o->mlp_hidden, o->mlp_depth, d);
+    } else {
+        vkg_dcgan_shape s = {.image_size = o->image_size,
+                             .channels = channels,
+                             .latent = o->latent,
+                             .g_width = o->g_width,
+                             .d_width = o->d_width,
+                             .g_dropout = (float)o->g_dropout,
+                             .g_leaky = o->g_leaky,
+                             .d_avg_pool = o->d_avg_pool};
+        *ng = vkg_dcgan_generator(&s, g);
+        *nd = vkg_dcgan_discriminator(&s, d);
+    }
+    return *ng < 0 || *nd < 0 ? -1 : 0;
+}
+
+static vkg_gan_config gan_config(const vkg_train_options *o) {
+    vkg_gan_config c = {.batch = o->batch,
+                        .latent = o->latent,
+                        .lr_d = (float)o->lr_d,
+                        .lr_g = (float)o->lr_g,
+                        .beta1 = (float)o->beta1,
+                        .beta2 = (float)o->beta2,
+                        .seed = (uint32_t)o->seed,
+                        .d_steps = o->d_steps,
+                        .noise_sigma = (float)o->instance_noise,
+                        .noise_steps = o->noise_steps,
+                        .ema = (float)o->ema,
+                        .hist_avg = (float)o->hist_avg};
+    float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
+    c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
+    c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};
+    if (o->soft_labels) {
+        c.real_labels = (vkg_label_noise){0.7f, 1.2f, 0, 0.3f, (float)o->flip_labels};
+        c.fake_labels = (vkg_label_noise){0, 0.3f, 0.7f, 1.2f, (float)o->flip_labels};
+    }
+    if (real == 1.0f && !o->soft_labels && o->flip_labels == 0) /* the plain 1 and 0 */
+        memset(&c.real_labels, 0, sizeof c.real_labels),
+            memset(&c.fake_labels, 0, sizeof c.fake_labels);
+    return c;
+}
+
+/* ---- the run ---- */
+
+typedef struct run {
+    vkg_train_options *o;
+    vkg_ctx *ctx;
+    vkg_arena *arena;
+    vkg_dataset data;
+    vkg_gan gan;
+    int gan_made;
+    metrics_log log;
+    char config_text[8192]; /* the options, compact JSON, in every checkpoint */
+    double start, seconds_before, last_time;
+    unsigned last_step;
+    float *images; /* one batch of G's output */
+    int tty;
+} run;
+
+static size_t example_size(const run *r) {
+    return is_points(&r->data) ? 2 : (size_t)r->data.channels * r->data.height * r->data.width;
+}
+
+static double epoch_of(const run *r, unsigned step) {
+    return (double)step * r->o->d_steps * r->o->batch / r->data.count;
+}
+
+/* samples/step-<9 digits>.png: the fixed latent batch (at most 64 of it), or for 2D data a
+ * scatter plot of it over the modes. */
+static int write_samples(run *r, unsigned step) {
+    char path[VKG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/samples/step-%09u.png", r->o->out, step);
+    if (vkg_gan_sample_fixed(&r->gan, r->images) < 0) return -1;
+    const vkg_dataset *d = &r->data;
+    if (is_points(d))
+        return vkg_write_png_scatter(path, r->images, r->o->batch, d->modes, d->mode_count,
+                                     d->mode_sigma);
+    int n = r->o->batch < 64 ? r->o->batch : 64;
+    return vkg_write_png_grid(path, r->images, n, d->channels, d->height, d->width, 8);
+}
+
+/* reals.png: the first examples of the data, as the samples are drawn. */
+static int write_reals(run *r) {
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/reals.png", r->o->out);
+    const vkg_dataset *d = &r->data;
+    if (is_points(d)) {
+        int n = d->count < 2048 ? d->count : 2048;
+        return vkg_write_png_scatter(path, d->points, n, d->modes, d->mode_count, d->mode_sigma);
+    }
+    int n = d->count < 64 ? d->count : 64;
+    size_t each = example_size(r);
+    float *f = malloc(sizeof(float) * each * (size_t)n);
+    if (!f) return vkg_set_error("out of host memory");
+    for (size_t i = 0; i < each * (size_t)n; i++) f[i] = d->pixels[i] / 127.5f - 1;
+    int rc = vkg_write_png_grid(path, f, n, d->channels, d->height, d->width, 8);
+    free(f);
+    return rc;
+}
+
+/* Mode coverage and quality of about 2560 fresh samples (2D data). */
+static int mode_metrics(run *r, metrics_row *row) {
+    int draws = (2560 + r->o->batch - 1) / r->o->batch, n = draws * r->o->batch;
+    float *points = malloc(sizeof(float) * 2 * (size_t)n);
+    if (!points) return vkg_set_error("out of host memory");
+    int rc = 0;
+    for (int k = 0; rc == 0 && k < draws; k++)
+        rc = vkg_gan_sample(&r->gan, (uint32_t)k, points + (size_t)k * 2 * r->o->batch);
+    if (rc == 0) vkg_mode_metrics(&r->data, points, n, &row->modes, &row->high_quality);
+    free(points);
+    return rc;
+}
+
+static int save_checkpoint(run *r) {
+    char path[VKG_PATH_MAX + 64], seconds[32], shape[64];
+    rundir_checkpoint_path(r->o->out, r->gan.steps, path, sizeof path);
+    snprintf(seconds, sizeof seconds, "%.3f", r->seconds_before + now() - r->start);
+    snprintf(shape, sizeof shape, "%d %d %d %d", is_points(&r->data), r->data.channels,
+             r->data.height, r->data.width);
+    const char *const extra[3][2] = {
+        {"vkgan.options", r->config_text}, {"vkgan.seconds", seconds}, {"vkgan.data_shape", shape}};
+    if (vkg_gan_save(&r->gan, path, extra, 3) < 0) return -1;
+    return rundir_prune_checkpoints(r->o->out, r->o->keep);
+}
+
+static void format_duration(double s, char *out, size_t size) {
+    if (s < 0 || !isfinite(s)) s = 0;
+    long t = lrint(s);
+    if (t >= 3600)
+        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else
+        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
+}
+
+static void progress(run *r, const metrics_row *m) {
+    if (r->o->quiet) return;
+    char eta[32];
+    double rate = m->images_per_s / r->o->batch; /* steps per second */
+    format_duration(rate > 0 ? (r->o->steps - (int)m->step) / rate : 0, eta, sizeof eta);
+    fprintf(stderr,
+            "%sstep %u/%d (%.0f%%)  epoch %.2f  %.0f img/s  ETA %s  loss D %.3f G %.3f  "
+            "D(x) %.3f  D(G(z)) %.3f",
+            r->tty ? "\r\033[K" : "", m->step, r->o->steps, 100.0 * m->step / r->o->steps, m->epoch,
+            m->images_per_s, eta, m->loss_d, m->loss_g, m->d_x, m->d_g_z);
+    if (m->modes >= 0) fprintf(stderr, "  modes %d  hq %.0f%%", m->modes, 100 * m->high_quality);
+    fputs(r->tty ? "" : "\n", stderr);
+    fflush(stderr);
+}
+
+static int log_metrics(run *r) {
+    float mean[VKG_LOSSES];
+    int n;
+    if (vkg_gan_mean_losses(&r->gan, mean, &n) < 0) return -1;
+    if (n == 0) return 0;
+    double t = now();
+    metrics_row m = {.step = r->gan.steps,
+                     .epoch = epoch_of(r, r->gan.steps),
+                     .seconds = r->seconds_before + t - r->start,
+                     .images_per_s = (double)(r->gan.steps - r->last_step) * r->o->batch *
+                                     r->o->d_steps / (t - r->last_time),
+                     .loss_d = mean[VKG_LOSS_D_REAL] + mean[VKG_LOSS_D_FAKE],
+                     .loss_g = mean[VKG_LOSS_G],
+                     .d_x = mean[VKG_DX],
+                     .d_g_z = mean[VKG_DGZ_D],
+                     .d_g_z_after = mean[VKG_DGZ_G],
+                     .lr_d = r->o->lr_d,
+                     .lr_g = r->o->lr_g,
+                     .modes = -1};
+    r->last_step = r->gan.steps, r->last_time = t;
+    if (is_points(&r->data) && mode_metrics(r, &m) < 0) return -1;
+    if (!isfinite(m.loss_d) || !isfinite(m.loss_g))
+        fprintf(stderr, "%svkgan: warning: step %u: a loss is not finite (D %g, G %g)\n",
+                r->tty ? "\n" : "", m.step, m.loss_d, m.loss_g);
+    progress(r, &m);
+    return metrics_write(&r->log, &m);
+}
+
+static int write_config(run *r, const model_totals *g, const model_totals *d) {
+    const vkg_device_info *dev = vkg_ctx_device(r->ctx);
+    cJSON *j = cJSON_CreateObject(), *o = vkg_train_options_json(r->o);
+    cJSON *device = cJSON_AddObjectToObject(j, "device"),
+          *data = cJSON_AddObjectToObject(j, "data");
+    cJSON *models = cJSON_AddObjectToObject(j, "models");
+    cJSON_AddStringToObject(j, "vkgan", "0.1.0");
+    cJSON_AddItemToObject(j, "options", o);
+    cJSON_AddStringToObject(device, "name", dev->name);
+    cJSON_AddStringToObject(device, "type", dev->type);
+    cJSON_AddStringToObject(device, "driver", dev->driver_name);
+    cJSON_AddStringToObject(data, "name", r->data.name);
+    cJSON_AddNumberToObject(data, "count", r->data.count);
+    cJSON_AddNumberToObject(data, "channels", r->data.channels);
+    cJSON_AddNumberToObject(data, "height", r->data.height);
+    cJSON_AddNumberToObject(data, "width", r->data.width);
+    cJSON_AddNumberToObject(data, "classes", r->data.classes);
+    cJSON_AddNumberToObject(models, "g_parameters", (double)g->params);
+    cJSON_AddNumberToObject(models, "d_parameters", (double)d->params);
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", r->o->out);
+    int rc = o && data && models ? rundir_write_json(path, j) : vkg_set_error("out of memory");
+    char *compact = o ? cJSON_PrintUnformatted(o) : NULL;
+    snprintf(r->config_text, sizeof r->config_text, "%s", compact ? compact : "{}");
+    free(compact);
+    cJSON_Delete(j);
+    return rc;
+}
+
+/* Models, GAN, run directory; then the loop. */
+static int train(run *r) {
+    vkg_train_options *o = r->o;
+    const vkg_dataset *d = &r->data;
+    vkg_layer_spec g[VKG_MAX_LAYERS], dl[VKG_MAX_LAYERS];
+    int ng, nd;
+    if (run_build_layers(o, is_points(d), d->channels, g, &ng, dl, &nd) < 0) return fail("model");
+    model_totals tg, td;
+    FILE *out = o->quiet ? NULL : stdout;
+    if (summary_print(out, "G", g, ng, o->latent, 1, 1, &tg) < 0 ||
+        summary_print(out, "D", dl, nd, d->channels, d->height, d->width, &td) < 0)
+        return fail("model");
+    if (out) /* forward 1x, backward 2x: G once; D three forwards and 2.5 backwards per D step */
+        printf("one step (batch %d, %d D step%s): about %.2f GFLOP\n", o->batch, o->d_steps,
+               o->d_steps > 1 ? "s" : "",
+               2.0 * o->batch * (3 * tg.macs + (8 * o->d_steps) * td.macs) / 1e9);
+    vkg_gan_data data = {is_points(d) ? (const void *)d->points : (const void *)d->pixels,
+                         !is_points(d),
+                         d->count,
+                         is_points(d) ? 2 : d->channels,
+                         is_points(d) ? 1 : d->height,
+                         is_points(d) ? 1 : d->width};
+    vkg_gan_config config = gan_config(o);
+    if (!(r->arena = vkg_arena_create(r->ctx, 0))) return fail(NULL);
+    if (vkg_gan_create(r->ctx, r->arena, g, ng, dl, nd, &data, &config, &r->gan) < 0)
+        return fail("setting up training");
+    r->gan_made = 1;
+    if (!(r->images = malloc(sizeof(float) * example_size(r) * (size_t)o->batch)))
+        return fail("out of host memory");
+
+    unsigned resumed_at = 0;
+    if (o->resume[0]) {
+        char path[VKG_PATH_MAX + 64];
+        if (rundir_newest_checkpoint(o->out, path, sizeof path, &resumed_at) < 0 ||
+            vkg_gan_load(&r->gan, path) < 0)
+            return fail("resume");
+        vkg_safetensors *st = vkg_safetensors_read(path);
+        const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
+        r->seconds_before = sec ? atof(sec) : 0;
+        vkg_safetensors_free(st);
+        if (!o->quiet) printf("resuming %s from step %u\n", path, resumed_at);
+    } else if (rundir_create(o->out) < 0 || write_reals(r) < 0 || write_samples(r, 0) < 0) {
+        return fail(NULL);
+    }
+    if (write_config(r, &tg, &td) < 0 ||
+        metrics_open(&r->log, o->out, o->resume[0], resumed_at) < 0)
+        return fail(NULL);
+    if (!o->quiet) printf("run directory: %s\n", o->out);
+    fflush(stdout);
+
+    r->start = r->last_time = now();
+    r->last_step = r->gan.steps;
+    while (r->gan.steps < (unsigned)o->steps && !interrupted) {
+        if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
+        unsigned s = r->gan.steps;
+        int last = s == (unsigned)o->steps;
+        if ((s % (unsigned)o->log_every == 0 || last) && log_metrics(r) < 0) return fail(NULL);
+        if ((s % (unsigned)o->sample_every == 0 || last) && write_samples(r, s) < 0)
+            return fail(NULL);
+        if ((s % (unsigned)o->checkpoint_every == 0 || last) && save_checkpoint(r) < 0)
+            return fail("checkpoint");
+    }
+    if (r->tty && !o->quiet) fputc('\n', stderr);
+    if (interrupted) {
+        if (log_metrics(r) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
+        fprintf(stderr,
+                "vkgan: interrupted at step %u; checkpoint written; continue with "
+                "'vkgan train --resume %s'\n",
+                r->gan.steps, o->out);
+        return 130;
+    }
+    if (!o->quiet)
+        printf("done: %u steps in %.1f s; samples in %s/samples\n", r->gan.steps,
+               r->seconds_before + now() - r->start, o->out);
+    return 0;
+}
+
+static void default_out(vkg_train_options *o) {
+    char stamp[32], name[80];
+    time_t t = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
+    size_t n = strcspn(o->data, ":/"); /* "mnist:/x/y" -> "mnist" */
+    snprintf(name, sizeof name, "%.*s", (int)(n < 40 ? n : 40), o->data);
+    snprintf(o->out, sizeof o->out, "runs/%s-%s", name, stamp);
+}
+
+int vkg_train_run(vkg_train_options *o) {
+    if (o->resume[0] && resume_options(o) < 0) return fail("resume");
+    if (!o->out[0]) default_out(o);
+    run r = {.o = o, .tty = isatty(STDERR_FILENO)};
+    vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
+                             .validation = o->validation ? 1 : -1,
+                             .quiet = o->quiet};
+    if (!(r.ctx = vkg_ctx_create(&copts))) return fail(NULL);
+    int rc;
+    if (vkg_dataset_load(o->data, o->image_size ? o->image_size : 64, 3, (uint64_t)o->seed,
+                         &r.data) < 0 ||
+        resolve(o, &r.data, vkg_ctx_device(r.ctx)) < 0) {
+        rc = fail(NULL);
+    } else {
+        struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        interrupted = 0;
+        rc = train(&r);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+    }
+    metrics_close(&r.log);
+    if (r.gan_made) vkg_gan_destroy(&r.gan);
+    free(r.images);
+    vkg_dataset_free(&r.data);
+    vkg_arena_destroy(r.arena);
+    if (rc == 0 && o->validation && vkg_ctx_validation_count(r.ctx) > 0)
+        rc = fail("validation messages were reported");
+    vkg_ctx_destroy(r.ctx);
+    return rc;
+}

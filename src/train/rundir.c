@@ -1,0 +1,251 @@
+/* The run directory (see rundir.h). Every file but the append-only metrics logs is written
+ * atomically; the logs are cut back to the resumed checkpoint's step when a run continues. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "train/rundir.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+static int make_dir(const char *path) {
+    if (mkdir(path, 0777) == 0 || errno == EEXIST) return 0;
+    return vkg_set_error("cannot create the directory %s: %s", path, strerror(errno));
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path) {
+    char buf[4096];
+    if (strlen(path) >= sizeof buf) return vkg_set_error("path too long: %s", path);
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (make_dir(buf) < 0) return -1;
+            *p = '/';
+        }
+    return make_dir(buf);
+}
+
+static int is_empty_dir(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int empty = 1;
+    while (empty && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    closedir(d);
+    return empty;
+}
+
+int rundir_create(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && is_empty_dir(dir)))
+        return vkg_set_error("the run directory %s already exists: continue it with "
+                             "'vkgan train --resume %s' or choose another --out",
+                             dir, dir);
+    char sub[4200];
+    if (make_dirs(dir) < 0) return -1;
+    snprintf(sub, sizeof sub, "%s/samples", dir);
+    if (make_dir(sub) < 0) return -1;
+    snprintf(sub, sizeof sub, "%s/checkpoints", dir);
+    return make_dir(sub);
+}
+
+void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size) {
+    snprintf(path, size, "%s/checkpoints/step-%09u.safetensors", dir, step);
+}
+
+/* The checkpoints' steps, sorted ascending (malloc'd); *count of them. */
+static unsigned *checkpoint_steps(const char *dir, int *count) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    *count = 0;
+    DIR *d = opendir(path);
+    if (!d) {
+        vkg_set_error("%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    unsigned *steps = NULL;
+    int cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned step;
+        char tail[32];
+        if (sscanf(e->d_name, "step-%9u.safetensor%31s", &step, tail) != 2 ||
+            strcmp(tail, "s") != 0 || strlen(e->d_name) != 26)
+            continue;
+        if (*count == cap) {
+            cap = cap ? 2 * cap : 16;
+            unsigned *grown = realloc(steps, sizeof *steps * (size_t)cap);
+            if (!grown) break;
+            steps = grown;
+        }
+        steps[(*count)++] = step;
+    }
+    closedir(d);
+    for (int i = 1; i < *count; i++) /* insertion sort: a handful of files */
+        for (int j = i; j > 0 && steps[j - 1] > steps[j]; j--) {
+            unsigned t = steps[j];
+            steps[j] = steps[j - 1], steps[j - 1] = t;
+        }
+    if (!steps) {
+        vkg_set_error("%s holds no checkpoint (step-NNNNNNNNN.safetensors)", path);
+        return NULL;
+    }
+    return steps;
+}
+
+int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step) {
+    int n;
+    unsigned *steps = checkpoint_steps(dir, &n);
+    if (!steps) return -1;
+    *step = steps[n - 1];
+    free(steps);
+    rundir_checkpoint_path(dir, *step, path, size);
+    return 0;
+}
+
+int rundir_prune_checkpoints(const char *dir, int keep) {
+    int n;
+    unsigned *steps = checkpoint_steps(dir, &n);
+    if (!steps) return -1;
+    int r = 0;
+    for (int i = 0; i < n - keep; i++) {
+        char path[4200];
+        rundir_checkpoint_path(dir, steps[i], path, sizeof path);
+        if (unlink(path) < 0) r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+    }
+    free(steps);
+    return r;
+}
+
+int rundir_write_json(const char *path, const cJSON *json) {
+    char *text = cJSON_Print(json);
+    if (!text) return vkg_set_error("out of host memory");
+    const void *parts[2] = {text, "\n"};
+    size_t sizes[2] = {strlen(text), 1};
+    int r = vkg_write_file_atomic(path, parts, sizes, 2);
+    free(text);
+    return r;
+}
+
+/* A whole file in memory (NUL-terminated); NULL with vkg_error(). */
+static char *read_text(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        vkg_set_error("cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = NULL;
+    size_t cap = 0, n = 0, got;
+    do {
+        if (n + 4096 + 1 > cap) {
+            char *grown = realloc(text, cap = 2 * cap + 8192);
+            if (!grown) {
+                free(text), fclose(f);
+                vkg_set_error("out of host memory reading %s", path);
+                return NULL;
+            }
+            text = grown;
+        }
+        got = fread(text + n, 1, 4096, f);
+        n += got;
+    } while (got == 4096);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(text);
+        vkg_set_error("cannot read %s", path);
+        return NULL;
+    }
+    text[n] = 0;
+    if (size) *size = n;
+    return text;
+}
+
+cJSON *rundir_read_json(const char *path) {
+    char *text = read_text(path, NULL);
+    if (!text) return NULL;
+    cJSON *j = cJSON_Parse(text);
+    free(text);
+    if (!j) vkg_set_error("%s is not valid JSON", path);
+    return j;
+}
+
+static const char *csv_header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d_x,d_g_z,"
+                                "d_g_z_after,lr_d,lr_g,modes_covered,high_quality\n";
+
+/* Keeps the lines of a log whose step is at most `keep_until` (the CSV's header too). */
+static int cut_log(const char *path, int csv, unsigned keep_until) {
+    if (access(path, F_OK) != 0) return 0;
+    size_t size;
+    char *text = read_text(path, &size);
+    if (!text) return -1;
+    size_t kept = 0;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        unsigned long step = 0;
+        int header = csv && strncmp(line, "step,", 5) == 0;
+        int ok = header || sscanf(line, csv ? "%lu" : "{\"step\":%lu", &step) == 1;
+        if (!ok || (!header && step > keep_until)) break; /* a torn line ends the log */
+        memmove(text + kept, line, len);
+        kept += len;
+        line += len;
+    }
+    const void *parts[1] = {text};
+    int r = vkg_write_file_atomic(path, parts, &kept, 1);
+    free(text);
+    return r;
+}
+
+int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until) {
+    char jsonl[4200], csv[4200];
+    snprintf(jsonl, sizeof jsonl, "%s/metrics.jsonl", dir);
+    snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
+    log->jsonl = log->csv = NULL;
+    if (resuming && (cut_log(jsonl, 0, keep_until) < 0 || cut_log(csv, 1, keep_until) < 0))
+        return -1;
+    int fresh = access(csv, F_OK) != 0;
+    log->jsonl = fopen(jsonl, "a");
+    log->csv = fopen(csv, "a");
+    if (!log->jsonl || !log->csv) {
+        metrics_close(log);
+        return vkg_set_error("cannot open the metrics logs in %s: %s", dir, strerror(errno));
+    }
+    if (fresh) fputs(csv_header, log->csv);
+    return 0;
+}
+
+int metrics_write(metrics_log *log, const metrics_row *m) {
+    fprintf(log->jsonl,
+            "{\"step\":%u,\"epoch\":%.4f,\"seconds\":%.2f,\"images_per_s\":%.1f,"
+            "\"loss_d\":%.6g,\"loss_g\":%.6g,\"d_x\":%.6g,\"d_g_z\":%.6g,\"d_g_z_after\":%.6g,"
+            "\"lr_d\":%.6g,\"lr_g\":%.6g",
+            m->step, m->epoch, m->seconds, m->images_per_s, m->loss_d, m->loss_g, m->d_x, m->d_g_z,
+            m->d_g_z_after, m->lr_d, m->lr_g);
+    if (m->modes >= 0)
+        fprintf(log->jsonl, ",\"modes_covered\":%d,\"high_quality\":%.4f", m->modes,
+                m->high_quality);
+    fputs("}\n", log->jsonl);
+    fprintf(log->csv, "%u,%.4f,%.2f,%.1f,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,", m->step, m->epoch,
+            m->seconds, m->images_per_s, m->loss_d, m->loss_g, m->d_x, m->d_g_z, m->d_g_z_after,
+            m->lr_d, m->lr_g);
+    if (m->modes >= 0)
+        fprintf(log->csv, "%d,%.4f\n", m->modes, m->high_quality);
+    else
+        fputs(",\n", log->csv);
+    if (fflush(log->jsonl) != 0 || fflush(log->csv) != 0)
+        return vkg_set_error("cannot write the metrics logs: %s", strerror(errno));
+    return 0;
+}
+
+void metrics_close(metrics_log *log) {
+    if (log->jsonl) fclose(log->jsonl);
+    if (log->csv) fclose(log->csv);
+    log->jsonl = log->csv = NULL;
+}

@@ -1,0 +1,41 @@
+/* The run directory of vkgan train: its layout, checkpoints and metrics logs. */
+#ifndef VKGAN_TRAIN_RUNDIR_H
+#define VKGAN_TRAIN_RUNDIR_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* DIR/config.json, DIR/metrics.jsonl, DIR/metrics.csv, DIR/samples/, DIR/checkpoints/. A new run
+ * needs DIR absent or empty; it is created with its parents. 0 or -1 with vkg_error(). */
+int rundir_create(const char *dir);
+/* DIR/checkpoints/step-<9 digits>.safetensors */
+void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
+/* The newest checkpoint (highest step); -1 with vkg_error() when there is none. */
+int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
+/* Deletes all but the newest `keep` checkpoints (and temporary files of interrupted writes). */
+int rundir_prune_checkpoints(const char *dir, int keep);
+/* Writes JSON to path atomically. */
+int rundir_write_json(const char *path, const cJSON *json);
+/* Reads and parses a JSON file; NULL with vkg_error() naming it. */
+cJSON *rundir_read_json(const char *path);
+
+/* One metrics line; the mode metrics only for 2D data (modes < 0: none). */
+typedef struct metrics_row {
+    unsigned step;
+    double epoch, seconds, images_per_s;
+    double loss_d, loss_g, d_x, d_g_z, d_g_z_after, lr_d, lr_g;
+    int modes;
+    double high_quality;
+} metrics_row;
+
+typedef struct metrics_log {
+    FILE *jsonl, *csv;
+} metrics_log;
+/* Opens DIR/metrics.jsonl and .csv for appending; when resuming, the lines after `keep_until`
+ * (written after the checkpoint that is resumed) are dropped first. */
+int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until);
+int metrics_write(metrics_log *log, const metrics_row *row);
+void metrics_close(metrics_log *log);
+
+#endif

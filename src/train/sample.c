@@ -1,0 +1,114 @@
+/* vkgan sample: G alone, rebuilt from the options stored in a checkpoint, on fresh z. */
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/run.h"
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+enum { STREAM_Z_USER = 3001, STREAM_DROPOUT_USER };
+
+/* Uploads G.<layer>.<what> (its ".ema" twin when the checkpoint has one) into a view. */
+static int load_view(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int layer,
+                     const char *what, const vkg_tensor *view) {
+    char name[64], ema[80];
+    snprintf(name, sizeof name, "G.%d.%s", layer, what);
+    snprintf(ema, sizeof ema, "%s.ema", name);
+    int ndim;
+    int64_t shape[4], count = 1;
+    const void *data = vkg_safetensors_get(st, ema, VKG_F32, &ndim, shape);
+    if (!data) data = vkg_safetensors_get(st, name, VKG_F32, &ndim, shape);
+    for (int i = 0; data && i < ndim; i++) count *= shape[i];
+    if (!data || (size_t)count != vkg_tensor_count(view))
+        return vkg_set_error("%s: tensor %s is missing or has another shape", path, name);
+    return vkg_upload(ctx, &view->buf, data, sizeof(float) * (size_t)count);
+}
+
+static int load_generator(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, vkg_model *g) {
+    for (int i = 0; i < g->count; i++) {
+        const vkg_layer *L = &g->layers[i];
+        if (L->w.buf.buffer && load_view(ctx, st, path, i, "weight", &L->w) < 0) return -1;
+        if (L->b.buf.buffer && load_view(ctx, st, path, i, "bias", &L->b) < 0) return -1;
+    }
+    return 0;
+}
+
+/* The run's options and data shape from the checkpoint's metadata. */
+static int read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
+                      int shape[4]) {
+    const char *text = vkg_safetensors_meta(st, "vkgan.options");
+    const char *dims = vkg_safetensors_meta(st, "vkgan.data_shape");
+    if (!text || !dims ||
+        sscanf(dims, "%d %d %d %d", &shape[0], &shape[1], &shape[2], &shape[3]) != 4)
+        return vkg_set_error("%s: not a checkpoint written by vkgan train (no vkgan.options or "
+                             "vkgan.data_shape in its metadata)",
+                             path);
+    cJSON *json = cJSON_Parse(text);
+    int r = json ? vkg_train_options_from_json(o, json, path)
+                 : vkg_set_error("%s: vkgan.options is not valid JSON", path);
+    cJSON_Delete(json);
+    return r;
+}
+
+static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int n,
+                    const char *out, unsigned seed) {
+    vkg_train_options o;
+    int shape[4];
+    if (read_setup(st, path, &o, shape) < 0) return -1;
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng, nd;
+    if (run_build_layers(&o, shape[0], shape[1], g, &ng, d, &nd) < 0) return -1;
+    vkg_arena *arena = vkg_arena_create(ctx, 0);
+    if (!arena) return -1;
+    vkg_model model;
+    vkg_tensor z;
+    float *images = NULL;
+    int r = vkg_model_create(arena, g, ng, n, o.latent, 1, 1, &model);
+    if (r == 0) r = vkg_tensor_alloc(arena, n, o.latent, 1, 1, &z);
+    if (r == 0) r = load_generator(ctx, st, path, &model);
+    model.rng = (vkg_rng){.seed = seed, .stream = STREAM_DROPOUT_USER};
+    vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
+    if (r == 0 && !rec) r = -1;
+    vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER};
+    if (r == 0) r = vkg_fill_normal(rec, &z_rng, 0, 1, &z);
+    if (r == 0) r = vkg_model_forward(rec, &model, &z, VKG_BN_BATCH_STATS);
+    if (r == 0) r = vkg_rec_end(rec);
+    if (r == 0) r = vkg_rec_run(rec);
+    const vkg_tensor *y = r == 0 ? vkg_model_output(&model) : NULL;
+    if (y && !(images = malloc(sizeof(float) * vkg_tensor_count(y))))
+        r = vkg_set_error("out of host memory");
+    if (r == 0) r = vkg_tensor_download(ctx, y, images);
+    if (r == 0 && shape[0]) { /* 2D points: a scatter plot over the data's modes */
+        vkg_dataset data;
+        r = vkg_dataset_load(o.data, 0, 0, (uint64_t)o.seed, &data);
+        if (r == 0)
+            r = vkg_write_png_scatter(out, images, n, data.modes, data.mode_count, data.mode_sigma);
+        vkg_dataset_free(&data);
+    } else if (r == 0) {
+        int cols = 1;
+        while (cols * cols < n) cols++;
+        r = vkg_write_png_grid(out, images, n, y->c, y->h, y->w, cols);
+    }
+    free(images);
+    vkg_rec_destroy(rec);
+    vkg_arena_destroy(arena);
+    return r;
+}
+
+int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed,
+                   const char *device, int validation) {
+    vkg_safetensors *st = vkg_safetensors_read(checkpoint);
+    if (!st) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
+    vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
+    vkg_ctx *ctx = vkg_ctx_create(&copts);
+    int r = ctx ? generate(ctx, st, checkpoint, n, out, seed) : -1;
+    if (r == 0 && validation && vkg_ctx_validation_count(ctx) > 0)
+        r = vkg_set_error("validation messages were reported");
+    vkg_ctx_destroy(ctx);
+    vkg_safetensors_free(st);
+    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
+    printf("wrote %d samples to %s\n", n, out);
+    return 0;
+}
