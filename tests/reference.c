@@ -280,3 +280,47 @@ void ref_adam_step(size_t n, double *p, const double *g, double *m, double *v, d
         p[i] = w - lr * (m[i] / bc1) / (sqrt(v[i] / bc2) + eps);
     }
 }
+
+/* s_f = sqrt(biased var_n x[n, f] + 1e-8), m = mean_f s_f */
+static void mbstd_stats(int n, int features, const double *x, double *mean, double *s) {
+    for (int f = 0; f < features; f++) {
+        double mu = 0, v = 0;
+        for (int i = 0; i < n; i++) mu += x[(size_t)i * features + f] / n;
+        for (int i = 0; i < n; i++) {
+            double d = x[(size_t)i * features + f] - mu;
+            v += d * d / n;
+        }
+        mean[f] = mu, s[f] = sqrt(v + 1e-8);
+    }
+}
+
+void ref_mbstd_forward(int n, int features, int hw, const double *x, double *y) {
+    double *mean = malloc(sizeof(double) * (size_t)features),
+           *s = malloc(sizeof(double) * (size_t)features);
+    mbstd_stats(n, features, x, mean, s);
+    double m = 0;
+    for (int f = 0; f < features; f++) m += s[f] / features;
+    for (int i = 0; i < n; i++) {
+        double *row = y + (size_t)i * (features + hw);
+        for (int f = 0; f < features; f++) row[f] = x[(size_t)i * features + f];
+        for (int j = 0; j < hw; j++) row[features + j] = m;
+    }
+    free(mean), free(s);
+}
+
+/* dm = sum of dy over the extra channel; ds_f/dx[n, f] = (x[n, f] - mean_f) / (n s_f) */
+void ref_mbstd_backward(int n, int features, int hw, const double *x, const double *dy,
+                        double *dx) {
+    double *mean = malloc(sizeof(double) * (size_t)features),
+           *s = malloc(sizeof(double) * (size_t)features);
+    mbstd_stats(n, features, x, mean, s);
+    double dm = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < hw; j++) dm += dy[(size_t)i * (features + hw) + features + j];
+    for (int i = 0; i < n; i++)
+        for (int f = 0; f < features; f++)
+            dx[(size_t)i * features + f] =
+                dy[(size_t)i * (features + hw) + f] +
+                dm / features * (x[(size_t)i * features + f] - mean[f]) / (n * s[f]);
+    free(mean), free(s);
+}

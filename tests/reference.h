@@ -52,6 +52,11 @@ double ref_activation_grad(int kind, double slope, double x);
 void ref_avg_pool_forward(int planes, int h, int w, int k, int s, const double *x, double *y);
 void ref_avg_pool_backward(int planes, int h, int w, int k, int s, const double *dy, double *dx);
 
+/* Minibatch stddev over x[n, f] (f < F features): y[n] = [x[n], m repeated hw times]. */
+void ref_mbstd_forward(int n, int features, int hw, const double *x, double *y);
+void ref_mbstd_backward(int n, int features, int hw, const double *x, const double *dy,
+                        double *dx);
+
 /* Mean BCE with logits; dx (may be NULL) = grad_scale * (sigmoid(x) - t) / n.
  * mean_prob (may be NULL) = mean sigmoid(x). */
 double ref_bce_logits(int n, const double *x, const double *t, double grad_scale, double *dx,

@@ -305,3 +305,25 @@ TEST(gan_dropout_in_generation) {
     CHECK(memcmp(a, again, 128 * sizeof(float)) == 0, "same counter, other samples");
     CHECK(memcmp(a, b, 128 * sizeof(float)) != 0, "the dropout mask did not change");
 }
+
+/* Feature matching: G's loss is the distance between the batch means of D's last hidden
+ * features on real and generated data, and G still learns from it. */
+TEST(gan_feature_matching) {
+    vkg_gan_config c = ring_config(3, 64, 8);
+    c.feature_matching = 1;
+    vkg_gan gan;
+    CHECK_OK(ring_gan_with(&c, 512, 16, 0, &gan));
+    float *p0 = download_buf(&gan, &gan.g.params.buf), losses[VKG_LOSSES];
+    int ok = p0 && vkg_gan_train(&gan, 3) == 0 && vkg_gan_losses(&gan, losses) == 0;
+    float *mr = download_buf(&gan, &gan.fm_real.buf), *mf = download_buf(&gan, &gan.fm_fake.buf);
+    float *p3 = download_buf(&gan, &gan.g.params.buf);
+    size_t features = vkg_tensor_count(&gan.fm_real), n = gan.g.param_count;
+    vkg_gan_destroy(&gan);
+    CHECK(ok && mr && mf && p3, "%s", vkg_error());
+    double want = 0;
+    for (size_t j = 0; j < features; j++) want += ((double)mr[j] - mf[j]) * (mr[j] - mf[j]);
+    CHECK(fabs(losses[VKG_LOSS_G] - want) <= 1e-5 + 1e-4 * want && want > 0,
+          "G's loss %g, sum of squared mean differences %g", losses[VKG_LOSS_G], want);
+    CHECK(losses[VKG_DGZ_G] > 0 && losses[VKG_DGZ_G] < 1, "D(G(z)) %g", losses[VKG_DGZ_G]);
+    CHECK(memcmp(p0, p3, n * sizeof(float)) != 0, "G did not change");
+}

@@ -73,6 +73,9 @@ static double *ref_forward(const vkg_model *m, ref_layer *r, const double *param
         case VKG_LAYER_AVG_POOL:
             ref_avg_pool_forward(n * c, h, w, s->conv.kernel, s->conv.stride, x, y);
             break;
+        case VKG_LAYER_MBSTD:
+            ref_mbstd_forward(n, c * h * w, h * w, x, y);
+            break;
         }
         x = y, c = L->out.c, h = L->out.h, w = L->out.w;
     }
@@ -120,6 +123,9 @@ static double *ref_backward(const vkg_model *m, const ref_layer *r, const double
         case VKG_LAYER_AVG_POOL:
             ref_avg_pool_backward(n * r[i].c, r[i].h, r[i].w, s->conv.kernel, s->conv.stride, dy,
                                   dx);
+            break;
+        case VKG_LAYER_MBSTD:
+            ref_mbstd_backward(n, r[i].c * r[i].h * r[i].w, r[i].h * r[i].w, r[i].x, dy, dx);
             break;
         }
         dy = dx;
@@ -242,9 +248,10 @@ TEST(model_avg_pool_discriminator) {
         {.kind = VKG_LAYER_CONV, .out = 4, .conv = {3, 1, 1}},
         {.kind = VKG_LAYER_AVG_POOL, .conv = {2, 2, 0}},
         {.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f},
+        {.kind = VKG_LAYER_MBSTD},
         {.kind = VKG_LAYER_CONV, .out = 1, .conv = {4, 1, 0}, .bias = 1},
     };
-    check_model(specs, 4, 3, 2, 8, 8); /* 8x8 -> 4x4 -> one logit */
+    check_model(specs, 5, 3, 2, 8, 8); /* 8x8 -> 4x4 (+1 channel) -> one logit */
 }
 
 TEST(model_dropout_generator) {

@@ -30,6 +30,8 @@ typedef struct vkg_gan_config {
     int noise_steps;   /* ... decaying linearly from noise_sigma to 0 over this many steps */
     float ema;         /* decay of an exponential moving average of G's weights (samples use it) */
     float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
+    int feature_matching; /* G minimises the distance between the batch means of D's last hidden
+                           * features on real and generated data instead of the BCE loss */
 } vkg_gan_config;
 
 /* Scalars of a step, in the order of the GPU loss buffer. */
@@ -45,11 +47,12 @@ typedef struct vkg_gan {
     vkg_model g, d;
     vkg_buf data; /* the whole dataset */
     vkg_tensor z, fixed_z, real, real_targets, fake_targets, g_targets, dlogits, dfake;
-    vkg_tensor fake_noisy, noise_level; /* instance noise */
-    vkg_tensor ema, g_saved;            /* EMA of G's parameters; G's own while the EMA samples */
-    vkg_tensor g_hist, d_hist;          /* historical averages */
-    vkg_tensor counters;                /* VKG_COUNTERS */
-    vkg_tensor losses[3], sums[3];      /* (loss, mean sigmoid) of D real, D fake, G; their sums */
+    vkg_tensor fake_noisy, noise_level;   /* instance noise */
+    vkg_tensor ema, g_saved;              /* EMA of G's parameters; G's own while the EMA samples */
+    vkg_tensor g_hist, d_hist;            /* historical averages */
+    vkg_tensor fm_real, fm_fake, fm_grad; /* feature matching: the means, the gradient */
+    vkg_tensor counters;                  /* VKG_COUNTERS */
+    vkg_tensor losses[3], sums[3]; /* (loss, mean sigmoid) of D real, D fake, G; their sums */
     vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
                        * waits only for the one from two submissions ago */
     unsigned submitted;

@@ -15,6 +15,7 @@ typedef enum vkg_layer_kind {
     VKG_LAYER_DROPOUT,  /* p; active whenever the model runs (training and generation), the
                          * mask keyed by the model's step counter, so backward reuses it */
     VKG_LAYER_AVG_POOL, /* conv.kernel x conv.kernel windows, conv.stride, no padding */
+    VKG_LAYER_MBSTD,    /* appends the minibatch standard deviation as one more channel */
 } vkg_layer_kind;
 
 typedef struct vkg_layer_spec {
@@ -34,6 +35,7 @@ typedef struct vkg_layer {
     vkg_tensor w, b, dw, db; /* views into the parameter and gradient ranges (b: bias or beta) */
     vkg_batchnorm bn;        /* batch norm: gamma = w, beta = b, plus running stats */
     vkg_tensor out, dout;    /* this layer's output and the gradient with respect to it */
+    vkg_tensor saved;        /* minibatch stddev: statistics of the forward pass */
 } vkg_layer;
 
 typedef struct vkg_model {
@@ -82,6 +84,11 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
  * to what they hold), without them only the input gradient flows (e.g. through D into G). */
 int vkg_model_backward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, const vkg_tensor *dout,
                        const vkg_tensor *din, int weight_grads, int accumulate, int training);
+/* The same from layer `top` down: dout is dL/d(output of layer top), e.g. a loss on D's
+ * features (feature matching); the layers above it are left out. */
+int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tensor *input,
+                            const vkg_tensor *dout, const vkg_tensor *din, int weight_grads,
+                            int accumulate, int training);
 /* Records one Adam step over all parameters (the step counter advances on the GPU first). */
 int vkg_model_adam(vkg_rec *rec, vkg_model *m);
 

@@ -75,6 +75,15 @@ int vkg_avg_pool2d_forward(vkg_rec *rec, int kernel, int stride, const vkg_tenso
 int vkg_avg_pool2d_backward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *dy,
                             const vkg_tensor *dx);
 
+/* ---- minibatch standard deviation (Karras et al. 2018) ----
+ * y = [x, m]: one more channel holding m = mean over features f = (c, h, w) of
+ * sqrt(var over the batch of x[:, f] + 1e-8), so D sees how diverse the batch is. saved holds
+ * 2 * C*H*W + 2 floats (the forward's statistics, read by the backward pass). */
+int vkg_mbstd_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *y,
+                      const vkg_tensor *saved);
+int vkg_mbstd_backward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *dy,
+                       const vkg_tensor *saved, const vkg_tensor *dx);
+
 /* ---- counter-based randomness (Philox4x32-10) ----
  * Element i draws philox(counter = (i, step, 0, 0), key = (seed, stream)), where
  * step = step_base + counters[step_index] when `counters` is set (a GPU-side step counter). */
@@ -115,6 +124,12 @@ int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data
  * out (2 floats): [loss, mean sigmoid(logit)]; dlogits = grad_scale * (sigmoid - t) / N. */
 int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor *targets,
                         const vkg_buf *out, const vkg_tensor *dlogits, float grad_scale);
+
+/* Feature matching (Salimans et al. 2016): loss[0] = sum_j (real_mean_j - fake_mean_j)^2 and
+ * grad[n, j] = 2 (fake_mean_j - real_mean_j) / N, the loss's gradient with respect to each
+ * generated example's features (grad is [N, features]; the means are over the batch). */
+int vkg_feature_match(vkg_rec *rec, const vkg_tensor *real_mean, const vkg_tensor *fake_mean,
+                      const vkg_buf *loss, const vkg_tensor *grad);
 
 /* ---- Adam over a whole parameter arena ---- */
 typedef struct vkg_adam_hyper { /* the layout of the hyperparameter buffer the kernel reads */

@@ -101,13 +101,44 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
 /* G step, as PyTorch's DCGAN: the fake batch of the last D step (G's activations are still in
  * place) through the updated D with target 1 (non-saturating), the gradient back through D into
  * G (through the instance noise unchanged: it is added). */
-static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
-    const vkg_tensor *fake = fake_input(gan);
-    int r = hist_update(rec, gan, &gan->g, &gan->g_hist, VKG_COUNTER_STEP);
+/* D's last hidden features (the input of its last layer), flattened to [N, features]. */
+static vkg_tensor features_of(const vkg_gan *gan) {
+    vkg_tensor f = gan->d.layers[gan->d.count - 2].out;
+    f.c = f.c * f.h * f.w, f.h = f.w = 1;
+    return f;
+}
+
+/* Feature matching: the real batch's mean features under the current D (batch statistics,
+ * the running ones untouched), then the fake batch's, the loss and its gradient, which flows
+ * back through D from the features into G. The BCE of the fake logits is still computed so
+ * D(G(z)) is reported; the loss slot then holds the feature-matching loss. */
+static int record_feature_matching(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *fake) {
+    vkg_tensor f = features_of(gan);
+    float mean = 1.0f / (float)gan->config.batch;
+    int r = vkg_model_forward(rec, &gan->d, &gan->real, VKG_BN_BATCH_STATS);
+    r |= vkg_channel_sum(rec, &f, &gan->fm_real, mean, 0);
     r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->g_targets,
                              loss_slot(gan, VKG_LOSS_G), &gan->dlogits, 1);
-    r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, &gan->dfake, 0, 0, 1);
+    r |= vkg_channel_sum(rec, &f, &gan->fm_fake, mean, 0);
+    r |= vkg_feature_match(rec, &gan->fm_real, &gan->fm_fake, loss_slot(gan, VKG_LOSS_G),
+                           &gan->fm_grad);
+    r |= vkg_model_backward_from(rec, &gan->d, gan->d.count - 2, fake, &gan->fm_grad, &gan->dfake,
+                                 0, 0, 1);
+    return r ? -1 : 0;
+}
+
+static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
+    const vkg_tensor *fake = fake_input(gan);
+    int r = hist_update(rec, gan, &gan->g, &gan->g_hist, VKG_COUNTER_STEP);
+    if (gan->config.feature_matching) {
+        r |= record_feature_matching(rec, gan, fake);
+    } else {
+        r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
+        r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->g_targets,
+                                 loss_slot(gan, VKG_LOSS_G), &gan->dlogits, 1);
+        r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, &gan->dfake, 0, 0, 1);
+    }
     r |= vkg_model_backward(rec, &gan->g, &gan->z, &gan->dfake, NULL, 1, 0, 1);
     r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
@@ -182,6 +213,14 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     if (c->hist_avg > 0)
         r |= vkg_tensor_alloc(arena, 1, ng, 1, 1, &gan->g_hist) |
              vkg_tensor_alloc(arena, 1, nd, 1, 1, &gan->d_hist);
+    if (c->feature_matching) {
+        if (gan->d.count < 2) return vkg_set_error("feature matching needs a D with hidden layers");
+        const vkg_tensor *f = &gan->d.layers[gan->d.count - 2].out;
+        int features = f->c * f->h * f->w;
+        r |= vkg_tensor_alloc(arena, 1, features, 1, 1, &gan->fm_real) |
+             vkg_tensor_alloc(arena, 1, features, 1, 1, &gan->fm_fake) |
+             vkg_tensor_alloc(arena, b, f->c, f->h, f->w, &gan->fm_grad);
+    }
     return r ? -1 : 0;
 }
 

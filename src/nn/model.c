@@ -6,7 +6,7 @@
 
 const char *vkg_layer_kind_name(vkg_layer_kind kind) {
     static const char *names[] = {"dense",      "conv",    "conv_transpose", "batchnorm",
-                                  "activation", "dropout", "avg_pool"};
+                                  "activation", "dropout", "avg_pool",       "minibatch_stddev"};
     return names[kind];
 }
 
@@ -33,6 +33,9 @@ static int out_shape(const vkg_layer_spec *s, int c, int h, int w, int *oc, int 
         break;
     case VKG_LAYER_DROPOUT:
         if (!(s->p >= 0.0f && s->p < 1.0f)) return -1;
+        break;
+    case VKG_LAYER_MBSTD:
+        *oc = c + 1;
         break;
     default:
         break;
@@ -142,6 +145,9 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, i
                 vkg_tensor_alloc(arena, 2, in[0], 1, 1, &L->bn.saved) < 0)
                 return -1;
         }
+        if (s->kind == VKG_LAYER_MBSTD &&
+            vkg_tensor_alloc(arena, 1, 2 * in[0] * in[1] * in[2] + 2, 1, 1, &L->saved) < 0)
+            return -1;
         if (vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->out) < 0 ||
             vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->dout) < 0)
             return -1;
@@ -225,6 +231,9 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
         case VKG_LAYER_AVG_POOL:
             r = vkg_avg_pool2d_forward(rec, s->conv.kernel, s->conv.stride, x, &L->out);
             break;
+        case VKG_LAYER_MBSTD:
+            r = vkg_mbstd_forward(rec, x, &L->out, &L->saved);
+            break;
         }
         if (r < 0) return -1;
         x = &L->out;
@@ -234,11 +243,20 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
 
 int vkg_model_backward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, const vkg_tensor *dout,
                        const vkg_tensor *din, int weight_grads, int accumulate, int training) {
-    for (int i = m->count - 1; i >= 0; i--) {
+    return vkg_model_backward_from(rec, m, m->count - 1, input, dout, din, weight_grads, accumulate,
+                                   training);
+}
+
+int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tensor *input,
+                            const vkg_tensor *dout, const vkg_tensor *din, int weight_grads,
+                            int accumulate, int training) {
+    if (top < 0 || top >= m->count)
+        return vkg_set_error("backward from layer %d of a %d-layer model", top, m->count);
+    for (int i = top; i >= 0; i--) {
         vkg_layer *L = &m->layers[i];
         const vkg_layer_spec *s = &L->spec;
         const vkg_tensor *x = i ? &m->layers[i - 1].out : input;
-        const vkg_tensor *dy = i == m->count - 1 ? dout : &L->dout;
+        const vkg_tensor *dy = i == top ? dout : &L->dout;
         const vkg_tensor *dx = i ? &m->layers[i - 1].dout : din;
         vkg_tensor xf = flat(x), dyf = flat(dy), dxf = dx ? flat(dx) : xf;
         int r = 0;
@@ -279,6 +297,9 @@ int vkg_model_backward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, cons
             break;
         case VKG_LAYER_AVG_POOL:
             if (dx) r = vkg_avg_pool2d_backward(rec, s->conv.kernel, s->conv.stride, dy, dx);
+            break;
+        case VKG_LAYER_MBSTD:
+            if (dx) r = vkg_mbstd_backward(rec, x, dy, &L->saved, dx);
             break;
         }
         if (r < 0) return -1;

@@ -85,6 +85,14 @@ static const option table[] = {
     {"g-leaky", NULL, FLAG, F(g_leaky), 0, 1, "0", "LeakyReLU(0.2) in G instead of ReLU", G_STABLE},
     {"d-avg-pool", NULL, FLAG, F(d_avg_pool), 0, 1, "0",
      "D downsamples by 3x3 conv + 2x2 average pool instead of strided conv", G_STABLE},
+    {"feature-matching", NULL, FLAG, F(feature_matching), 0, 1, "0",
+     "G matches the batch means of D's last hidden features on real and generated data "
+     "instead of fooling D (Salimans et al. 2016)",
+     G_STABLE},
+    {"minibatch-stddev", NULL, FLAG, F(minibatch_stddev), 0, 1, "0",
+     "minibatch discrimination: the batch's standard deviation as an extra feature map before "
+     "D's last layer (Karras et al. 2018)",
+     G_STABLE},
     {"hist-avg", "LAMBDA", REAL, F(hist_avg), 0, 1e3, "0",
      "historical averaging: LAMBDA ||theta - mean of past theta||^2 on G and D", G_STABLE},
     {"ema", "DECAY", REAL, F(ema), 0, 0.99999, "0",

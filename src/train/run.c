@@ -102,7 +102,14 @@ int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_l
         *ng = vkg_dcgan_generator(&s, g);
         *nd = vkg_dcgan_discriminator(&s, d);
     }
-    return *ng < 0 || *nd < 0 ? -1 : 0;
+    if (*ng < 0 || *nd < 0) return -1;
+    if (o->minibatch_stddev) { /* before D's last layer (the logit) */
+        if (*nd + 1 > VKG_MAX_LAYERS) return vkg_set_error("D has too many layers");
+        d[*nd] = d[*nd - 1];
+        d[*nd - 1] = (vkg_layer_spec){.kind = VKG_LAYER_MBSTD};
+        ++*nd;
+    }
+    return 0;
 }
 
 static vkg_gan_config gan_config(const vkg_train_options *o) {
@@ -117,7 +124,8 @@ static vkg_gan_config gan_config(const vkg_train_options *o) {
                         .noise_sigma = (float)o->instance_noise,
                         .noise_steps = o->noise_steps,
                         .ema = (float)o->ema,
-                        .hist_avg = (float)o->hist_avg};
+                        .hist_avg = (float)o->hist_avg,
+                        .feature_matching = o->feature_matching};
     float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
     c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
     c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};

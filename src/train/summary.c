@@ -30,7 +30,7 @@ int summary_print(FILE *f, const char *name, const vkg_layer_spec *layers, int c
         t->params += info[i].params, t->macs += info[i].macs;
     }
     if (f)
-        fprintf(f, "  %zu parameters, %.1f MFLOP forward per example\n", t->params,
+        fprintf(f, "  %zu parameters, %.3g MFLOP forward per example\n", t->params,
                 2 * t->macs / 1e6);
     return 0;
 }
