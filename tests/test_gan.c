@@ -25,7 +25,7 @@ static int ring_gan_with(const vkg_gan_config *config, int points, int hidden, f
         memcpy(g, with, sizeof with);
         ng += 2;
     }
-    vkg_gan_data data = {ring.points, 0, ring.count, 2, 1, 1};
+    vkg_gan_data data = {ring.points, 0, ring.count, 2, 1, 1, NULL};
     int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, ng, d, nd, &data, config, gan);
     vkg_dataset_free(&ring);
     return r;
@@ -326,4 +326,51 @@ TEST(gan_feature_matching) {
           "G's loss %g, sum of squared mean differences %g", losses[VKG_LOSS_G], want);
     CHECK(losses[VKG_DGZ_G] > 0 && losses[VKG_DGZ_G] < 1, "D(G(z)) %g", losses[VKG_DGZ_G]);
     CHECK(memcmp(p0, p3, n * sizeof(float)) != 0, "G did not change");
+}
+
+/* Class conditioning: each real example reaches D with the one-hot channels of its own label
+ * (data whose values encode the label: example i is (i % 3, -(i % 3)) of class i % 3), G's
+ * classes are uniform draws, and the fixed batch holds class i % 3 in row order. */
+TEST(gan_conditional_labels_follow_the_data) {
+    int count = 300, batch = 32;
+    float *rows = test_alloc(sizeof(float) * 2 * (size_t)count);
+    int32_t *labels = test_alloc(sizeof(int32_t) * (size_t)count);
+    for (int i = 0; i < count; i++)
+        labels[i] = i % 3, rows[2 * i] = (float)(i % 3), rows[2 * i + 1] = -(float)(i % 3);
+    vkg_gan_config c = ring_config(3, batch, 8);
+    c.classes = 3;
+    vkg_layer_spec g[5], d[5];
+    vkg_mlp_generator(16, 2, 2, g);
+    vkg_mlp_discriminator(16, 2, d);
+    vkg_gan_data data = {rows, 0, count, 2, 1, 1, labels};
+    vkg_gan gan;
+    CHECK_OK(vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, &data, &c, &gan));
+    CHECK(gan.g.channels == 8 + 3 && gan.d.channels == 2 + 3, "inputs G %d D %d", gan.g.channels,
+          gan.d.channels);
+    float *out = test_alloc(sizeof(float) * 2 * batch);
+    int ok = vkg_gan_train(&gan, 5) == 0;
+    float *real = download_buf(&gan, &gan.real_cat.buf),
+          *fake = download_buf(&gan, &gan.fake_cat.buf);
+    float *fake_labels = download_buf(&gan, &gan.fake_labels.buf);
+    ok = ok && vkg_gan_sample_fixed(&gan, out) == 0;
+    float *fixed = download_buf(&gan, &gan.fixed_z_cat.buf);
+    vkg_gan_destroy(&gan);
+    CHECK(ok && real && fake && fake_labels && fixed, "%s", vkg_error());
+    int seen[3] = {0};
+    for (int n = 0; n < batch; n++) {
+        const float *e = real + 5 * n; /* x, y, one-hot[3] */
+        int label = (int)e[0];
+        CHECK(e[1] == -e[0] && label >= 0 && label < 3, "real example %d: %g %g", n, e[0], e[1]);
+        for (int k = 0; k < 3; k++)
+            CHECK(e[2 + k] == (k == label), "real example %d (class %d): one-hot %g %g %g", n,
+                  label, e[2], e[3], e[4]);
+        int drawn = (int)fake_labels[n];
+        CHECK(drawn >= 0 && drawn < 3 && fake[5 * n + 2 + drawn] == 1, "fake class %g",
+              fake_labels[n]);
+        seen[drawn]++;
+        for (int k = 0; k < 3; k++)
+            CHECK(fixed[11 * n + 8 + k] == (k == n % 3), "fixed example %d: class channel %d", n,
+                  k);
+    }
+    CHECK(seen[0] && seen[1] && seen[2], "G drew classes %d %d %d", seen[0], seen[1], seen[2]);
 }

@@ -213,11 +213,20 @@ TEST(train_dcgan_with_every_option) {
     o.d_steps = 2, o.label_smoothing = 0.9, o.flip_labels = 0.05, o.instance_noise = 0.1;
     o.g_dropout = 0.5, o.g_leaky = 1, o.d_avg_pool = 1, o.minibatch_stddev = 1;
     o.feature_matching = 1, o.hist_avg = 0.01, o.ema = 0.99, o.log_every = 3;
+    o.conditional = 1;
     CHECK(vkg_train_run(&o) == 0, "the run failed");
     char ckpt[4300], png[4300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-000000006.safetensors", o.out);
     snprintf(png, sizeof png, "%s/sample.png", test_tmpdir());
-    CHECK(vkg_sample_run(ckpt, 9, png, 4, NULL, 1) == 0, "vkgan sample failed");
     int w, h;
-    CHECK(png_pixels(png, &w, &h) && w == 3 * 30 + 2 && h == w, "sample grid %dx%d", w, h);
+    /* one row per class: 10 rows of 2 */
+    CHECK(vkg_sample_run(ckpt, 20, png, 4, -1, NULL, 1) == 0, "vkgan sample failed");
+    CHECK(png_pixels(png, &w, &h) && w == 2 * 30 + 2 && h == 10 * 30 + 2, "grid %dx%d", w, h);
+    /* one class: a 3 x 3 grid */
+    CHECK(vkg_sample_run(ckpt, 9, png, 4, 3, NULL, 1) == 0, "vkgan sample --class 3 failed");
+    CHECK(png_pixels(png, &w, &h) && w == 3 * 30 + 2 && h == w, "grid %dx%d", w, h);
+    CHECK(vkg_sample_run(ckpt, 9, png, 4, 10, NULL, 1) == 1, "--class 10 of 10 accepted");
+    /* the run's own grids: 16 samples, classes 0-9, one row of 1 per class */
+    snprintf(png, sizeof png, "%s/samples/step-000000006.png", o.out);
+    CHECK(png_pixels(png, &w, &h) && w == 1 * 30 + 2 && h == 10 * 30 + 2, "run grid %dx%d", w, h);
 }

@@ -15,6 +15,7 @@
 typedef struct vkg_gan_data {
     const void *rows;
     int u8, count, c, h, w;
+    const int32_t *labels; /* count labels (class-conditional GANs), or NULL */
 } vkg_gan_data;
 
 typedef struct vkg_gan_config {
@@ -30,6 +31,8 @@ typedef struct vkg_gan_config {
     int noise_steps;   /* ... decaying linearly from noise_sigma to 0 over this many steps */
     float ema;         /* decay of an exponential moving average of G's weights (samples use it) */
     float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
+    int classes;       /* > 0: class-conditional G and D (the labels as one-hot channels of z and
+                        * of D's input; G draws uniform classes); 0: unconditional */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
 } vkg_gan_config;
@@ -51,7 +54,12 @@ typedef struct vkg_gan {
     vkg_tensor ema, g_saved;              /* EMA of G's parameters; G's own while the EMA samples */
     vkg_tensor g_hist, d_hist;            /* historical averages */
     vkg_tensor fm_real, fm_fake, fm_grad; /* feature matching: the means, the gradient */
-    vkg_tensor counters;                  /* VKG_COUNTERS */
+    /* class conditioning: labels (floats) of the data, the batches and the fixed batch (class
+     * i % classes); G's and D's inputs with the one-hot channels; D's gradient on them */
+    vkg_buf label_data;
+    vkg_tensor real_labels, fake_labels, fixed_labels;
+    vkg_tensor z_cat, fixed_z_cat, real_cat, fake_cat, dfake_cat;
+    vkg_tensor counters;           /* VKG_COUNTERS */
     vkg_tensor losses[3], sums[3]; /* (loss, mean sigmoid) of D real, D fake, G; their sums */
     vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
                        * waits only for the one from two submissions ago */
@@ -94,7 +102,8 @@ int vkg_gan_load(vkg_gan *gan, const char *path);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);
-/* Generates the batch of the fixed latent vectors (with the EMA weights when that is on). */
+/* Generates the batch of the fixed latent vectors (with the EMA weights when that is on); when
+ * conditional, example i is of class i % classes. */
 int vkg_gan_sample_fixed(vkg_gan *gan, float *out);
 
 #endif

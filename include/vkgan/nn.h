@@ -84,6 +84,15 @@ int vkg_mbstd_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *y,
 int vkg_mbstd_backward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *dy,
                        const vkg_tensor *saved, const vkg_tensor *dx);
 
+/* ---- class conditioning ----
+ * y = [x, one_hot(label)]: `classes` more channels, 1 in channel C + label[n] over the whole
+ * map (labels are floats: floor, clamped to 0 .. classes-1). The backward pass keeps dy's
+ * first C channels. */
+int vkg_onehot_concat(vkg_rec *rec, const vkg_tensor *x, const vkg_buf *labels, int classes,
+                      const vkg_tensor *y);
+int vkg_onehot_backward(vkg_rec *rec, const vkg_tensor *dy, const vkg_buf *labels, int classes,
+                        const vkg_tensor *dx);
+
 /* ---- counter-based randomness (Philox4x32-10) ----
  * Element i draws philox(counter = (i, step, 0, 0), key = (seed, stream)), where
  * step = step_base + counters[step_index] when `counters` is set (a GPU-side step counter). */

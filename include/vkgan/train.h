@@ -21,7 +21,7 @@ typedef struct vkg_train_options {
     double instance_noise;
     int noise_steps;
     double g_dropout;
-    int g_leaky, d_avg_pool, minibatch_stddev, feature_matching;
+    int g_leaky, d_avg_pool, minibatch_stddev, feature_matching, conditional;
     double hist_avg, ema;
     int log_every, sample_every, checkpoint_every, keep;
     int validation, quiet;
@@ -47,8 +47,9 @@ struct cJSON *vkg_train_options_json(const vkg_train_options *o);
  * 1 error (printed), 130 interrupted by Ctrl-C after writing a checkpoint. */
 int vkg_train_run(vkg_train_options *o);
 
-/* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them). */
-int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed,
+/* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them); for a
+ * conditional model all of class `cls`, or with cls < 0 one row per class. */
+int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation);
 
 #endif

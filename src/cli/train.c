@@ -14,19 +14,22 @@ int cmd_train(int argc, char **argv) {
 }
 
 static const char *sample_help =
-    "usage: vkgan sample --checkpoint PATH [--n N] [--out FILE] [--seed S] [--device D]\n"
+    "usage: vkgan sample --checkpoint PATH [--n N] [--out FILE] [--seed S] [--class C]\n"
+    "                    [--device D]\n"
     "Generates N samples (default 64) from a checkpoint of vkgan train (with G's EMA weights\n"
     "when the run kept them) and writes them as one PNG grid (a scatter plot for 2D data).\n"
     "  --checkpoint PATH  a .safetensors file from RUN/checkpoints/\n"
     "  --n N              number of samples (default 64)\n"
     "  --out FILE         the PNG to write (default samples.png)\n"
     "  --seed S           seed of z (default 1)\n"
+    "  --class C          conditional models: every sample of class C (default: one row per\n"
+    "                     class)\n"
     "  --device D         device index or part of its name (see 'vkgan devices')\n"
     "  --validation       Vulkan validation layer on\n";
 
 int cmd_sample(int argc, char **argv) {
     const char *checkpoint = NULL, *out = "samples.png";
-    int n = 64, seed = 1;
+    int n = 64, seed = 1, cls = -1;
     vkg_ctx_options dev = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -42,11 +45,17 @@ int cmd_sample(int argc, char **argv) {
         } else if (strcmp(a, "--seed") == 0) {
             if (cli_positive_int(a, v, &seed) < 0) return 2;
             i++;
+        } else if (strcmp(a, "--class") == 0) {
+            char *end;
+            long c = v ? strtol(v, &end, 10) : -1;
+            if (!v || *end || c < 0 || c > 1000)
+                return cli_error("--class expects a class number, got '%s'", v ? v : "") + 1;
+            cls = (int)c, i++;
         } else if (cli_device_option(argc, argv, &i, &dev) < 0) {
             return 2;
         }
     }
     if (!checkpoint) return cli_error("vkgan sample needs --checkpoint PATH") + 1;
     if (n > 4096) return cli_error("--n %d: at most 4096 samples at once", n) + 1;
-    return vkg_sample_run(checkpoint, n, out, (unsigned)seed, dev.device, dev.validation);
+    return vkg_sample_run(checkpoint, n, out, (unsigned)seed, cls, dev.device, dev.validation);
 }

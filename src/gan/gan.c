@@ -14,6 +14,7 @@ enum {
     STREAM_LABELS_FAKE,
     STREAM_NOISE_REAL,
     STREAM_NOISE_FAKE,
+    STREAM_FAKE_CLASSES,
     STREAM_G_DROPOUT = 2001, /* + layer index */
 };
 
@@ -36,9 +37,21 @@ static int labels_on(const vkg_gan_config *c) {
            memcmp(&c->fake_labels, &zero, sizeof zero) != 0;
 }
 
-/* What D sees of G's batch: with instance noise a noisy copy (whose gradient is G's). */
-static const vkg_tensor *fake_input(const vkg_gan *gan) {
+/* G's batch before conditioning: with instance noise a noisy copy (whose gradient is G's). */
+static const vkg_tensor *fake_image(const vkg_gan *gan) {
     return gan->config.noise_sigma > 0 ? &gan->fake_noisy : vkg_model_output(&gan->g);
+}
+
+/* What D sees of G's batch and of the real one, and what G reads: with the one-hot class
+ * channels when conditional. */
+static const vkg_tensor *fake_input(const vkg_gan *gan) {
+    return gan->config.classes ? &gan->fake_cat : fake_image(gan);
+}
+static const vkg_tensor *real_input(const vkg_gan *gan) {
+    return gan->config.classes ? &gan->real_cat : &gan->real;
+}
+static const vkg_tensor *g_input(const vkg_gan *gan) {
+    return gan->config.classes ? &gan->z_cat : &gan->z;
 }
 
 /* The historical average of a model's parameters moves to include their current value
@@ -66,6 +79,13 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->data, gan->shape.u8, gan->shape.count,
                                 &gan->real);
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
+    if (c->classes) { /* the real batch's labels in the same order; uniform classes for G */
+        vkg_rng classes = batch_rng(gan, STREAM_FAKE_CLASSES);
+        r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->label_data, 0, gan->shape.count,
+                                    &gan->real_labels);
+        r |= vkg_fill_uniform(rec, &classes, 0, (float)c->classes, &gan->fake_labels);
+        r |= vkg_onehot_concat(rec, &gan->z, &gan->fake_labels.buf, c->classes, &gan->z_cat);
+    }
     if (labels_on(c)) {
         vkg_rng real = batch_rng(gan, STREAM_LABELS_REAL),
                 fake = batch_rng(gan, STREAM_LABELS_FAKE);
@@ -79,16 +99,21 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
         vkg_rng noise = batch_rng(gan, STREAM_NOISE_REAL);
         r |= vkg_add_normal(rec, &noise, 1, &gan->noise_level.buf, &gan->real, &gan->real);
     }
-    r |= vkg_model_forward(rec, &gan->d, &gan->real, VKG_BN_TRAIN);
+    if (c->classes)
+        r |= vkg_onehot_concat(rec, &gan->real, &gan->real_labels.buf, c->classes, &gan->real_cat);
+    r |= vkg_model_forward(rec, &gan->d, real_input(gan), VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, logits, &gan->real_targets, loss_slot(gan, VKG_LOSS_D_REAL),
                              &gan->dlogits, 1);
-    r |= vkg_model_backward(rec, &gan->d, &gan->real, &gan->dlogits, NULL, 1, 0, 1);
-    r |= vkg_model_forward(rec, &gan->g, &gan->z, VKG_BN_TRAIN);
+    r |= vkg_model_backward(rec, &gan->d, real_input(gan), &gan->dlogits, NULL, 1, 0, 1);
+    r |= vkg_model_forward(rec, &gan->g, g_input(gan), VKG_BN_TRAIN);
     if (c->noise_sigma > 0) {
         vkg_rng noise = batch_rng(gan, STREAM_NOISE_FAKE);
         r |= vkg_add_normal(rec, &noise, 1, &gan->noise_level.buf, vkg_model_output(&gan->g),
                             &gan->fake_noisy);
     }
+    if (c->classes)
+        r |= vkg_onehot_concat(rec, fake_image(gan), &gan->fake_labels.buf, c->classes,
+                               &gan->fake_cat);
     r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, logits, &gan->fake_targets, loss_slot(gan, VKG_LOSS_D_FAKE),
                              &gan->dlogits, 1);
@@ -101,6 +126,11 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
 /* G step, as PyTorch's DCGAN: the fake batch of the last D step (G's activations are still in
  * place) through the updated D with target 1 (non-saturating), the gradient back through D into
  * G (through the instance noise unchanged: it is added). */
+/* Where D's backward pass puts the gradient with respect to its fake input. */
+static const vkg_tensor *d_fake_grad(const vkg_gan *gan) {
+    return gan->config.classes ? &gan->dfake_cat : &gan->dfake;
+}
+
 /* D's last hidden features (the input of its last layer), flattened to [N, features]. */
 static vkg_tensor features_of(const vkg_gan *gan) {
     vkg_tensor f = gan->d.layers[gan->d.count - 2].out;
@@ -115,7 +145,7 @@ static vkg_tensor features_of(const vkg_gan *gan) {
 static int record_feature_matching(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *fake) {
     vkg_tensor f = features_of(gan);
     float mean = 1.0f / (float)gan->config.batch;
-    int r = vkg_model_forward(rec, &gan->d, &gan->real, VKG_BN_BATCH_STATS);
+    int r = vkg_model_forward(rec, &gan->d, real_input(gan), VKG_BN_BATCH_STATS);
     r |= vkg_channel_sum(rec, &f, &gan->fm_real, mean, 0);
     r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
     r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->g_targets,
@@ -123,8 +153,8 @@ static int record_feature_matching(vkg_rec *rec, vkg_gan *gan, const vkg_tensor 
     r |= vkg_channel_sum(rec, &f, &gan->fm_fake, mean, 0);
     r |= vkg_feature_match(rec, &gan->fm_real, &gan->fm_fake, loss_slot(gan, VKG_LOSS_G),
                            &gan->fm_grad);
-    r |= vkg_model_backward_from(rec, &gan->d, gan->d.count - 2, fake, &gan->fm_grad, &gan->dfake,
-                                 0, 0, 1);
+    r |= vkg_model_backward_from(rec, &gan->d, gan->d.count - 2, fake, &gan->fm_grad,
+                                 d_fake_grad(gan), 0, 0, 1);
     return r ? -1 : 0;
 }
 
@@ -137,9 +167,12 @@ static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
         r |= vkg_model_forward(rec, &gan->d, fake, VKG_BN_TRAIN);
         r |= vkg_bce_with_logits(rec, vkg_model_output(&gan->d), &gan->g_targets,
                                  loss_slot(gan, VKG_LOSS_G), &gan->dlogits, 1);
-        r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, &gan->dfake, 0, 0, 1);
+        r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, d_fake_grad(gan), 0, 0, 1);
     }
-    r |= vkg_model_backward(rec, &gan->g, &gan->z, &gan->dfake, NULL, 1, 0, 1);
+    if (gan->config.classes) /* the image channels' gradient */
+        r |= vkg_onehot_backward(rec, &gan->dfake_cat, &gan->fake_labels.buf, gan->config.classes,
+                                 &gan->dfake);
+    r |= vkg_model_backward(rec, &gan->g, g_input(gan), &gan->dfake, NULL, 1, 0, 1);
     r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
     if (gan->config.ema > 0)
@@ -164,7 +197,12 @@ static int record_step(vkg_rec *rec, vkg_gan *gan) {
 /* G on a latent batch, with the EMA weights swapped in when that is on; batch norm uses the
  * batch statistics and leaves the running ones as training made them. */
 static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
-    int ema = gan->config.ema > 0, r = 0;
+    int ema = gan->config.ema > 0, r = 0, k = gan->config.classes;
+    if (k) { /* the fixed batch's classes: i % classes */
+        const vkg_tensor *zc = z == &gan->fixed_z ? &gan->fixed_z_cat : &gan->z_cat;
+        r |= vkg_onehot_concat(rec, z, &gan->fixed_labels.buf, k, zc);
+        z = zc;
+    }
     if (ema) {
         r |= vkg_rec_copy(rec, &gan->g.params.buf, &gan->g_saved.buf);
         r |= vkg_rec_copy(rec, &gan->ema.buf, &gan->g.params.buf);
@@ -182,6 +220,8 @@ static int check_config(const vkg_gan_config *c) {
     if (c->noise_sigma < 0 || (c->noise_sigma > 0 && c->noise_steps < 1))
         return vkg_set_error("instance noise needs sigma >= 0 and a positive number of steps");
     if (!(c->ema >= 0 && c->ema < 1)) return vkg_set_error("EMA decay %g is not in [0, 1)", c->ema);
+    if (c->classes < 0 || c->classes > 1000)
+        return vkg_set_error("%d classes: conditioning takes 1 to 1000", c->classes);
     if (!(c->hist_avg >= 0))
         return vkg_set_error("historical averaging weight %g is negative", c->hist_avg);
     return 0;
@@ -213,6 +253,18 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     if (c->hist_avg > 0)
         r |= vkg_tensor_alloc(arena, 1, ng, 1, 1, &gan->g_hist) |
              vkg_tensor_alloc(arena, 1, nd, 1, 1, &gan->d_hist);
+    if (c->classes) {
+        int k = c->classes;
+        r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->real_labels) |
+             vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fake_labels) |
+             vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fixed_labels) |
+             vkg_tensor_alloc(arena, b, c->latent + k, 1, 1, &gan->z_cat) |
+             vkg_tensor_alloc(arena, b, c->latent + k, 1, 1, &gan->fixed_z_cat) |
+             vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->real_cat) |
+             vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->fake_cat) |
+             vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->dfake_cat) |
+             vkg_arena_alloc(arena, sizeof(float) * (uint64_t)s->count, &gan->label_data);
+    }
     if (c->feature_matching) {
         if (gan->d.count < 2) return vkg_set_error("feature matching needs a D with hidden layers");
         const vkg_tensor *f = &gan->d.layers[gan->d.count - 2].out;
@@ -228,6 +280,8 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
 static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
     int b = gan->config.batch;
     const vkg_tensor *gout = vkg_model_output(&gan->g), *dout = vkg_model_output(&gan->d);
+    if (gan->config.classes && !data->labels)
+        return vkg_set_error("a class-conditional GAN needs a labelled dataset");
     if (gout->c != data->c || gout->h != data->h || gout->w != data->w)
         return vkg_set_error("the generator makes %dx%dx%d, the data is %dx%dx%d", gout->c, gout->h,
                              gout->w, data->c, data->h, data->w);
@@ -244,12 +298,22 @@ static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
         vkg_arena_alloc(arena, (bytes + 3) & ~3ull, &gan->data) < 0)
         return -1;
     if (vkg_upload(gan->ctx, &gan->data, data->rows, bytes) < 0) return -1;
-    float *ones = malloc(sizeof(float) * (size_t)b);
-    if (!ones) return vkg_set_error("out of host memory");
-    for (int i = 0; i < b; i++) ones[i] = 1.0f;
-    int r = vkg_tensor_upload(gan->ctx, &gan->real_targets, ones);
-    if (r == 0) r = vkg_tensor_upload(gan->ctx, &gan->g_targets, ones);
-    free(ones);
+    int k = gan->config.classes, n = data->count > b ? data->count : b;
+    float *f = malloc(sizeof(float) * (size_t)n);
+    if (!f) return vkg_set_error("out of host memory");
+    for (int i = 0; i < b; i++) f[i] = 1.0f;
+    int r = vkg_tensor_upload(gan->ctx, &gan->real_targets, f);
+    if (r == 0) r = vkg_tensor_upload(gan->ctx, &gan->g_targets, f);
+    for (int i = 0; k && r == 0 && i < data->count; i++) {
+        if (data->labels[i] < 0 || data->labels[i] >= k)
+            r = vkg_set_error("label %d of example %d is outside 0..%d", data->labels[i], i, k - 1);
+        f[i] = (float)data->labels[i];
+    }
+    if (k && r == 0)
+        r = vkg_upload(gan->ctx, &gan->label_data, f, sizeof(float) * (size_t)data->count);
+    for (int i = 0; k && r == 0 && i < b; i++) f[i] = (float)(i % k);
+    if (k && r == 0) r = vkg_tensor_upload(gan->ctx, &gan->fixed_labels, f);
+    free(f);
     return r;
 }
 
@@ -277,11 +341,12 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     gan->ctx = ctx;
     gan->config = *config;
     gan->shape = *data;
-    gan->shape.rows = NULL;
+    gan->shape.rows = NULL, gan->shape.labels = NULL;
     int b = config->batch;
+    int k = config->classes;
     if (check_config(config) < 0 ||
-        vkg_model_create(arena, g, g_layers, b, config->latent, 1, 1, &gan->g) < 0 ||
-        vkg_model_create(arena, d, d_layers, b, data->c, data->h, data->w, &gan->d) < 0 ||
+        vkg_model_create(arena, g, g_layers, b, config->latent + k, 1, 1, &gan->g) < 0 ||
+        vkg_model_create(arena, d, d_layers, b, data->c + k, data->h, data->w, &gan->d) < 0 ||
         setup(gan, arena, data) < 0)
         return -1;
     gan->g.rng = batch_rng(gan, STREAM_G_DROPOUT);

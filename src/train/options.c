@@ -89,6 +89,10 @@ static const option table[] = {
      "G matches the batch means of D's last hidden features on real and generated data "
      "instead of fooling D (Salimans et al. 2016)",
      G_STABLE},
+    {"conditional", NULL, FLAG, F(conditional), 0, 1, "0",
+     "class-conditional G and D from the dataset's labels (one-hot channels of z and of D's "
+     "input; Mirza and Osindero 2014); sample grids get one row per class",
+     G_STABLE},
     {"minibatch-stddev", NULL, FLAG, F(minibatch_stddev), 0, 1, "0",
      "minibatch discrimination: the batch's standard deviation as an extra feature map before "
      "D's last layer (Karras et al. 2018)",

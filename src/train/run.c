@@ -74,6 +74,8 @@ static int resolve(vkg_train_options *o, const vkg_dataset *data, const vkg_devi
                                  "resized)",
                                  o->image_size, data->name, data->height, data->width);
     }
+    if (o->conditional && data->classes < 2)
+        return vkg_set_error("--conditional: %s has no class labels", data->name);
     if (!o->steps) {
         long per_epoch =
             (data->count + (long)o->batch * o->d_steps - 1) / ((long)o->batch * o->d_steps);
@@ -112,7 +114,11 @@ int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_l
     return 0;
 }
 
-static vkg_gan_config gan_config(const vkg_train_options *o) {
+int run_classes(const vkg_train_options *o, int dataset_classes) {
+    return o->conditional ? dataset_classes : 0;
+}
+
+static vkg_gan_config gan_config(const vkg_train_options *o, int dataset_classes) {
     vkg_gan_config c = {.batch = o->batch,
                         .latent = o->latent,
                         .lr_d = (float)o->lr_d,
@@ -125,7 +131,8 @@ static vkg_gan_config gan_config(const vkg_train_options *o) {
                         .noise_steps = o->noise_steps,
                         .ema = (float)o->ema,
                         .hist_avg = (float)o->hist_avg,
-                        .feature_matching = o->feature_matching};
+                        .feature_matching = o->feature_matching,
+                        .classes = run_classes(o, dataset_classes)};
     float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
     c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
     c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};
@@ -174,8 +181,10 @@ static int write_samples(run *r, unsigned step) {
     if (is_points(d))
         return vkg_write_png_scatter(path, r->images, r->o->batch, d->modes, d->mode_count,
                                      d->mode_sigma);
-    int n = r->o->batch < 64 ? r->o->batch : 64;
-    return vkg_write_png_grid(path, r->images, n, d->channels, d->height, d->width, 8);
+    int k = run_classes(r->o, d->classes), n = k                  ? r->o->batch
+                                               : r->o->batch < 64 ? r->o->batch
+                                                                  : 64;
+    return run_write_grid(path, r->images, n, k, d->channels, d->height, d->width, 8);
 }
 
 /* reals.png: the first examples of the data, as the samples are drawn. */
@@ -214,8 +223,8 @@ static int save_checkpoint(run *r) {
     char path[VKG_PATH_MAX + 64], seconds[32], shape[64];
     rundir_checkpoint_path(r->o->out, r->gan.steps, path, sizeof path);
     snprintf(seconds, sizeof seconds, "%.3f", r->seconds_before + now() - r->start);
-    snprintf(shape, sizeof shape, "%d %d %d %d", is_points(&r->data), r->data.channels,
-             r->data.height, r->data.width);
+    snprintf(shape, sizeof shape, "%d %d %d %d %d", is_points(&r->data), r->data.channels,
+             r->data.height, r->data.width, run_classes(r->o, r->data.classes));
     const char *const extra[3][2] = {
         {"vkgan.options", r->config_text}, {"vkgan.seconds", seconds}, {"vkgan.data_shape", shape}};
     if (vkg_gan_save(&r->gan, path, extra, 3) < 0) return -1;
@@ -324,8 +333,9 @@ static int train(run *r) {
                          d->count,
                          is_points(d) ? 2 : d->channels,
                          is_points(d) ? 1 : d->height,
-                         is_points(d) ? 1 : d->width};
-    vkg_gan_config config = gan_config(o);
+                         is_points(d) ? 1 : d->width,
+                         d->labels};
+    vkg_gan_config config = gan_config(o, d->classes);
     if (!(r->arena = vkg_arena_create(r->ctx, 0))) return fail(NULL);
     if (vkg_gan_create(r->ctx, r->arena, g, ng, dl, nd, &data, &config, &r->gan) < 0)
         return fail("setting up training");

@@ -37,11 +37,11 @@ static int load_generator(vkg_ctx *ctx, const vkg_safetensors *st, const char *p
 
 /* The run's options and data shape from the checkpoint's metadata. */
 static int read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
-                      int shape[4]) {
+                      int shape[5]) {
     const char *text = vkg_safetensors_meta(st, "vkgan.options");
     const char *dims = vkg_safetensors_meta(st, "vkgan.data_shape");
     if (!text || !dims ||
-        sscanf(dims, "%d %d %d %d", &shape[0], &shape[1], &shape[2], &shape[3]) != 4)
+        sscanf(dims, "%d %d %d %d %d", &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]) != 5)
         return vkg_set_error("%s: not a checkpoint written by vkgan train (no vkgan.options or "
                              "vkgan.data_shape in its metadata)",
                              path);
@@ -52,28 +52,46 @@ static int read_setup(const vkg_safetensors *st, const char *path, vkg_train_opt
     return r;
 }
 
+/* The labels of the n samples as floats: all `cls`, or i % classes. */
+static int upload_labels(vkg_ctx *ctx, const vkg_tensor *t, int n, int classes, int cls) {
+    float *f = malloc(sizeof(float) * (size_t)n);
+    if (!f) return vkg_set_error("out of host memory");
+    for (int i = 0; i < n; i++) f[i] = (float)(cls >= 0 ? cls : i % classes);
+    int r = vkg_tensor_upload(ctx, t, f);
+    free(f);
+    return r;
+}
+
 static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int n,
-                    const char *out, unsigned seed) {
+                    const char *out, unsigned seed, int cls) {
     vkg_train_options o;
-    int shape[4];
+    int shape[5];
     if (read_setup(st, path, &o, shape) < 0) return -1;
+    int k = shape[4];
+    if (cls >= 0 && !k) return vkg_set_error("--class: %s is not class-conditional", path);
+    if (cls >= k && k) return vkg_set_error("--class %d: the model has classes 0..%d", cls, k - 1);
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     int ng, nd;
     if (run_build_layers(&o, shape[0], shape[1], g, &ng, d, &nd) < 0) return -1;
     vkg_arena *arena = vkg_arena_create(ctx, 0);
     if (!arena) return -1;
     vkg_model model;
-    vkg_tensor z;
+    vkg_tensor z, z_cat, labels;
     float *images = NULL;
-    int r = vkg_model_create(arena, g, ng, n, o.latent, 1, 1, &model);
+    int r = vkg_model_create(arena, g, ng, n, o.latent + k, 1, 1, &model);
     if (r == 0) r = vkg_tensor_alloc(arena, n, o.latent, 1, 1, &z);
+    if (r == 0 && k)
+        r = vkg_tensor_alloc(arena, n, o.latent + k, 1, 1, &z_cat) |
+            vkg_tensor_alloc(arena, n, 1, 1, 1, &labels);
+    if (r == 0 && k) r = upload_labels(ctx, &labels, n, k, cls);
     if (r == 0) r = load_generator(ctx, st, path, &model);
     model.rng = (vkg_rng){.seed = seed, .stream = STREAM_DROPOUT_USER};
     vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
     if (r == 0 && !rec) r = -1;
     vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER};
     if (r == 0) r = vkg_fill_normal(rec, &z_rng, 0, 1, &z);
-    if (r == 0) r = vkg_model_forward(rec, &model, &z, VKG_BN_BATCH_STATS);
+    if (r == 0 && k) r = vkg_onehot_concat(rec, &z, &labels.buf, k, &z_cat);
+    if (r == 0) r = vkg_model_forward(rec, &model, k ? &z_cat : &z, VKG_BN_BATCH_STATS);
     if (r == 0) r = vkg_rec_end(rec);
     if (r == 0) r = vkg_rec_run(rec);
     const vkg_tensor *y = r == 0 ? vkg_model_output(&model) : NULL;
@@ -89,7 +107,7 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     } else if (r == 0) {
         int cols = 1;
         while (cols * cols < n) cols++;
-        r = vkg_write_png_grid(out, images, n, y->c, y->h, y->w, cols);
+        r = run_write_grid(out, images, n, cls < 0 ? k : 0, y->c, y->h, y->w, cols);
     }
     free(images);
     vkg_rec_destroy(rec);
@@ -97,13 +115,13 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     return r;
 }
 
-int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed,
+int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation) {
     vkg_safetensors *st = vkg_safetensors_read(checkpoint);
     if (!st) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
     vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
-    int r = ctx ? generate(ctx, st, checkpoint, n, out, seed) : -1;
+    int r = ctx ? generate(ctx, st, checkpoint, n, out, seed, cls) : -1;
     if (r == 0 && validation && vkg_ctx_validation_count(ctx) > 0)
         r = vkg_set_error("validation messages were reported");
     vkg_ctx_destroy(ctx);
