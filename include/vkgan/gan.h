@@ -33,6 +33,7 @@ typedef struct vkg_gan_config {
     float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
     int classes;       /* > 0: class-conditional G and D (the labels as one-hot channels of z and
                         * of D's input; G draws uniform classes); 0: unconditional */
+    int timing;           /* timestamps after every dispatch of the step (vkg_gan_profile) */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
 } vkg_gan_config;
@@ -99,6 +100,10 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
  * or other shape is an error naming it (a checkpoint from another model). Training then goes
  * on exactly. */
 int vkg_gan_load(vkg_gan *gan, const char *path);
+
+/* GPU time per kernel of the last completed step (needs config.timing): up to max distinct
+ * shader names with their total milliseconds and dispatch counts, largest first. */
+int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);

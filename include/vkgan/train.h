@@ -24,7 +24,7 @@ typedef struct vkg_train_options {
     int g_leaky, d_avg_pool, minibatch_stddev, feature_matching, conditional;
     double hist_avg, ema;
     int log_every, sample_every, checkpoint_every, keep;
-    int validation, quiet;
+    int validation, quiet, profile;
 } vkg_train_options;
 
 /* The defaults (0 for the values that depend on the device or the data: resolved at the start

@@ -356,7 +356,8 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
         initialise(gan) < 0)
         return -1;
     for (int i = 0; i < 2; i++)
-        if (!(gan->step[i] = vkg_rec_begin(ctx, 0)) || record_step(gan->step[i], gan) < 0)
+        if (!(gan->step[i] = vkg_rec_begin(ctx, config->timing)) ||
+            record_step(gan->step[i], gan) < 0)
             return -1;
     if (!(gan->sample = vkg_rec_begin(ctx, 0))) return -1;
     vkg_rng z_rng = {.seed = config->seed,
@@ -439,4 +440,33 @@ int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {
 
 int vkg_gan_sample_fixed(vkg_gan *gan, float *out) {
     return generate(gan, gan->sample_fixed, out);
+}
+
+int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max) {
+    enum { MOST = 4096 };
+    if (vkg_gan_wait(gan) < 0 || gan->submitted == 0) return 0;
+    double *t = malloc(sizeof(double) * MOST);
+    const char **n = malloc(sizeof(char *) * MOST);
+    int got = t && n ? vkg_rec_timings(gan->step[(gan->submitted - 1) % 2], t, n, MOST) : -1;
+    int distinct = 0;
+    for (int i = 0; i < got; i++) { /* sum by shader name */
+        int j = 0;
+        while (j < distinct && strcmp(names[j], n[i]) != 0) j++;
+        if (j == distinct) {
+            if (distinct == max) continue;
+            names[distinct] = n[i], ms[distinct] = 0, calls[distinct] = 0, distinct++;
+        }
+        ms[j] += t[i], calls[j]++;
+    }
+    for (int i = 1; i < distinct; i++) /* largest first */
+        for (int j = i; j > 0 && ms[j] > ms[j - 1]; j--) {
+            double tm = ms[j];
+            const char *nm = names[j];
+            int c = calls[j];
+            ms[j] = ms[j - 1], names[j] = names[j - 1], calls[j] = calls[j - 1];
+            ms[j - 1] = tm, names[j - 1] = nm, calls[j - 1] = c;
+        }
+    free(t);
+    free(n);
+    return got < 0 ? vkg_set_error("out of host memory") : distinct;
 }

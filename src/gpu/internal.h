@@ -87,4 +87,7 @@ const char *vkg_result_string(VkResult result);
 /* Runs a one-time command buffer filled by `fill`, and waits for it. */
 int vkg_run_once(vkg_ctx *ctx, void (*fill)(VkCommandBuffer, void *), void *user);
 
+/* The embedded shader table's own copy of a shader name ("?" when there is none). */
+const char *vkg_shader_name(const char *name);
+
 #endif

@@ -22,6 +22,11 @@ static const struct vkg_shader_blob *find_shader(const char *name) {
     return NULL;
 }
 
+const char *vkg_shader_name(const char *name) {
+    const struct vkg_shader_blob *s = find_shader(name);
+    return s ? s->name : "?";
+}
+
 static int mkdir_p(const char *path) {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);

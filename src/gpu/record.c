@@ -215,7 +215,7 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
                   k->groups[2] ? k->groups[2] : 1);
     rec->dispatches++;
     if (rec->queries && rec->timed < MAX_TIMESTAMPS) {
-        rec->names[rec->timed] = k->shader;
+        rec->names[rec->timed] = vkg_shader_name(k->shader); /* k->shader may not outlive us */
         vkCmdWriteTimestamp(rec->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->queries,
                             (uint32_t)rec->timed++);
     }

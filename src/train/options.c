@@ -50,6 +50,8 @@ static const option table[] = {
     {"seed", "S", INT, F(seed), 0, 2147483647, "1", "seed of every random draw", G_RUN},
     {"device", "D", TEXT, F(device), 0, 0, "", "device index or part of its name", G_RUN},
     {"validation", NULL, FLAG, F(validation), 0, 1, "0", "Vulkan validation layer on", G_RUN},
+    {"profile", NULL, FLAG, F(profile), 0, 1, "0",
+     "time every dispatch of the step and print the GPU time per kernel at the end", G_RUN},
     {"quiet", NULL, FLAG, F(quiet), 0, 1, "0", "no model summary and no progress", G_RUN},
     {"image-size", "PX", INT, F(image_size), 0, 64, "0",
      "28, 32 or 64; 0: the data's (28 for MNIST-like data, 32 for CIFAR-10, 64 for folders)",

@@ -132,7 +132,8 @@ static vkg_gan_config gan_config(const vkg_train_options *o, int dataset_classes
                         .ema = (float)o->ema,
                         .hist_avg = (float)o->hist_avg,
                         .feature_matching = o->feature_matching,
-                        .classes = run_classes(o, dataset_classes)};
+                        .classes = run_classes(o, dataset_classes),
+                        .timing = o->profile};
     float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
     c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
     c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};
@@ -312,6 +313,20 @@ static int write_config(run *r, const model_totals *g, const model_totals *d) {
     return rc;
 }
 
+/* GPU time per kernel of the last step (--profile). */
+static int print_profile(run *r) {
+    const char *names[64];
+    double ms[64], total = 0;
+    int calls[64], n = vkg_gan_profile(&r->gan, names, ms, calls, 64);
+    if (n < 0) return -1;
+    for (int i = 0; i < n; i++) total += ms[i];
+    printf("GPU time of one step, by kernel (%.2f ms in all):\n", total);
+    for (int i = 0; i < n; i++)
+        printf("  %-28s %4d dispatches %9.2f ms %5.1f%%\n", names[i], calls[i], ms[i],
+               100 * ms[i] / total);
+    return 0;
+}
+
 /* Models, GAN, run directory; then the loop. */
 static int train(run *r) {
     vkg_train_options *o = r->o;
@@ -376,6 +391,7 @@ static int train(run *r) {
             return fail("checkpoint");
     }
     if (r->tty && !o->quiet) fputc('\n', stderr);
+    if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
         if (log_metrics(r) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
         fprintf(stderr,
