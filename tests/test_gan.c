@@ -374,3 +374,48 @@ TEST(gan_conditional_labels_follow_the_data) {
     }
     CHECK(seen[0] && seen[1] && seen[2], "G drew classes %d %d %d", seen[0], seen[1], seen[2]);
 }
+
+/* Virtual batch norm in G: an example's sample depends on its own z and the fixed reference
+ * batch, not on the rest of its batch (with plain batch norm it does); training runs. */
+static int vbn_gan(int virtual_bn, vkg_gan *gan) {
+    vkg_dataset ring;
+    if (vkg_make_mixture("ring8", 512, 1, &ring) < 0) return -1;
+    vkg_layer_spec g[4] = {{.kind = VKG_LAYER_DENSE, .out = 16, .bias = 1},
+                           {.kind = VKG_LAYER_BATCHNORM, .virtual_bn = virtual_bn},
+                           {.kind = VKG_LAYER_ACTIVATION, .act = VKG_RELU},
+                           {.kind = VKG_LAYER_DENSE, .out = 2, .bias = 1}};
+    vkg_layer_spec d[5];
+    vkg_mlp_discriminator(16, 2, d);
+    vkg_gan_config c = ring_config(3, 32, 8);
+    vkg_gan_data data = {ring.points, 0, ring.count, 2, 1, 1, NULL};
+    int r = vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 4, d, 5, &data, &c, gan);
+    vkg_dataset_free(&ring);
+    return r;
+}
+
+/* Example 0's sample before and after the other 31 latent vectors of the batch change. */
+static int example_zero(int virtual_bn, float before[2], float after[2], float losses[6]) {
+    vkg_gan gan;
+    if (vbn_gan(virtual_bn, &gan) < 0) return -1;
+    float *out = test_alloc(sizeof(float) * 64), *z = test_alloc(sizeof(float) * 32 * 8);
+    int r = vkg_gan_train(&gan, 3) | vkg_gan_sample_fixed(&gan, out);
+    before[0] = out[0], before[1] = out[1];
+    r |= vkg_tensor_download(gan.ctx, &gan.fixed_z, z);
+    for (int i = 8; i < 32 * 8; i++) z[i] = -z[i] * 1.5f; /* every example but the first */
+    r |= vkg_tensor_upload(gan.ctx, &gan.fixed_z, z) | vkg_gan_sample_fixed(&gan, out);
+    after[0] = out[0], after[1] = out[1];
+    r |= vkg_gan_losses(&gan, losses);
+    vkg_gan_destroy(&gan);
+    return r ? -1 : 0;
+}
+
+TEST(gan_virtual_batch_norm_makes_examples_independent) {
+    float a[2], b[2], c[2], d[2], losses[6];
+    CHECK_OK(example_zero(1, a, b, losses));
+    CHECK(a[0] == b[0] && a[1] == b[1], "virtual BN: example 0 moved from (%g, %g) to (%g, %g)",
+          a[0], a[1], b[0], b[1]);
+    CHECK(isfinite(losses[VKG_LOSS_G]) && losses[VKG_DX] > 0 && losses[VKG_DX] < 1,
+          "losses G %g, D(x) %g", losses[VKG_LOSS_G], losses[VKG_DX]);
+    CHECK_OK(example_zero(0, c, d, losses));
+    CHECK(c[0] != d[0] || c[1] != d[1], "plain batch norm: example 0 did not move");
+}

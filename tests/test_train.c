@@ -213,7 +213,7 @@ TEST(train_dcgan_with_every_option) {
     o.d_steps = 2, o.label_smoothing = 0.9, o.flip_labels = 0.05, o.instance_noise = 0.1;
     o.g_dropout = 0.5, o.g_leaky = 1, o.d_avg_pool = 1, o.minibatch_stddev = 1;
     o.feature_matching = 1, o.hist_avg = 0.01, o.ema = 0.99, o.log_every = 3;
-    o.conditional = 1;
+    o.conditional = 1, o.virtual_bn = 1;
     CHECK(vkg_train_run(&o) == 0, "the run failed");
     char ckpt[4300], png[4300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-000000006.safetensors", o.out);

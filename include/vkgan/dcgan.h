@@ -15,9 +15,10 @@ typedef struct vkg_dcgan_shape {
     int g_width;    /* channels of G's last hidden map (ngf: 64 in the paper) */
     int d_width;    /* channels of D's first map (ndf) */
     /* variations (0: the paper's recipe) */
-    float g_dropout; /* dropout with this p after each of G's hidden activations */
-    int g_leaky;     /* LeakyReLU(0.2) in G instead of ReLU */
-    int d_avg_pool;  /* D downsamples with a 3x3 stride-1 conv and a 2x2 average pool */
+    float g_dropout;  /* dropout with this p after each of G's hidden activations */
+    int g_leaky;      /* LeakyReLU(0.2) in G instead of ReLU */
+    int d_avg_pool;   /* D downsamples with a 3x3 stride-1 conv and a 2x2 average pool */
+    int g_virtual_bn; /* virtual batch norm in G (a reference batch's statistics) */
 } vkg_dcgan_shape;
 
 /* Fills layers (at most VKG_MAX_LAYERS) and returns how many, or -1 with an error naming the

@@ -33,7 +33,7 @@ typedef struct vkg_gan_config {
     float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
     int classes;       /* > 0: class-conditional G and D (the labels as one-hot channels of z and
                         * of D's input; G draws uniform classes); 0: unconditional */
-    int timing;           /* timestamps after every dispatch of the step (vkg_gan_profile) */
+    int timing;        /* timestamps after every dispatch of the step (vkg_gan_profile) */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
 } vkg_gan_config;
@@ -60,6 +60,8 @@ typedef struct vkg_gan {
     vkg_buf label_data;
     vkg_tensor real_labels, fake_labels, fixed_labels;
     vkg_tensor z_cat, fixed_z_cat, real_cat, fake_cat, dfake_cat;
+    /* virtual batch norm in G: the fixed reference latent batch (with classes i % classes) */
+    vkg_tensor ref_z, ref_z_cat;
     vkg_tensor counters;           /* VKG_COUNTERS */
     vkg_tensor losses[3], sums[3]; /* (loss, mean sigmoid) of D real, D fake, G; their sums */
     vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
@@ -72,7 +74,8 @@ typedef struct vkg_gan {
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
- * data's shape; d maps that shape to one logit. */
+ * data's shape; d maps that shape to one logit. When G has virtual batch-norm layers, every G
+ * forward pass is preceded by a reference pass over a fixed latent batch drawn at the start. */
 int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
                    const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
                    const vkg_gan_config *config, vkg_gan *out);

@@ -24,8 +24,9 @@ typedef struct vkg_layer_spec {
     vkg_conv conv; /* conv and conv_t */
     int bias;      /* dense, conv, conv_t: with a bias */
     vkg_activation act;
-    float slope; /* leaky relu */
-    float p;     /* dropout probability */
+    float slope;    /* leaky relu */
+    float p;        /* dropout probability */
+    int virtual_bn; /* batch norm: virtual (the reference batch's statistics with the example's) */
 } vkg_layer_spec;
 
 #define VKG_MAX_LAYERS 32
@@ -35,7 +36,7 @@ typedef struct vkg_layer {
     vkg_tensor w, b, dw, db; /* views into the parameter and gradient ranges (b: bias or beta) */
     vkg_batchnorm bn;        /* batch norm: gamma = w, beta = b, plus running stats */
     vkg_tensor out, dout;    /* this layer's output and the gradient with respect to it */
-    vkg_tensor saved;        /* minibatch stddev: statistics of the forward pass */
+    vkg_tensor saved; /* minibatch stddev, virtual batch norm: statistics of the forward pass */
 } vkg_layer;
 
 typedef struct vkg_model {
@@ -77,7 +78,9 @@ int vkg_model_set_lr(vkg_ctx *ctx, const vkg_model *m, float lr);
 const vkg_tensor *vkg_model_output(const vkg_model *m);
 
 /* Records the forward pass of `input`; `training` is batch norm's mode (VKG_BN_TRAIN: batch
- * statistics, which the running ones follow). */
+ * statistics, which the running ones follow). Virtual batch-norm layers normalise with the
+ * statistics of the last VKG_BN_REFERENCE pass (the reference batch, which that pass normalises
+ * with its own) pooled with each example's own values, in every other mode. */
 int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int training);
 /* Records the backward pass of the last forward pass: dout is dL/d(output); din (may be NULL)
  * receives dL/d(input). With weight_grads the parameter gradients are written (accumulate: added

@@ -54,13 +54,27 @@ typedef struct vkg_batchnorm {
 } vkg_batchnorm;
 /* training: VKG_BN_TRAIN normalises with the batch statistics and updates the running ones,
  * VKG_BN_BATCH_STATS uses the batch statistics and leaves the running ones alone (generating
- * samples during training), VKG_BN_EVAL uses the running ones. */
-enum { VKG_BN_EVAL, VKG_BN_TRAIN, VKG_BN_BATCH_STATS };
+ * samples during training), VKG_BN_EVAL uses the running ones. VKG_BN_REFERENCE is a model's
+ * reference pass for virtual batch norm (see vkg_model_forward); to this kernel it is
+ * VKG_BN_BATCH_STATS. */
+enum { VKG_BN_EVAL, VKG_BN_TRAIN, VKG_BN_BATCH_STATS, VKG_BN_REFERENCE };
 int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                           const vkg_tensor *y, int training);
 int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                            const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
                            const vkg_tensor *dbeta, int training, int accumulate);
+
+/* ---- virtual batch normalisation (Salimans et al. 2016) ----
+ * Example n of x is normalised with the statistics of a reference batch of ref_count examples
+ * together with its own values, per channel: bn->saved must hold the reference batch's
+ * [mean[C], 1/sqrt(var + eps)[C]] (a VKG_BN_BATCH_STATS forward pass over it writes them); stats
+ * ([2 N C]) receives each example's mean and 1/sqrt(var + eps) for the backward pass, which
+ * holds the reference statistics constant. dx or dgamma (with dbeta) may be NULL. */
+int vkg_vbn_forward(vkg_rec *rec, const vkg_batchnorm *bn, int ref_count, const vkg_tensor *x,
+                    const vkg_tensor *stats, const vkg_tensor *y);
+int vkg_vbn_backward(vkg_rec *rec, const vkg_batchnorm *bn, int ref_count, const vkg_tensor *x,
+                     const vkg_tensor *stats, const vkg_tensor *dy, const vkg_tensor *dx,
+                     const vkg_tensor *dgamma, const vkg_tensor *dbeta, int accumulate);
 
 /* ---- activations; backward uses the forward output y ---- */
 typedef enum vkg_activation { VKG_RELU, VKG_LEAKY_RELU, VKG_TANH, VKG_SIGMOID } vkg_activation;

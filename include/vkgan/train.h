@@ -21,7 +21,7 @@ typedef struct vkg_train_options {
     double instance_noise;
     int noise_steps;
     double g_dropout;
-    int g_leaky, d_avg_pool, minibatch_stddev, feature_matching, conditional;
+    int g_leaky, d_avg_pool, minibatch_stddev, feature_matching, conditional, virtual_bn;
     double hist_avg, ema;
     int log_every, sample_every, checkpoint_every, keep;
     int validation, quiet, profile;

@@ -9,7 +9,7 @@
 #include "vkgan/gan.h"
 #include "vkgan/io.h"
 
-#define MAX_TENSORS (2 * VKG_MAX_LAYERS * 10 + 1)
+#define MAX_TENSORS (2 * VKG_MAX_LAYERS * 10 + 2)
 #define MAX_META 16
 
 /* One tensor of the checkpoint: where it lives on the GPU and its name and shape in the file. */
@@ -81,10 +81,15 @@ static int slots_of(const vkg_gan *gan, slot *s) {
         g[ng++] = (twin_range){"hist_avg", &gan->g_hist},
         d[nd++] = (twin_range){"hist_avg", &gan->d_hist};
     int n = model_slots(&gan->d, "D", d, nd, s, model_slots(&gan->g, "G", g, ng, s, 0));
-    slot *z = &s[n++];
-    snprintf(z->name, sizeof z->name, "fixed_z");
-    z->view = gan->fixed_z, z->ndim = 2;
-    z->shape[0] = gan->fixed_z.n, z->shape[1] = gan->fixed_z.c;
+    const vkg_tensor *latents[2] = {&gan->fixed_z, &gan->ref_z};
+    const char *names[2] = {"fixed_z", "ref_z"};
+    for (int i = 0; i < 2; i++) {
+        if (!latents[i]->buf.buffer) continue; /* ref_z: G has virtual batch norm */
+        slot *z = &s[n++];
+        snprintf(z->name, sizeof z->name, "%s", names[i]);
+        z->view = *latents[i], z->ndim = 2;
+        z->shape[0] = latents[i]->n, z->shape[1] = latents[i]->c;
+    }
     return n;
 }
 

@@ -33,7 +33,7 @@ int vkg_dcgan_generator(const vkg_dcgan_shape *s, vkg_layer_spec *L) {
     L[n++] = (vkg_layer_spec){
         .kind = VKG_LAYER_CONV_T, .out = width, .conv = {first_kernel(s->image_size), 1, 0}};
     for (int i = 0; i < steps; i++) {
-        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
+        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM, .virtual_bn = s->g_virtual_bn};
         L[n++] = s->g_leaky ? (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION,
                                                .act = VKG_LEAKY_RELU,
                                                .slope = 0.2f}

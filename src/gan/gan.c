@@ -15,6 +15,7 @@ enum {
     STREAM_NOISE_REAL,
     STREAM_NOISE_FAKE,
     STREAM_FAKE_CLASSES,
+    STREAM_Z_REFERENCE,
     STREAM_G_DROPOUT = 2001, /* + layer index */
 };
 
@@ -29,6 +30,28 @@ static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
                      .stream = stream,
                      .counters = &gan->counters.buf,
                      .step_index = VKG_COUNTER_BATCH};
+}
+
+static int has_virtual_bn(const vkg_model *m) {
+    for (int i = 0; i < m->count; i++)
+        if (m->layers[i].spec.kind == VKG_LAYER_BATCHNORM && m->layers[i].spec.virtual_bn) return 1;
+    return 0;
+}
+
+/* G on its input: after a reference pass over the fixed reference batch when G has virtual
+ * batch norm (its statistics are those of the current weights). */
+static int forward_g(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z, int mode) {
+    int r = 0;
+    if (has_virtual_bn(&gan->g)) {
+        const vkg_tensor *ref = &gan->ref_z;
+        if (gan->config.classes) {
+            r |= vkg_onehot_concat(rec, &gan->ref_z, &gan->fixed_labels.buf, gan->config.classes,
+                                   &gan->ref_z_cat);
+            ref = &gan->ref_z_cat;
+        }
+        r |= vkg_model_forward(rec, &gan->g, ref, VKG_BN_REFERENCE);
+    }
+    return r | vkg_model_forward(rec, &gan->g, z, mode);
 }
 
 static int labels_on(const vkg_gan_config *c) {
@@ -105,7 +128,7 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     r |= vkg_bce_with_logits(rec, logits, &gan->real_targets, loss_slot(gan, VKG_LOSS_D_REAL),
                              &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, real_input(gan), &gan->dlogits, NULL, 1, 0, 1);
-    r |= vkg_model_forward(rec, &gan->g, g_input(gan), VKG_BN_TRAIN);
+    r |= forward_g(rec, gan, g_input(gan), VKG_BN_TRAIN);
     if (c->noise_sigma > 0) {
         vkg_rng noise = batch_rng(gan, STREAM_NOISE_FAKE);
         r |= vkg_add_normal(rec, &noise, 1, &gan->noise_level.buf, vkg_model_output(&gan->g),
@@ -207,7 +230,7 @@ static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
         r |= vkg_rec_copy(rec, &gan->g.params.buf, &gan->g_saved.buf);
         r |= vkg_rec_copy(rec, &gan->ema.buf, &gan->g.params.buf);
     }
-    r |= vkg_model_forward(rec, &gan->g, z, VKG_BN_BATCH_STATS);
+    r |= forward_g(rec, gan, z, VKG_BN_BATCH_STATS);
     if (ema) r |= vkg_rec_copy(rec, &gan->g_saved.buf, &gan->g.params.buf);
     return r ? -1 : vkg_rec_end(rec);
 }
@@ -265,6 +288,10 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
              vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->dfake_cat) |
              vkg_arena_alloc(arena, sizeof(float) * (uint64_t)s->count, &gan->label_data);
     }
+    if (has_virtual_bn(&gan->g))
+        r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->ref_z) |
+             (c->classes ? vkg_tensor_alloc(arena, b, c->latent + c->classes, 1, 1, &gan->ref_z_cat)
+                         : 0);
     if (c->feature_matching) {
         if (gan->d.count < 2) return vkg_set_error("feature matching needs a D with hidden layers");
         const vkg_tensor *f = &gan->d.layers[gan->d.count - 2].out;
@@ -329,6 +356,10 @@ static int initialise(vkg_gan *gan) {
     vkg_rng fixed = {.seed = gan->config.seed, .stream = STREAM_Z_FIXED};
     r |= vkg_fill_normal(init, &fixed, 0, 1, &gan->fixed_z);
     if (gan->config.ema > 0) r |= vkg_rec_copy(init, &gan->g.params.buf, &gan->ema.buf);
+    if (has_virtual_bn(&gan->g)) {
+        vkg_rng ref = {.seed = gan->config.seed, .stream = STREAM_Z_REFERENCE};
+        r |= vkg_fill_normal(init, &ref, 0, 1, &gan->ref_z);
+    }
     r = r ? -1 : vkg_rec_end(init);
     r = r ? -1 : vkg_rec_run(init);
     vkg_rec_destroy(init);

@@ -21,8 +21,8 @@ static int record(vkg_rec *rec, average_push *p, const vkg_buf *counters, const 
                     .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
     VKG_BIND(k, 0, counters ? counters : params, 0);
     VKG_BIND(k, 1, params, 0);
-    VKG_BIND(k, 2, avg, !grads);
-    VKG_BIND(k, 3, grads ? grads : avg, grads != NULL);
+    VKG_BIND(k, 2, avg, 1); /* writable in the shader: written as far as sync goes */
+    VKG_BIND(k, 3, grads ? grads : avg, 1);
     return vkg_rec_kernel(rec, &k);
 }
 

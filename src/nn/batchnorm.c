@@ -37,8 +37,9 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     VKG_BIND(k, 0, &x->buf, 0);
     VKG_BIND(k, 1, &bn->gamma.buf, 0);
     VKG_BIND(k, 2, &bn->beta.buf, 0);
-    VKG_BIND(k, 3, &bn->running_mean.buf, training == VKG_BN_TRAIN);
-    VKG_BIND(k, 4, &bn->running_var.buf, training == VKG_BN_TRAIN);
+    /* writable in the shader (updated in training): written as far as synchronization goes */
+    VKG_BIND(k, 3, &bn->running_mean.buf, 1);
+    VKG_BIND(k, 4, &bn->running_var.buf, 1);
     VKG_BIND(k, 5, &bn->saved.buf, 1);
     VKG_BIND(k, 6, &y->buf, 1);
     return vkg_rec_kernel(rec, &k);

@@ -17,8 +17,8 @@ int vkg_feature_match(vkg_rec *rec, const vkg_tensor *real_mean, const vkg_tenso
         k.groups[0] = mode == 0 ? 1 : (uint32_t)(groups < 4096 ? groups : 4096);
         VKG_BIND(k, 0, &real_mean->buf, 0);
         VKG_BIND(k, 1, &fake_mean->buf, 0);
-        VKG_BIND(k, 2, loss, mode == 0);
-        VKG_BIND(k, 3, &grad->buf, mode == 1);
+        VKG_BIND(k, 2, loss, 1); /* writable in the shader: written as far as sync goes */
+        VKG_BIND(k, 3, &grad->buf, 1);
         if (vkg_rec_kernel(rec, &k) < 0) return -1;
     }
     return 0;

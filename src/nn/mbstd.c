@@ -28,10 +28,11 @@ static int record(vkg_rec *rec, const vkg_tensor *x, const vkg_buf *y, const vkg
     k.groups[0] =
         mode == STATS || mode == SUM_GRAD ? 1 : (uint32_t)((count + threads - 1) / threads);
     if (k.groups[0] > 4096) k.groups[0] = 4096; /* the shader loops over the rest */
+    /* bindings 1-3 are writable in the shader: written as far as synchronization goes */
     VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, y, mode == BROADCAST);
-    VKG_BIND(k, 2, &saved->buf, mode == STATS || mode == SUM_GRAD);
-    VKG_BIND(k, 3, dx, mode == INPUT_GRAD);
+    VKG_BIND(k, 1, y, 1);
+    VKG_BIND(k, 2, &saved->buf, 1);
+    VKG_BIND(k, 3, dx, 1);
     return vkg_rec_kernel(rec, &k);
 }
 

@@ -148,6 +148,9 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, i
         if (s->kind == VKG_LAYER_MBSTD &&
             vkg_tensor_alloc(arena, 1, 2 * in[0] * in[1] * in[2] + 2, 1, 1, &L->saved) < 0)
             return -1;
+        if (s->kind == VKG_LAYER_BATCHNORM && s->virtual_bn &&
+            vkg_tensor_alloc(arena, 2 * batch, in[0], 1, 1, &L->saved) < 0)
+            return -1;
         if (vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->out) < 0 ||
             vkg_tensor_alloc(arena, batch, o[0], o[1], o[2], &L->dout) < 0)
             return -1;
@@ -217,7 +220,12 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
             r = vkg_conv_transpose2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
             break;
         case VKG_LAYER_BATCHNORM:
-            r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, training);
+            if (training == VKG_BN_REFERENCE)
+                r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, VKG_BN_BATCH_STATS);
+            else if (s->virtual_bn)
+                r = vkg_vbn_forward(rec, &L->bn, m->batch, x, &L->saved, &L->out);
+            else
+                r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, training);
             break;
         case VKG_LAYER_ACTIVATION:
             r = vkg_activation_forward(rec, s->act, s->slope, x, &L->out);
@@ -282,8 +290,12 @@ int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tenso
         case VKG_LAYER_BATCHNORM:
             /* the kernel always writes gamma and beta gradients; without weight_grads they are
              * overwritten by the next pass that asks for them without accumulating */
-            r = vkg_batchnorm_backward(rec, &L->bn, x, dy, dx, &L->dw, &L->db, training,
-                                       weight_grads && accumulate);
+            if (s->virtual_bn)
+                r = vkg_vbn_backward(rec, &L->bn, m->batch, x, &L->saved, dy, dx,
+                                     weight_grads ? &L->dw : NULL, &L->db, accumulate);
+            else
+                r = vkg_batchnorm_backward(rec, &L->bn, x, dy, dx, &L->dw, &L->db, training,
+                                           weight_grads && accumulate);
             break;
         case VKG_LAYER_ACTIVATION:
             if (dx) r = vkg_activation_backward(rec, s->act, s->slope, &L->out, dy, dx);

@@ -52,14 +52,71 @@ static int read_setup(const vkg_safetensors *st, const char *path, vkg_train_opt
     return r;
 }
 
-/* The labels of the n samples as floats: all `cls`, or i % classes. */
-static int upload_labels(vkg_ctx *ctx, const vkg_tensor *t, int n, int classes, int cls) {
-    float *f = malloc(sizeof(float) * (size_t)n);
+/* The labels of examples first .. first + count - 1 as floats: all `cls`, or i % classes. */
+static int upload_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, int cls) {
+    float *f = malloc(sizeof(float) * (size_t)t->n);
     if (!f) return vkg_set_error("out of host memory");
-    for (int i = 0; i < n; i++) f[i] = (float)(cls >= 0 ? cls : i % classes);
+    for (int i = 0; i < t->n; i++) f[i] = (float)(cls >= 0 ? cls : (first + i) % classes);
     int r = vkg_tensor_upload(ctx, t, f);
     free(f);
     return r;
+}
+
+static int has_virtual_bn(const vkg_model *m) {
+    for (int i = 0; i < m->count; i++)
+        if (m->layers[i].spec.kind == VKG_LAYER_BATCHNORM && m->layers[i].spec.virtual_bn) return 1;
+    return 0;
+}
+
+/* G as trained (its batch size, so batch norm sees batches like training's), with its inputs. */
+typedef struct sampler {
+    vkg_model g;
+    vkg_tensor z, z_cat, labels, ref_z, ref_cat, ref_labels, counter;
+    int classes;
+} sampler;
+
+static int setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, const char *path,
+                 const vkg_train_options *o, const int shape[5], sampler *s) {
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng, nd, b = o->batch, k = s->classes = shape[4];
+    if (run_build_layers(o, shape[0], shape[1], g, &ng, d, &nd) < 0 ||
+        vkg_model_create(arena, g, ng, b, o->latent + k, 1, 1, &s->g) < 0 ||
+        vkg_tensor_alloc(arena, b, o->latent, 1, 1, &s->z) < 0 ||
+        vkg_tensor_alloc(arena, 1, 4, 1, 1, &s->counter) < 0 ||
+        load_generator(ctx, st, path, &s->g) < 0)
+        return -1;
+    if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->z_cat) < 0 ||
+              vkg_tensor_alloc(arena, b, 1, 1, 1, &s->labels) < 0))
+        return -1;
+    if (!has_virtual_bn(&s->g)) return 0;
+    /* virtual batch norm: the run's reference batch (classes i % k), from the checkpoint */
+    int ndim;
+    int64_t dims[4];
+    const void *ref = vkg_safetensors_get(st, "ref_z", VKG_F32, &ndim, dims);
+    if (!ref || ndim != 2 || dims[0] != b || dims[1] != o->latent)
+        return vkg_set_error("%s: no reference batch ref_z for G's virtual batch norm", path);
+    if (vkg_tensor_alloc(arena, b, o->latent, 1, 1, &s->ref_z) < 0 ||
+        vkg_upload(ctx, &s->ref_z.buf, ref, sizeof(float) * (size_t)b * o->latent) < 0)
+        return -1;
+    if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->ref_cat) < 0 ||
+              vkg_tensor_alloc(arena, b, 1, 1, 1, &s->ref_labels) < 0 ||
+              upload_labels(ctx, &s->ref_labels, 0, k, -1) < 0))
+        return -1;
+    return 0;
+}
+
+/* One batch: z drawn for the batch counter's value, the classes, (the reference pass,) G. */
+static int record(vkg_rec *rec, sampler *s, unsigned seed) {
+    int k = s->classes, r = 0;
+    vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER, .counters = &s->counter.buf};
+    r |= vkg_fill_normal(rec, &z_rng, 0, 1, &s->z);
+    if (k) r |= vkg_onehot_concat(rec, &s->z, &s->labels.buf, k, &s->z_cat);
+    if (has_virtual_bn(&s->g)) {
+        if (k) r |= vkg_onehot_concat(rec, &s->ref_z, &s->ref_labels.buf, k, &s->ref_cat);
+        r |= vkg_model_forward(rec, &s->g, k ? &s->ref_cat : &s->ref_z, VKG_BN_REFERENCE);
+    }
+    r |= vkg_model_forward(rec, &s->g, k ? &s->z_cat : &s->z, VKG_BN_BATCH_STATS);
+    return r ? -1 : vkg_rec_end(rec);
 }
 
 static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int n,
@@ -70,34 +127,26 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     int k = shape[4];
     if (cls >= 0 && !k) return vkg_set_error("--class: %s is not class-conditional", path);
     if (cls >= k && k) return vkg_set_error("--class %d: the model has classes 0..%d", cls, k - 1);
-    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
-    int ng, nd;
-    if (run_build_layers(&o, shape[0], shape[1], g, &ng, d, &nd) < 0) return -1;
     vkg_arena *arena = vkg_arena_create(ctx, 0);
     if (!arena) return -1;
-    vkg_model model;
-    vkg_tensor z, z_cat, labels;
-    float *images = NULL;
-    int r = vkg_model_create(arena, g, ng, n, o.latent + k, 1, 1, &model);
-    if (r == 0) r = vkg_tensor_alloc(arena, n, o.latent, 1, 1, &z);
-    if (r == 0 && k)
-        r = vkg_tensor_alloc(arena, n, o.latent + k, 1, 1, &z_cat) |
-            vkg_tensor_alloc(arena, n, 1, 1, 1, &labels);
-    if (r == 0 && k) r = upload_labels(ctx, &labels, n, k, cls);
-    if (r == 0) r = load_generator(ctx, st, path, &model);
-    model.rng = (vkg_rng){.seed = seed, .stream = STREAM_DROPOUT_USER};
+    sampler s;
+    memset(&s, 0, sizeof s);
+    int r = setup(ctx, arena, st, path, &o, shape, &s);
+    s.g.rng = (vkg_rng){.seed = seed, .stream = STREAM_DROPOUT_USER, .counters = &s.counter.buf};
     vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
-    if (r == 0 && !rec) r = -1;
-    vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER};
-    if (r == 0) r = vkg_fill_normal(rec, &z_rng, 0, 1, &z);
-    if (r == 0 && k) r = vkg_onehot_concat(rec, &z, &labels.buf, k, &z_cat);
-    if (r == 0) r = vkg_model_forward(rec, &model, k ? &z_cat : &z, VKG_BN_BATCH_STATS);
-    if (r == 0) r = vkg_rec_end(rec);
-    if (r == 0) r = vkg_rec_run(rec);
-    const vkg_tensor *y = r == 0 ? vkg_model_output(&model) : NULL;
-    if (y && !(images = malloc(sizeof(float) * vkg_tensor_count(y))))
-        r = vkg_set_error("out of host memory");
-    if (r == 0) r = vkg_tensor_download(ctx, y, images);
+    if (r == 0) r = rec ? record(rec, &s, seed) : -1;
+    const vkg_tensor *y = vkg_model_output(&s.g);
+    size_t each = r == 0 ? vkg_tensor_count(y) / (size_t)o.batch : 0;
+    int chunks = (n + o.batch - 1) / o.batch;
+    float *images = r == 0 ? malloc(sizeof(float) * each * (size_t)chunks * o.batch) : NULL;
+    if (r == 0 && !images) r = vkg_set_error("out of host memory");
+    for (int j = 0; r == 0 && j < chunks; j++) { /* batches of the training batch size */
+        uint32_t counter[4] = {(uint32_t)j, 0, 0, 0};
+        r = vkg_upload(ctx, &s.counter.buf, counter, sizeof counter);
+        if (r == 0 && k) r = upload_labels(ctx, &s.labels, j * o.batch, k, cls);
+        if (r == 0) r = vkg_rec_run(rec);
+        if (r == 0) r = vkg_tensor_download(ctx, y, images + each * (size_t)j * o.batch);
+    }
     if (r == 0 && shape[0]) { /* 2D points: a scatter plot over the data's modes */
         vkg_dataset data;
         r = vkg_dataset_load(o.data, 0, 0, (uint64_t)o.seed, &data);
