@@ -419,3 +419,44 @@ TEST(gan_virtual_batch_norm_makes_examples_independent) {
     CHECK_OK(example_zero(0, c, d, losses));
     CHECK(c[0] != d[0] || c[1] != d[1], "plain batch norm: example 0 did not move");
 }
+
+/* A dataset larger than one binding is split over two at a row boundary (max_binding forces it
+ * here): the batches gathered are the same bytes as from one range. Rows of 6 bytes, so the
+ * second range starts mid-word of the first's layout. */
+static int gather_one_step(uint64_t max_binding, float *real) {
+    enum { ROWS = 200 };
+    uint8_t *pixels = test_alloc(ROWS * 6);
+    for (int i = 0; i < ROWS * 6; i++) pixels[i] = (uint8_t)(i * 7 + i / 6);
+    vkg_layer_spec g[5], d[5];
+    vkg_mlp_generator(8, 2, 6, g);
+    vkg_mlp_discriminator(8, 2, d);
+    vkg_gan_config c = ring_config(3, 16, 4);
+    c.max_binding = max_binding;
+    vkg_gan_data data = {pixels, 1, ROWS, 6, 1, 1, NULL};
+    vkg_gan gan;
+    if (vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, &data, &c, &gan) < 0)
+        return -1;
+    int split = gan.data_split;
+    int r = vkg_gan_train(&gan, 7) | vkg_tensor_download(gan.ctx, &gan.real, real);
+    vkg_gan_destroy(&gan);
+    return r ? -1 : split;
+}
+
+TEST(gan_dataset_over_two_bindings) {
+    float one[16 * 6], two[16 * 6];
+    int whole = gather_one_step(0, one), split = gather_one_step(120 * 6 + 5, two);
+    CHECK(whole == 200 && split == 120, "rows in the first binding: %d and %d (%s)", whole, split,
+          vkg_error());
+    CHECK(memcmp(one, two, sizeof one) == 0, "the batches differ with the data split");
+    vkg_gan gan;
+    vkg_layer_spec g[5], d[5];
+    vkg_mlp_generator(8, 2, 6, g);
+    vkg_mlp_discriminator(8, 2, d);
+    vkg_gan_config c = ring_config(3, 16, 4);
+    c.max_binding = 60 * 6; /* 200 rows need more than two bindings of 60 */
+    uint8_t pixels[200 * 6] = {0};
+    vkg_gan_data data = {pixels, 1, 200, 6, 1, 1, NULL};
+    CHECK(vkg_gan_create(test_ctx(), test_arena(test_ctx()), g, 5, d, 5, &data, &c, &gan) < 0 &&
+              strstr(vkg_error(), "two bindings"),
+          "%s", vkg_error());
+}

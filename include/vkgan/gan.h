@@ -33,7 +33,8 @@ typedef struct vkg_gan_config {
     float hist_avg;    /* historical averaging: lambda ||theta - mean of past theta||^2, G and D */
     int classes;       /* > 0: class-conditional G and D (the labels as one-hot channels of z and
                         * of D's input; G draws uniform classes); 0: unconditional */
-    int timing;        /* timestamps after every dispatch of the step (vkg_gan_profile) */
+    uint64_t max_binding; /* bytes one data binding may hold (0: the device's limit) */
+    int timing;           /* timestamps after every dispatch of the step (vkg_gan_profile) */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
 } vkg_gan_config;
@@ -49,7 +50,9 @@ typedef struct vkg_gan {
     vkg_gan_config config;
     vkg_gan_data shape; /* the data's shape (rows not kept) */
     vkg_model g, d;
-    vkg_buf data; /* the whole dataset */
+    vkg_buf data, data_rest; /* the dataset; rows from data_split on in data_rest when it is
+                              * larger than one binding may be */
+    int data_split;
     vkg_tensor z, fixed_z, real, real_targets, fake_targets, g_targets, dlogits, dfake;
     vkg_tensor fake_noisy, noise_level;   /* instance noise */
     vkg_tensor ema, g_saved;              /* EMA of G's parameters; G's own while the EMA samples */

@@ -141,6 +141,11 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
  * bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while steps * batch < 2^32. */
 int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out);
+/* The same for data in two ranges (a dataset larger than one binding): rows 0 .. split-1 in
+ * data, rows split .. rows-1 in rest. */
+int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data,
+                                 const vkg_buf *rest, int split, int u8, int rows,
+                                 const vkg_tensor *out);
 
 /* ---- loss ----
  * Binary cross-entropy with logits against targets in [0, 1], mean over the N logits.

@@ -99,8 +99,8 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
     const vkg_tensor *logits = vkg_model_output(&gan->d), *fake = fake_input(gan);
     int r = vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_BATCH, 1);
     r |= hist_update(rec, gan, &gan->d, &gan->d_hist, VKG_COUNTER_BATCH);
-    r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->data, gan->shape.u8, gan->shape.count,
-                                &gan->real);
+    r |= vkg_gather_epoch_batch_split(rec, &real_rng, &gan->data, &gan->data_rest, gan->data_split,
+                                      gan->shape.u8, gan->shape.count, &gan->real);
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
     if (c->classes) { /* the real batch's labels in the same order; uniform classes for G */
         vkg_rng classes = batch_rng(gan, STREAM_FAKE_CLASSES);
@@ -315,16 +315,25 @@ static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
     if (vkg_tensor_count(dout) != (size_t)b)
         return vkg_set_error("the discriminator must give one logit per example");
     if (data->count < 1) return vkg_set_error("the dataset is empty");
-    uint64_t bytes = (uint64_t)data->count * data->c * data->h * data->w * (data->u8 ? 1 : 4);
-    const vkg_device_info *info = vkg_ctx_device(gan->ctx);
-    if (bytes > info->max_storage_buffer_range)
-        return vkg_set_error("the dataset takes %.1f MiB, more than %s binds at once (%.1f MiB)",
-                             bytes / 1048576.0, info->name,
-                             info->max_storage_buffer_range / 1048576.0);
+    /* the rows in one binding, the rest (if any) in a second */
+    uint64_t row = (uint64_t)data->c * data->h * data->w * (data->u8 ? 1 : 4);
+    uint64_t limit = gan->config.max_binding ? gan->config.max_binding
+                                             : vkg_ctx_device(gan->ctx)->max_storage_buffer_range;
+    uint64_t first = limit / row < (uint64_t)data->count ? limit / row : (uint64_t)data->count;
+    uint64_t rest = (uint64_t)data->count - first;
+    if (first < 1 || rest * row > limit)
+        return vkg_set_error("the dataset takes %.1f MiB, more than two bindings of %.1f MiB on %s",
+                             (double)(data->count * row) / 1048576.0, limit / 1048576.0,
+                             vkg_ctx_device(gan->ctx)->name);
+    gan->data_split = (int)first;
     if (alloc_tensors(gan, arena) < 0 ||
-        vkg_arena_alloc(arena, (bytes + 3) & ~3ull, &gan->data) < 0)
+        vkg_arena_alloc(arena, (first * row + 3) & ~3ull, &gan->data) < 0 ||
+        vkg_upload(gan->ctx, &gan->data, data->rows, first * row) < 0)
         return -1;
-    if (vkg_upload(gan->ctx, &gan->data, data->rows, bytes) < 0) return -1;
+    if (rest && (vkg_arena_alloc(arena, (rest * row + 3) & ~3ull, &gan->data_rest) < 0 ||
+                 vkg_upload(gan->ctx, &gan->data_rest, (const char *)data->rows + first * row,
+                            rest * row) < 0))
+        return -1;
     int k = gan->config.classes, n = data->count > b ? data->count : b;
     float *f = malloc(sizeof(float) * (size_t)n);
     if (!f) return vkg_set_error("out of host memory");

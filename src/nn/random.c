@@ -80,22 +80,30 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
 
 int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out) {
-    size_t row = vkg_tensor_count(out) / (size_t)out->n;
-    if (rows < 1 || data->size < (uint64_t)rows * row * (u8 ? 1 : 4))
+    return vkg_gather_epoch_batch_split(rec, rng, data, NULL, rows, u8, rows, out);
+}
+
+int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data,
+                                 const vkg_buf *rest, int split, int u8, int rows,
+                                 const vkg_tensor *out) {
+    size_t row = vkg_tensor_count(out) / (size_t)out->n, bytes = row * (u8 ? 1 : 4);
+    if (rows < 1 || split < 1 || split > rows || data->size < (uint64_t)split * bytes ||
+        (split < rows && (!rest || rest->size < (uint64_t)(rows - split) * bytes)))
         return vkg_set_error("gather: %d rows of %zu values do not fit the %llu-byte data range",
-                             rows, row, (unsigned long long)data->size);
+                             rows, row, (unsigned long long)(data->size + (rest ? rest->size : 0)));
     if (out->n > 65535) return vkg_set_error("gather: batch %d is above 65535", out->n);
     struct {
-        uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8;
+        uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8, split;
     } p = {rng->seed,      rng->step_base, rng->step_index, rng->counters != NULL,
-           (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u};
+           (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u,    (uint32_t)split};
     vkg_kernel k = {.shader = "gather_epoch",
                     .push = &p,
                     .push_size = sizeof p,
-                    .nbufs = 3,
+                    .nbufs = 4,
                     .groups = {(uint32_t)out->n, 1, 1}};
     VKG_BIND(k, 0, rng->counters ? rng->counters : data, 0);
     VKG_BIND(k, 1, data, 0);
     VKG_BIND(k, 2, &out->buf, 1);
+    VKG_BIND(k, 3, split < rows ? rest : data, 0);
     return vkg_rec_kernel(rec, &k);
 }
