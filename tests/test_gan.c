@@ -460,3 +460,25 @@ TEST(gan_dataset_over_two_bindings) {
               strstr(vkg_error(), "two bindings"),
           "%s", vkg_error());
 }
+
+/* The scalars of every step land in a host-visible ring: a step two submissions back is read
+ * without waiting, the newer ones only after they finish. */
+TEST(gan_losses_read_without_waiting) {
+    vkg_gan gan;
+    CHECK_OK(small_gan(5, 16, &gan));
+    float l8[VKG_LOSSES], l9[VKG_LOSSES], last[VKG_LOSSES], again[VKG_LOSSES];
+    int ok = vkg_gan_submit(&gan, 10) == 0;
+    unsigned completed = gan.completed;
+    int early = ok && vkg_gan_step_losses(&gan, 8, l8) == 0;
+    int refused = vkg_gan_step_losses(&gan, 9, l9) < 0;
+    ok = ok && vkg_gan_losses(&gan, last) == 0 && vkg_gan_step_losses(&gan, 10, again) == 0 &&
+         vkg_gan_step_losses(&gan, 9, l9) == 0;
+    vkg_gan_destroy(&gan);
+    CHECK(ok && early, "%s", vkg_error());
+    CHECK(completed == 8 && refused, "after 10 submits: %u finished, step 9 %s", completed,
+          refused ? "refused" : "read");
+    CHECK(memcmp(last, again, sizeof last) == 0, "the last step's scalars differ");
+    for (int i = 0; i < VKG_LOSSES; i++)
+        CHECK(isfinite(l8[i]) && l8[i] > 0 && isfinite(l9[i]), "scalar %d: %g %g", i, l8[i], l9[i]);
+    CHECK(l8[VKG_DX] < 1 && l8[VKG_DGZ_D] < 1, "D(x) %g D(G(z)) %g", l8[VKG_DX], l8[VKG_DGZ_D]);
+}

@@ -65,13 +65,16 @@ typedef struct vkg_gan {
     vkg_tensor z_cat, fixed_z_cat, real_cat, fake_cat, dfake_cat;
     /* virtual batch norm in G: the fixed reference latent batch (with classes i % classes) */
     vkg_tensor ref_z, ref_z_cat;
-    vkg_tensor counters;           /* VKG_COUNTERS */
-    vkg_tensor losses[3], sums[3]; /* (loss, mean sigmoid) of D real, D fake, G; their sums */
+    vkg_tensor counters;  /* VKG_COUNTERS */
+    vkg_tensor losses[3]; /* (loss, mean sigmoid) of D real, D fake, G */
+    vkg_arena *host;      /* host-visible: the ring of every step's scalars */
+    vkg_buf ring;
+    const float *ring_map;
     vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
                        * waits only for the one from two submissions ago */
     unsigned submitted;
     uint32_t steps;        /* training steps done (or submitted) */
-    int summed;            /* steps added into `sums` since they were last read */
+    uint32_t completed;    /* steps known to have finished (the host has not waited for more) */
     vkg_rec *sample;       /* G on fresh z, for evaluation */
     vkg_rec *sample_fixed; /* G on the fixed latent batch */
 } vkg_gan;
@@ -90,11 +93,14 @@ int vkg_gan_wait(vkg_gan *gan);
 int vkg_gan_submit(vkg_gan *gan, int steps);
 /* Runs `steps` training steps and waits for them. */
 int vkg_gan_train(vkg_gan *gan, int steps);
-/* The scalars of the last completed step. */
+/* The scalars of the last step (waits for it). */
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]);
-/* The means of the scalars over the steps since the last call (summed on the GPU); *steps says
- * how many (0: nothing new, means untouched). Waits for the submitted steps. */
-int vkg_gan_mean_losses(vkg_gan *gan, float means[VKG_LOSSES], int *steps);
+/* The scalars of a finished step (step <= gan->completed, one of the last VKG_LOSS_RING steps),
+ * read in place from host-visible memory: nothing waits. Each submit finishes the step two
+ * submissions back, so a caller that reads after every submit reads every step a little
+ * later while the GPU keeps running. */
+#define VKG_LOSS_RING 64
+int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]);
 /* Writes a checkpoint (safetensors, atomically): every layer's weights and biases as
  * "G.<layer>.weight" / ".bias" (batch norm: gamma and beta) with Adam's "exp_avg" and
  * "exp_avg_sq" beside them (and ".ema" / ".hist_avg" when those are on), batch-norm running

@@ -88,6 +88,11 @@ int vkg_tensor_alloc(vkg_arena *arena, int n, int c, int h, int w, vkg_tensor *o
 vkg_tensor vkg_tensor_view(const vkg_tensor *t, size_t first, int n, int c, int h, int w);
 uint64_t vkg_arena_used(const vkg_arena *arena);
 vkg_ctx *vkg_arena_ctx(const vkg_arena *arena);
+/* An arena in host-visible, coherent memory, mapped for its lifetime: kernels write results the
+ * host reads in place once the recording that wrote them has finished (no transfer, no wait for
+ * later work). vkg_arena_host gives a buffer's host address (NULL for other arenas). */
+vkg_arena *vkg_arena_create_mapped(vkg_ctx *ctx, uint64_t block_bytes);
+void *vkg_arena_host(const vkg_arena *arena, const vkg_buf *buf);
 
 /* Blocking copies between host memory and a buffer range, through a staging buffer. */
 int vkg_upload(vkg_ctx *ctx, const vkg_buf *dst, const void *src, uint64_t bytes);

@@ -181,6 +181,10 @@ int vkg_average_penalty(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg,
  * `steps` counts of a GPU counter (e.g. the instance-noise sigma) */
 int vkg_linear_decay(vkg_rec *rec, const vkg_buf *counters, uint32_t index, float start,
                      float steps, const vkg_buf *out);
+/* A step's scalars into a host-visible ring of `slots` slots of 8 floats: slot counters[index] %
+ * slots gets (a[0], a[1], b[0], b[1], c[0], c[1], the counter's value as uint bits, 0). */
+int vkg_loss_ring(vkg_rec *rec, const vkg_buf *counters, uint32_t index, const vkg_buf *a,
+                  const vkg_buf *b, const vkg_buf *c, const vkg_buf *ring, uint32_t slots);
 /* counters[index] += delta on the GPU (a step counter that needs no host write per step) */
 int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint32_t delta);
 

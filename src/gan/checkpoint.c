@@ -176,9 +176,7 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
     uint32_t counters[VKG_COUNTERS] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10)};
     counters[VKG_COUNTER_BATCH] =
         batches ? (uint32_t)strtoul(batches, NULL, 10) : counters[VKG_COUNTER_STEP];
-    for (int i = 0; rc == 0 && i < 3; i++) /* the sums start again from here */
-        rc = vkg_upload(gan->ctx, &gan->sums[i].buf, (float[2]){0, 0}, 2 * sizeof(float));
-    gan->steps = counters[VKG_COUNTER_STEP], gan->summed = 0;
+    gan->steps = gan->completed = counters[VKG_COUNTER_STEP];
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->counters.buf, counters, sizeof counters);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->d.hyper, &hd, sizeof hd);

@@ -212,8 +212,8 @@ static int record_step(vkg_rec *rec, vkg_gan *gan) {
     r |= vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_STEP, 1);
     for (int k = 0; k < (c->d_steps > 1 ? c->d_steps : 1); k++) r |= record_d_step(rec, gan);
     r |= record_g_step(rec, gan);
-    for (int i = 0; i < 3; i++) /* the sums of the step's scalars, read every few steps */
-        r |= vkg_channel_sum(rec, &gan->losses[i], &gan->sums[i], 1, 1);
+    r |= vkg_loss_ring(rec, &gan->counters.buf, VKG_COUNTER_STEP, &gan->losses[0].buf,
+                       &gan->losses[1].buf, &gan->losses[2].buf, &gan->ring, VKG_LOSS_RING);
     return r ? -1 : vkg_rec_end(rec);
 }
 
@@ -263,9 +263,11 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->dlogits);
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->dfake);
     r |= vkg_tensor_alloc(arena, 1, VKG_COUNTERS, 1, 1, &gan->counters);
-    for (int i = 0; i < 3; i++)
-        r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]) |
-             vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->sums[i]);
+    for (int i = 0; i < 3; i++) r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]);
+    gan->host = vkg_arena_create_mapped(gan->ctx, 0);
+    if (!gan->host || vkg_arena_alloc(gan->host, VKG_LOSS_RING * 8 * sizeof(float), &gan->ring) < 0)
+        return -1;
+    gan->ring_map = vkg_arena_host(gan->host, &gan->ring);
     if (c->noise_sigma > 0)
         r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->fake_noisy) |
              vkg_tensor_alloc(arena, 1, 1, 1, 1, &gan->noise_level);
@@ -353,7 +355,7 @@ static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
     return r;
 }
 
-/* Initial weights (DCGAN init), zero counters and sums, the fixed latent batch, EMA = weights. */
+/* Initial weights (DCGAN init), zero counters, the fixed latent batch, EMA = weights. */
 static int initialise(vkg_gan *gan) {
     vkg_rec *init = vkg_rec_begin(gan->ctx, 0);
     if (!init) return -1;
@@ -361,7 +363,7 @@ static int initialise(vkg_gan *gan) {
     r |= vkg_model_init(init, &gan->d, gan->config.seed + 1);
     vkg_rec_fill(init, &gan->counters.buf, 0);
     vkg_rec_fill(init, &gan->fake_targets.buf, 0);
-    for (int i = 0; i < 3; i++) vkg_rec_fill(init, &gan->sums[i].buf, 0);
+    vkg_rec_fill(init, &gan->ring, 0xffffffffu); /* no step stamped yet */
     vkg_rng fixed = {.seed = gan->config.seed, .stream = STREAM_Z_FIXED};
     r |= vkg_fill_normal(init, &fixed, 0, 1, &gan->fixed_z);
     if (gan->config.ema > 0) r |= vkg_rec_copy(init, &gan->g.params.buf, &gan->ema.buf);
@@ -426,16 +428,21 @@ void vkg_gan_destroy(vkg_gan *gan) {
     vkg_rec_destroy(gan->sample);
     vkg_rec_destroy(gan->sample_fixed);
     gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
+    vkg_arena_destroy(gan->host);
+    gan->host = NULL;
 }
 
 int vkg_gan_wait(vkg_gan *gan) {
-    return vkg_rec_wait(gan->step[0]) < 0 || vkg_rec_wait(gan->step[1]) < 0 ? -1 : 0;
+    if (vkg_rec_wait(gan->step[0]) < 0 || vkg_rec_wait(gan->step[1]) < 0) return -1;
+    gan->completed = gan->steps;
+    return 0;
 }
 
 int vkg_gan_submit(vkg_gan *gan, int steps) {
     for (int i = 0; i < steps; i++) { /* vkg_rec_submit waits if that recording is pending */
         if (vkg_rec_submit(gan->step[gan->submitted++ % 2]) < 0) return -1;
-        gan->steps++, gan->summed++;
+        gan->steps++; /* the submit waited for this recording's previous step */
+        if (gan->steps >= 2 && gan->steps - 2 > gan->completed) gan->completed = gan->steps - 2;
     }
     return 0;
 }
@@ -445,24 +452,19 @@ int vkg_gan_train(vkg_gan *gan, int steps) {
 }
 
 int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]) {
-    if (vkg_gan_wait(gan) < 0) return -1;
-    for (int i = 0; i < 3; i++)
-        if (vkg_tensor_download(gan->ctx, &gan->losses[i], losses + 2 * i) < 0) return -1;
-    return 0;
+    return vkg_gan_wait(gan) < 0 ? -1 : vkg_gan_step_losses(gan, gan->steps, losses);
 }
 
-int vkg_gan_mean_losses(vkg_gan *gan, float means[VKG_LOSSES], int *steps) {
-    *steps = 0;
-    if (vkg_gan_wait(gan) < 0) return -1;
-    if (gan->summed == 0) return 0;
-    const float zero[2] = {0, 0};
-    for (int i = 0; i < 3; i++)
-        if (vkg_tensor_download(gan->ctx, &gan->sums[i], means + 2 * i) < 0 ||
-            vkg_tensor_upload(gan->ctx, &gan->sums[i], zero) < 0)
-            return -1;
-    for (int i = 0; i < VKG_LOSSES; i++) means[i] /= (float)gan->summed;
-    *steps = gan->summed;
-    gan->summed = 0;
+int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]) {
+    if (step == 0 || step > gan->completed || gan->steps - step >= VKG_LOSS_RING)
+        return vkg_set_error("the scalars of step %u are not at hand (finished: %u, ring of %d)",
+                             step, gan->completed, VKG_LOSS_RING);
+    const float *slot = gan->ring_map + (step % VKG_LOSS_RING) * 8;
+    uint32_t stamp;
+    memcpy(&stamp, slot + 6, sizeof stamp);
+    if (stamp != step)
+        return vkg_set_error("the loss ring holds step %u where step %u was expected", stamp, step);
+    memcpy(losses, slot, sizeof(float) * VKG_LOSSES);
     return 0;
 }
 

@@ -15,7 +15,8 @@ struct vkg_arena {
     VkDeviceMemory memory[MAX_BLOCKS];
     uint64_t size[MAX_BLOCKS];
     uint64_t used[MAX_BLOCKS];
-    int blocks;
+    void *map[MAX_BLOCKS]; /* mapped arenas: each block's host address */
+    int blocks, mapped;
 };
 
 int vkg_memory_type(const vkg_ctx *ctx, uint32_t type_bits, VkMemoryPropertyFlags required,
@@ -109,6 +110,18 @@ vkg_arena *vkg_arena_create(vkg_ctx *ctx, uint64_t block_bytes) {
     return a;
 }
 
+vkg_arena *vkg_arena_create_mapped(vkg_ctx *ctx, uint64_t block_bytes) {
+    vkg_arena *a = vkg_arena_create(ctx, block_bytes ? block_bytes : (1u << 20));
+    if (a) a->mapped = 1;
+    return a;
+}
+
+void *vkg_arena_host(const vkg_arena *a, const vkg_buf *b) {
+    for (int i = 0; a->mapped && i < a->blocks; i++)
+        if ((void *)a->buffer[i] == b->buffer) return (char *)a->map[i] + b->offset;
+    return NULL;
+}
+
 void vkg_arena_destroy(vkg_arena *a) {
     if (!a) return;
     for (int i = 0; i < a->blocks; i++) {
@@ -127,9 +140,20 @@ static int add_block(vkg_arena *a, uint64_t bytes) {
         return vkg_set_error("memory arena full: %d blocks of %.1f MiB already allocated",
                              MAX_BLOCKS, a->block_bytes / MIB);
     int i = a->blocks;
-    if (vkg_buffer_create(a->ctx, bytes, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &a->buffer[i],
-                          &a->memory[i]) < 0)
+    VkMemoryPropertyFlags required =
+        a->mapped ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT : 0;
+    VkMemoryPropertyFlags preferred =
+        a->mapped ? VK_MEMORY_PROPERTY_HOST_CACHED_BIT : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+    if (vkg_buffer_create(a->ctx, bytes, required, preferred, &a->buffer[i], &a->memory[i]) < 0)
         return -1;
+    if (a->mapped) {
+        VkResult r = vkMapMemory(a->ctx->device, a->memory[i], 0, VK_WHOLE_SIZE, 0, &a->map[i]);
+        if (r != VK_SUCCESS) {
+            vkDestroyBuffer(a->ctx->device, a->buffer[i], NULL);
+            vkFreeMemory(a->ctx->device, a->memory[i], NULL);
+            return vkg_set_error("cannot map host-visible memory: %s", vkg_result_string(r));
+        }
+    }
     a->size[i] = bytes;
     a->used[i] = 0;
     a->blocks++;

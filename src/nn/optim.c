@@ -68,3 +68,19 @@ int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t ite
     VKG_BIND(k, 0, out, 1);
     return vkg_rec_kernel(rec, &k);
 }
+
+int vkg_loss_ring(vkg_rec *rec, const vkg_buf *counters, uint32_t index, const vkg_buf *a,
+                  const vkg_buf *b, const vkg_buf *c, const vkg_buf *ring, uint32_t slots) {
+    if (slots < 1 || ring->size < (uint64_t)slots * 8 * sizeof(float))
+        return vkg_set_error("loss ring: %u slots do not fit %llu bytes", slots,
+                             (unsigned long long)ring->size);
+    uint32_t p[2] = {index, slots};
+    vkg_kernel k = {
+        .shader = "loss_ring", .push = p, .push_size = sizeof p, .nbufs = 5, .groups = {1, 1, 1}};
+    VKG_BIND(k, 0, counters, 0);
+    VKG_BIND(k, 1, a, 0);
+    VKG_BIND(k, 2, b, 0);
+    VKG_BIND(k, 3, c, 0);
+    VKG_BIND(k, 4, ring, 1);
+    return vkg_rec_kernel(rec, &k);
+}

@@ -163,6 +163,9 @@ typedef struct run {
     char config_text[8192]; /* the options, compact JSON, in every checkpoint */
     double start, seconds_before, last_time;
     unsigned last_step;
+    unsigned read_upto; /* the last step whose scalars were read */
+    double sums[VKG_LOSSES];
+    int summed;    /* steps in sums: since the last metrics line */
     float *images; /* one batch of G's output */
     int tty;
 } run;
@@ -259,17 +262,17 @@ static void progress(run *r, const metrics_row *m) {
     fflush(stderr);
 }
 
-static int log_metrics(run *r) {
-    float mean[VKG_LOSSES];
-    int n;
-    if (vkg_gan_mean_losses(&r->gan, mean, &n) < 0) return -1;
-    if (n == 0) return 0;
-    double t = now();
-    metrics_row m = {.step = r->gan.steps,
-                     .epoch = epoch_of(r, r->gan.steps),
+/* One metrics line for the steps read since the last one, ending at `step`. */
+static int log_metrics(run *r, unsigned step) {
+    if (r->summed == 0) return 0;
+    double t = now(), mean[VKG_LOSSES];
+    for (int i = 0; i < VKG_LOSSES; i++) mean[i] = r->sums[i] / r->summed, r->sums[i] = 0;
+    r->summed = 0;
+    metrics_row m = {.step = step,
+                     .epoch = epoch_of(r, step),
                      .seconds = r->seconds_before + t - r->start,
-                     .images_per_s = (double)(r->gan.steps - r->last_step) * r->o->batch *
-                                     r->o->d_steps / (t - r->last_time),
+                     .images_per_s = (double)(step - r->last_step) * r->o->batch * r->o->d_steps /
+                                     (t - r->last_time),
                      .loss_d = mean[VKG_LOSS_D_REAL] + mean[VKG_LOSS_D_FAKE],
                      .loss_g = mean[VKG_LOSS_G],
                      .d_x = mean[VKG_DX],
@@ -278,13 +281,28 @@ static int log_metrics(run *r) {
                      .lr_d = r->o->lr_d,
                      .lr_g = r->o->lr_g,
                      .modes = -1};
-    r->last_step = r->gan.steps, r->last_time = t;
+    r->last_step = step, r->last_time = t;
     if (is_points(&r->data) && mode_metrics(r, &m) < 0) return -1;
     if (!isfinite(m.loss_d) || !isfinite(m.loss_g))
         fprintf(stderr, "%svkgan: warning: step %u: a loss is not finite (D %g, G %g)\n",
                 r->tty ? "\n" : "", m.step, m.loss_d, m.loss_g);
     progress(r, &m);
     return metrics_write(&r->log, &m);
+}
+
+/* Reads the scalars of every step that has finished since the last call (in place, from the
+ * GPU's ring: nothing waits) and writes a metrics line at each logging step among them. */
+static int read_finished_steps(run *r) {
+    for (unsigned t = r->read_upto + 1; t <= r->gan.completed; t++) {
+        float l[VKG_LOSSES];
+        if (vkg_gan_step_losses(&r->gan, t, l) < 0) return -1;
+        for (int i = 0; i < VKG_LOSSES; i++) r->sums[i] += l[i];
+        r->summed++, r->read_upto = t;
+        if ((t % (unsigned)r->o->log_every == 0 || t == (unsigned)r->o->steps) &&
+            log_metrics(r, t) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int write_config(run *r, const model_totals *g, const model_totals *d) {
@@ -383,20 +401,22 @@ static int train(run *r) {
 
     r->start = r->last_time = now();
     r->last_step = r->gan.steps;
+    r->read_upto = r->gan.steps;
     while (r->gan.steps < (unsigned)o->steps && !interrupted) {
         if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
         unsigned s = r->gan.steps;
         int last = s == (unsigned)o->steps;
-        if ((s % (unsigned)o->log_every == 0 || last) && log_metrics(r) < 0) return fail(NULL);
         if ((s % (unsigned)o->sample_every == 0 || last) && write_samples(r, s) < 0)
             return fail(NULL);
         if ((s % (unsigned)o->checkpoint_every == 0 || last) && save_checkpoint(r) < 0)
             return fail("checkpoint");
+        if (read_finished_steps(r) < 0) return fail("metrics");
     }
+    if (vkg_gan_wait(&r->gan) < 0 || read_finished_steps(r) < 0) return fail("metrics");
     if (r->tty && !o->quiet) fputc('\n', stderr);
     if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
-        if (log_metrics(r) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
+        if (log_metrics(r, r->gan.steps) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
         fprintf(stderr,
                 "vkgan: interrupted at step %u; checkpoint written; continue with "
                 "'vkgan train --resume %s'\n",
