@@ -76,6 +76,8 @@ int vkg_model_set_adam(vkg_ctx *ctx, const vkg_model *m, const vkg_adam_hyper *h
  * the value a recorded step reads. */
 int vkg_model_set_lr(vkg_ctx *ctx, const vkg_model *m, float lr);
 const vkg_tensor *vkg_model_output(const vkg_model *m);
+/* Whether some batch-norm layer is virtual (the model then needs a VKG_BN_REFERENCE pass). */
+int vkg_model_has_virtual_bn(const vkg_model *m);
 
 /* Records the forward pass of `input`; `training` is batch norm's mode (VKG_BN_TRAIN: batch
  * statistics, which the running ones follow). Virtual batch-norm layers normalise with the

@@ -32,17 +32,11 @@ static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
                      .step_index = VKG_COUNTER_BATCH};
 }
 
-static int has_virtual_bn(const vkg_model *m) {
-    for (int i = 0; i < m->count; i++)
-        if (m->layers[i].spec.kind == VKG_LAYER_BATCHNORM && m->layers[i].spec.virtual_bn) return 1;
-    return 0;
-}
-
 /* G on its input: after a reference pass over the fixed reference batch when G has virtual
  * batch norm (its statistics are those of the current weights). */
 static int forward_g(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z, int mode) {
     int r = 0;
-    if (has_virtual_bn(&gan->g)) {
+    if (vkg_model_has_virtual_bn(&gan->g)) {
         const vkg_tensor *ref = &gan->ref_z;
         if (gan->config.classes) {
             r |= vkg_onehot_concat(rec, &gan->ref_z, &gan->fixed_labels.buf, gan->config.classes,
@@ -290,7 +284,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
              vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->dfake_cat) |
              vkg_arena_alloc(arena, sizeof(float) * (uint64_t)s->count, &gan->label_data);
     }
-    if (has_virtual_bn(&gan->g))
+    if (vkg_model_has_virtual_bn(&gan->g))
         r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->ref_z) |
              (c->classes ? vkg_tensor_alloc(arena, b, c->latent + c->classes, 1, 1, &gan->ref_z_cat)
                          : 0);
@@ -367,7 +361,7 @@ static int initialise(vkg_gan *gan) {
     vkg_rng fixed = {.seed = gan->config.seed, .stream = STREAM_Z_FIXED};
     r |= vkg_fill_normal(init, &fixed, 0, 1, &gan->fixed_z);
     if (gan->config.ema > 0) r |= vkg_rec_copy(init, &gan->g.params.buf, &gan->ema.buf);
-    if (has_virtual_bn(&gan->g)) {
+    if (vkg_model_has_virtual_bn(&gan->g)) {
         vkg_rng ref = {.seed = gan->config.seed, .stream = STREAM_Z_REFERENCE};
         r |= vkg_fill_normal(init, &ref, 0, 1, &gan->ref_z);
     }

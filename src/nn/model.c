@@ -158,6 +158,12 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, i
     return 0;
 }
 
+int vkg_model_has_virtual_bn(const vkg_model *m) {
+    for (int i = 0; i < m->count; i++)
+        if (m->layers[i].spec.kind == VKG_LAYER_BATCHNORM && m->layers[i].spec.virtual_bn) return 1;
+    return 0;
+}
+
 const vkg_tensor *vkg_model_output(const vkg_model *m) {
     return &m->layers[m->count - 1].out;
 }

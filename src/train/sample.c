@@ -62,12 +62,6 @@ static int upload_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int class
     return r;
 }
 
-static int has_virtual_bn(const vkg_model *m) {
-    for (int i = 0; i < m->count; i++)
-        if (m->layers[i].spec.kind == VKG_LAYER_BATCHNORM && m->layers[i].spec.virtual_bn) return 1;
-    return 0;
-}
-
 /* G as trained (its batch size, so batch norm sees batches like training's), with its inputs. */
 typedef struct sampler {
     vkg_model g;
@@ -88,7 +82,7 @@ static int setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, cons
     if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->z_cat) < 0 ||
               vkg_tensor_alloc(arena, b, 1, 1, 1, &s->labels) < 0))
         return -1;
-    if (!has_virtual_bn(&s->g)) return 0;
+    if (!vkg_model_has_virtual_bn(&s->g)) return 0;
     /* virtual batch norm: the run's reference batch (classes i % k), from the checkpoint */
     int ndim;
     int64_t dims[4];
@@ -111,7 +105,7 @@ static int record(vkg_rec *rec, sampler *s, unsigned seed) {
     vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER, .counters = &s->counter.buf};
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &s->z);
     if (k) r |= vkg_onehot_concat(rec, &s->z, &s->labels.buf, k, &s->z_cat);
-    if (has_virtual_bn(&s->g)) {
+    if (vkg_model_has_virtual_bn(&s->g)) {
         if (k) r |= vkg_onehot_concat(rec, &s->ref_z, &s->ref_labels.buf, k, &s->ref_cat);
         r |= vkg_model_forward(rec, &s->g, k ? &s->ref_cat : &s->ref_z, VKG_BN_REFERENCE);
     }
