@@ -100,3 +100,15 @@ double *widen(const float *f, size_t n) {
     for (size_t i = 0; i < n; i++) d[i] = f[i];
     return d;
 }
+
+vkg_batchnorm upload_batchnorm(vkg_ctx *ctx, vkg_arena *arena, int c, const double *gamma,
+                               const double *beta, const double *running_mean,
+                               const double *running_var) {
+    vkg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
+    bn.gamma = upload_tensor(ctx, arena, 1, c, 1, 1, gamma);
+    bn.beta = upload_tensor(ctx, arena, 1, c, 1, 1, beta);
+    bn.running_mean = upload_tensor(ctx, arena, 1, c, 1, 1, running_mean);
+    bn.running_var = upload_tensor(ctx, arena, 1, c, 1, 1, running_var);
+    bn.saved = upload_tensor(ctx, arena, 2, c, 1, 1, NULL);
+    return bn;
+}

@@ -60,6 +60,11 @@ double *random_doubles(size_t n, double lo, double hi, uint64_t seed);
 /* Allocates a tensor and uploads `data` (rounded to float); NULL data leaves it zeroed. */
 vkg_tensor upload_tensor(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
                          const double *data);
+/* A batch norm over c channels (eps 1e-5, momentum 0.1) with its tensors uploaded; NULL running
+ * statistics start at 0. */
+vkg_batchnorm upload_batchnorm(vkg_ctx *ctx, vkg_arena *arena, int c, const double *gamma,
+                               const double *beta, const double *running_mean,
+                               const double *running_var);
 /* Downloads a tensor into fresh test memory. */
 float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t);
 /* A fresh directory for the running test's files (removed with its contents at the end). */

@@ -35,12 +35,7 @@ static void check_batchnorm(vkg_ctx *ctx, int n, int c, int h, int w, int traini
                  random_doubles((size_t)c, -0.5, 0.5, seed + 3),
                  random_doubles((size_t)c, 0.5, 2, seed + 4),
                  random_doubles(count, -1, 1, seed + 5)};
-    vkg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
-    bn.gamma = upload_tensor(ctx, arena, 1, c, 1, 1, k.gamma);
-    bn.beta = upload_tensor(ctx, arena, 1, c, 1, 1, k.beta);
-    bn.running_mean = upload_tensor(ctx, arena, 1, c, 1, 1, k.rm);
-    bn.running_var = upload_tensor(ctx, arena, 1, c, 1, 1, k.rv);
-    bn.saved = upload_tensor(ctx, arena, 2, c, 1, 1, NULL);
+    vkg_batchnorm bn = upload_batchnorm(ctx, arena, c, k.gamma, k.beta, k.rm, k.rv);
     vkg_tensor x = upload_tensor(ctx, arena, n, c, h, w, k.x);
     vkg_tensor dy = upload_tensor(ctx, arena, n, c, h, w, k.dy);
     vkg_tensor y = upload_tensor(ctx, arena, n, c, h, w, NULL);

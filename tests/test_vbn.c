@@ -67,12 +67,7 @@ static void check_vbn(vkg_ctx *ctx, int n, int r, int c, int h, int w, uint64_t 
                   random_doubles((size_t)c, 0.5, 1.5, seed + 2),
                   random_doubles((size_t)c, -1, 1, seed + 3),
                   random_doubles(count, -1, 1, seed + 4)};
-    vkg_batchnorm bn = {.eps = 1e-5f, .momentum = 0.1f};
-    bn.gamma = upload_tensor(ctx, arena, 1, c, 1, 1, k.gamma);
-    bn.beta = upload_tensor(ctx, arena, 1, c, 1, 1, k.beta);
-    bn.running_mean = upload_tensor(ctx, arena, 1, c, 1, 1, NULL);
-    bn.running_var = upload_tensor(ctx, arena, 1, c, 1, 1, NULL);
-    bn.saved = upload_tensor(ctx, arena, 2, c, 1, 1, NULL);
+    vkg_batchnorm bn = upload_batchnorm(ctx, arena, c, k.gamma, k.beta, NULL, NULL);
     vkg_tensor ref = upload_tensor(ctx, arena, r, c, h, w, k.ref);
     vkg_tensor ref_y = upload_tensor(ctx, arena, r, c, h, w, NULL);
     vkg_tensor x = upload_tensor(ctx, arena, n, c, h, w, k.x);

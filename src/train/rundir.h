@@ -13,7 +13,7 @@ int rundir_create(const char *dir);
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
 /* The newest checkpoint (highest step); -1 with vkg_error() when there is none. */
 int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
-/* Deletes all but the newest `keep` checkpoints (and temporary files of interrupted writes). */
+/* Deletes all but the newest `keep` checkpoints. */
 int rundir_prune_checkpoints(const char *dir, int keep);
 /* Writes JSON to path atomically. */
 int rundir_write_json(const char *path, const cJSON *json);
