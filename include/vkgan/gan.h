@@ -43,7 +43,7 @@ typedef struct vkg_gan_config {
 enum { VKG_LOSS_D_REAL, VKG_DX, VKG_LOSS_D_FAKE, VKG_DGZ_D, VKG_LOSS_G, VKG_DGZ_G, VKG_LOSSES };
 
 /* The GPU counters: training steps (G steps), real batches drawn (D steps), evaluation draws. */
-enum { VKG_COUNTER_STEP, VKG_COUNTER_BATCH, VKG_COUNTER_SAMPLE, VKG_COUNTERS = 4 };
+enum { VKG_COUNTER_STEP, VKG_COUNTER_BATCH, VKG_COUNTER_SAMPLE, VKG_COUNTER_PREVIEW, VKG_COUNTERS };
 
 typedef struct vkg_gan {
     vkg_ctx *ctx;
@@ -77,6 +77,8 @@ typedef struct vkg_gan {
     uint32_t completed;    /* steps known to have finished (the host has not waited for more) */
     vkg_rec *sample;       /* G on fresh z, for evaluation */
     vkg_rec *sample_fixed; /* G on the fixed latent batch */
+    vkg_tensor preview;    /* G's images for the window (vkg_gan_preview) */
+    vkg_rec *preview_rec[2];
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
@@ -116,6 +118,11 @@ int vkg_gan_load(vkg_gan *gan, const char *path);
 /* GPU time per kernel of the last completed step (needs config.timing): up to max distinct
  * shader names with their total milliseconds and dispatch counts, largest first. */
 int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max);
+
+/* Queues G on the fixed latent batch (fresh = 0) or on a new random one (fresh = 1) and a copy
+ * of its images into gan->preview, for the window to read on the GPU; nothing waits, and
+ * training is not changed by it. */
+int vkg_gan_preview(vkg_gan *gan, int fresh);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);

@@ -39,6 +39,13 @@ typedef struct vkg_ctx_options {
     int quiet;          /* do not print the "software device" note */
     int force_shared_reductions; /* ignore subgroup arithmetic (tests the fallback path) */
     int force_shared_tiles;      /* GEMM tiles through shared memory even on a CPU device */
+    /* A window (vkgan train --view): the instance extensions its surface needs, and a test of
+     * whether a queue family of a device can present to it (GLFW's presentation-support query,
+     * taking VkInstance, VkPhysicalDevice, family). With `present` set, the device is made with
+     * VK_KHR_swapchain and its queue is one that computes and presents. */
+    const char *const *instance_extensions;
+    int instance_extension_count;
+    int (*present)(void *instance, void *physical_device, uint32_t family);
 } vkg_ctx_options;
 
 /* Enumerates devices (deduplicated by UUID) without creating a logical device. */

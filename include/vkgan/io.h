@@ -12,6 +12,8 @@
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count);
 
+/* Writes w x h pixels of c bytes each (1 grey, 3 RGB, 4 RGBA) as a PNG, atomically. */
+int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, int c);
 /* Writes n images (NCHW floats in [-1, 1], c = 1 or 3) as one PNG grid with `cols` columns and a
  * 2-pixel border. */
 int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w, int cols);

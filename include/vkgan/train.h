@@ -25,6 +25,8 @@ typedef struct vkg_train_options {
     double hist_avg, ema;
     int log_every, sample_every, checkpoint_every, keep;
     int validation, quiet, profile;
+    int view;                      /* the live window */
+    char screenshot[VKG_PATH_MAX]; /* --view: write the last frame here and close */
 } vkg_train_options;
 
 /* The defaults (0 for the values that depend on the device or the data: resolved at the start
@@ -51,5 +53,10 @@ int vkg_train_run(vkg_train_options *o);
  * conditional model all of class `cls`, or with cls < 0 one row per class. */
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation);
+
+/* vkgan view: a run directory in the window (graphs, saved grids, G from the newest checkpoint,
+ * a latent walk); with shot_path, one frame is written there and the window closes. Returns the
+ * exit code (errors printed). */
+int vkg_view_run(const char *dir, const char *shot_path, const char *device, int validation);
 
 #endif

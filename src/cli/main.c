@@ -14,6 +14,7 @@ static const char *usage =
     "commands:\n"
     "  train            train a GAN (DCGAN recipe, stabilisation options, exact resume)\n"
     "  sample           generate a grid of samples from a checkpoint\n"
+    "  view             open a run directory in the window: graphs, grids, latent walk\n"
     "  devices          list the Vulkan devices vkgan can use and their capabilities\n"
     "  selfcheck        run every kernel on small shapes against the plain-C reference\n"
     "  bench-kernels    time every kernel at DCGAN shapes (GFLOP/s, fraction of fp32 peak)\n"
@@ -81,7 +82,8 @@ int main(int argc, char **argv) {
                     {"selfcheck", cmd_selfcheck},
                     {"bench-kernels", cmd_bench_kernels},
                     {"train", cmd_train},
-                    {"sample", cmd_sample}};
+                    {"sample", cmd_sample},
+                    {"view", cmd_view}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     return cli_error("unknown command '%s' (see 'vkgan --help')", argv[1]) + 1;

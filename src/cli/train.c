@@ -1,4 +1,4 @@
-/* vkgan train and vkgan sample: argument handling around src/train. */
+/* vkgan train, vkgan sample and vkgan view: argument handling around src/train. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,4 +58,35 @@ int cmd_sample(int argc, char **argv) {
     if (!checkpoint) return cli_error("vkgan sample needs --checkpoint PATH") + 1;
     if (n > 4096) return cli_error("--n %d: at most 4096 samples at once", n) + 1;
     return vkg_sample_run(checkpoint, n, out, (unsigned)seed, cls, dev.device, dev.validation);
+}
+
+static const char *view_help =
+    "usage: vkgan view RUN_DIR [--screenshot PNG] [--device D] [--validation]\n"
+    "Opens a run directory of vkgan train (finished, or still running headless) in the window:\n"
+    "the graphs from its metrics (re-read as they grow), G on the fixed latent batch of its\n"
+    "newest checkpoint, its saved grids one by one (slider; Left / Right / Home / End), and an\n"
+    "animated walk through latent space (W). H in the window lists the keys.\n"
+    "  --screenshot PNG   draw one frame, write it as a PNG and close\n"
+    "  --device D         device index or part of its name (see 'vkgan devices')\n"
+    "  --validation       Vulkan validation layer on\n";
+
+int cmd_view(int argc, char **argv) {
+    const char *dir = NULL, *shot = NULL;
+    vkg_ctx_options dev = {0};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(view_help, stdout);
+            return 0;
+        } else if (strcmp(a, "--screenshot") == 0) {
+            if (i + 1 >= argc) return cli_error("--screenshot expects a path") + 1;
+            shot = argv[++i];
+        } else if (a[0] != '-' && !dir) {
+            dir = a;
+        } else if (cli_device_option(argc, argv, &i, &dev) < 0) {
+            return 2;
+        }
+    }
+    if (!dir) return cli_error("vkgan view needs a run directory (see 'vkgan view --help')") + 1;
+    return vkg_view_run(dir, shot, dev.device, dev.validation);
 }

@@ -16,6 +16,7 @@ enum {
     STREAM_NOISE_FAKE,
     STREAM_FAKE_CLASSES,
     STREAM_Z_REFERENCE,
+    STREAM_Z_PREVIEW,
     STREAM_G_DROPOUT = 2001, /* + layer index */
 };
 
@@ -213,7 +214,9 @@ static int record_step(vkg_rec *rec, vkg_gan *gan) {
 
 /* G on a latent batch, with the EMA weights swapped in when that is on; batch norm uses the
  * batch statistics and leaves the running ones as training made them. */
-static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
+/* G on z (with the EMA weights when on); with `copy` set, its images are copied there. */
+static int record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
+                                const vkg_tensor *copy) {
     int ema = gan->config.ema > 0, r = 0, k = gan->config.classes;
     if (k) { /* the fixed batch's classes: i % classes */
         const vkg_tensor *zc = z == &gan->fixed_z ? &gan->fixed_z_cat : &gan->z_cat;
@@ -226,7 +229,12 @@ static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
     }
     r |= forward_g(rec, gan, z, VKG_BN_BATCH_STATS);
     if (ema) r |= vkg_rec_copy(rec, &gan->g_saved.buf, &gan->g.params.buf);
+    if (copy) r |= vkg_rec_copy(rec, &vkg_model_output(&gan->g)->buf, &copy->buf);
     return r ? -1 : vkg_rec_end(rec);
+}
+
+static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
+    return record_generate_into(rec, gan, z, NULL);
 }
 
 static int check_config(const vkg_gan_config *c) {
@@ -256,6 +264,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->g_targets);
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->dlogits);
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->dfake);
+    r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->preview);
     r |= vkg_tensor_alloc(arena, 1, VKG_COUNTERS, 1, 1, &gan->counters);
     for (int i = 0; i < 3; i++) r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]);
     gan->host = vkg_arena_create_mapped(gan->ctx, 0);
@@ -421,7 +430,10 @@ void vkg_gan_destroy(vkg_gan *gan) {
     vkg_rec_destroy(gan->step[1]);
     vkg_rec_destroy(gan->sample);
     vkg_rec_destroy(gan->sample_fixed);
+    vkg_rec_destroy(gan->preview_rec[0]);
+    vkg_rec_destroy(gan->preview_rec[1]);
     gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
+    gan->preview_rec[0] = gan->preview_rec[1] = NULL;
     vkg_arena_destroy(gan->host);
     gan->host = NULL;
 }
@@ -476,6 +488,29 @@ int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {
 
 int vkg_gan_sample_fixed(vkg_gan *gan, float *out) {
     return generate(gan, gan->sample_fixed, out);
+}
+
+int vkg_gan_preview(vkg_gan *gan, int fresh) {
+    vkg_rec **rec = &gan->preview_rec[fresh ? 1 : 0];
+    if (!*rec) { /* recorded on first use */
+        int r = 0;
+        if (!(*rec = vkg_rec_begin(gan->ctx, 0))) return -1;
+        if (fresh) { /* a new draw each time: the preview counter advances */
+            vkg_rng z_rng = {.seed = gan->config.seed,
+                             .stream = STREAM_Z_PREVIEW,
+                             .counters = &gan->counters.buf,
+                             .step_index = VKG_COUNTER_PREVIEW};
+            r |= vkg_counter_add(*rec, &gan->counters.buf, VKG_COUNTER_PREVIEW, 1);
+            r |= vkg_fill_normal(*rec, &z_rng, 0, 1, &gan->z);
+        }
+        r |= record_generate_into(*rec, gan, fresh ? &gan->z : &gan->fixed_z, &gan->preview);
+        if (r < 0) {
+            vkg_rec_destroy(*rec);
+            *rec = NULL;
+            return -1;
+        }
+    }
+    return vkg_rec_submit(*rec);
 }
 
 int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max) {

@@ -89,7 +89,7 @@ static void pin_driver_libraries(void) {
 }
 #endif
 
-static int create_instance(vkg_ctx *ctx, int validation) {
+static int create_instance(vkg_ctx *ctx, int validation, const vkg_ctx_options *opts) {
 #ifdef VKGAN_SANITIZE
     pin_driver_libraries();
 #endif
@@ -112,7 +112,11 @@ static int create_instance(vkg_ctx *ctx, int validation) {
                              .pEngineName = "vkgan",
                              .apiVersion = VK_API_VERSION_1_2};
     const char *layers[] = {VALIDATION_LAYER};
-    const char *extensions[] = {VK_EXT_DEBUG_UTILS_EXTENSION_NAME};
+    const char *extensions[16];
+    uint32_t extension_count = 0;
+    if (validation) extensions[extension_count++] = VK_EXT_DEBUG_UTILS_EXTENSION_NAME;
+    for (int i = 0; opts && i < opts->instance_extension_count && extension_count < 16; i++)
+        extensions[extension_count++] = opts->instance_extensions[i];
     VkValidationFeatureEnableEXT enables[] = {
         VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT};
     VkValidationFeaturesEXT features = {.sType = VK_STRUCTURE_TYPE_VALIDATION_FEATURES_EXT,
@@ -123,7 +127,7 @@ static int create_instance(vkg_ctx *ctx, int validation) {
                                  .pApplicationInfo = &app,
                                  .enabledLayerCount = validation ? 1 : 0,
                                  .ppEnabledLayerNames = layers,
-                                 .enabledExtensionCount = validation ? 1 : 0,
+                                 .enabledExtensionCount = extension_count,
                                  .ppEnabledExtensionNames = extensions};
     r = vkCreateInstance(&info, NULL, &ctx->instance);
     if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
@@ -259,7 +263,7 @@ static int enumerate(VkInstance instance, VkPhysicalDevice *phys, vkg_device_inf
 
 int vkg_list_devices(vkg_device_info *out, int max, int *count) {
     vkg_ctx tmp = {0};
-    if (create_instance(&tmp, 0) < 0) return -1;
+    if (create_instance(&tmp, 0, NULL) < 0) return -1;
     VkPhysicalDevice phys[32];
     vkg_device_info info[32];
     int n = enumerate(tmp.instance, phys, info, 32);
@@ -308,8 +312,33 @@ static int choose(const vkg_device_info *info, int n, const char *wanted) {
     return best;
 }
 
-static int create_device(vkg_ctx *ctx) {
-    ctx->queue_family = (uint32_t)compute_queue_family(ctx->phys);
+/* A family that computes and can present to the window (graphics families first: on every
+ * desktop driver they present). */
+static int present_queue_family(vkg_ctx *ctx, const vkg_ctx_options *opts) {
+    uint32_t n = 0;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->phys, &n, NULL);
+    VkQueueFamilyProperties q[32];
+    if (n > 32) n = 32;
+    vkGetPhysicalDeviceQueueFamilyProperties(ctx->phys, &n, q);
+    for (int pass = 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < n; i++) {
+            VkQueueFlags want = VK_QUEUE_COMPUTE_BIT | (pass == 0 ? VK_QUEUE_GRAPHICS_BIT : 0);
+            if ((q[i].queueFlags & want) == want && q[i].timestampValidBits > 0 &&
+                opts->present(ctx->instance, ctx->phys, i))
+                return (int)i;
+        }
+    return vkg_set_error("%s cannot present to the window (no queue family both computes and "
+                         "presents); train without --view, or pick another --device",
+                         ctx->info.name);
+}
+
+static int create_device(vkg_ctx *ctx, const vkg_ctx_options *opts) {
+    int present = opts && opts->present;
+    int family = present ? present_queue_family(ctx, opts) : compute_queue_family(ctx->phys);
+    if (family < 0) return -1;
+    ctx->queue_family = (uint32_t)family;
+    ctx->present = present;
+    const char *swapchain = VK_KHR_SWAPCHAIN_EXTENSION_NAME;
     float priority = 1.0f;
     VkDeviceQueueCreateInfo queue = {.sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
                                      .queueFamilyIndex = ctx->queue_family,
@@ -317,7 +346,9 @@ static int create_device(vkg_ctx *ctx) {
                                      .pQueuePriorities = &priority};
     VkDeviceCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
                                .queueCreateInfoCount = 1,
-                               .pQueueCreateInfos = &queue};
+                               .pQueueCreateInfos = &queue,
+                               .enabledExtensionCount = present ? 1 : 0,
+                               .ppEnabledExtensionNames = &swapchain};
     VkResult r = vkCreateDevice(ctx->phys, &info, NULL, &ctx->device);
     if (r != VK_SUCCESS)
         return vkg_set_error("cannot create the Vulkan device on %s: %s", ctx->info.name,
@@ -347,7 +378,7 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
         return NULL;
     }
     ctx->validation = validation_wanted(opts);
-    if (create_instance(ctx, ctx->validation) < 0) goto fail;
+    if (create_instance(ctx, ctx->validation, opts) < 0) goto fail;
     VkPhysicalDevice phys[32];
     vkg_device_info info[32];
     int n = enumerate(ctx->instance, phys, info, 32);
@@ -361,7 +392,7 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
     if (strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->quiet))
         fprintf(stderr, "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
                 ctx->info.name);
-    if (create_device(ctx) < 0) goto fail;
+    if (create_device(ctx, opts) < 0) goto fail;
     if (vkg_pipelines_init(ctx) < 0) goto fail;
     return ctx;
 fail:

@@ -25,6 +25,7 @@ struct vkg_ctx {
     VkDevice device;
     VkQueue queue;
     uint32_t queue_family;
+    int present; /* made for a window: VK_KHR_swapchain, a presenting queue */
     VkCommandPool cmd_pool;
     VkPhysicalDeviceMemoryProperties memory;
     vkg_device_info info;
@@ -65,6 +66,17 @@ typedef struct vkg_kernel {
     uint32_t push_size;
     uint32_t groups[3];
 } vkg_kernel;
+
+/* For the window: the recording's command buffer (for image commands), whether its last submit
+ * has finished (without waiting), and a submit that waits for `wait` (at `stage`) and signals
+ * `signal` (either may be VK_NULL_HANDLE). */
+VkCommandBuffer vkg_rec_command_buffer(vkg_rec *rec);
+int vkg_rec_done(vkg_rec *rec);
+int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFlags stage,
+                              VkSemaphore signal);
+/* Records a barrier before a transfer that reads `buf` if a dispatch wrote it since the last
+ * barrier (the hazard tracking of vkg_rec_kernel), and counts it as read. */
+int vkg_rec_transfer_read(vkg_rec *rec, const vkg_buf *buf);
 
 /* Records one dispatch (pipeline and descriptor set made here, once); -1 with an error set. */
 int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *kernel);

@@ -260,12 +260,22 @@ int vkg_rec_end(vkg_rec *rec) {
 }
 
 int vkg_rec_submit(vkg_rec *rec) {
+    return vkg_rec_submit_signalling(rec, VK_NULL_HANDLE, 0, VK_NULL_HANDLE);
+}
+
+int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFlags stage,
+                              VkSemaphore signal) {
     if (rec->failed) return vkg_set_error("cannot submit a recording that failed");
     if (rec->pending && vkg_rec_wait(rec) < 0) return -1;
     vkResetFences(rec->ctx->device, 1, &rec->fence);
     VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .waitSemaphoreCount = wait ? 1 : 0,
+                           .pWaitSemaphores = &wait,
+                           .pWaitDstStageMask = &stage,
                            .commandBufferCount = 1,
-                           .pCommandBuffers = &rec->cb};
+                           .pCommandBuffers = &rec->cb,
+                           .signalSemaphoreCount = signal ? 1 : 0,
+                           .pSignalSemaphores = &signal};
     VkResult r = vkQueueSubmit(rec->ctx->queue, 1, &submit, rec->fence);
     if (r != VK_SUCCESS)
         return vkg_set_error("submitting work to %s failed: %s", rec->ctx->info.name,
@@ -284,6 +294,22 @@ int vkg_rec_wait(vkg_rec *rec) {
         return vkg_set_error("waiting for %s failed: %s", rec->ctx->info.name,
                              vkg_result_string(r));
     return 0;
+}
+
+int vkg_rec_done(vkg_rec *rec) {
+    if (rec->pending && vkGetFenceStatus(rec->ctx->device, rec->fence) == VK_SUCCESS)
+        rec->pending = 0;
+    return !rec->pending;
+}
+
+VkCommandBuffer vkg_rec_command_buffer(vkg_rec *rec) {
+    return rec->cb;
+}
+
+int vkg_rec_transfer_read(vkg_rec *rec, const vkg_buf *buf) {
+    if (rec->failed) return -1;
+    if (needs_barrier(rec, buf, 0)) barrier(rec);
+    return track(rec, buf, 0) < 0 ? fail(rec) : 0;
 }
 
 int vkg_rec_run(vkg_rec *rec) {

@@ -52,9 +52,14 @@ int vkg_write_png_grid(const char *path, const float *images, int n, int c, int 
                     grid[((size_t)(y0 + y) * gw + x0 + x) * c + ch] = (unsigned char)lrintf(v);
                 }
     }
-    png_buffer png = {0};
-    int ok = stbi_write_png_to_func(append, &png, gw, gh, c, grid, gw * c) && !png.failed;
+    int rc = vkg_write_png(path, grid, gw, gh, c);
     free(grid);
+    return rc;
+}
+
+int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, int c) {
+    png_buffer png = {0};
+    int ok = stbi_write_png_to_func(append, &png, w, h, c, pixels, w * c) && !png.failed;
     int rc = ok ? 0 : vkg_set_error("%s: PNG encoding failed", path);
     if (ok) {
         const void *parts[1] = {png.data};

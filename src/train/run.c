@@ -10,6 +10,8 @@
 #include "train/run.h"
 #include "train/rundir.h"
 #include "train/summary.h"
+#include "view/live.h"
+#include "view/window.h"
 #include "vkgan/data.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
@@ -50,7 +52,8 @@ static int resume_options(vkg_train_options *o) {
     snprintf(o->device, sizeof o->device, "%s", cli.device);
     snprintf(o->out, sizeof o->out, "%s", cli.resume);
     snprintf(o->resume, sizeof o->resume, "%s", cli.resume);
-    o->validation = cli.validation, o->quiet = cli.quiet;
+    o->validation = cli.validation, o->quiet = cli.quiet, o->view = cli.view;
+    snprintf(o->screenshot, sizeof o->screenshot, "%s", cli.screenshot);
     return 0;
 }
 
@@ -168,6 +171,8 @@ typedef struct run {
     int summed;    /* steps in sums: since the last metrics line */
     float *images; /* one batch of G's output */
     int tty;
+    live *live; /* --view */
+    int window_system;
 } run;
 
 static size_t example_size(const run *r) {
@@ -298,6 +303,7 @@ static int read_finished_steps(run *r) {
         if (vkg_gan_step_losses(&r->gan, t, l) < 0) return -1;
         for (int i = 0; i < VKG_LOSSES; i++) r->sums[i] += l[i];
         r->summed++, r->read_upto = t;
+        if (r->live && live_step(r->live, t, l) < 0) return -1;
         if ((t % (unsigned)r->o->log_every == 0 || t == (unsigned)r->o->steps) &&
             log_metrics(r, t) < 0)
             return -1;
@@ -346,6 +352,54 @@ static int print_profile(run *r) {
         printf("  %-28s %4d dispatches %9.2f ms %5.1f%%\n", names[i], calls[i], ms[i],
                100 * ms[i] / total);
     return 0;
+}
+
+/* ---- the window (--view) ---- */
+
+static int open_live(run *r, const model_totals *g, const model_totals *d) {
+    const vkg_dataset *data = &r->data;
+    char title[256];
+    snprintf(title, sizeof title, "vkgan train: %.60s (%.150s)", data->name, r->o->out);
+    live_setup s = {.title = title,
+                    .device = vkg_ctx_device(r->ctx)->name,
+                    .run_dir = r->o->out,
+                    .screenshot = r->o->screenshot[0] ? r->o->screenshot : NULL,
+                    .total_steps = r->o->steps,
+                    .batch = r->o->batch,
+                    .d_steps = r->o->d_steps,
+                    .classes = run_classes(r->o, data->classes),
+                    .data_count = data->count,
+                    .modes = is_points(data) ? data->modes : NULL,
+                    .mode_count = data->mode_count,
+                    .mode_sigma = data->mode_sigma,
+                    /* the FLOP count of the step's summary line: G forward 1, step 3 G + 8k D */
+                    .preview_share =
+                        g->macs / (3.0 * g->macs + 8.0 * r->o->d_steps * (double)d->macs)};
+    r->live = live_open(r->ctx, &r->gan, &s);
+    return r->live ? 0 : -1;
+}
+
+/* The window's keys between steps: checkpoints on C; 1 on Q / Esc / closing; -1 error. */
+static int window_actions(run *r, int done) {
+    int a = live_tick(r->live, r->gan.steps, done);
+    if (a < 0) return -1;
+    if (a & LIVE_CHECKPOINT) {
+        if (save_checkpoint(r) < 0) return -1;
+        fprintf(stderr, "\nvkgan: checkpoint written at step %u\n", r->gan.steps);
+    }
+    return (a & LIVE_QUIT) != 0;
+}
+
+/* Training ended: with --screenshot the last frame is written and the window closes, else it
+ * stays until Q, Esc or closing it. 0, or -1 on error. */
+static int close_live(run *r) {
+    if (r->o->screenshot[0]) return live_final(r->live, r->gan.steps, r->o->screenshot);
+    if (!r->o->quiet)
+        fprintf(stderr, "vkgan: training done; the window stays open: Q or Esc closes it\n");
+    int a;
+    while ((a = window_actions(r, 1)) == 0) {
+    }
+    return a < 0 ? -1 : 0;
 }
 
 /* Models, GAN, run directory; then the loop. */
@@ -398,11 +452,13 @@ static int train(run *r) {
         return fail(NULL);
     if (!o->quiet) printf("run directory: %s\n", o->out);
     fflush(stdout);
+    if (o->view && open_live(r, &tg, &td) < 0) return fail("--view");
 
     r->start = r->last_time = now();
     r->last_step = r->gan.steps;
     r->read_upto = r->gan.steps;
-    while (r->gan.steps < (unsigned)o->steps && !interrupted) {
+    int quit = 0; /* Q or Esc in the window */
+    while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit) {
         if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
         unsigned s = r->gan.steps;
         int last = s == (unsigned)o->steps;
@@ -411,9 +467,18 @@ static int train(run *r) {
         if ((s % (unsigned)o->checkpoint_every == 0 || last) && save_checkpoint(r) < 0)
             return fail("checkpoint");
         if (read_finished_steps(r) < 0) return fail("metrics");
+        if (r->live && (quit = window_actions(r, 0)) < 0) return fail("--view");
     }
     if (vkg_gan_wait(&r->gan) < 0 || read_finished_steps(r) < 0) return fail("metrics");
     if (r->tty && !o->quiet) fputc('\n', stderr);
+    if (r->live && !quit && !interrupted && (quit = close_live(r)) < 0) return fail("--view");
+    if (quit) {
+        if (log_metrics(r, r->gan.steps) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
+        fprintf(stderr, "vkgan: closed at step %u; checkpoint written%s%s%s\n", r->gan.steps,
+                r->gan.steps < (unsigned)o->steps ? "; continue with 'vkgan train --resume " : "",
+                r->gan.steps < (unsigned)o->steps ? o->out : "",
+                r->gan.steps < (unsigned)o->steps ? "'" : "");
+    }
     if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
         if (log_metrics(r, r->gan.steps) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
@@ -423,9 +488,12 @@ static int train(run *r) {
                 r->gan.steps, o->out);
         return 130;
     }
-    if (!o->quiet)
+    if (!o->quiet && !quit)
         printf("done: %u steps in %.1f s; samples in %s/samples\n", r->gan.steps,
                r->seconds_before + now() - r->start, o->out);
+    if (r->live && !o->quiet)
+        printf("window: %.1f%% of the device's time (previews and frames)\n",
+               100 * live_overhead(r->live));
     return 0;
 }
 
@@ -445,7 +513,14 @@ int vkg_train_run(vkg_train_options *o) {
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
                              .validation = o->validation ? 1 : -1,
                              .quiet = o->quiet};
-    if (!(r.ctx = vkg_ctx_create(&copts))) return fail(NULL);
+    if (o->screenshot[0] && !o->view)
+        return fprintf(stderr, "vkgan: error: --screenshot needs --view\n"), 2;
+    if (o->view && window_system_init(&copts) < 0) return fail("--view");
+    r.window_system = o->view;
+    if (!(r.ctx = vkg_ctx_create(&copts))) {
+        if (r.window_system) window_system_end();
+        return fail(NULL);
+    }
     int rc;
     if (vkg_dataset_load(o->data, o->image_size ? o->image_size : 64, 3, (uint64_t)o->seed,
                          &r.data) < 0 ||
@@ -462,6 +537,7 @@ int vkg_train_run(vkg_train_options *o) {
         sigaction(SIGTERM, &old_term, NULL);
     }
     metrics_close(&r.log);
+    live_close(r.live);
     if (r.gan_made) vkg_gan_destroy(&r.gan);
     free(r.images);
     vkg_dataset_free(&r.data);
@@ -469,5 +545,6 @@ int vkg_train_run(vkg_train_options *o) {
     if (rc == 0 && o->validation && vkg_ctx_validation_count(r.ctx) > 0)
         rc = fail("validation messages were reported");
     vkg_ctx_destroy(r.ctx);
+    if (r.window_system) window_system_end();
     return rc;
 }

@@ -1,0 +1,108 @@
+/* G rebuilt from a checkpoint; see sampler.h. */
+#include "train/sampler.h"
+
+#include <cjson/cJSON.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/run.h"
+#include "vkgan/error.h"
+
+enum { STREAM_Z_USER = 3001, STREAM_DROPOUT_USER };
+
+/* Uploads G.<layer>.<what> (its ".ema" twin when the checkpoint has one) into a view. */
+static int load_view(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int layer,
+                     const char *what, const vkg_tensor *view) {
+    char name[64], ema[80];
+    snprintf(name, sizeof name, "G.%d.%s", layer, what);
+    snprintf(ema, sizeof ema, "%s.ema", name);
+    int ndim;
+    int64_t shape[4], count = 1;
+    const void *data = vkg_safetensors_get(st, ema, VKG_F32, &ndim, shape);
+    if (!data) data = vkg_safetensors_get(st, name, VKG_F32, &ndim, shape);
+    for (int i = 0; data && i < ndim; i++) count *= shape[i];
+    if (!data || (size_t)count != vkg_tensor_count(view))
+        return vkg_set_error("%s: tensor %s is missing or has another shape", path, name);
+    return vkg_upload(ctx, &view->buf, data, sizeof(float) * (size_t)count);
+}
+
+static int load_generator(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, vkg_model *g) {
+    for (int i = 0; i < g->count; i++) {
+        const vkg_layer *L = &g->layers[i];
+        if (L->w.buf.buffer && load_view(ctx, st, path, i, "weight", &L->w) < 0) return -1;
+        if (L->b.buf.buffer && load_view(ctx, st, path, i, "bias", &L->b) < 0) return -1;
+    }
+    return 0;
+}
+
+/* The run's options and data shape from the checkpoint's metadata. */
+int sampler_read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
+                       int shape[5]) {
+    const char *text = vkg_safetensors_meta(st, "vkgan.options");
+    const char *dims = vkg_safetensors_meta(st, "vkgan.data_shape");
+    if (!text || !dims ||
+        sscanf(dims, "%d %d %d %d %d", &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]) != 5)
+        return vkg_set_error("%s: not a checkpoint written by vkgan train (no vkgan.options or "
+                             "vkgan.data_shape in its metadata)",
+                             path);
+    cJSON *json = cJSON_Parse(text);
+    int r = json ? vkg_train_options_from_json(o, json, path)
+                 : vkg_set_error("%s: vkgan.options is not valid JSON", path);
+    cJSON_Delete(json);
+    return r;
+}
+
+/* The labels of examples first .. first + count - 1 as floats: all `cls`, or i % classes. */
+int sampler_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, int cls) {
+    float *f = malloc(sizeof(float) * (size_t)t->n);
+    if (!f) return vkg_set_error("out of host memory");
+    for (int i = 0; i < t->n; i++) f[i] = (float)(cls >= 0 ? cls : (first + i) % classes);
+    int r = vkg_tensor_upload(ctx, t, f);
+    free(f);
+    return r;
+}
+
+int sampler_setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, const char *path,
+                  const vkg_train_options *o, const int shape[5], unsigned seed, sampler *s) {
+    memset(s, 0, sizeof *s);
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng, nd, b = o->batch, k = s->classes = shape[4];
+    if (run_build_layers(o, shape[0], shape[1], g, &ng, d, &nd) < 0 ||
+        vkg_model_create(arena, g, ng, b, o->latent + k, 1, 1, &s->g) < 0 ||
+        vkg_tensor_alloc(arena, b, o->latent, 1, 1, &s->z) < 0 ||
+        vkg_tensor_alloc(arena, 1, 4, 1, 1, &s->counter) < 0 ||
+        load_generator(ctx, st, path, &s->g) < 0)
+        return -1;
+    s->g.rng = (vkg_rng){.seed = seed, .stream = STREAM_DROPOUT_USER, .counters = &s->counter.buf};
+    if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->z_cat) < 0 ||
+              vkg_tensor_alloc(arena, b, 1, 1, 1, &s->labels) < 0))
+        return -1;
+    if (!vkg_model_has_virtual_bn(&s->g)) return 0;
+    /* virtual batch norm: the run's reference batch (classes i % k), from the checkpoint */
+    int ndim;
+    int64_t dims[4];
+    const void *ref = vkg_safetensors_get(st, "ref_z", VKG_F32, &ndim, dims);
+    if (!ref || ndim != 2 || dims[0] != b || dims[1] != o->latent)
+        return vkg_set_error("%s: no reference batch ref_z for G's virtual batch norm", path);
+    if (vkg_tensor_alloc(arena, b, o->latent, 1, 1, &s->ref_z) < 0 ||
+        vkg_upload(ctx, &s->ref_z.buf, ref, sizeof(float) * (size_t)b * o->latent) < 0)
+        return -1;
+    if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->ref_cat) < 0 ||
+              vkg_tensor_alloc(arena, b, 1, 1, 1, &s->ref_labels) < 0 ||
+              sampler_labels(ctx, &s->ref_labels, 0, k, -1) < 0))
+        return -1;
+    return 0;
+}
+
+int sampler_record(vkg_rec *rec, sampler *s, unsigned seed, int draw_z) {
+    int k = s->classes, r = 0;
+    vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER, .counters = &s->counter.buf};
+    if (draw_z) r |= vkg_fill_normal(rec, &z_rng, 0, 1, &s->z);
+    if (k) r |= vkg_onehot_concat(rec, &s->z, &s->labels.buf, k, &s->z_cat);
+    if (vkg_model_has_virtual_bn(&s->g)) {
+        if (k) r |= vkg_onehot_concat(rec, &s->ref_z, &s->ref_labels.buf, k, &s->ref_cat);
+        r |= vkg_model_forward(rec, &s->g, k ? &s->ref_cat : &s->ref_z, VKG_BN_REFERENCE);
+    }
+    r |= vkg_model_forward(rec, &s->g, k ? &s->z_cat : &s->z, VKG_BN_BATCH_STATS);
+    return r ? -1 : vkg_rec_end(rec);
+}

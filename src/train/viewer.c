@@ -1,0 +1,483 @@
+/* vkgan view RUN_DIR: a finished or running headless run in the window. The graphs come from
+ * metrics.jsonl (re-read as it grows), the image panel shows G on the fixed latent batch of the
+ * newest checkpoint, the saved grids of samples/ one by one (a slider; Left / Right), or an
+ * animated walk through latent space. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <stb_image.h>
+
+#include "train/rundir.h"
+#include "train/sampler.h"
+#include "view/panels.h"
+#include "view/window.h"
+#include "vkgan/data.h"
+#include "vkgan/error.h"
+
+enum { SHOW_CHECKPOINT, SHOW_SAVED, SHOW_WALK };
+
+typedef struct saved_grid {
+    unsigned step;
+    char name[32];
+} saved_grid;
+
+typedef struct viewer {
+    const char *dir;
+    vkg_ctx *ctx;
+    window *win;
+    history h;
+    long long metrics_size;
+    saved_grid *grids;
+    int grid_count, grid_at, grid_loaded; /* grid_loaded: the index in the packed buffer */
+    vkg_arena *packed_arena;
+    vkg_buf packed;
+    int packed_w, packed_h;
+    /* G from the newest checkpoint */
+    unsigned ckpt_step;
+    int have_g, shape[5];
+    vkg_train_options o;
+    vkg_arena *arena;
+    sampler s;
+    vkg_rec *rec;
+    float *z, *walk_a, *walk_b, *fixed_z;
+    double walk_t;
+    uint64_t rng;
+    vkg_dataset modes; /* 2D data: the modes */
+    int show, log_scale, help, cols, mx, my;
+    double last_scan, last_walk;
+} viewer;
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static const char *const HELP[] = {
+    "vkgan view: keys",
+    "Left / Right   previous / next saved grid (samples/)",
+    "Home / End     first / last saved grid",
+    "G              G on the fixed latent batch of the newest checkpoint",
+    "W              walk through latent space (animated)",
+    "+ / -          more / fewer samples in the grid",
+    "L              log scale for the losses",
+    "P              screenshot into the run directory",
+    "H              this help",
+    "Q, Esc         quit",
+    "Click the slider to jump; hover a graph for the values at a step.",
+};
+
+/* ---- the run directory ---- */
+
+static float number(const cJSON *row, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, key);
+    return cJSON_IsNumber(v) ? (float)v->valuedouble : NAN;
+}
+
+/* metrics.jsonl again when it has grown (a running run); a torn last line is left for later. */
+static int read_metrics(viewer *v) {
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", v->dir);
+    struct stat st;
+    if (stat(path, &st) != 0 || st.st_size == v->metrics_size) return 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    v->metrics_size = st.st_size;
+    history_clear(&v->h);
+    char line[4096];
+    int r = 0;
+    while (r == 0 && fgets(line, sizeof line, f)) {
+        cJSON *row = cJSON_Parse(line);
+        if (!row) continue;
+        float x[H_VALUES] = {number(row, "loss_d"), number(row, "loss_g"), number(row, "d_x"),
+                             number(row, "d_g_z")};
+        float step = number(row, "step");
+        if (step >= 0) r = history_add(&v->h, (unsigned)step, x);
+        cJSON_Delete(row);
+    }
+    fclose(f);
+    return r;
+}
+
+static int by_step(const void *a, const void *b) {
+    const saved_grid *x = a, *y = b;
+    return (x->step > y->step) - (x->step < y->step);
+}
+
+static int scan_grids(viewer *v) {
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/samples", v->dir);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int n = 0, cap = 0, at_end = v->grid_at >= v->grid_count - 1;
+    saved_grid *g = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        unsigned step;
+        char tail[8];
+        if (sscanf(e->d_name, "step-%u.pn%1s", &step, tail) != 2 || strlen(e->d_name) >= 32)
+            continue;
+        if (n == cap) {
+            saved_grid *grown = realloc(g, sizeof *g * (size_t)(cap = cap ? 2 * cap : 64));
+            if (!grown) break;
+            g = grown;
+        }
+        g[n].step = step;
+        snprintf(g[n].name, sizeof g[n].name, "%s", e->d_name);
+        n++;
+    }
+    closedir(d);
+    if (n) qsort(g, (size_t)n, sizeof *g, by_step);
+    free(v->grids);
+    v->grids = g, v->grid_count = n;
+    if (at_end || v->grid_at >= n) v->grid_at = n - 1; /* follow a running run */
+    v->grid_loaded = -1;
+    return 0;
+}
+
+/* The saved grid at grid_at into the packed buffer (0xAARRGGBB words). */
+static int load_grid(viewer *v) {
+    if (v->grid_at < 0 || v->grid_loaded == v->grid_at) return 0;
+    char path[VKG_PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/samples/%s", v->dir, v->grids[v->grid_at].name);
+    int w, h, n;
+    unsigned char *px = stbi_load(path, &w, &h, &n, 4);
+    if (!px) return vkg_set_error("%s: cannot read the PNG (%s)", path, stbi_failure_reason());
+    if ((uint64_t)w * h * 4 > v->packed.size) { /* a bigger buffer (re-recorded on draw) */
+        vkg_arena_destroy(v->packed_arena);
+        v->packed_arena = vkg_arena_create_mapped(v->ctx, 0);
+        if (!v->packed_arena || vkg_arena_alloc(v->packed_arena, 4ull * w * h, &v->packed) < 0) {
+            stbi_image_free(px);
+            return -1;
+        }
+    }
+    uint32_t *words = vkg_arena_host(v->packed_arena, &v->packed);
+    for (int i = 0; i < w * h; i++) {
+        const unsigned char *q = px + 4 * i;
+        words[i] = (uint32_t)q[3] << 24 | (uint32_t)q[0] << 16 | (uint32_t)q[1] << 8 | q[2];
+    }
+    stbi_image_free(px);
+    v->packed_w = w, v->packed_h = h, v->grid_loaded = v->grid_at;
+    return 0;
+}
+
+/* ---- G from the newest checkpoint ---- */
+
+static double gaussian(uint64_t *state) { /* xorshift64* and Box-Muller */
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *state ^= *state >> 12, *state ^= *state << 25, *state ^= *state >> 27;
+        u[i] = ((*state * 2685821657736338717ull) >> 11) * (1.0 / 9007199254740992.0);
+    }
+    return sqrt(-2 * log(u[0] + 1e-300)) * cos(2 * M_PI * u[1]);
+}
+
+static void free_generator(viewer *v) {
+    vkg_rec_destroy(v->rec);
+    vkg_arena_destroy(v->arena);
+    free(v->z);
+    v->rec = NULL, v->arena = NULL, v->z = v->walk_a = v->walk_b = v->fixed_z = NULL;
+    v->have_g = 0;
+}
+
+/* Loads G from the newest checkpoint when it is newer than the one loaded. */
+static int load_generator(viewer *v) {
+    char path[VKG_PATH_MAX + 64];
+    unsigned step;
+    if (rundir_newest_checkpoint(v->dir, path, sizeof path, &step) < 0) return 0; /* none yet */
+    if (v->have_g && step == v->ckpt_step) return 0;
+    vkg_safetensors *st = vkg_safetensors_read(path);
+    if (!st) return -1;
+    free_generator(v);
+    int r = sampler_read_setup(st, path, &v->o, v->shape);
+    size_t zn = (size_t)v->o.batch * v->o.latent;
+    if (r == 0 && !(v->arena = vkg_arena_create(v->ctx, 0))) r = -1;
+    if (r == 0) r = sampler_setup(v->ctx, v->arena, st, path, &v->o, v->shape, 1, &v->s);
+    if (r == 0 && !(v->z = malloc(sizeof(float) * zn * 4))) r = vkg_set_error("out of memory");
+    int ndim;
+    int64_t dims[4];
+    const float *fixed = r == 0 ? vkg_safetensors_get(st, "fixed_z", VKG_F32, &ndim, dims) : NULL;
+    if (r == 0 && (!fixed || ndim != 2 || dims[0] * dims[1] != (int64_t)zn))
+        r = vkg_set_error("%s: no fixed latent batch fixed_z", path);
+    if (r == 0) {
+        v->walk_a = v->z + zn, v->walk_b = v->z + 2 * zn, v->fixed_z = v->z + 3 * zn;
+        memcpy(v->fixed_z, fixed, sizeof(float) * zn);
+        memcpy(v->z, fixed, sizeof(float) * zn);
+        for (size_t i = 0; i < zn; i++) v->walk_b[i] = fixed[i];
+        if (v->s.classes) r = sampler_labels(v->ctx, &v->s.labels, 0, v->s.classes, -1);
+    }
+    if (r == 0) r = (v->rec = vkg_rec_begin(v->ctx, 0)) ? sampler_record(v->rec, &v->s, 1, 0) : -1;
+    vkg_safetensors_free(st);
+    if (r < 0) return free_generator(v), -1;
+    v->have_g = 1, v->ckpt_step = step;
+    if (v->shape[0] && !v->modes.mode_count &&
+        vkg_dataset_load(v->o.data, 0, 0, (uint64_t)v->o.seed, &v->modes) < 0)
+        return -1;
+    return 0;
+}
+
+static int generate(viewer *v) {
+    return vkg_upload(v->ctx, &v->s.z.buf, v->z, sizeof(float) * v->s.z.n * v->s.z.c) < 0
+               ? -1
+               : vkg_rec_run(v->rec);
+}
+
+/* The next point of the walk: each example moves along a great circle from one random latent
+ * vector to the next (spherical interpolation keeps |z| typical of N(0, I)). */
+static int walk_step(viewer *v, double dt) {
+    int b = v->o.batch, n = v->o.latent;
+    v->walk_t += dt * 0.5;
+    if (v->walk_t >= 1) {
+        memcpy(v->walk_a, v->walk_b, sizeof(float) * (size_t)b * n);
+        for (int i = 0; i < b * n; i++) v->walk_b[i] = (float)gaussian(&v->rng);
+        v->walk_t = 0;
+    }
+    double t = v->walk_t;
+    for (int e = 0; e < b; e++) {
+        const float *a = v->walk_a + (size_t)e * n, *c = v->walk_b + (size_t)e * n;
+        double dot = 0, na = 0, nc = 0;
+        for (int i = 0; i < n; i++) dot += a[i] * c[i], na += a[i] * a[i], nc += c[i] * c[i];
+        double omega = acos(fmax(-1, fmin(1, dot / sqrt(na * nc + 1e-30)))), so = sin(omega);
+        double wa = so > 1e-6 ? sin((1 - t) * omega) / so : 1 - t;
+        double wc = so > 1e-6 ? sin(t * omega) / so : t;
+        for (int i = 0; i < n; i++) v->z[(size_t)e * n + i] = (float)(wa * a[i] + wc * c[i]);
+    }
+    return generate(v);
+}
+
+/* ---- drawing ---- */
+
+static rect slider_track(rect area) {
+    return (rect){area.x0 + 8, area.y1 - 14, area.x1 - 8, area.y1 - 10};
+}
+
+static void draw(viewer *v) {
+    canvas *c = window_canvas(v->win);
+    canvas_begin(c, c->width, c->height, COLOR_BACKGROUND);
+    layout lay = panels_layout(c->width, c->height);
+    char title[160];
+    if (v->show == SHOW_SAVED && v->grid_at >= 0)
+        snprintf(title, sizeof title, "saved grid, step %u (%d of %d)", v->grids[v->grid_at].step,
+                 v->grid_at + 1, v->grid_count);
+    else if (v->show == SHOW_WALK)
+        snprintf(title, sizeof title, "latent walk, checkpoint step %u", v->ckpt_step);
+    else if (v->have_g)
+        snprintf(title, sizeof title, "checkpoint step %u, fixed z", v->ckpt_step);
+    else
+        snprintf(title, sizeof title, "no checkpoint or saved grid yet");
+    rect area = panels_image_box(c, lay.image, title);
+    if (v->grid_count > 1) { /* the slider over the saved grids */
+        rect t = slider_track(area);
+        canvas_rect(c, t.x0, t.y0, t.x1 - t.x0, t.y1 - t.y0, 0xff3a4150u, 0);
+        int at = v->grid_at < 0 ? 0 : v->grid_at;
+        int x = t.x0 + (t.x1 - t.x0 - 1) * at / (v->grid_count - 1);
+        canvas_rect(c, x - 3, t.y0 - 5, 7, 14, v->show == SHOW_SAVED ? 0xffef8a3cu : COLOR_DIM, 0);
+        area.y1 -= 24;
+    }
+    const vkg_tensor *y = v->have_g ? vkg_model_output(&v->s.g) : NULL;
+    if (v->show == SHOW_SAVED && v->grid_loaded >= 0) {
+        canvas_image_packed(c, area, v->packed_w, v->packed_h);
+    } else if (y && v->shape[0]) {
+        float extent = 0, sigma = v->modes.mode_sigma;
+        for (int i = 0; i < v->modes.mode_count; i++)
+            extent = fmaxf(extent, fmaxf(fabsf(v->modes.modes[i][0]), fabsf(v->modes.modes[i][1])));
+        canvas_scatter(c, area, y->n, v->modes.modes, v->modes.mode_count, 3 * sigma,
+                       extent + 6 * sigma);
+    } else if (y) {
+        int cols = v->cols, rows;
+        panels_grid_shape(y->n, v->s.classes, &cols, &rows);
+        v->cols = cols;
+        canvas_image_grid(c, area, y->n, y->c, y->h, y->w, cols, rows, v->s.classes);
+    }
+    panels_graphs(c, &lay, &v->h, v->log_scale, v->help ? -1 : v->mx, v->my);
+    char left[VKG_PATH_MAX + 128], right[300];
+    snprintf(left, sizeof left, "%.120s  metrics to step %u  saved grids %d", v->dir,
+             v->h.count ? v->h.step[v->h.count - 1] : 0, v->grid_count);
+    snprintf(right, sizeof right, "%s   H: help", vkg_ctx_device(v->ctx)->name);
+    panels_status(c, lay.status, left, right);
+    if (v->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+}
+
+static int render(viewer *v) {
+    if (!window_ready(v->win)) return 0;
+    if (v->show == SHOW_SAVED && load_grid(v) < 0) return -1;
+    draw(v);
+    const vkg_tensor *y = v->have_g ? vkg_model_output(&v->s.g) : NULL;
+    int saved = v->show == SHOW_SAVED && v->grid_loaded >= 0;
+    return window_draw(v->win, !saved && y && !v->shape[0] ? y : NULL, saved ? &v->packed : NULL,
+                       !saved && y && v->shape[0] ? y : NULL);
+}
+
+/* ---- the loop ---- */
+
+static int screenshot(viewer *v, const char *given) {
+    char path[VKG_PATH_MAX + 64];
+    if (given) {
+        snprintf(path, sizeof path, "%s", given);
+    } else {
+        snprintf(path, sizeof path, "%s/screenshots", v->dir);
+        mkdir(path, 0777);
+        time_t t = time(NULL);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
+        snprintf(path, sizeof path, "%s/screenshots/view-%s.png", v->dir, stamp);
+    }
+    if (window_screenshot(v->win, path) < 0) return -1;
+    fprintf(stderr, "vkgan: wrote %s\n", path);
+    return 0;
+}
+
+/* Keys and clicks; 1 to quit, -1 on error. */
+static int input(viewer *v, int *dirty, int *shot) {
+    int k;
+    while ((k = window_next_key(v->win)) != 0) {
+        *dirty = 1;
+        int last = v->grid_count - 1;
+        switch (k) {
+        case KEY_LEFT:
+            v->grid_at = v->grid_at > 0 ? v->grid_at - 1 : 0, v->show = SHOW_SAVED;
+            break;
+        case KEY_RIGHT:
+            v->grid_at = v->grid_at < last ? v->grid_at + 1 : last, v->show = SHOW_SAVED;
+            break;
+        case KEY_HOME:
+            v->grid_at = last >= 0 ? 0 : -1, v->show = SHOW_SAVED;
+            break;
+        case KEY_END:
+            v->grid_at = last, v->show = SHOW_SAVED;
+            break;
+        case 'g':
+            v->show = SHOW_CHECKPOINT;
+            if (v->have_g) memcpy(v->z, v->fixed_z, sizeof(float) * v->o.batch * v->o.latent);
+            if (v->have_g && generate(v) < 0) return -1;
+            break;
+        case 'w':
+            v->show = v->show == SHOW_WALK || !v->have_g ? SHOW_CHECKPOINT : SHOW_WALK;
+            break;
+        case '+':
+            v->cols++;
+            break;
+        case '-':
+            v->cols--;
+            break;
+        case 'l':
+            v->log_scale = !v->log_scale;
+            break;
+        case 'h':
+            v->help = !v->help;
+            break;
+        case 'p':
+            *shot = 1;
+            break;
+        case 'q':
+        case KEY_ESCAPE:
+            return 1;
+        default:
+            break;
+        }
+    }
+    if (window_mouse_clicked(v->win) && v->grid_count > 1) { /* on the slider: jump there */
+        layout lay = panels_layout(window_canvas(v->win)->width, window_canvas(v->win)->height);
+        rect t = slider_track((rect){lay.image.x0 + 8, 0, lay.image.x1 - 8, lay.image.y1 - 8});
+        if (v->mx >= t.x0 - 4 && v->mx <= t.x1 + 4 && v->my >= t.y0 - 8 && v->my <= t.y1 + 8) {
+            int at = (int)lround((double)(v->mx - t.x0) / (t.x1 - t.x0) * (v->grid_count - 1));
+            v->grid_at = at < 0 ? 0 : at >= v->grid_count ? v->grid_count - 1 : at;
+            v->show = SHOW_SAVED, *dirty = 1;
+        }
+    }
+    return window_should_close(v->win) ? 1 : 0;
+}
+
+static int scan(viewer *v) {
+    int had = v->have_g;
+    unsigned step = v->ckpt_step;
+    if (read_metrics(v) < 0 || scan_grids(v) < 0 || load_generator(v) < 0) return -1;
+    if (v->have_g && (!had || step != v->ckpt_step) && generate(v) < 0) return -1;
+    if (!v->have_g && v->show == SHOW_CHECKPOINT) v->show = SHOW_SAVED;
+    return 0;
+}
+
+static int loop(viewer *v, const char *shot_path) {
+    v->show = SHOW_CHECKPOINT, v->cols = 8, v->grid_at = -1, v->rng = 0x9e3779b97f4a7c15ull;
+    if (scan(v) < 0) return -1;
+    if (shot_path) { /* one frame, then close */
+        for (int i = 0; i < 500; i++) {
+            window_poll(v->win, 0.01);
+            int r = render(v);
+            if (r < 0) return -1;
+            if (r > 0) return screenshot(v, shot_path);
+        }
+        return vkg_set_error("%s: the window could not draw a frame (minimised?)", shot_path);
+    }
+    int dirty = 1;
+    v->last_scan = v->last_walk = now();
+    for (;;) {
+        window_poll(v->win, v->show == SHOW_WALK ? 1.0 / 60 : 0.1);
+        int shot = 0, q = input(v, &dirty, &shot);
+        if (q) return q < 0 ? -1 : 0;
+        int mx, my;
+        window_mouse(v->win, &mx, &my);
+        if (mx != v->mx || my != v->my) v->mx = mx, v->my = my, dirty = 1;
+        double t = now();
+        if (t - v->last_scan > 1) { /* a running run: new metrics, grids, checkpoints */
+            long long size = v->metrics_size;
+            int grids = v->grid_count;
+            unsigned step = v->ckpt_step;
+            if (scan(v) < 0) return -1;
+            dirty |= size != v->metrics_size || grids != v->grid_count || step != v->ckpt_step;
+            v->last_scan = t;
+        }
+        if (v->show == SHOW_WALK && window_ready(v->win)) {
+            if (walk_step(v, fmin(t - v->last_walk, 0.1)) < 0) return -1;
+            dirty = 1;
+        }
+        v->last_walk = t;
+        if (dirty || window_dirty(v->win)) {
+            int r = render(v);
+            if (r < 0) return -1;
+            if (r > 0) dirty = 0;
+        }
+        if (shot && screenshot(v, NULL) < 0) return -1;
+    }
+}
+
+int vkg_view_run(const char *dir, const char *shot_path, const char *device, int validation) {
+    char config[VKG_PATH_MAX + 32];
+    snprintf(config, sizeof config, "%s/config.json", dir);
+    cJSON *json = rundir_read_json(config);
+    if (!json) {
+        fprintf(stderr, "vkgan: error: %s: not a run directory of vkgan train (%s)\n", dir,
+                vkg_error());
+        return 1;
+    }
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(json, "data");
+    const cJSON *name = data ? cJSON_GetObjectItemCaseSensitive(data, "name") : NULL;
+    char title[256];
+    snprintf(title, sizeof title, "vkgan view: %.100s (%.120s)",
+             cJSON_IsString(name) ? name->valuestring : "?", dir);
+    cJSON_Delete(json);
+    viewer v = {.dir = dir, .metrics_size = -1};
+    vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
+    int r = window_system_init(&copts);
+    int glfw = r == 0;
+    if (r == 0 && !(v.ctx = vkg_ctx_create(&copts))) r = -1;
+    if (r == 0 && !(v.win = window_open(v.ctx, title, 1280, 720))) r = -1;
+    if (r == 0) r = loop(&v, shot_path);
+    window_close(v.win);
+    free_generator(&v);
+    vkg_arena_destroy(v.packed_arena);
+    vkg_dataset_free(&v.modes);
+    history_free(&v.h);
+    free(v.grids);
+    if (r == 0 && validation && vkg_ctx_validation_count(v.ctx) > 0)
+        r = vkg_set_error("validation messages were reported");
+    vkg_ctx_destroy(v.ctx);
+    if (glfw) window_system_end();
+    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
+    return 0;
+}

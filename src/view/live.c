@@ -1,0 +1,290 @@
+/* The live window of vkgan train --view; see live.h. */
+#include "view/live.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "view/panels.h"
+#include "view/window.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+
+/* The window may take this share of the device's time for previews and frames; redraws the
+ * user asks for (keys, the mouse, resizing) come at up to 30 a second regardless. */
+#define BUDGET 0.02
+#define MIN_FRAME (1.0 / 30)
+
+struct live {
+    live_setup s;
+    vkg_gan *gan;
+    window *win;
+    history h;
+    int paused, fresh, log_scale, help, cols;
+    unsigned preview_step, drawn_step, steps;
+    double next_preview, next_frame, last_frame, start;
+    double step_seconds; /* smoothed wall time of a step */
+    double rate_time;
+    unsigned rate_step;
+    double spent;       /* estimated device seconds spent on the window */
+    int mx, my, wanted; /* mouse; a redraw the user asked for */
+};
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static const char *const HELP[] = {
+    "vkgan: keys",
+    "Space   pause / resume training",
+    "S       save the grid shown as a PNG in the run directory",
+    "F       fixed latent batch / a fresh one at each refresh",
+    "+ / -   more / fewer samples in the grid",
+    "L       log scale for the losses",
+    "C       write a checkpoint now",
+    "P       screenshot of the window into the run directory",
+    "H       this help",
+    "Q, Esc  write a checkpoint and quit",
+    "Hover a graph for the values at a step.",
+};
+
+live *live_open(vkg_ctx *ctx, vkg_gan *gan, const live_setup *s) {
+    live *l = calloc(1, sizeof *l);
+    if (!l) {
+        vkg_set_error("out of host memory");
+        return NULL;
+    }
+    l->s = *s, l->gan = gan, l->cols = 8, l->mx = l->my = -1;
+    l->start = l->rate_time = now();
+    if (!(l->win = window_open(ctx, s->title, 1280, 720)) || vkg_gan_preview(gan, 0) < 0) {
+        live_close(l);
+        return NULL;
+    }
+    l->preview_step = gan->steps, l->rate_step = gan->steps;
+    return l;
+}
+
+void live_close(live *l) {
+    if (!l) return;
+    window_close(l->win);
+    history_free(&l->h);
+    free(l);
+}
+
+int live_step(live *l, unsigned step, const float x[VKG_LOSSES]) {
+    float v[H_VALUES] = {x[VKG_LOSS_D_REAL] + x[VKG_LOSS_D_FAKE], x[VKG_LOSS_G], x[VKG_DX],
+                         x[VKG_DGZ_D]};
+    return history_add(&l->h, step, v);
+}
+
+static void format_duration(double s, char *out, size_t size) {
+    long t = isfinite(s) && s > 0 ? lround(s) : 0;
+    if (t >= 3600)
+        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else
+        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
+}
+
+static void status(live *l, canvas *c, rect r, int done) {
+    char left[256], right[300], eta[32];
+    double rate = l->step_seconds > 0 ? 1 / l->step_seconds : 0;
+    format_duration(rate > 0 ? (l->s.total_steps - (int)l->steps) / rate : 0, eta, sizeof eta);
+    double epoch = (double)l->steps * l->s.d_steps * l->s.batch / (double)l->s.data_count;
+    snprintf(left, sizeof left, "%s  step %u/%d  epoch %.2f  %.0f img/s  ETA %s",
+             done        ? "done"
+             : l->paused ? "PAUSED"
+                         : "running",
+             l->steps, l->s.total_steps, epoch, rate * l->s.batch * l->s.d_steps, done ? "-" : eta);
+    snprintf(right, sizeof right, "%s   H: help", l->s.device);
+    panels_status(c, r, left, right);
+}
+
+static void draw(live *l, int done) {
+    canvas *c = window_canvas(l->win);
+    canvas_begin(c, c->width, c->height, COLOR_BACKGROUND);
+    layout lay = panels_layout(c->width, c->height);
+    char title[128];
+    snprintf(title, sizeof title, "samples, %s z, step %u", l->fresh ? "fresh" : "fixed",
+             l->preview_step);
+    rect area = panels_image_box(c, lay.image, title);
+    const vkg_tensor *p = &l->gan->preview;
+    if (l->s.modes) {
+        float extent = 0;
+        for (int i = 0; i < l->s.mode_count; i++)
+            extent = fmaxf(extent, fmaxf(fabsf(l->s.modes[i][0]), fabsf(l->s.modes[i][1])));
+        canvas_scatter(c, area, p->n, l->s.modes, l->s.mode_count, 3 * l->s.mode_sigma,
+                       extent + 6 * l->s.mode_sigma);
+    } else {
+        int cols = l->cols, rows;
+        panels_grid_shape(p->n, l->s.classes, &cols, &rows);
+        l->cols = cols;
+        canvas_image_grid(c, area, p->n, p->c, p->h, p->w, cols, rows, l->s.classes);
+    }
+    panels_graphs(c, &lay, &l->h, l->log_scale, l->help ? -1 : l->mx, l->my);
+    status(l, c, lay.status, done);
+    if (l->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+}
+
+static int save_grid(live *l) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/view-grid-step-%09u.png", l->s.run_dir, l->preview_step);
+    const vkg_tensor *p = &l->gan->preview;
+    float *f = malloc(sizeof(float) * vkg_tensor_count(p));
+    if (!f) return vkg_set_error("out of host memory");
+    int r = vkg_gan_wait(l->gan) < 0 ? -1 : vkg_tensor_download(l->gan->ctx, p, f);
+    if (r == 0 && l->s.modes)
+        r = vkg_write_png_scatter(path, f, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
+    else if (r == 0)
+        r = vkg_write_png_grid(path, f, p->n, p->c, p->h, p->w,
+                               l->s.classes ? l->s.classes : l->cols);
+    free(f);
+    if (r == 0) fprintf(stderr, "\nvkgan: wrote %s\n", path);
+    return r;
+}
+
+int live_screenshot(live *l, const char *path) {
+    int r = window_screenshot(l->win, path);
+    if (r == 0) fprintf(stderr, "\nvkgan: wrote %s\n", path);
+    return r;
+}
+
+static int screenshot_key(live *l) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/screenshots", l->s.run_dir);
+    mkdir(path, 0777);
+    snprintf(path, sizeof path, "%s/screenshots/step-%09u.png", l->s.run_dir, l->steps);
+    for (int i = 1; i < 100; i++) { /* several at one step: step-N-2.png, ... */
+        struct stat st;
+        if (stat(path, &st) != 0) break;
+        snprintf(path, sizeof path, "%s/screenshots/step-%09u-%d.png", l->s.run_dir, l->steps,
+                 i + 1);
+    }
+    return live_screenshot(l, path);
+}
+
+/* Keys: LIVE_* flags to return, or -1. */
+static int keys(live *l, int *screenshot) {
+    int actions = 0, k;
+    while ((k = window_next_key(l->win)) != 0) {
+        l->wanted = 1;
+        switch (k) {
+        case ' ':
+            l->paused = !l->paused;
+            break;
+        case 's':
+            if (save_grid(l) < 0) return -1;
+            break;
+        case 'f':
+            l->fresh = !l->fresh;
+            l->next_preview = 0;
+            break;
+        case '+':
+            l->cols++;
+            break;
+        case '-':
+            l->cols--;
+            break;
+        case 'l':
+            l->log_scale = !l->log_scale;
+            break;
+        case 'h':
+            l->help = !l->help;
+            break;
+        case 'c':
+            actions |= LIVE_CHECKPOINT;
+            break;
+        case 'p':
+            *screenshot = 1;
+            break;
+        case 'q':
+        case KEY_ESCAPE:
+            actions |= LIVE_QUIT;
+            break;
+        default:
+            break;
+        }
+    }
+    if (window_should_close(l->win)) actions |= LIVE_QUIT;
+    return actions;
+}
+
+static void measure_rate(live *l, double t) {
+    if (l->steps > l->rate_step && t - l->rate_time > 0.5) {
+        double per = (t - l->rate_time) / (l->steps - l->rate_step);
+        l->step_seconds = l->step_seconds > 0 ? 0.7 * l->step_seconds + 0.3 * per : per;
+        l->rate_time = t, l->rate_step = l->steps;
+    }
+}
+
+/* A new preview when training moved on and the budget allows: its cost is G's forward pass,
+ * preview_share of a step. */
+static int refresh_preview(live *l, double t, int force) {
+    if (!force && (l->paused || l->steps == l->preview_step || t < l->next_preview)) return 0;
+    if (vkg_gan_preview(l->gan, l->fresh) < 0) return -1;
+    double cost = l->s.preview_share * l->step_seconds;
+    l->spent += cost;
+    l->next_preview = t + fmax(MIN_FRAME, cost / BUDGET);
+    l->preview_step = l->steps;
+    return 1;
+}
+
+static int redraw(live *l, double t, int done) {
+    int mx, my;
+    window_mouse(l->win, &mx, &my);
+    if (mx != l->mx || my != l->my) l->mx = mx, l->my = my, l->wanted = 1;
+    int due = t >= l->next_frame && l->drawn_step != l->preview_step + l->h.count;
+    if (!(due || window_dirty(l->win) || (l->wanted && t - l->last_frame >= MIN_FRAME))) return 0;
+    if (!window_ready(l->win)) return 0;
+    draw(l, done);
+    int r = window_draw(l->win, l->s.modes ? NULL : &l->gan->preview, NULL,
+                        l->s.modes ? &l->gan->preview : NULL);
+    if (r <= 0) return r;
+    double cost = window_frame_ms(l->win) / 1000; /* of the previous frame: about the same */
+    l->spent += cost;
+    l->next_frame = t + fmax(MIN_FRAME, cost / BUDGET);
+    l->last_frame = t, l->wanted = 0;
+    l->drawn_step = l->preview_step + l->h.count;
+    return 1;
+}
+
+int live_tick(live *l, unsigned steps, int done) {
+    l->steps = steps;
+    for (;;) {
+        window_poll(l->win, l->paused || done ? MIN_FRAME : 0);
+        double t = now();
+        measure_rate(l, t);
+        int screenshot = 0, actions = keys(l, &screenshot);
+        if (actions < 0) return -1;
+        int force = l->next_preview == 0;
+        if (refresh_preview(l, t, force) < 0 || redraw(l, t, done) < 0) return -1;
+        if (screenshot) { /* the frame with everything asked for so far */
+            for (int i = 0; i < 200 && l->wanted && redraw(l, now(), done) == 0; i++)
+                window_poll(l->win, 0.01);
+            if (screenshot_key(l) < 0) return -1;
+        }
+        if (actions || !(l->paused || done)) return actions;
+    }
+}
+
+int live_final(live *l, unsigned steps, const char *path) {
+    l->steps = steps;
+    if (refresh_preview(l, now(), 1) < 0) return -1;
+    l->wanted = 1, l->next_frame = 0;
+    int drawn = 0;
+    for (int i = 0; i < 500 && drawn == 0; i++) { /* up to 5 s for the window to be ready */
+        window_poll(l->win, 0.01);
+        if ((drawn = redraw(l, now(), 1)) < 0) return -1;
+    }
+    if (!drawn) return vkg_set_error("%s: the window could not draw a frame (minimised?)", path);
+    return live_screenshot(l, path);
+}
+
+double live_overhead(const live *l) {
+    double wall = now() - l->start;
+    return wall > 0 ? l->spent / wall : 0;
+}

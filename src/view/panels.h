@@ -1,0 +1,30 @@
+/* The window's layout, shared by vkgan train --view and vkgan view: the image panel on the
+ * left, the graphs on the right, a status bar, the help overlay. */
+#ifndef VKGAN_VIEW_PANELS_H
+#define VKGAN_VIEW_PANELS_H
+
+#include "view/canvas.h"
+#include "view/graph.h"
+
+#define COLOR_BACKGROUND 0xff12151cu
+#define COLOR_PANEL 0xff1c2029u
+#define COLOR_TEXT 0xffd8dce4u
+#define COLOR_DIM 0xff8a93a6u
+
+typedef struct layout {
+    rect image, graphs[2], status;
+} layout;
+
+layout panels_layout(int w, int h);
+/* The panel box and its title; returns the area left for the content. */
+rect panels_image_box(canvas *c, rect r, const char *title);
+/* The loss graph (loss_d, loss_g) and the D-output graph (D(x), D(G(z))). */
+void panels_graphs(canvas *c, const layout *l, const history *h, int log_scale, int mx, int my);
+void panels_status(canvas *c, rect r, const char *left, const char *right);
+/* A box over everything with one line of text per entry. */
+void panels_help(canvas *c, const char *const *lines, int n);
+/* The cells of a grid of `count` images: one row per class when classes > 0 (then `cols` per
+ * class), else cols x rows; cols is clamped to what the count allows. */
+void panels_grid_shape(int count, int classes, int *cols, int *rows);
+
+#endif
