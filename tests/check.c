@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 
@@ -111,4 +114,26 @@ vkg_batchnorm upload_batchnorm(vkg_ctx *ctx, vkg_arena *arena, int c, const doub
     bn.running_var = upload_tensor(ctx, arena, 1, c, 1, 1, running_var);
     bn.saved = upload_tensor(ctx, arena, 2, c, 1, 1, NULL);
     return bn;
+}
+
+const char *test_vkgan_path(void) {
+    static char exe[PATH_MAX + 8];
+    if (exe[0]) return exe;
+    ssize_t n = readlink("/proc/self/exe", exe, PATH_MAX - 1);
+    if (n <= 0) return "vkgan";
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash) strcpy(slash + 1, "vkgan");
+    return exe;
+}
+
+int test_run_vkgan(const char *env, const char *args, char *err, size_t size) {
+    char cmd[PATH_MAX + 1024];
+    snprintf(cmd, sizeof cmd, "%s '%s' %s 2>&1 >/dev/null", env, test_vkgan_path(), args);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    size_t got = fread(err, 1, size - 1, p);
+    err[got] = 0;
+    int status = pclose(p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -71,6 +71,10 @@ float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t);
 const char *test_tmpdir(void);
 /* Writes bytes to dir/name (plain, not atomic: tests build inputs, good and bad). */
 void test_write(const char *dir, const char *name, const void *data, size_t size);
+/* The vkgan binary built next to the test binary. */
+const char *test_vkgan_path(void);
+/* Runs `vkgan ARGS` with `env` prepended; returns the exit code, stderr's text in err. */
+int test_run_vkgan(const char *env, const char *args, char *err, size_t size);
 /* A recording started for the running test (destroyed at its end). */
 vkg_rec *test_rec(vkg_ctx *ctx);
 

@@ -13,25 +13,6 @@
 
 #include "check.h"
 
-/* Runs `vkgan ARGS` with `env` prepended; returns the exit code, stderr's text in err. */
-static int run_vkgan(const char *env, const char *args, char *err, size_t size) {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return -1;
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (!slash) return -1;
-    *slash = 0;
-    char cmd[PATH_MAX + 512];
-    snprintf(cmd, sizeof cmd, "%s '%s/vkgan' %s 2>&1 >/dev/null", env, exe, args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t got = fread(err, 1, size - 1, p);
-    err[got] = 0;
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static int lines(const char *text) {
     int n = 0;
     for (; *text; text++) n += *text == '\n';
@@ -40,24 +21,24 @@ static int lines(const char *text) {
 
 TEST(cli_no_vulkan_driver_is_one_clear_line) {
     char err[4096];
-    int code = run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", "devices", err, sizeof err);
+    int code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", "devices", err, sizeof err);
     CHECK(code == 1, "exit code %d", code);
     CHECK(strstr(err, "no Vulkan device found") && lines(err) == 1, "stderr: %s", err);
-    code = run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", "selfcheck", err, sizeof err);
+    code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", "selfcheck", err, sizeof err);
     CHECK(code == 1 && strstr(err, "no Vulkan device found"), "%d: %s", code, err);
 }
 
 TEST(cli_bad_options_are_named) {
     char err[4096];
-    int code = run_vkgan("", "selfcheck --device 99", err, sizeof err);
+    int code = test_run_vkgan("", "selfcheck --device 99", err, sizeof err);
     CHECK(code == 1 && strstr(err, "--device 99") && lines(err) == 1, "%d: %s", code, err);
-    code = run_vkgan("", "bench-kernels --batch -3", err, sizeof err);
+    code = test_run_vkgan("", "bench-kernels --batch -3", err, sizeof err);
     CHECK(code == 1 && strstr(err, "--batch") && lines(err) == 1, "%d: %s", code, err);
-    code = run_vkgan("", "bench-kernels --model 32", err, sizeof err);
+    code = test_run_vkgan("", "bench-kernels --model 32", err, sizeof err);
     CHECK(code == 1 && strstr(err, "--model") && lines(err) == 1, "%d: %s", code, err);
-    code = run_vkgan("", "frobnicate", err, sizeof err);
+    code = test_run_vkgan("", "frobnicate", err, sizeof err);
     CHECK(code == 2 && strstr(err, "frobnicate") && lines(err) == 1, "%d: %s", code, err);
-    code = run_vkgan("", "devices --help", err, sizeof err);
+    code = test_run_vkgan("", "devices --help", err, sizeof err);
     CHECK(code == 0, "devices --help exits %d", code);
 }
 
@@ -66,18 +47,18 @@ TEST(cli_bad_options_are_named) {
 TEST(cli_train_bad_inputs) {
     char err[4096], args[8192];
     const char *dir = test_tmpdir();
-    int code = run_vkgan("", "train --batch -3", err, sizeof err);
+    int code = test_run_vkgan("", "train --batch -3", err, sizeof err);
     CHECK(code == 2 && strstr(err, "--batch") && lines(err) == 1, "%d: %s", code, err);
-    code = run_vkgan("", "train --lr fast", err, sizeof err);
+    code = test_run_vkgan("", "train --lr fast", err, sizeof err);
     CHECK(code == 2 && strstr(err, "--lr") && strstr(err, "fast") && lines(err) == 1, "%d: %s",
           code, err);
-    code = run_vkgan("", "train --frobnicate", err, sizeof err);
+    code = test_run_vkgan("", "train --frobnicate", err, sizeof err);
     CHECK(code == 2 && strstr(err, "--frobnicate") && lines(err) == 1, "%d: %s", code, err);
     snprintf(args, sizeof args, "train --quiet --data mnist:%s/nowhere --out %s/a", dir, dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "nowhere") && lines(err) == 1, "%d: %s", code, err);
     snprintf(args, sizeof args, "train --quiet --data pictures --out %s/a", dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "pictures") && lines(err) == 1, "%d: %s", code, err);
 
     char busy[4200];
@@ -85,19 +66,19 @@ TEST(cli_train_bad_inputs) {
     CHECK(mkdir(busy, 0777) == 0, "cannot create %s", busy);
     test_write(dir, "busy/file.txt", "x", 1);
     snprintf(args, sizeof args, "train --quiet --data ring8 --out %s/busy", dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "already exists") && strstr(err, "--resume") && lines(err) == 1,
           "%d: %s", code, err);
     snprintf(args, sizeof args, "train --quiet --resume %s/busy", dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "config.json") && lines(err) == 1, "%d: %s", code, err);
     snprintf(args, sizeof args, "sample --checkpoint %s/busy/file.txt --out %s/s.png", dir, dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "file.txt") && lines(err) == 1, "%d: %s", code, err);
     char png[4200];
     snprintf(png, sizeof png, "%s/s.png", dir);
     CHECK(access(png, F_OK) != 0, "a failed sample left %s", png);
-    code = run_vkgan("", "sample --n 0 --checkpoint x", err, sizeof err);
+    code = test_run_vkgan("", "sample --n 0 --checkpoint x", err, sizeof err);
     CHECK(code == 2 && strstr(err, "--n") && lines(err) == 1, "%d: %s", code, err);
 }
 
@@ -107,7 +88,7 @@ TEST(cli_train_resume_refuses_another_model) {
     const char *dir = test_tmpdir();
     snprintf(args, sizeof args,
              "train --quiet --data ring8 --steps 2 --batch 8 --mlp-hidden 8 --out %s/run", dir);
-    int code = run_vkgan("", args, err, sizeof err);
+    int code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the short run failed (%d): %s", code, err);
     snprintf(path, sizeof path, "%s/run/config.json", dir);
     FILE *f = fopen(path, "rb");
@@ -122,7 +103,7 @@ TEST(cli_train_resume_refuses_another_model) {
     *digit = '9';
     test_write(dir, "run/config.json", text, n);
     snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "another model") && strstr(err, "step-000000002") &&
               lines(err) == 1,
           "%d: %s", code, err);
@@ -130,7 +111,7 @@ TEST(cli_train_resume_refuses_another_model) {
              "sample --checkpoint %s/run/checkpoints/step-000000002.safetensors --n 16 --out "
              "%s/points.png",
              dir, dir);
-    code = run_vkgan("", args, err, sizeof err);
+    code = test_run_vkgan("", args, err, sizeof err);
     snprintf(path, sizeof path, "%s/points.png", dir);
     CHECK(code == 0 && access(path, R_OK) == 0, "sample from a checkpoint (%d): %s", code, err);
 }

@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 packages=(cmake make gcc pkg-config libc6-dev
           libvulkan-dev libvulkan-volk-dev glslang-tools mesa-vulkan-drivers
           vulkan-validationlayers libglfw3-dev libstb-dev zlib1g-dev libcjson-dev
-          dataset-fashion-mnist)
+          dataset-fashion-mnist
+          console-setup-linux          # the window's 8x16 font, embedded at build time
+          xvfb xauth xdotool imagemagick) # the window's tests: a virtual X server, keys, screenshots
 
 missing=()
 for p in "${packages[@]}"; do

@@ -79,6 +79,7 @@ typedef struct vkg_gan {
     vkg_rec *sample_fixed; /* G on the fixed latent batch */
     vkg_tensor preview;    /* G's images for the window (vkg_gan_preview) */
     vkg_rec *preview_rec[2];
+    int preview_last; /* the recording of the last preview, -1 before the first */
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
@@ -123,6 +124,8 @@ int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, in
  * of its images into gan->preview, for the window to read on the GPU; nothing waits, and
  * training is not changed by it. */
 int vkg_gan_preview(vkg_gan *gan, int fresh);
+/* GPU milliseconds of the last preview, from its timestamps (-1 while none has finished). */
+double vkg_gan_preview_ms(vkg_gan *gan);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);

@@ -115,6 +115,8 @@ int vkg_rec_end(vkg_rec *rec);
 int vkg_rec_submit(vkg_rec *rec);
 int vkg_rec_wait(vkg_rec *rec);
 int vkg_rec_run(vkg_rec *rec); /* submit + wait */
+/* Whether the last submit has finished (never waits). */
+int vkg_rec_done(vkg_rec *rec);
 void vkg_rec_destroy(vkg_rec *rec);
 int vkg_rec_dispatch_count(const vkg_rec *rec);
 int vkg_rec_barrier_count(const vkg_rec *rec);

@@ -420,6 +420,7 @@ int vkg_gan_create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int 
                    const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
                    const vkg_gan_config *config, vkg_gan *gan) {
     memset(gan, 0, sizeof *gan);
+    gan->preview_last = -1;
     if (create(ctx, arena, g, g_layers, d, d_layers, data, config, gan) == 0) return 0;
     vkg_gan_destroy(gan);
     return -1;
@@ -494,7 +495,7 @@ int vkg_gan_preview(vkg_gan *gan, int fresh) {
     vkg_rec **rec = &gan->preview_rec[fresh ? 1 : 0];
     if (!*rec) { /* recorded on first use */
         int r = 0;
-        if (!(*rec = vkg_rec_begin(gan->ctx, 0))) return -1;
+        if (!(*rec = vkg_rec_begin(gan->ctx, 1))) return -1;
         if (fresh) { /* a new draw each time: the preview counter advances */
             vkg_rng z_rng = {.seed = gan->config.seed,
                              .stream = STREAM_Z_PREVIEW,
@@ -510,7 +511,17 @@ int vkg_gan_preview(vkg_gan *gan, int fresh) {
             return -1;
         }
     }
+    gan->preview_last = fresh ? 1 : 0;
     return vkg_rec_submit(*rec);
+}
+
+double vkg_gan_preview_ms(vkg_gan *gan) {
+    vkg_rec *rec = gan->preview_last >= 0 ? gan->preview_rec[gan->preview_last] : NULL;
+    if (!rec || !vkg_rec_done(rec)) return -1;
+    double ms[256], sum = 0;
+    int n = vkg_rec_timings(rec, ms, NULL, 256);
+    for (int i = 0; i < n; i++) sum += ms[i];
+    return n > 0 ? sum : -1;
 }
 
 int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max) {

@@ -67,11 +67,9 @@ typedef struct vkg_kernel {
     uint32_t groups[3];
 } vkg_kernel;
 
-/* For the window: the recording's command buffer (for image commands), whether its last submit
- * has finished (without waiting), and a submit that waits for `wait` (at `stage`) and signals
- * `signal` (either may be VK_NULL_HANDLE). */
+/* For the window: the recording's command buffer (for image commands), and a submit that waits
+ * for `wait` (at `stage`) and signals `signal` (either may be VK_NULL_HANDLE). */
 VkCommandBuffer vkg_rec_command_buffer(vkg_rec *rec);
-int vkg_rec_done(vkg_rec *rec);
 int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFlags stage,
                               VkSemaphore signal);
 /* Records a barrier before a transfer that reads `buf` if a dispatch wrote it since the last

@@ -209,9 +209,10 @@ static void print_wrapped(FILE *f, const char *text, int indent, int width) {
 
 void vkg_train_help(FILE *f) {
     fputs("usage: vkgan train [options]\n"
-          "Trains a DCGAN (an MLP GAN for 2D data) headless: sample grids from a fixed latent\n"
-          "batch, metrics, and checkpoints that resume bit-exactly, in the run directory.\n"
-          "Ctrl-C writes a checkpoint and stops (exit code 130).\n",
+          "Trains a DCGAN (an MLP GAN for 2D data): sample grids from a fixed latent batch,\n"
+          "metrics, and checkpoints that resume bit-exactly, in the run directory; headless, or\n"
+          "beside the live window with --view. Ctrl-C writes a checkpoint and stops (exit code\n"
+          "130).\n",
           f);
     for (int g = G_RUN; g <= G_OUT; g++) {
         fprintf(f, "\n%s:\n", group_names[g]);

@@ -491,9 +491,7 @@ static int train(run *r) {
     if (!o->quiet && !quit)
         printf("done: %u steps in %.1f s; samples in %s/samples\n", r->gan.steps,
                r->seconds_before + now() - r->start, o->out);
-    if (r->live && !o->quiet)
-        printf("window: %.1f%% of the device's time (previews and frames)\n",
-               100 * live_overhead(r->live));
+    if (r->live && !o->quiet) live_report(r->live, stdout);
     return 0;
 }
 

@@ -208,7 +208,8 @@ static int load_generator(viewer *v) {
         v->walk_a = v->z + zn, v->walk_b = v->z + 2 * zn, v->fixed_z = v->z + 3 * zn;
         memcpy(v->fixed_z, fixed, sizeof(float) * zn);
         memcpy(v->z, fixed, sizeof(float) * zn);
-        for (size_t i = 0; i < zn; i++) v->walk_b[i] = fixed[i];
+        memcpy(v->walk_a, fixed, sizeof(float) * zn);
+        memcpy(v->walk_b, fixed, sizeof(float) * zn);
         if (v->s.classes) r = sampler_labels(v->ctx, &v->s.labels, 0, v->s.classes, -1);
     }
     if (r == 0) r = (v->rec = vkg_rec_begin(v->ctx, 0)) ? sampler_record(v->rec, &v->s, 1, 0) : -1;
@@ -316,17 +317,12 @@ static int render(viewer *v) {
 /* ---- the loop ---- */
 
 static int screenshot(viewer *v, const char *given) {
-    char path[VKG_PATH_MAX + 64];
-    if (given) {
+    char path[VKG_PATH_MAX + 64], stem[32];
+    snprintf(stem, sizeof stem, "view-step-%09u", v->h.count ? v->h.step[v->h.count - 1] : 0);
+    if (given)
         snprintf(path, sizeof path, "%s", given);
-    } else {
-        snprintf(path, sizeof path, "%s/screenshots", v->dir);
-        mkdir(path, 0777);
-        time_t t = time(NULL);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
-        snprintf(path, sizeof path, "%s/screenshots/view-%s.png", v->dir, stamp);
-    }
+    else
+        panels_screenshot_path(v->dir, stem, path, sizeof path);
     if (window_screenshot(v->win, path) < 0) return -1;
     fprintf(stderr, "vkgan: wrote %s\n", path);
     return 0;
@@ -358,6 +354,12 @@ static int input(viewer *v, int *dirty, int *shot) {
             break;
         case 'w':
             v->show = v->show == SHOW_WALK || !v->have_g ? SHOW_CHECKPOINT : SHOW_WALK;
+            if (v->show == SHOW_WALK) { /* from the batch shown to a random one */
+                size_t zn = (size_t)v->o.batch * v->o.latent;
+                memcpy(v->walk_a, v->z, sizeof(float) * zn);
+                for (size_t i = 0; i < zn; i++) v->walk_b[i] = (float)gaussian(&v->rng);
+                v->walk_t = 0;
+            }
             break;
         case '+':
             v->cols++;
@@ -433,7 +435,7 @@ static int loop(viewer *v, const char *shot_path) {
             v->last_scan = t;
         }
         if (v->show == SHOW_WALK && window_ready(v->win)) {
-            if (walk_step(v, fmin(t - v->last_walk, 0.1)) < 0) return -1;
+            if (walk_step(v, fmin(t - v->last_walk, 0.5)) < 0) return -1;
             dirty = 1;
         }
         v->last_walk = t;

@@ -4,6 +4,8 @@
 #ifndef VKGAN_VIEW_LIVE_H
 #define VKGAN_VIEW_LIVE_H
 
+#include <stdio.h>
+
 #include "vkgan/gan.h"
 
 typedef struct live_setup {
@@ -32,7 +34,7 @@ int live_tick(live *l, unsigned steps, int done);
 int live_final(live *l, unsigned steps, const char *path);
 /* Writes what the window shows now as a PNG. */
 int live_screenshot(live *l, const char *path);
-/* The device share of the window so far: preview and frame GPU time over wall time. */
-double live_overhead(const live *l);
+/* Frames, their device time, previews, and the window's estimated share of the device. */
+void live_report(const live *l, FILE *f);
 
 #endif

@@ -1,6 +1,9 @@
 /* The window's layout; see panels.h. */
 #include "view/panels.h"
 
+#include <stdio.h>
+#include <sys/stat.h>
+
 layout panels_layout(int w, int h) {
     layout l;
     int status_h = 24, m = 8;
@@ -63,4 +66,13 @@ void panels_grid_shape(int count, int classes, int *cols, int *rows) {
     *cols = *cols < 1 ? 1 : *cols > most ? most : *cols;
     *rows = classes > 0 ? classes : (count / *cols < *cols ? count / *cols : *cols);
     if (*rows < 1) *rows = 1;
+}
+
+void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size) {
+    snprintf(path, size, "%s/screenshots", run_dir);
+    mkdir(path, 0777);
+    snprintf(path, size, "%s/screenshots/%s.png", run_dir, stem);
+    struct stat st;
+    for (int i = 2; i < 1000 && stat(path, &st) == 0; i++)
+        snprintf(path, size, "%s/screenshots/%s-%d.png", run_dir, stem, i);
 }

@@ -3,6 +3,8 @@
 #ifndef VKGAN_VIEW_PANELS_H
 #define VKGAN_VIEW_PANELS_H
 
+#include <stddef.h>
+
 #include "view/canvas.h"
 #include "view/graph.h"
 
@@ -26,5 +28,8 @@ void panels_help(canvas *c, const char *const *lines, int n);
 /* The cells of a grid of `count` images: one row per class when classes > 0 (then `cols` per
  * class), else cols x rows; cols is clamped to what the count allows. */
 void panels_grid_shape(int count, int classes, int *cols, int *rows);
+
+/* RUN_DIR/screenshots/STEM.png, or STEM-2.png, ... when taken (the folder is made). */
+void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size);
 
 #endif

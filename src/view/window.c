@@ -5,13 +5,12 @@
 #include <string.h>
 
 #include "gpu/internal.h"
+#include "view/frame.h"
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
 #include "vkgan/error.h"
 #include "vkgan/io.h"
-
-#include "vkgan_font.h"
 
 #define MAX_IMAGES 8
 #define KEY_QUEUE 64
@@ -229,15 +228,17 @@ static int remake(window *win) {
 
 static int make_host_buffers(window *win) {
     vkg_ctx *ctx = win->ctx;
+    size_t font_bytes;
+    const unsigned char *font = frame_font(&font_bytes);
     if (!(win->host = vkg_arena_create_mapped(ctx, 0)) ||
         vkg_arena_alloc(win->host, 4ull * VP_WORDS, &win->params) < 0 ||
         vkg_arena_alloc(win->host, 4 * SPAN_WORDS, &win->spans) < 0 ||
-        vkg_arena_alloc(win->host, sizeof vkg_font_8x16, &win->font) < 0 ||
+        vkg_arena_alloc(win->host, font_bytes, &win->font) < 0 ||
         vkg_arena_alloc(win->host, 256, &win->dummy) < 0)
         return -1;
     win->canvas.p = vkg_arena_host(win->host, &win->params);
     win->canvas.spans = vkg_arena_host(win->host, &win->spans);
-    memcpy(vkg_arena_host(win->host, &win->font), vkg_font_8x16, sizeof vkg_font_8x16);
+    memcpy(vkg_arena_host(win->host, &win->font), font, font_bytes);
     memset(vkg_arena_host(win->host, &win->dummy), 0, 256);
     return 0;
 }
@@ -392,26 +393,14 @@ static vkg_rec *record(window *win, uint32_t i, const vkg_buf *images, const vkg
     vkg_rec *rec = vkg_rec_begin(win->ctx, 1);
     if (!rec) return NULL;
     uint32_t w = win->extent.width, h = win->extent.height;
-    vkg_kernel compose = {.shader = "view_compose",
-                          .bufs = {&win->frame, &win->params, &win->spans, images, packed},
-                          .nbufs = 5,
-                          .write_mask = 1,
-                          .groups = {(w + 15) / 16, (h + 15) / 16, 1}};
-    int r = vkg_rec_kernel(rec, &compose);
-    if (points != &win->dummy) {
-        vkg_kernel dots = {.shader = "view_points",
-                           .bufs = {&win->frame, &win->params, points},
-                           .nbufs = 3,
-                           .write_mask = 1,
-                           .groups = {(uint32_t)(points->size / 8 + 63) / 64, 1, 1}};
-        r |= vkg_rec_kernel(rec, &dots);
-    }
-    vkg_kernel text = {.shader = "view_prims",
-                       .bufs = {&win->frame, &win->params, &win->font},
-                       .nbufs = 3,
-                       .write_mask = 1,
-                       .groups = {VP_MAX_PRIMS, 1, 1}};
-    r |= vkg_rec_kernel(rec, &text);
+    frame_bufs bufs = {&win->frame,
+                       &win->params,
+                       &win->spans,
+                       &win->font,
+                       images,
+                       packed,
+                       points != &win->dummy ? points : NULL};
+    int r = frame_record(rec, &bufs, (int)w, (int)h);
     r |= vkg_rec_transfer_read(rec, &win->frame);
     if (r == 0) {
         VkCommandBuffer cb = vkg_rec_command_buffer(rec);
@@ -459,9 +448,7 @@ int window_draw(window *win, const vkg_tensor *images, const vkg_buf *packed,
     if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
         return vkg_set_error("cannot get a window image: %s", vkg_result_string(r));
     if (r == VK_SUBOPTIMAL_KHR) win->stale = 1;
-    if (!win->recs[i] &&
-        !(win->recs[i] = record(win, i, b[0], b[1], b[2] == &win->dummy ? &win->dummy : b[2])))
-        return -1;
+    if (!win->recs[i] && !(win->recs[i] = record(win, i, b[0], b[1], b[2]))) return -1;
     if (vkg_rec_submit_signalling(win->recs[i], win->acquired, VK_PIPELINE_STAGE_TRANSFER_BIT,
                                   win->rendered[i]) < 0)
         return -1;
