@@ -128,7 +128,7 @@ static int scan_grids(viewer *v) {
             g = grown;
         }
         g[n].step = step;
-        snprintf(g[n].name, sizeof g[n].name, "%s", e->d_name);
+        memcpy(g[n].name, e->d_name, strlen(e->d_name) + 1); /* shorter than 32: checked */
         n++;
     }
     closedir(d);
