@@ -11,6 +11,7 @@
 #include "train/rundir.h"
 #include "train/summary.h"
 #include "view/live.h"
+#include "view/panels.h"
 #include "view/window.h"
 #include "vkgan/data.h"
 #include "vkgan/error.h"
@@ -243,20 +244,11 @@ static int save_checkpoint(run *r) {
     return rundir_prune_checkpoints(r->o->out, r->o->keep);
 }
 
-static void format_duration(double s, char *out, size_t size) {
-    if (s < 0 || !isfinite(s)) s = 0;
-    long t = lrint(s);
-    if (t >= 3600)
-        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else
-        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
-}
-
 static void progress(run *r, const metrics_row *m) {
     if (r->o->quiet) return;
     char eta[32];
     double rate = m->images_per_s / r->o->batch; /* steps per second */
-    format_duration(rate > 0 ? (r->o->steps - (int)m->step) / rate : 0, eta, sizeof eta);
+    panels_duration(rate > 0 ? (r->o->steps - (int)m->step) / rate : 0, eta, sizeof eta);
     fprintf(stderr,
             "%sstep %u/%d (%.0f%%)  epoch %.2f  %.0f img/s  ETA %s  loss D %.3f G %.3f  "
             "D(x) %.3f  D(G(z)) %.3f",

@@ -87,18 +87,10 @@ int live_step(live *l, unsigned step, const float x[VKG_LOSSES]) {
     return history_add(&l->h, step, v);
 }
 
-static void format_duration(double s, char *out, size_t size) {
-    long t = isfinite(s) && s > 0 ? lround(s) : 0;
-    if (t >= 3600)
-        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else
-        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
-}
-
 static void status(live *l, canvas *c, rect r, int done) {
     char left[256], right[300], eta[32];
     double rate = l->step_seconds > 0 ? 1 / l->step_seconds : 0;
-    format_duration(rate > 0 ? (l->s.total_steps - (int)l->steps) / rate : 0, eta, sizeof eta);
+    panels_duration(rate > 0 ? (l->s.total_steps - (int)l->steps) / rate : 0, eta, sizeof eta);
     double epoch = (double)l->steps * l->s.d_steps * l->s.batch / (double)l->s.data_count;
     snprintf(left, sizeof left, "%s  step %u/%d  epoch %.2f  %.0f img/s  ETA %s",
              done        ? "done"
