@@ -265,6 +265,25 @@ double ref_bce_logits(int n, const double *x, const double *t, double grad_scale
     return loss / n;
 }
 
+double ref_softmax_xent(int n, int k, const double *x, const int *label, double grad_scale,
+                        double *dx, int *argmax) {
+    double loss = 0;
+    for (int i = 0; i < n; i++) {
+        const double *row = x + (size_t)i * k;
+        double sum = 0;
+        int best = 0;
+        for (int j = 0; j < k; j++) {
+            sum += exp(row[j]);
+            if (row[j] > row[best]) best = j;
+        }
+        loss -= log(exp(row[label[i]]) / sum);
+        if (argmax) argmax[i] = best;
+        for (int j = 0; dx && j < k; j++)
+            dx[(size_t)i * k + j] = grad_scale * (exp(row[j]) / sum - (j == label[i])) / n;
+    }
+    return loss;
+}
+
 void ref_adam_step(size_t n, double *p, const double *g, double *m, double *v, double lr,
                    double beta1, double beta2, double eps, double weight_decay, int decoupled,
                    int t) {

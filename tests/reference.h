@@ -62,6 +62,12 @@ void ref_mbstd_backward(int n, int features, int hw, const double *x, const doub
 double ref_bce_logits(int n, const double *x, const double *t, double grad_scale, double *dx,
                       double *mean_prob);
 
+/* Softmax cross-entropy over n rows of k logits (the textbook form): returns the summed
+ * -log p(label); dx (may be NULL) = grad_scale * (p - one_hot) / n; argmax (may be NULL) gets
+ * each row's predicted class. */
+double ref_softmax_xent(int n, int k, const double *x, const int *label, double grad_scale,
+                        double *dx, int *argmax);
+
 /* One Adam step (t counted from 1) over n parameters, as shaders/adam.comp defines it. */
 void ref_adam_step(size_t n, double *p, const double *g, double *m, double *v, double lr,
                    double beta1, double beta2, double eps, double weight_decay, int decoupled,

@@ -153,6 +153,16 @@ int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf
 int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor *targets,
                         const vkg_buf *out, const vkg_tensor *dlogits, float grad_scale);
 
+/* Softmax cross-entropy over N rows of K logits (logits [N, K], K <= 64), one workgroup.
+ * out (2 + K floats), summed over the rows (added to what it holds with accumulate):
+ * [sum of -log p(label), rows whose argmax is their label, rows predicted as class k for each k].
+ * dlogits = grad_scale * (softmax - one_hot(label)) / N. labels (N floats, floor taken) may be
+ * NULL: only the histogram is written; dlogits may be NULL: no gradient. */
+#define VKG_SOFTMAX_MAX_CLASSES 64
+int vkg_softmax_xent(vkg_rec *rec, const vkg_tensor *logits, const vkg_buf *labels,
+                     const vkg_buf *out, const vkg_tensor *dlogits, float grad_scale,
+                     int accumulate);
+
 /* Feature matching (Salimans et al. 2016): loss[0] = sum_j (real_mean_j - fake_mean_j)^2 and
  * grad[n, j] = 2 (fake_mean_j - real_mean_j) / N, the loss's gradient with respect to each
  * generated example's features (grad is [N, features]; the means are over the batch). */
