@@ -29,6 +29,8 @@ typedef struct vkg_dataset {
 int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t seed,
                      vkg_dataset *out);
 void vkg_dataset_free(vkg_dataset *d);
+/* The test split of a labelled dataset ("fashion-mnist", "mnist:DIR": the t10k files). */
+int vkg_dataset_load_test(const char *spec, vkg_dataset *out);
 
 /* The readers behind the specs. */
 int vkg_load_idx(const char *images_path, const char *labels_path, vkg_dataset *out);

@@ -10,6 +10,7 @@ int cmd_bench_kernels(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 int cmd_view(int argc, char **argv);
+int cmd_train_classifier(int argc, char **argv);
 
 /* Prints "vkgan: error: <message>" on stderr and returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

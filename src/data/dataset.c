@@ -16,13 +16,13 @@ void vkg_dataset_free(vkg_dataset *d) {
     d->pixels = NULL, d->points = NULL, d->labels = NULL;
 }
 
-static int fashion_mnist(vkg_dataset *out) {
+static int fashion_mnist(vkg_dataset *out, const char *prefix) {
     struct stat st;
     if (stat(VKG_FASHION_MNIST_DIR, &st) != 0)
         return vkg_set_error("Fashion-MNIST is not installed (%s is missing): "
                              "'apt-get install dataset-fashion-mnist'",
                              VKG_FASHION_MNIST_DIR);
-    return vkg_load_idx_dir(VKG_FASHION_MNIST_DIR, "train", out);
+    return vkg_load_idx_dir(VKG_FASHION_MNIST_DIR, prefix, out);
 }
 
 int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t seed,
@@ -33,7 +33,7 @@ int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t se
     size_t kind = colon ? (size_t)(colon - spec) : strlen(spec);
     int rc;
     if (!colon && strcmp(spec, "fashion-mnist") == 0)
-        rc = fashion_mnist(out);
+        rc = fashion_mnist(out, "train");
     else if (!colon && (strcmp(spec, "ring8") == 0 || strcmp(spec, "grid25") == 0))
         rc = vkg_make_mixture(spec, MIXTURE_POINTS, seed, out);
     else if (colon && *dir && kind == 5 && strncmp(spec, "mnist", 5) == 0)
@@ -48,5 +48,19 @@ int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t se
                              spec);
     if (rc == 0 && out->name[0] == 0)
         snprintf(out->name, sizeof out->name, "%.*s", (int)kind, spec);
+    return rc;
+}
+
+int vkg_dataset_load_test(const char *spec, vkg_dataset *out) {
+    memset(out, 0, sizeof *out);
+    int rc;
+    if (strcmp(spec, "fashion-mnist") == 0)
+        rc = fashion_mnist(out, "t10k");
+    else if (strncmp(spec, "mnist:", 6) == 0 && spec[6])
+        rc = vkg_load_idx_dir(spec + 6, "t10k", out);
+    else
+        return vkg_set_error("--data %s: no test split (fashion-mnist and mnist:DIR have one)",
+                             spec);
+    if (rc == 0 && out->name[0] == 0) snprintf(out->name, sizeof out->name, "%s-test", spec);
     return rc;
 }

@@ -7,28 +7,28 @@
 
 #include "vkgan/error.h"
 #include "vkgan/gan.h"
+#include "gan/slots.h"
 #include "vkgan/io.h"
 
 #define MAX_TENSORS (2 * VKG_MAX_LAYERS * 10 + 2)
 #define MAX_META 16
 
-/* One tensor of the checkpoint: where it lives on the GPU and its name and shape in the file. */
-typedef struct slot {
-    char name[64];
-    vkg_tensor view;
-    int ndim;
-    int64_t shape[4];
-} slot;
-
-static void add(slot *s, int *n, const char *model, int layer, const char *what,
-                const vkg_tensor *view, int ndim) {
-    slot *e = &s[(*n)++];
-    snprintf(e->name, sizeof e->name, "%s.%d.%s", model, layer, what);
+int slots_add(slot *s, int n, const char *name, const vkg_tensor *view, int ndim) {
+    slot *e = &s[n];
+    snprintf(e->name, sizeof e->name, "%s", name);
     e->view = *view;
     e->ndim = ndim;
     int dims[4] = {view->n, view->c, view->h, view->w};
     if (ndim == 1) dims[0] = (int)vkg_tensor_count(view);
     for (int i = 0; i < 4; i++) e->shape[i] = i < ndim ? dims[i] : 0;
+    return n + 1;
+}
+
+static int add(slot *s, int n, const char *model, int layer, const char *what,
+               const vkg_tensor *view, int ndim) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%d.%s", model, layer, what);
+    return slots_add(s, n, name, view, ndim);
 }
 
 /* A view of the same place in another range of the model (gradient-like layout). */
@@ -39,14 +39,8 @@ static vkg_tensor twin(const vkg_tensor *param, const vkg_model *m, const vkg_te
     return t;
 }
 
-/* The ranges laid out like a model's parameters, saved beside each weight as "<what>.<name>". */
-typedef struct twin_range {
-    const char *name;
-    const vkg_tensor *range;
-} twin_range;
-
-static int model_slots(const vkg_model *m, const char *name, const twin_range *twins, int ntwins,
-                       slot *s, int n) {
+int slots_model(const vkg_model *m, const char *name, const twin_range *twins, int ntwins,
+                slot *s, int n) {
     for (int i = 0; i < m->count; i++) {
         const vkg_layer *L = &m->layers[i];
         int bn = L->spec.kind == VKG_LAYER_BATCHNORM;
@@ -57,19 +51,48 @@ static int model_slots(const vkg_model *m, const char *name, const twin_range *t
             if (!views[v]) continue;
             int ndim = bn || v == 1 ? 1 : L->spec.kind == VKG_LAYER_DENSE ? 2 : 4;
             char what[40];
-            add(s, &n, name, i, names[v], views[v], ndim);
+            n = add(s, n, name, i, names[v], views[v], ndim);
             for (int t = 0; t < ntwins; t++) {
                 vkg_tensor view = twin(views[v], m, twins[t].range);
                 snprintf(what, sizeof what, "%s.%s", names[v], twins[t].name);
-                add(s, &n, name, i, what, &view, ndim);
+                n = add(s, n, name, i, what, &view, ndim);
             }
         }
         if (bn) {
-            add(s, &n, name, i, "running_mean", &L->bn.running_mean, 1);
-            add(s, &n, name, i, "running_var", &L->bn.running_var, 1);
+            n = add(s, n, name, i, "running_mean", &L->bn.running_mean, 1);
+            n = add(s, n, name, i, "running_var", &L->bn.running_var, 1);
         }
     }
     return n;
+}
+
+int slots_download(vkg_ctx *ctx, const slot *s, int n, vkg_st_tensor *t, float **data) {
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        data[i] = malloc(sizeof(float) * vkg_tensor_count(&s[i].view));
+        rc = data[i] ? vkg_tensor_download(ctx, &s[i].view, data[i])
+                     : vkg_set_error("out of host memory");
+        t[i] = (vkg_st_tensor){s[i].name, VKG_F32, s[i].ndim, {0}, data[i]};
+        memcpy(t[i].shape, s[i].shape, sizeof t[i].shape);
+    }
+    return rc;
+}
+
+int slots_upload(vkg_ctx *ctx, const vkg_safetensors *st, const slot *s, int n, const char *path) {
+    for (int i = 0; i < n; i++) {
+        int ndim;
+        int64_t shape[4];
+        const void *data = vkg_safetensors_get(st, s[i].name, VKG_F32, &ndim, shape);
+        if (!data || ndim != s[i].ndim || memcmp(shape, s[i].shape, sizeof(int64_t) * (size_t)ndim))
+            return vkg_set_error("%s: tensor %s is missing or has another shape: a file from "
+                                 "another model",
+                                 path, s[i].name);
+        /* the bytes may be unaligned in the file: upload copies them */
+        if (vkg_upload(ctx, &s[i].view.buf, data, sizeof(float) * vkg_tensor_count(&s[i].view)) <
+            0)
+            return -1;
+    }
+    return 0;
 }
 
 static int slots_of(const vkg_gan *gan, slot *s) {
@@ -80,15 +103,13 @@ static int slots_of(const vkg_gan *gan, slot *s) {
     if (gan->config.hist_avg > 0)
         g[ng++] = (twin_range){"hist_avg", &gan->g_hist},
         d[nd++] = (twin_range){"hist_avg", &gan->d_hist};
-    int n = model_slots(&gan->d, "D", d, nd, s, model_slots(&gan->g, "G", g, ng, s, 0));
+    int n = slots_model(&gan->d, "D", d, nd, s, slots_model(&gan->g, "G", g, ng, s, 0));
     const vkg_tensor *latents[2] = {&gan->fixed_z, &gan->ref_z};
     const char *names[2] = {"fixed_z", "ref_z"};
     for (int i = 0; i < 2; i++) {
         if (!latents[i]->buf.buffer) continue; /* ref_z: G has virtual batch norm */
-        slot *z = &s[n++];
-        snprintf(z->name, sizeof z->name, "%s", names[i]);
-        z->view = *latents[i], z->ndim = 2;
-        z->shape[0] = latents[i]->n, z->shape[1] = latents[i]->c;
+        n = slots_add(s, n, names[i], latents[i], 2);
+        s[n - 1].shape[0] = latents[i]->n, s[n - 1].shape[1] = latents[i]->c;
     }
     return n;
 }
@@ -101,13 +122,7 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
     float *data[MAX_TENSORS] = {0};
     int n = s && t ? slots_of(gan, s) : 0, rc = s && t ? 0 : vkg_set_error("out of host memory");
     if (rc == 0) rc = vkg_gan_wait(gan);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        data[i] = malloc(sizeof(float) * vkg_tensor_count(&s[i].view));
-        rc = data[i] ? vkg_tensor_download(gan->ctx, &s[i].view, data[i])
-                     : vkg_set_error("out of host memory");
-        t[i] = (vkg_st_tensor){s[i].name, VKG_F32, s[i].ndim, {0}, data[i]};
-        memcpy(t[i].shape, s[i].shape, sizeof t[i].shape);
-    }
+    if (rc == 0) rc = slots_download(gan->ctx, s, n, t, data);
     uint32_t counters[VKG_COUNTERS] = {0};
     vkg_adam_hyper hg, hd;
     if (rc == 0) rc = vkg_download(gan->ctx, &gan->counters.buf, counters, sizeof counters);
@@ -160,18 +175,7 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
         rc = vkg_set_error("%s: holds %d tensors, this model has %d: a checkpoint from another "
                            "model",
                            path, vkg_safetensors_count(st), n);
-    for (int i = 0; rc == 0 && i < n; i++) {
-        int ndim;
-        int64_t shape[4];
-        const void *data = vkg_safetensors_get(st, s[i].name, VKG_F32, &ndim, shape);
-        if (!data || ndim != s[i].ndim || memcmp(shape, s[i].shape, sizeof(int64_t) * (size_t)ndim))
-            rc = vkg_set_error("%s: tensor %s is missing or has another shape: a checkpoint from "
-                               "another model",
-                               path, s[i].name);
-        else /* the bytes may be unaligned in the file: upload copies them */
-            rc = vkg_upload(gan->ctx, &s[i].view.buf, data,
-                            sizeof(float) * vkg_tensor_count(&s[i].view));
-    }
+    if (rc == 0) rc = slots_upload(gan->ctx, st, s, n, path);
     const char *batches = vkg_safetensors_meta(st, "batches_drawn");
     uint32_t counters[VKG_COUNTERS] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10)};
     counters[VKG_COUNTER_BATCH] =
