@@ -80,6 +80,8 @@ typedef struct vkg_gan {
     vkg_tensor preview;    /* G's images for the window (vkg_gan_preview) */
     vkg_rec *preview_rec[2];
     int preview_last; /* the recording of the last preview, -1 before the first */
+    vkg_rec *finite_rec;  /* vkg_gan_nonfinite */
+    vkg_tensor finite_sums;
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
@@ -126,6 +128,15 @@ int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, in
 int vkg_gan_preview(vkg_gan *gan, int fresh);
 /* GPU milliseconds of the last preview, from its timestamps (-1 while none has finished). */
 double vkg_gan_preview_ms(vkg_gan *gan);
+
+/* Records G on draw `draw` of an evaluation latent stream of its own (the same vectors for the
+ * same draw, whatever the step), with the EMA weights when on and class i % classes when
+ * conditional (gan->fixed_labels), leaving the images in G's output for the commands the caller
+ * records next. Training is not changed by it. */
+int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw);
+/* Whether G's and D's weights and gradients (those of the last step) are finite: *mask gets
+ * bit 0 for G's weights, 1 G's gradients, 2 D's weights, 3 D's gradients (waits for the GPU). */
+int vkg_gan_nonfinite(vkg_gan *gan, unsigned *mask);
 
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);

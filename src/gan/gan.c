@@ -1,5 +1,6 @@
 /* The recorded GAN training step (see include/vkgan/gan.h). */
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 
 #include "vkgan/error.h"
@@ -17,6 +18,7 @@ enum {
     STREAM_FAKE_CLASSES,
     STREAM_Z_REFERENCE,
     STREAM_Z_PREVIEW,
+    STREAM_Z_EVAL,
     STREAM_G_DROPOUT = 2001, /* + layer index */
 };
 
@@ -215,7 +217,7 @@ static int record_step(vkg_rec *rec, vkg_gan *gan) {
 /* G on a latent batch, with the EMA weights swapped in when that is on; batch norm uses the
  * batch statistics and leaves the running ones as training made them. */
 /* G on z (with the EMA weights when on); with `copy` set, its images are copied there. */
-static int record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
+static int record_generate_body(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
                                 const vkg_tensor *copy) {
     int ema = gan->config.ema > 0, r = 0, k = gan->config.classes;
     if (k) { /* the fixed batch's classes: i % classes */
@@ -230,7 +232,44 @@ static int record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
     r |= forward_g(rec, gan, z, VKG_BN_BATCH_STATS);
     if (ema) r |= vkg_rec_copy(rec, &gan->g_saved.buf, &gan->g.params.buf);
     if (copy) r |= vkg_rec_copy(rec, &vkg_model_output(&gan->g)->buf, &copy->buf);
-    return r ? -1 : vkg_rec_end(rec);
+    return r ? -1 : 0;
+}
+
+static int record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
+                                const vkg_tensor *copy) {
+    return record_generate_body(rec, gan, z, copy) < 0 ? -1 : vkg_rec_end(rec);
+}
+
+int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw) {
+    vkg_rng z_rng = {.seed = gan->config.seed, .stream = STREAM_Z_EVAL, .step_base = draw};
+    if (vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z) < 0) return -1;
+    return record_generate_body(rec, gan, &gan->z, NULL);
+}
+
+/* A range's values summed over every element: NaN or infinite when one of them is. */
+static int record_total(vkg_rec *rec, const vkg_tensor *range, const vkg_tensor *sums, int i) {
+    vkg_tensor all = *range, out = vkg_tensor_view(sums, (size_t)i, 1, 1, 1, 1);
+    all.n = (int)vkg_tensor_count(range), all.c = all.h = all.w = 1;
+    return vkg_channel_sum(rec, &all, &out, 1, 0);
+}
+
+int vkg_gan_nonfinite(vkg_gan *gan, unsigned *mask) {
+    if (!gan->finite_rec) {
+        const vkg_tensor *ranges[4] = {&gan->g.params, &gan->g.grads, &gan->d.params,
+                                       &gan->d.grads};
+        int r = (gan->finite_rec = vkg_rec_begin(gan->ctx, 0)) ? 0 : -1;
+        for (int i = 0; r == 0 && i < 4; i++)
+            r |= record_total(gan->finite_rec, ranges[i], &gan->finite_sums, i);
+        if (r < 0 || vkg_rec_end(gan->finite_rec) < 0) return -1;
+    }
+    float sums[4];
+    if (vkg_gan_wait(gan) < 0 || vkg_rec_run(gan->finite_rec) < 0 ||
+        vkg_tensor_download(gan->ctx, &gan->finite_sums, sums) < 0)
+        return -1;
+    *mask = 0;
+    for (int i = 0; i < 4; i++)
+        if (!isfinite(sums[i])) *mask |= 1u << i;
+    return 0;
 }
 
 static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
@@ -266,6 +305,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->dfake);
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->preview);
     r |= vkg_tensor_alloc(arena, 1, VKG_COUNTERS, 1, 1, &gan->counters);
+    r |= vkg_tensor_alloc(arena, 1, 4, 1, 1, &gan->finite_sums);
     for (int i = 0; i < 3; i++) r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]);
     gan->host = vkg_arena_create_mapped(gan->ctx, 0);
     if (!gan->host || vkg_arena_alloc(gan->host, VKG_LOSS_RING * 8 * sizeof(float), &gan->ring) < 0)
@@ -433,6 +473,8 @@ void vkg_gan_destroy(vkg_gan *gan) {
     vkg_rec_destroy(gan->sample_fixed);
     vkg_rec_destroy(gan->preview_rec[0]);
     vkg_rec_destroy(gan->preview_rec[1]);
+    vkg_rec_destroy(gan->finite_rec);
+    gan->finite_rec = NULL;
     gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
     gan->preview_rec[0] = gan->preview_rec[1] = NULL;
     vkg_arena_destroy(gan->host);
