@@ -54,8 +54,7 @@ void ref_avg_pool_backward(int planes, int h, int w, int k, int s, const double 
 
 /* Minibatch stddev over x[n, f] (f < F features): y[n] = [x[n], m repeated hw times]. */
 void ref_mbstd_forward(int n, int features, int hw, const double *x, double *y);
-void ref_mbstd_backward(int n, int features, int hw, const double *x, const double *dy,
-                        double *dx);
+void ref_mbstd_backward(int n, int features, int hw, const double *x, const double *dy, double *dx);
 
 /* Mean BCE with logits; dx (may be NULL) = grad_scale * (sigmoid(x) - t) / n.
  * mean_prob (may be NULL) = mean sigmoid(x). */

@@ -35,8 +35,10 @@ TEST(frechet_distance_matches_closed_forms) {
     int d = 64;
     double *q = test_doubles((size_t)d * d), *c1 = test_doubles((size_t)d * d),
            *c2 = test_doubles((size_t)d * d);
-    double *e1 = random_doubles((size_t)d, 0.01, 4, 1201), *e2 = random_doubles((size_t)d, 0, 2, 1202);
-    double *m1 = random_doubles((size_t)d, -1, 1, 1203), *m2 = random_doubles((size_t)d, -1, 1, 1204);
+    double *e1 = random_doubles((size_t)d, 0.01, 4, 1201),
+           *e2 = random_doubles((size_t)d, 0, 2, 1202);
+    double *m1 = random_doubles((size_t)d, -1, 1, 1203),
+           *m2 = random_doubles((size_t)d, -1, 1, 1204);
     e2[3] = 0; /* a singular covariance */
     rotation(d, q, 1205);
     compose(d, q, e1, c1);
@@ -71,6 +73,7 @@ TEST(frechet_distance_2x2_not_commuting) {
 TEST(entropy_of_histograms) {
     double uniform[10], one[10] = {0, 0, 1};
     for (int i = 0; i < 10; i++) uniform[i] = 0.1;
-    CHECK(fabs(vkg_entropy(uniform, 10) - log(10)) < 1e-12, "uniform: %g", vkg_entropy(uniform, 10));
+    CHECK(fabs(vkg_entropy(uniform, 10) - log(10)) < 1e-12, "uniform: %g",
+          vkg_entropy(uniform, 10));
     CHECK(vkg_entropy(one, 10) == 0, "one class: %g", vkg_entropy(one, 10));
 }

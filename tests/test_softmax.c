@@ -46,16 +46,14 @@ static void check_xent(vkg_ctx *ctx, int n, int k, float grad_scale, uint64_t se
     for (int i = 0; i < n; i++) want[1] += argmax[i] == c.label[i], want[2 + argmax[i]] += 1;
     CHECK(want[1] >= n / 3, "the case has %g correct rows", want[1]);
     CHECK_GRADIENT("softmax dL/dx (reference)", c.x, (size_t)n * k, xent_mean, &c, rdx);
-    CHECK_CLOSE("loss, correct, histogram", download_tensor(ctx, &out), want, (size_t)k + 2,
-                1e-5, 1e-5);
+    CHECK_CLOSE("loss, correct, histogram", download_tensor(ctx, &out), want, (size_t)k + 2, 1e-5,
+                1e-5);
     CHECK_CLOSE("gradient", download_tensor(ctx, &dx), rdx, (size_t)n * k, 1e-6, 1e-5);
     for (int j = 0; j < k + 2; j++) want[j] *= 2;
-    CHECK_CLOSE("accumulated twice", download_tensor(ctx, &twice), want, (size_t)k + 2, 1e-5,
-                1e-5);
+    CHECK_CLOSE("accumulated twice", download_tensor(ctx, &twice), want, (size_t)k + 2, 1e-5, 1e-5);
     want[0] = want[1] = 0;
     for (int j = 2; j < k + 2; j++) want[j] /= 2;
-    CHECK_CLOSE("histogram without labels", download_tensor(ctx, &hist), want, (size_t)k + 2, 0,
-                0);
+    CHECK_CLOSE("histogram without labels", download_tensor(ctx, &hist), want, (size_t)k + 2, 0, 0);
 }
 
 TEST(softmax_xent_batch64_10_classes) {

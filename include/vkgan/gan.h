@@ -79,9 +79,9 @@ typedef struct vkg_gan {
     vkg_rec *sample_fixed; /* G on the fixed latent batch */
     vkg_tensor preview;    /* G's images for the window (vkg_gan_preview) */
     vkg_rec *preview_rec[2];
-    int preview_last; /* the recording of the last preview, -1 before the first */
-    vkg_rec *finite_rec;  /* vkg_gan_nonfinite */
-    vkg_tensor finite_sums;
+    int preview_last;    /* the recording of the last preview, -1 before the first */
+    vkg_rec *finite_rec; /* vkg_gan_nonfinite */
+    vkg_tensor finite_sums[4];
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the

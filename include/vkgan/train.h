@@ -23,6 +23,11 @@ typedef struct vkg_train_options {
     double g_dropout;
     int g_leaky, d_avg_pool, minibatch_stddev, feature_matching, conditional, virtual_bn;
     double hist_avg, ema;
+    char classifier[VKG_PATH_MAX]; /* the FCD classifier: a file, "auto" or "none" */
+    int health_every, health_samples;
+    char on_failure[16]; /* warn, stop, rollback */
+    double rollback_lr_scale;
+    int max_rollbacks;
     int log_every, sample_every, checkpoint_every, keep;
     int validation, quiet, profile;
     int view;                      /* the live window */
@@ -46,7 +51,8 @@ int vkg_train_options_from_json(vkg_train_options *o, const struct cJSON *json, 
 struct cJSON *vkg_train_options_json(const vkg_train_options *o);
 
 /* Runs (or, with o->resume, continues) a training run; returns the process exit code: 0 done,
- * 1 error (printed), 130 interrupted by Ctrl-C after writing a checkpoint. */
+ * 1 error (printed), 130 interrupted by Ctrl-C after writing a checkpoint, 10-16 stopped by a
+ * failure (--on-failure stop; health_exit_code). */
 int vkg_train_run(vkg_train_options *o);
 
 /* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them); for a

@@ -16,6 +16,8 @@ static const char *usage =
     "  sample           generate a grid of samples from a checkpoint\n"
     "  view             open a run directory in the window: graphs, grids, latent walk\n"
     "  train-classifier train the classifier whose features give FCD (a quality metric)\n"
+    "  score            FCD, class entropy, diversity of a checkpoint or of images\n"
+    "  report           write a run's self-contained HTML report (curves, events, grids)\n"
     "  devices          list the Vulkan devices vkgan can use and their capabilities\n"
     "  selfcheck        run every kernel on small shapes against the plain-C reference\n"
     "  bench-kernels    time every kernel at DCGAN shapes (GFLOP/s, fraction of fp32 peak)\n"
@@ -85,7 +87,9 @@ int main(int argc, char **argv) {
                     {"train", cmd_train},
                     {"sample", cmd_sample},
                     {"view", cmd_view},
-                    {"train-classifier", cmd_train_classifier}};
+                    {"train-classifier", cmd_train_classifier},
+                    {"score", cmd_score},
+                    {"report", cmd_report}};
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     return cli_error("unknown command '%s' (see 'vkgan --help')", argv[1]) + 1;

@@ -39,8 +39,8 @@ static vkg_tensor twin(const vkg_tensor *param, const vkg_model *m, const vkg_te
     return t;
 }
 
-int slots_model(const vkg_model *m, const char *name, const twin_range *twins, int ntwins,
-                slot *s, int n) {
+int slots_model(const vkg_model *m, const char *name, const twin_range *twins, int ntwins, slot *s,
+                int n) {
     for (int i = 0; i < m->count; i++) {
         const vkg_layer *L = &m->layers[i];
         int bn = L->spec.kind == VKG_LAYER_BATCHNORM;
@@ -88,8 +88,7 @@ int slots_upload(vkg_ctx *ctx, const vkg_safetensors *st, const slot *s, int n, 
                                  "another model",
                                  path, s[i].name);
         /* the bytes may be unaligned in the file: upload copies them */
-        if (vkg_upload(ctx, &s[i].view.buf, data, sizeof(float) * vkg_tensor_count(&s[i].view)) <
-            0)
+        if (vkg_upload(ctx, &s[i].view.buf, data, sizeof(float) * vkg_tensor_count(&s[i].view)) < 0)
             return -1;
     }
     return 0;

@@ -18,7 +18,8 @@ static int layers(int classes, vkg_layer_spec *L) {
     for (int width = 16; width <= 32; width *= 2) {
         L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width, .conv = down};
         L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
-        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f};
+        L[n++] =
+            (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f};
     }
     L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_DENSE, .out = VKG_CLASSIFIER_FEATURES};
     L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
@@ -116,10 +117,10 @@ int vkg_classifier_save(vkg_classifier *cls, const char *path, const vkg_class_s
         snprintf(v[3], 64, "%.6f", real->accuracy);
         snprintf(v[4], 64, "%.9g", real->entropy);
         snprintf(v[5], 64, "%.9g", real->loss);
-        vkg_st_meta m[MAX_META] = {{"format", FORMAT},         {"input", v[0]},
-                                   {"classes", v[1]},          {"real.count", v[2]},
-                                   {"real.accuracy", v[3]},    {"real.entropy", v[4]},
-                                   {"real.loss", v[5]},        {"features", "64"}};
+        vkg_st_meta m[MAX_META] = {{"format", FORMAT},      {"input", v[0]},
+                                   {"classes", v[1]},       {"real.count", v[2]},
+                                   {"real.accuracy", v[3]}, {"real.entropy", v[4]},
+                                   {"real.loss", v[5]},     {"features", "64"}};
         for (int i = 0; i < meta_count; i++) m[8 + i] = (vkg_st_meta){meta[i][0], meta[i][1]};
         rc = vkg_safetensors_write(path, t, n + 2, m, 8 + meta_count);
     }

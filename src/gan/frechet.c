@@ -13,8 +13,7 @@ static void jacobi(int d, double *a, double *e, double *v) {
     for (int sweep = 0; sweep < 100; sweep++) {
         double off = 0, diag = 0;
         for (int i = 0; i < d; i++)
-            for (int j = 0; j < d; j++)
-                *(i == j ? &diag : &off) += a[i * d + j] * a[i * d + j];
+            for (int j = 0; j < d; j++) *(i == j ? &diag : &off) += a[i * d + j] * a[i * d + j];
         if (off <= 1e-30 * (diag > 0 ? diag : 1)) break;
         for (int p = 0; p < d; p++)
             for (int q = p + 1; q < d; q++) {

@@ -247,10 +247,10 @@ int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw) {
 }
 
 /* A range's values summed over every element: NaN or infinite when one of them is. */
-static int record_total(vkg_rec *rec, const vkg_tensor *range, const vkg_tensor *sums, int i) {
-    vkg_tensor all = *range, out = vkg_tensor_view(sums, (size_t)i, 1, 1, 1, 1);
+static int record_total(vkg_rec *rec, const vkg_tensor *range, const vkg_tensor *sum) {
+    vkg_tensor all = *range;
     all.n = (int)vkg_tensor_count(range), all.c = all.h = all.w = 1;
-    return vkg_channel_sum(rec, &all, &out, 1, 0);
+    return vkg_channel_sum(rec, &all, sum, 1, 0);
 }
 
 int vkg_gan_nonfinite(vkg_gan *gan, unsigned *mask) {
@@ -259,16 +259,16 @@ int vkg_gan_nonfinite(vkg_gan *gan, unsigned *mask) {
                                        &gan->d.grads};
         int r = (gan->finite_rec = vkg_rec_begin(gan->ctx, 0)) ? 0 : -1;
         for (int i = 0; r == 0 && i < 4; i++)
-            r |= record_total(gan->finite_rec, ranges[i], &gan->finite_sums, i);
+            r |= record_total(gan->finite_rec, ranges[i], &gan->finite_sums[i]);
         if (r < 0 || vkg_rec_end(gan->finite_rec) < 0) return -1;
     }
-    float sums[4];
-    if (vkg_gan_wait(gan) < 0 || vkg_rec_run(gan->finite_rec) < 0 ||
-        vkg_tensor_download(gan->ctx, &gan->finite_sums, sums) < 0)
-        return -1;
+    if (vkg_gan_wait(gan) < 0 || vkg_rec_run(gan->finite_rec) < 0) return -1;
     *mask = 0;
-    for (int i = 0; i < 4; i++)
-        if (!isfinite(sums[i])) *mask |= 1u << i;
+    for (int i = 0; i < 4; i++) {
+        float sum;
+        if (vkg_tensor_download(gan->ctx, &gan->finite_sums[i], &sum) < 0) return -1;
+        if (!isfinite(sum)) *mask |= 1u << i;
+    }
     return 0;
 }
 
@@ -305,7 +305,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->dfake);
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->preview);
     r |= vkg_tensor_alloc(arena, 1, VKG_COUNTERS, 1, 1, &gan->counters);
-    r |= vkg_tensor_alloc(arena, 1, 4, 1, 1, &gan->finite_sums);
+    for (int i = 0; i < 4; i++) r |= vkg_tensor_alloc(arena, 1, 1, 1, 1, &gan->finite_sums[i]);
     for (int i = 0; i < 3; i++) r |= vkg_tensor_alloc(arena, 1, 2, 1, 1, &gan->losses[i]);
     gan->host = vkg_arena_create_mapped(gan->ctx, 0);
     if (!gan->host || vkg_arena_alloc(gan->host, VKG_LOSS_RING * 8 * sizeof(float), &gan->ring) < 0)

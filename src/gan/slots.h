@@ -23,8 +23,8 @@ typedef struct twin_range {
 int slots_add(slot *s, int n, const char *name, const vkg_tensor *view, int ndim);
 /* Appends a model's slots ("<name>.<layer>.weight", ".bias", batch-norm running statistics and
  * the twins) to s[n..]; returns the new count. */
-int slots_model(const vkg_model *m, const char *name, const twin_range *twins, int ntwins,
-                slot *s, int n);
+int slots_model(const vkg_model *m, const char *name, const twin_range *twins, int ntwins, slot *s,
+                int n);
 /* Downloads the slots' tensors into fresh host memory (data[i], freed by the caller) and fills
  * the file entries t[i]. 0 or -1 with vkg_error(). */
 int slots_download(vkg_ctx *ctx, const slot *s, int n, vkg_st_tensor *t, float **data);

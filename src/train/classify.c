@@ -110,7 +110,8 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
         loss += scores[0], correct += scores[1];
         if (s % 100 == 0 || s == total) {
             int n = s % 100 ? s % 100 : 100;
-            fprintf(stderr, "epoch %.2f  step %d/%d  loss %.4f  batch accuracy %.1f%%  %.0f img/s\n",
+            fprintf(stderr,
+                    "epoch %.2f  step %d/%d  loss %.4f  batch accuracy %.1f%%  %.0f img/s\n",
                     (double)s / per_epoch, s, total, loss / (n * o->batch),
                     100 * correct / (n * o->batch), s * (double)o->batch / (now() - start));
             loss = correct = 0;

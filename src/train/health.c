@@ -7,8 +7,8 @@
 #include "train/health.h"
 
 const char *health_kind_name(health_kind kind) {
-    static const char *names[HEALTH_KINDS] = {"nonfinite",   "d_loss_zero",   "saturation",
-                                              "g_fooling_d", "oscillation",   "mode_collapse",
+    static const char *names[HEALTH_KINDS] = {"nonfinite",   "d_loss_zero", "saturation",
+                                              "g_fooling_d", "oscillation", "mode_collapse",
                                               "fcd_jump"};
     return names[kind];
 }
@@ -166,11 +166,10 @@ int health_quality_check(health *h, unsigned step, double fcd, double entropy, d
           &n, max,
           "sample diversity %.3g (real %.3g, best %.3g) and class entropy %.3f nats (real %.3f, "
           "best %.3f): the samples collapsed",
-          diversity, h->real_diversity, h->max_diversity, entropy, h->real_entropy,
-          h->max_entropy);
+          diversity, h->real_diversity, h->max_diversity, entropy, h->real_entropy, h->max_entropy);
     raise(h, HEALTH_FCD_JUMP, h->best_fcd > 0 && fcd > HEALTH_FCD_JUMP_FACTOR * h->best_fcd, step,
-          since, ev, &n, max, "FCD %.2f is %.1fx its best %.2f (step %u)", fcd,
-          fcd / h->best_fcd, h->best_fcd, h->best_step);
+          since, ev, &n, max, "FCD %.2f is %.1fx its best %.2f (step %u)", fcd, fcd / h->best_fcd,
+          h->best_fcd, h->best_step);
     if (diversity > h->max_diversity) h->max_diversity = diversity;
     if (entropy > h->max_entropy) h->max_entropy = entropy;
     if (h->best_fcd <= 0 || fcd < h->best_fcd) h->best_fcd = fcd, h->best_step = step;

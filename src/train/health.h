@@ -5,13 +5,13 @@
 #define VKGAN_TRAIN_HEALTH_H
 
 typedef enum health_kind {
-    HEALTH_NONFINITE,      /* NaN or Inf in a loss, a gradient or a weight */
-    HEALTH_D_ZERO,         /* D's loss near 0 for `patience` intervals: D has won */
-    HEALTH_SATURATED,      /* D(x) -> 1 and D(G(z)) -> 0 for `patience` intervals */
-    HEALTH_G_FOOLING,      /* G's loss falls and D(G(z)) rises while the FCD does not improve */
-    HEALTH_OSCILLATION,    /* the losses swing up and down, interval after interval */
-    HEALTH_MODE_COLLAPSE,  /* diversity or class entropy fell far below the real data's */
-    HEALTH_FCD_JUMP,       /* the FCD jumped by a large factor from its best */
+    HEALTH_NONFINITE,     /* NaN or Inf in a loss, a gradient or a weight */
+    HEALTH_D_ZERO,        /* D's loss near 0 for `patience` intervals: D has won */
+    HEALTH_SATURATED,     /* D(x) -> 1 and D(G(z)) -> 0 for `patience` intervals */
+    HEALTH_G_FOOLING,     /* G's loss falls and D(G(z)) rises while the FCD does not improve */
+    HEALTH_OSCILLATION,   /* the losses swing up and down, interval after interval */
+    HEALTH_MODE_COLLAPSE, /* diversity or class entropy fell far below the real data's */
+    HEALTH_FCD_JUMP,      /* the FCD jumped by a large factor from its best */
     HEALTH_KINDS
 } health_kind;
 
@@ -22,10 +22,10 @@ const char *health_kind_name(health_kind kind);
 int health_exit_code(health_kind kind);
 
 /* The thresholds (README, "Training health"). */
-#define HEALTH_WINDOW 10        /* intervals a trend is judged over */
-#define HEALTH_PATIENCE 5       /* consecutive intervals for D's loss and saturation */
-#define HEALTH_D_ZERO_LOSS 0.05 /* D's loss (real + fake BCE) below this is "near 0" */
-#define HEALTH_SATURATION 0.02  /* D(x) > 1 - this and D(G(z)) < this */
+#define HEALTH_WINDOW 10              /* intervals a trend is judged over */
+#define HEALTH_PATIENCE 5             /* consecutive intervals for D's loss and saturation */
+#define HEALTH_D_ZERO_LOSS 0.05       /* D's loss (real + fake BCE) below this is "near 0" */
+#define HEALTH_SATURATION 0.02        /* D(x) > 1 - this and D(G(z)) < this */
 #define HEALTH_COLLAPSE_DIVERSITY 0.2 /* of the real data's feature diversity */
 #define HEALTH_COLLAPSE_ENTROPY 0.5   /* of the real data's class entropy */
 #define HEALTH_FCD_JUMP_FACTOR 2.5

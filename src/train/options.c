@@ -25,9 +25,13 @@ typedef struct option {
     const char *on; /* OPTIONAL: the value when none follows */
 } option;
 
-enum { G_RUN, G_MODEL, G_OPT, G_STABLE, G_OUT };
-static const char *group_names[] = {"run", "model", "optimiser (the DCGAN recipe by default)",
-                                    "stabilisation (all off by default)", "outputs"};
+enum { G_RUN, G_MODEL, G_OPT, G_STABLE, G_HEALTH, G_OUT };
+static const char *group_names[] = {"run",
+                                    "model",
+                                    "optimiser (the DCGAN recipe by default)",
+                                    "stabilisation (all off by default)",
+                                    "training health (README: 'Training health')",
+                                    "outputs"};
 
 /* `on` is given only for OPTIONAL options */
 #pragma GCC diagnostic push
@@ -111,6 +115,22 @@ static const option table[] = {
      "historical averaging: LAMBDA ||theta - mean of past theta||^2 on G and D", G_STABLE},
     {"ema", "DECAY", REAL, F(ema), 0, 0.99999, "0",
      "exponential moving average of G's weights for the samples (e.g. 0.999)", G_STABLE},
+    {"classifier", "FILE", TEXT, F(classifier), 0, 0, "auto",
+     "the FCD classifier (vkgan train-classifier); auto: the shipped one for fashion-mnist, none "
+     "for other data; none: no quality metrics",
+     G_HEALTH},
+    {"health-every", "N", INT, F(health_every), 0, 1e9, "100",
+     "steps per quality check: FCD, class entropy, diversity (0: none)", G_HEALTH},
+    {"health-samples", "M", INT, F(health_samples), 1, 1e6, "512",
+     "generated samples per quality check (whole batches)", G_HEALTH},
+    {"on-failure", "POLICY", TEXT, F(on_failure), 0, 0, "warn",
+     "warn | stop (exit code 10-16 by kind of failure) | rollback (to the last checkpoint "
+     "before the failure, with lower learning rates)",
+     G_HEALTH},
+    {"rollback-lr-scale", "F", REAL, F(rollback_lr_scale), 1e-6, 1, "0.5",
+     "rollback: both learning rates are multiplied by F", G_HEALTH},
+    {"max-rollbacks", "K", INT, F(max_rollbacks), 1, 1000, "3",
+     "rollback: after K rollbacks the next failure stops the run", G_HEALTH},
     {"log-every", "N", INT, F(log_every), 1, 1e9, "50", "steps per metrics line", G_OUT},
     {"sample-every", "N", INT, F(sample_every), 1, 1e9, "250", "steps per sample grid", G_OUT},
     {"checkpoint-every", "N", INT, F(checkpoint_every), 1, 1e9, "1000", "steps per checkpoint",

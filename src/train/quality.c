@@ -6,9 +6,9 @@
 #include "vkgan/error.h"
 
 const char *quality_default_classifier(const char *data) {
-    return strcmp(data, "fashion-mnist") == 0
-               ? VKGAN_ASSETS_DIR "/fashion-mnist-classifier.safetensors"
-               : NULL;
+    return strcmp(data, "fashion-mnist") == 0 ? VKGAN_ASSETS_DIR
+               "/fashion-mnist-classifier.safetensors"
+                                              : NULL;
 }
 
 int quality_open(quality *q, vkg_ctx *ctx, const char *path, int c, int h, int w, int classes,
@@ -44,8 +44,8 @@ static int numbers(quality *q, int n, quality_numbers *out) {
     vkg_class_stats s;
     if (vkg_classifier_read_stats(&q->cls, n, q->labelled, &s) < 0) return -1;
     out->n = n;
-    out->fcd = vkg_frechet_distance(VKG_CLASSIFIER_FEATURES, s.mean, s.cov, q->real.mean,
-                                    q->real.cov);
+    out->fcd =
+        vkg_frechet_distance(VKG_CLASSIFIER_FEATURES, s.mean, s.cov, q->real.mean, q->real.cov);
     out->entropy = s.entropy;
     out->diversity = s.diversity;
     out->accuracy = q->labelled ? s.accuracy : -1;
@@ -66,8 +66,8 @@ int quality_of_images(quality *q, const float *images, const float *labels, int 
     vkg_rec *rec[2] = {vkg_rec_begin(q->ctx, 0), vkg_rec_begin(q->ctx, 0)};
     int r = rec[0] && rec[1] ? vkg_tensor_alloc(q->arena, b, q->cls.c, q->cls.h, q->cls.w, &x) : -1;
     for (int i = 0; r == 0 && i < 2; i++) /* the first batch sets the sums, the others add */
-        r = vkg_classifier_record_eval(rec[i], &q->cls, &x, labels ? &q->cls.labels.buf : NULL,
-                                       i) < 0
+        r = vkg_classifier_record_eval(rec[i], &q->cls, &x, labels ? &q->cls.labels.buf : NULL, i) <
+                    0
                 ? -1
                 : vkg_rec_end(rec[i]);
     for (int k = 0; r == 0 && k < n / b; k++) {

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "train/health.h"
+#include "train/quality.h"
 #include "train/run.h"
 #include "train/rundir.h"
 #include "train/summary.h"
@@ -80,6 +82,9 @@ static int resolve(vkg_train_options *o, const vkg_dataset *data, const vkg_devi
                                  "resized)",
                                  o->image_size, data->name, data->height, data->width);
     }
+    if (strcmp(o->on_failure, "warn") && strcmp(o->on_failure, "stop") &&
+        strcmp(o->on_failure, "rollback"))
+        return vkg_set_error("--on-failure %s: expected warn, stop or rollback", o->on_failure);
     if (o->conditional && data->classes < 2)
         return vkg_set_error("--conditional: %s has no class labels", data->name);
     if (!o->steps) {
@@ -156,6 +161,12 @@ static vkg_gan_config gan_config(const vkg_train_options *o, int dataset_classes
 
 /* ---- the run ---- */
 
+typedef struct fault {
+    char kind[16];
+    unsigned step;
+    int done;
+} fault;
+
 typedef struct run {
     vkg_train_options *o;
     vkg_ctx *ctx;
@@ -174,6 +185,13 @@ typedef struct run {
     int tty;
     live *live; /* --view */
     int window_system;
+    quality q; /* the FCD classifier, when there is one for the data */
+    int quality_on;
+    health h;
+    health_event pending; /* a failure that --on-failure stop or rollback acts on */
+    int has_pending, rollbacks;
+    fault faults[4]; /* VKGAN_FAULT: failures provoked on purpose (tests) */
+    int fault_count;
 } run;
 
 static size_t example_size(const run *r) {
@@ -255,8 +273,179 @@ static void progress(run *r, const metrics_row *m) {
             r->tty ? "\r\033[K" : "", m->step, r->o->steps, 100.0 * m->step / r->o->steps, m->epoch,
             m->images_per_s, eta, m->loss_d, m->loss_g, m->d_x, m->d_g_z);
     if (m->modes >= 0) fprintf(stderr, "  modes %d  hq %.0f%%", m->modes, 100 * m->high_quality);
+    if (r->quality_on && r->h.best_fcd > 0)
+        fprintf(stderr, "  FCD %.2f", r->h.checks[r->h.nchecks - 1].fcd);
     fputs(r->tty ? "" : "\n", stderr);
     fflush(stderr);
+}
+
+/* ---- training health: quality checks, failure events, --on-failure ---- */
+
+/* Prints, logs and shows an event; the first one is kept for --on-failure stop or rollback. */
+static int report_event(run *r, const health_event *e) {
+    const char *name = health_kind_name(e->kind);
+    fprintf(stderr, "%svkgan: warning: step %u: %s: %s\n", r->tty ? "\r\033[K" : "", e->step, name,
+            e->detail);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", e->step);
+    cJSON_AddStringToObject(j, "event", name);
+    cJSON_AddNumberToObject(j, "since", e->since);
+    cJSON_AddStringToObject(j, "detail", e->detail);
+    cJSON_AddStringToObject(j, "policy", r->o->on_failure);
+    int rc = metrics_write_object(&r->log, j);
+    cJSON_Delete(j);
+    if (r->live) live_event(r->live, e->step, name);
+    if (strcmp(r->o->on_failure, "warn") != 0 && !r->has_pending)
+        r->pending = *e, r->has_pending = 1;
+    return rc;
+}
+
+static int report_events(run *r, const health_event *ev, int n) {
+    for (int i = 0; i < n; i++)
+        if (report_event(r, &ev[i]) < 0) return -1;
+    return 0;
+}
+
+/* The classifier for the data (none for 2D points or without one), and the health state. */
+static int open_quality(run *r) {
+    const vkg_train_options *o = r->o;
+    const vkg_dataset *d = &r->data;
+    const char *path = strcmp(o->classifier, "auto") == 0   ? quality_default_classifier(o->data)
+                       : strcmp(o->classifier, "none") == 0 ? NULL
+                                                            : o->classifier;
+    if (is_points(d) || o->health_every == 0) path = NULL;
+    if (!path && strcmp(o->classifier, "auto") == 0 && !is_points(d) && o->health_every &&
+        !o->quiet)
+        printf("no quality metrics: vkgan ships an FCD classifier for fashion-mnist only "
+               "(make one with 'vkgan train-classifier' and pass --classifier FILE)\n");
+    if (path) {
+        if (quality_open(&r->q, r->ctx, path, d->channels, d->height, d->width,
+                         run_classes(o, d->classes), o->batch) < 0 ||
+            quality_record_gan(&r->q, &r->gan, o->health_samples) < 0)
+            return vkg_set_error("--classifier: %s", vkg_error());
+        r->quality_on = 1;
+        if (!o->quiet)
+            printf("quality: FCD, class entropy and diversity of %d samples every %d steps "
+                   "(classifier %s)\n",
+                   r->q.draws * o->batch, o->health_every, path);
+    }
+    health_init(&r->h, r->quality_on ? r->q.real.entropy : 0,
+                r->quality_on ? r->q.real.diversity : 0);
+    return 0;
+}
+
+/* FCD, class entropy, diversity (and the generated class's accuracy) of G now. */
+static int quality_check(run *r, unsigned step) {
+    quality_numbers q;
+    if (vkg_gan_wait(&r->gan) < 0 || quality_measure(&r->q, &q) < 0) return -1;
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", step);
+    cJSON_AddNumberToObject(j, "fcd", q.fcd);
+    cJSON_AddNumberToObject(j, "class_entropy", q.entropy);
+    cJSON_AddNumberToObject(j, "diversity", q.diversity);
+    if (q.accuracy >= 0) cJSON_AddNumberToObject(j, "class_accuracy", q.accuracy);
+    cJSON_AddNumberToObject(j, "quality_samples", q.n);
+    int rc = metrics_write_object(&r->log, j);
+    cJSON_Delete(j);
+    if (rc < 0) return -1;
+    if (r->live) live_quality(r->live, step, (float)q.fcd, (float)q.entropy);
+    health_event ev[4];
+    return report_events(r, ev,
+                         health_quality_check(&r->h, step, q.fcd, q.entropy, q.diversity, ev, 4));
+}
+
+/* VKGAN_FAULT=KIND@STEP[,KIND@STEP...] (tests): each fires once, after that step: nan puts a
+ * NaN into G's first weight, collapse zeroes G's first layer and freezes G, freeze-g sets G's
+ * learning rate to 0. */
+static int parse_fault(run *r) {
+    const char *f = getenv("VKGAN_FAULT");
+    for (const char *p = f; p && *p && r->fault_count < 4;) {
+        int used = 0;
+        fault *t = &r->faults[r->fault_count++];
+        if (sscanf(p, "%15[a-z-]@%u%n", t->kind, &t->step, &used) != 2 ||
+            (p[used] && p[used] != ',') ||
+            (strcmp(t->kind, "nan") && strcmp(t->kind, "collapse") && strcmp(t->kind, "freeze-g")))
+            return vkg_set_error("VKGAN_FAULT=%s: expected KIND@STEP[,KIND@STEP...] with KIND "
+                                 "nan, collapse or freeze-g",
+                                 f);
+        p += used + (p[used] == ',');
+    }
+    return 0;
+}
+
+static int inject_fault(run *r) {
+    for (int i = 0; i < r->fault_count; i++) {
+        if (r->faults[i].done || r->gan.steps != r->faults[i].step) continue;
+        r->faults[i].done = 1;
+        const vkg_tensor *w = &r->gan.g.layers[0].w;
+        const char *k = r->faults[i].kind;
+        if (vkg_gan_wait(&r->gan) < 0) return -1;
+        int rc = 0;
+        if (strcmp(k, "nan") == 0) {
+            float nan = NAN;
+            rc = vkg_upload(r->ctx, &w->buf, &nan, sizeof nan);
+        } else if (strcmp(k, "collapse") == 0) {
+            float *zero = calloc(vkg_tensor_count(w), sizeof(float));
+            rc = zero ? vkg_upload(r->ctx, &w->buf, zero, sizeof(float) * vkg_tensor_count(w))
+                      : vkg_set_error("out of host memory");
+            free(zero);
+        }
+        if (rc == 0 && strcmp(k, "nan") != 0) rc = vkg_model_set_lr(r->ctx, &r->gan.g, 0);
+        fprintf(stderr, "%svkgan: VKGAN_FAULT: %s injected after step %u\n",
+                r->tty ? "\r\033[K" : "", k, r->gan.steps);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* Back to the newest checkpoint from before the failure's evidence, with lower learning rates;
+ * the later checkpoints (of the failed stretch) are deleted. */
+static int rollback(run *r, const health_event *e) {
+    vkg_train_options *o = r->o;
+    char path[VKG_PATH_MAX + 64];
+    unsigned to;
+    if (rundir_checkpoint_before(o->out, e->since, path, sizeof path, &to) < 0 ||
+        vkg_gan_wait(&r->gan) < 0 || vkg_gan_load(&r->gan, path) < 0)
+        return vkg_set_error("rollback: %s", vkg_error());
+    r->rollbacks++;
+    o->lr_d *= o->rollback_lr_scale, o->lr_g *= o->rollback_lr_scale;
+    if (vkg_model_set_lr(r->ctx, &r->gan.d, (float)o->lr_d) < 0 ||
+        vkg_model_set_lr(r->ctx, &r->gan.g, (float)o->lr_g) < 0 ||
+        rundir_drop_checkpoints_after(o->out, to) < 0)
+        return -1;
+    fprintf(stderr, "%svkgan: rollback %d of %d: back to step %u (%s); learning rates D %g, G %g\n",
+            r->tty ? "\r\033[K" : "", r->rollbacks, o->max_rollbacks, to, path, o->lr_d, o->lr_g);
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddNumberToObject(j, "step", e->step);
+    cJSON_AddStringToObject(j, "event", "rollback");
+    cJSON_AddNumberToObject(j, "to_step", to);
+    cJSON_AddStringToObject(j, "cause", health_kind_name(e->kind));
+    cJSON_AddNumberToObject(j, "lr_d", o->lr_d);
+    cJSON_AddNumberToObject(j, "lr_g", o->lr_g);
+    int rc = metrics_write_object(&r->log, j);
+    cJSON_Delete(j);
+    r->read_upto = r->last_step = to, r->last_time = now(), r->summed = 0;
+    memset(r->sums, 0, sizeof r->sums);
+    health_reset(&r->h);
+    if (r->live) live_rewind(r->live, to);
+    return rc;
+}
+
+/* --on-failure acting on the pending event: 0 to go on (warned, rolled back), an exit code to
+ * stop, -1 on error. */
+static int act_on_failure(run *r) {
+    if (!r->has_pending) return 0;
+    r->has_pending = 0;
+    const health_event *e = &r->pending;
+    if (strcmp(r->o->on_failure, "rollback") == 0 && r->rollbacks < r->o->max_rollbacks)
+        return rollback(r, e) < 0 ? -1 : 0;
+    int code = health_exit_code(e->kind);
+    fprintf(stderr,
+            "%svkgan: stopped at step %u: %s%s (exit code %d); the checkpoints before it are in "
+            "%s/checkpoints\n",
+            r->tty ? "\r\033[K" : "", e->step, health_kind_name(e->kind),
+            r->rollbacks ? " again after the last rollback" : "", code, r->o->out);
+    return code;
 }
 
 /* One metrics line for the steps read since the last one, ending at `step`. */
@@ -280,11 +469,12 @@ static int log_metrics(run *r, unsigned step) {
                      .modes = -1};
     r->last_step = step, r->last_time = t;
     if (is_points(&r->data) && mode_metrics(r, &m) < 0) return -1;
-    if (!isfinite(m.loss_d) || !isfinite(m.loss_g))
-        fprintf(stderr, "%svkgan: warning: step %u: a loss is not finite (D %g, G %g)\n",
-                r->tty ? "\n" : "", m.step, m.loss_d, m.loss_g);
+    health_interval in = {step, m.loss_d, m.loss_g, m.d_x, m.d_g_z, 0};
+    if (vkg_gan_nonfinite(&r->gan, &in.nonfinite) < 0) return -1;
     progress(r, &m);
-    return metrics_write(&r->log, &m);
+    if (metrics_write(&r->log, &m) < 0) return -1;
+    health_event ev[4];
+    return report_events(r, ev, health_interval_check(&r->h, &in, ev, 4));
 }
 
 /* Reads the scalars of every step that has finished since the last call (in place, from the
@@ -426,6 +616,7 @@ static int train(run *r) {
         return fail("out of host memory");
 
     unsigned resumed_at = 0;
+    if (parse_fault(r) < 0) return fail(NULL);
     if (o->resume[0]) {
         char path[VKG_PATH_MAX + 64];
         if (rundir_newest_checkpoint(o->out, path, sizeof path, &resumed_at) < 0 ||
@@ -442,26 +633,43 @@ static int train(run *r) {
     if (write_config(r, &tg, &td) < 0 ||
         metrics_open(&r->log, o->out, o->resume[0], resumed_at) < 0)
         return fail(NULL);
+    if (open_quality(r) < 0) return fail(NULL);
+    /* a rollback needs a checkpoint from before any failure */
+    if (!o->resume[0] && strcmp(o->on_failure, "rollback") == 0 && save_checkpoint(r) < 0)
+        return fail("checkpoint");
     if (!o->quiet) printf("run directory: %s\n", o->out);
     fflush(stdout);
     if (o->view && open_live(r, &tg, &td) < 0) return fail("--view");
+    if (r->quality_on && !o->resume[0] && quality_check(r, 0) < 0) return fail("quality");
 
     r->start = r->last_time = now();
     r->last_step = r->gan.steps;
     r->read_upto = r->gan.steps;
     int quit = 0; /* Q or Esc in the window */
-    while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit) {
-        if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
-        unsigned s = r->gan.steps;
-        int last = s == (unsigned)o->steps;
-        if ((s % (unsigned)o->sample_every == 0 || last) && write_samples(r, s) < 0)
-            return fail(NULL);
-        if ((s % (unsigned)o->checkpoint_every == 0 || last) && save_checkpoint(r) < 0)
-            return fail("checkpoint");
-        if (read_finished_steps(r) < 0) return fail("metrics");
-        if (r->live && (quit = window_actions(r, 0)) < 0) return fail("--view");
-    }
-    if (vkg_gan_wait(&r->gan) < 0 || read_finished_steps(r) < 0) return fail("metrics");
+    int code = 0; /* a failure's exit code (--on-failure stop) */
+    do {
+        while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit) {
+            if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
+            if (inject_fault(r) < 0) return fail("VKGAN_FAULT");
+            unsigned s = r->gan.steps;
+            int last = s == (unsigned)o->steps;
+            if ((s % (unsigned)o->sample_every == 0 || last) && write_samples(r, s) < 0)
+                return fail(NULL);
+            if ((s % (unsigned)o->checkpoint_every == 0 || last) && save_checkpoint(r) < 0)
+                return fail("checkpoint");
+            if (read_finished_steps(r) < 0) return fail("metrics");
+            if (r->quality_on && (s % (unsigned)o->health_every == 0 || last) &&
+                quality_check(r, s) < 0)
+                return fail("quality");
+            if ((code = act_on_failure(r)) != 0) break;
+            if (r->live && (quit = window_actions(r, 0)) < 0) return fail("--view");
+        }
+        if (code < 0) return fail("--on-failure");
+        if (code > 0) return code;
+        if (vkg_gan_wait(&r->gan) < 0 || read_finished_steps(r) < 0) return fail("metrics");
+        if ((code = act_on_failure(r)) < 0) return fail("--on-failure");
+        if (code > 0) return code;
+    } while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit);
     if (r->tty && !o->quiet) fputc('\n', stderr);
     if (r->live && !quit && !interrupted && (quit = close_live(r)) < 0) return fail("--view");
     if (quit) {
@@ -527,6 +735,7 @@ int vkg_train_run(vkg_train_options *o) {
         sigaction(SIGTERM, &old_term, NULL);
     }
     metrics_close(&r.log);
+    quality_close(&r.q);
     live_close(r.live);
     if (r.gan_made) vkg_gan_destroy(&r.gan);
     free(r.images);

@@ -2,6 +2,7 @@
  * atomically; the logs are cut back to the resumed checkpoint's step when a run continues. */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -100,13 +101,37 @@ static unsigned *checkpoint_steps(const char *dir, int *count) {
 }
 
 int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step) {
+    return rundir_checkpoint_before(dir, UINT_MAX, path, size, step);
+}
+
+int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
+                             unsigned *step) {
+    int n, i;
+    unsigned *steps = checkpoint_steps(dir, &n);
+    if (!steps) return -1;
+    for (i = n - 1; i >= 0 && steps[i] >= before && before != UINT_MAX; i--) {
+    }
+    if (i >= 0) *step = steps[i];
+    free(steps);
+    if (i < 0)
+        return vkg_set_error("%s/checkpoints holds no checkpoint before step %u", dir, before);
+    rundir_checkpoint_path(dir, *step, path, size);
+    return 0;
+}
+
+int rundir_drop_checkpoints_after(const char *dir, unsigned step) {
     int n;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
-    *step = steps[n - 1];
+    int r = 0;
+    for (int i = 0; i < n; i++) {
+        char path[4200];
+        rundir_checkpoint_path(dir, steps[i], path, sizeof path);
+        if (steps[i] > step && unlink(path) < 0)
+            r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+    }
     free(steps);
-    rundir_checkpoint_path(dir, *step, path, size);
-    return 0;
+    return r;
 }
 
 int rundir_prune_checkpoints(const char *dir, int keep) {
@@ -192,9 +217,11 @@ static int cut_log(const char *path, int csv, unsigned keep_until) {
         unsigned long step = 0;
         int header = csv && strncmp(line, "step,", 5) == 0;
         int ok = header || sscanf(line, csv ? "%lu" : "{\"step\":%lu", &step) == 1;
-        if (!ok || (!header && step > keep_until)) break; /* a torn line ends the log */
-        memmove(text + kept, line, len);
-        kept += len;
+        if (!ok) break;                     /* a torn line ends the log */
+        if (header || step <= keep_until) { /* (after a rollback steps go back: read on) */
+            memmove(text + kept, line, len);
+            kept += len;
+        }
         line += len;
     }
     const void *parts[1] = {text};
@@ -242,6 +269,14 @@ int metrics_write(metrics_log *log, const metrics_row *m) {
     if (fflush(log->jsonl) != 0 || fflush(log->csv) != 0)
         return vkg_set_error("cannot write the metrics logs: %s", strerror(errno));
     return 0;
+}
+
+int metrics_write_object(metrics_log *log, const cJSON *object) {
+    char *text = cJSON_PrintUnformatted(object);
+    if (!text) return vkg_set_error("out of memory");
+    int r = fprintf(log->jsonl, "%s\n", text) < 0 || fflush(log->jsonl) != 0;
+    free(text);
+    return r ? vkg_set_error("cannot write the metrics log: %s", strerror(errno)) : 0;
 }
 
 void metrics_close(metrics_log *log) {

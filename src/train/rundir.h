@@ -13,6 +13,11 @@ int rundir_create(const char *dir);
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
 /* The newest checkpoint (highest step); -1 with vkg_error() when there is none. */
 int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
+/* The newest checkpoint from before step `before` (a rollback's target). */
+int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
+                             unsigned *step);
+/* Deletes the checkpoints after `step` (those of a run that was rolled back). */
+int rundir_drop_checkpoints_after(const char *dir, unsigned step);
 /* Deletes all but the newest `keep` checkpoints. */
 int rundir_prune_checkpoints(const char *dir, int keep);
 /* Writes JSON to path atomically. */
@@ -36,6 +41,9 @@ typedef struct metrics_log {
  * (written after the checkpoint that is resumed) are dropped first. */
 int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until);
 int metrics_write(metrics_log *log, const metrics_row *row);
+/* A line of its own in metrics.jsonl (a quality check, an event): the object must have "step"
+ * as its first member. */
+int metrics_write_object(metrics_log *log, const cJSON *object);
 void metrics_close(metrics_log *log);
 
 #endif

@@ -9,6 +9,37 @@
 #include "vkgan/error.h"
 #include "vkgan/io.h"
 
+int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
+                   const vkg_train_options *o, const int shape[5], int n, unsigned seed, int cls,
+                   float *images) {
+    int k = shape[4];
+    vkg_arena *arena = vkg_arena_create(ctx, 0);
+    if (!arena) return -1;
+    sampler s;
+    memset(&s, 0, sizeof s);
+    int r = sampler_setup(ctx, arena, st, path, o, shape, seed, &s);
+    vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
+    if (r == 0) r = rec ? sampler_record(rec, &s, seed, 1) : -1;
+    const vkg_tensor *y = vkg_model_output(&s.g);
+    size_t each = r == 0 ? vkg_tensor_count(y) / (size_t)o->batch : 0;
+    float *batch = r == 0 ? malloc(sizeof(float) * each * (size_t)o->batch) : NULL;
+    if (r == 0 && !batch) r = vkg_set_error("out of host memory");
+    for (int j = 0; r == 0 && j * o->batch < n; j++) { /* batches of the training batch size */
+        uint32_t counter[4] = {(uint32_t)j, 0, 0, 0};
+        int take = n - j * o->batch < o->batch ? n - j * o->batch : o->batch;
+        r = vkg_upload(ctx, &s.counter.buf, counter, sizeof counter);
+        if (r == 0 && k) r = sampler_labels(ctx, &s.labels, j * o->batch, k, cls);
+        if (r == 0) r = vkg_rec_run(rec);
+        if (r == 0) r = vkg_tensor_download(ctx, y, batch);
+        if (r == 0)
+            memcpy(images + each * (size_t)j * o->batch, batch, sizeof(float) * each * take);
+    }
+    free(batch);
+    vkg_rec_destroy(rec);
+    vkg_arena_destroy(arena);
+    return r;
+}
+
 static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int n,
                     const char *out, unsigned seed, int cls) {
     vkg_train_options o;
@@ -17,25 +48,10 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     int k = shape[4];
     if (cls >= 0 && !k) return vkg_set_error("--class: %s is not class-conditional", path);
     if (cls >= k && k) return vkg_set_error("--class %d: the model has classes 0..%d", cls, k - 1);
-    vkg_arena *arena = vkg_arena_create(ctx, 0);
-    if (!arena) return -1;
-    sampler s;
-    memset(&s, 0, sizeof s);
-    int r = sampler_setup(ctx, arena, st, path, &o, shape, seed, &s);
-    vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
-    if (r == 0) r = rec ? sampler_record(rec, &s, seed, 1) : -1;
-    const vkg_tensor *y = vkg_model_output(&s.g);
-    size_t each = r == 0 ? vkg_tensor_count(y) / (size_t)o.batch : 0;
-    int chunks = (n + o.batch - 1) / o.batch;
-    float *images = r == 0 ? malloc(sizeof(float) * each * (size_t)chunks * o.batch) : NULL;
-    if (r == 0 && !images) r = vkg_set_error("out of host memory");
-    for (int j = 0; r == 0 && j < chunks; j++) { /* batches of the training batch size */
-        uint32_t counter[4] = {(uint32_t)j, 0, 0, 0};
-        r = vkg_upload(ctx, &s.counter.buf, counter, sizeof counter);
-        if (r == 0 && k) r = sampler_labels(ctx, &s.labels, j * o.batch, k, cls);
-        if (r == 0) r = vkg_rec_run(rec);
-        if (r == 0) r = vkg_tensor_download(ctx, y, images + each * (size_t)j * o.batch);
-    }
+    size_t each = shape[0] ? 2 : (size_t)shape[1] * shape[2] * shape[3];
+    float *images = malloc(sizeof(float) * each * (size_t)n);
+    int r = images ? sampler_images(ctx, st, path, &o, shape, n, seed, cls, images)
+                   : vkg_set_error("out of host memory");
     if (r == 0 && shape[0]) { /* 2D points: a scatter plot over the data's modes */
         vkg_dataset data;
         r = vkg_dataset_load(o.data, 0, 0, (uint64_t)o.seed, &data);
@@ -45,11 +61,9 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     } else if (r == 0) {
         int cols = 1;
         while (cols * cols < n) cols++;
-        r = run_write_grid(out, images, n, cls < 0 ? k : 0, y->c, y->h, y->w, cols);
+        r = run_write_grid(out, images, n, cls < 0 ? k : 0, shape[1], shape[2], shape[3], cols);
     }
     free(images);
-    vkg_rec_destroy(rec);
-    vkg_arena_destroy(arena);
     return r;
 }
 

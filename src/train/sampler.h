@@ -27,4 +27,10 @@ int sampler_record(vkg_rec *rec, sampler *s, unsigned seed, int draw_z);
 /* Uploads the labels of examples first .. first + n - 1: all `cls`, or i % classes. */
 int sampler_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, int cls);
 
+/* n generated images (or 2D points) on the host: batches of the training batch size drawn for
+ * `seed`, with classes all `cls` or i % classes (cls < 0) for a conditional model. */
+int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
+                   const vkg_train_options *o, const int shape[5], int n, unsigned seed, int cls,
+                   float *images);
+
 #endif

@@ -26,11 +26,15 @@ typedef struct saved_grid {
     char name[32];
 } saved_grid;
 
+#define MAX_MARKS 64
+
 typedef struct viewer {
     const char *dir;
     vkg_ctx *ctx;
     window *win;
     history h;
+    graph_mark marks[MAX_MARKS]; /* training-health events from metrics.jsonl */
+    int mark_count;
     long long metrics_size;
     saved_grid *grids;
     int grid_count, grid_at, grid_loaded; /* grid_loaded: the index in the packed buffer */
@@ -89,15 +93,24 @@ static int read_metrics(viewer *v) {
     if (!f) return 0;
     v->metrics_size = st.st_size;
     history_clear(&v->h);
+    v->mark_count = 0;
     char line[4096];
     int r = 0;
     while (r == 0 && fgets(line, sizeof line, f)) {
         cJSON *row = cJSON_Parse(line);
         if (!row) continue;
-        float x[H_VALUES] = {number(row, "loss_d"), number(row, "loss_g"), number(row, "d_x"),
-                             number(row, "d_g_z")};
+        float x[H_VALUES] = {number(row, "loss_d"), number(row, "loss_g"),
+                             number(row, "d_x"),    number(row, "d_g_z"),
+                             number(row, "fcd"),    number(row, "class_entropy")};
         float step = number(row, "step");
-        if (step >= 0) r = history_add(&v->h, (unsigned)step, x);
+        const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
+        if (step >= 0 && cJSON_IsString(event) && v->mark_count < MAX_MARKS) {
+            graph_mark *m = &v->marks[v->mark_count++];
+            m->step = (unsigned)step;
+            snprintf(m->name, sizeof m->name, "%s", event->valuestring);
+        } else if (step >= 0) {
+            r = history_add(&v->h, (unsigned)step, x);
+        }
         cJSON_Delete(row);
     }
     fclose(f);
@@ -284,18 +297,15 @@ static void draw(viewer *v) {
     if (v->show == SHOW_SAVED && v->grid_loaded >= 0) {
         canvas_image_packed(c, area, v->packed_w, v->packed_h);
     } else if (y && v->shape[0]) {
-        float extent = 0, sigma = v->modes.mode_sigma;
-        for (int i = 0; i < v->modes.mode_count; i++)
-            extent = fmaxf(extent, fmaxf(fabsf(v->modes.modes[i][0]), fabsf(v->modes.modes[i][1])));
-        canvas_scatter(c, area, y->n, v->modes.modes, v->modes.mode_count, 3 * sigma,
-                       extent + 6 * sigma);
+        panels_scatter(c, area, y->n, v->modes.modes, v->modes.mode_count, v->modes.mode_sigma);
     } else if (y) {
         int cols = v->cols, rows;
         panels_grid_shape(y->n, v->s.classes, &cols, &rows);
         v->cols = cols;
         canvas_image_grid(c, area, y->n, y->c, y->h, y->w, cols, rows, v->s.classes);
     }
-    panels_graphs(c, &lay, &v->h, v->log_scale, v->help ? -1 : v->mx, v->my);
+    panels_graphs(c, &lay, &v->h, &v->h, v->marks, v->mark_count, v->log_scale,
+                  v->help ? -1 : v->mx, v->my);
     char left[VKG_PATH_MAX + 128], right[300];
     snprintf(left, sizeof left, "%.120s  metrics to step %u  saved grids %d", v->dir,
              v->h.count ? v->h.step[v->h.count - 1] : 0, v->grid_count);

@@ -27,6 +27,14 @@ int history_add(history *h, unsigned step, const float v[H_VALUES]) {
     return 0;
 }
 
+void history_blank(float v[H_VALUES]) {
+    for (int i = 0; i < H_VALUES; i++) v[i] = NAN;
+}
+
+void history_cut(history *h, unsigned step) {
+    while (h->count > 0 && h->step[h->count - 1] > step) h->count--;
+}
+
 void history_clear(history *h) {
     h->count = 0;
 }
@@ -244,6 +252,14 @@ void graph_draw(canvas *c, int k, rect r, const history *h, const graph_spec *g,
     m.x0 = h->step[0] < 1 ? 0 : h->step[0] - 1;
     m.x1 = h->step[h->count - 1];
     axes(c, k, &m, g->log_scale);
+    for (int i = 0; i < g->mark_count; i++) { /* events: a red line and the event's name */
+        double at = g->marks[i].step;
+        if (at < m.x0 || at > m.x1) continue;
+        int col = m.a.x0 + (int)lround(col_of(&m, at));
+        canvas_rect(c, col, m.a.y0, 1, m.a.y1 - m.a.y0, 0xffe04848u, 0);
+        canvas_text(c, col + 3, m.a.y0 + 2 + (i % 3) * GLYPH_H, 0xffe06868u, 1, 0,
+                    g->marks[i].name);
+    }
     double *x = malloc(sizeof(double) * (size_t)h->count * 3);
     if (!x) return;
     double *y = x + h->count, *ys = y + h->count;

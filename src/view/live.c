@@ -22,7 +22,9 @@ struct live {
     live_setup s;
     vkg_gan *gan;
     window *win;
-    history h;
+    history h, q; /* every step's scalars; the quality checks */
+    graph_mark marks[64];
+    int mark_count;
     int paused, fresh, log_scale, help, cols;
     unsigned preview_step, drawn_step, steps;
     double next_preview, next_frame, last_frame, start;
@@ -78,13 +80,38 @@ void live_close(live *l) {
     if (!l) return;
     window_close(l->win);
     history_free(&l->h);
+    history_free(&l->q);
     free(l);
 }
 
 int live_step(live *l, unsigned step, const float x[VKG_LOSSES]) {
-    float v[H_VALUES] = {x[VKG_LOSS_D_REAL] + x[VKG_LOSS_D_FAKE], x[VKG_LOSS_G], x[VKG_DX],
-                         x[VKG_DGZ_D]};
+    float v[H_VALUES];
+    history_blank(v);
+    v[H_LOSS_D] = x[VKG_LOSS_D_REAL] + x[VKG_LOSS_D_FAKE], v[H_LOSS_G] = x[VKG_LOSS_G];
+    v[H_DX] = x[VKG_DX], v[H_DGZ] = x[VKG_DGZ_D];
     return history_add(&l->h, step, v);
+}
+
+int live_quality(live *l, unsigned step, float fcd, float entropy) {
+    float v[H_VALUES];
+    history_blank(v);
+    v[H_FCD] = fcd, v[H_ENTROPY] = entropy;
+    l->wanted = 1;
+    return history_add(&l->q, step, v);
+}
+
+void live_event(live *l, unsigned step, const char *name) {
+    if (l->mark_count == (int)(sizeof l->marks / sizeof l->marks[0])) return;
+    graph_mark *m = &l->marks[l->mark_count++];
+    m->step = step;
+    snprintf(m->name, sizeof m->name, "%s", name);
+    l->wanted = 1;
+}
+
+void live_rewind(live *l, unsigned step) {
+    history_cut(&l->h, step);
+    history_cut(&l->q, step);
+    live_event(l, step, "rollback");
 }
 
 static void status(live *l, canvas *c, rect r, int done) {
@@ -111,18 +138,15 @@ static void draw(live *l, int done) {
     rect area = panels_image_box(c, lay.image, title);
     const vkg_tensor *p = &l->gan->preview;
     if (l->s.modes) {
-        float extent = 0;
-        for (int i = 0; i < l->s.mode_count; i++)
-            extent = fmaxf(extent, fmaxf(fabsf(l->s.modes[i][0]), fabsf(l->s.modes[i][1])));
-        canvas_scatter(c, area, p->n, l->s.modes, l->s.mode_count, 3 * l->s.mode_sigma,
-                       extent + 6 * l->s.mode_sigma);
+        panels_scatter(c, area, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
     } else {
         int cols = l->cols, rows;
         panels_grid_shape(p->n, l->s.classes, &cols, &rows);
         l->cols = cols;
         canvas_image_grid(c, area, p->n, p->c, p->h, p->w, cols, rows, l->s.classes);
     }
-    panels_graphs(c, &lay, &l->h, l->log_scale, l->help ? -1 : l->mx, l->my);
+    panels_graphs(c, &lay, &l->h, &l->q, l->marks, l->mark_count, l->log_scale,
+                  l->help ? -1 : l->mx, l->my);
     status(l, c, lay.status, done);
     if (l->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
 }

@@ -27,6 +27,12 @@ live *live_open(vkg_ctx *ctx, vkg_gan *gan, const live_setup *s);
 void live_close(live *l);
 /* One finished step's scalars (VKG_LOSS_*). */
 int live_step(live *l, unsigned step, const float losses[VKG_LOSSES]);
+/* A quality check's FCD and class entropy (the quality graph). */
+int live_quality(live *l, unsigned step, float fcd, float entropy);
+/* A training-health event (a mark on the graphs). */
+void live_event(live *l, unsigned step, const char *name);
+/* A rollback to `step`: the graphs drop what came after it. */
+void live_rewind(live *l, unsigned step);
 /* Events, preview and redraw between two submissions; waits here while paused. `done`: training
  * has ended (the window stays until Q, Esc or closing it). LIVE_* flags, or -1 on error. */
 int live_tick(live *l, unsigned steps, int done);

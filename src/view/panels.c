@@ -12,9 +12,9 @@ layout panels_layout(int w, int h) {
     int avail = h - status_h - 2 * m, side = w * 45 / 100 < avail ? w * 45 / 100 : avail;
     if (side < 64) side = 64;
     l.image = (rect){m, m, m + side, m + side};
-    int gx0 = l.image.x1 + m, gh = (h - status_h - 3 * m) / 2;
-    l.graphs[0] = (rect){gx0, m, w - m, m + gh};
-    l.graphs[1] = (rect){gx0, 2 * m + gh, w - m, 2 * m + 2 * gh};
+    int gx0 = l.image.x1 + m, gh = (h - status_h - 4 * m) / 3;
+    for (int i = 0; i < 3; i++)
+        l.graphs[i] = (rect){gx0, m + i * (m + gh), w - m, (i + 1) * (m + gh)};
     return l;
 }
 
@@ -24,22 +24,44 @@ rect panels_image_box(canvas *c, rect r, const char *title) {
     return (rect){r.x0 + 8, r.y0 + 28, r.x1 - 8, r.y1 - 8};
 }
 
-void panels_graphs(canvas *c, const layout *l, const history *h, int log_scale, int mx, int my) {
+void panels_graphs(canvas *c, const layout *l, const history *h, const history *q,
+                   const graph_mark *marks, int mark_count, int log_scale, int mx, int my) {
     graph_spec losses = {.title = "losses",
                          .series = {H_LOSS_D, H_LOSS_G},
                          .names = {"loss_d", "loss_g"},
                          .colors = {0xffef8a3cu, 0xff4aa3f0u},
                          .count = 2,
-                         .log_scale = log_scale};
+                         .log_scale = log_scale,
+                         .marks = marks,
+                         .mark_count = mark_count};
     graph_spec outputs = {.title = "D outputs",
                           .series = {H_DX, H_DGZ},
                           .names = {"D(x)", "D(G(z))"},
                           .colors = {0xff5fd068u, 0xffe4575fu},
                           .count = 2,
                           .y_min = 0,
-                          .y_max = 1};
+                          .y_max = 1,
+                          .marks = marks,
+                          .mark_count = mark_count};
+    graph_spec quality = {.title = "quality",
+                          .series = {H_FCD},
+                          .names = {"FCD (lower is better)"},
+                          .colors = {0xffc58af0u},
+                          .count = 1,
+                          .log_scale = log_scale,
+                          .marks = marks,
+                          .mark_count = mark_count};
     graph_draw(c, 0, l->graphs[0], h, &losses, mx, my);
     graph_draw(c, 1, l->graphs[1], h, &outputs, mx, my);
+    graph_draw(c, 2, l->graphs[2], q, &quality, mx, my);
+}
+
+void panels_scatter(canvas *c, rect area, int points, const float (*modes)[2], int mode_count,
+                    float sigma) {
+    float extent = 0;
+    for (int i = 0; i < mode_count; i++)
+        extent = fmaxf(extent, fmaxf(fabsf(modes[i][0]), fabsf(modes[i][1])));
+    canvas_scatter(c, area, points, modes, mode_count, 3 * sigma, extent + 6 * sigma);
 }
 
 void panels_status(canvas *c, rect r, const char *left, const char *right) {

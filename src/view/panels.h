@@ -14,14 +14,21 @@
 #define COLOR_DIM 0xff8a93a6u
 
 typedef struct layout {
-    rect image, graphs[2], status;
+    rect image, graphs[3], status; /* graphs: losses, D outputs, quality (FCD) */
 } layout;
 
 layout panels_layout(int w, int h);
 /* The panel box and its title; returns the area left for the content. */
 rect panels_image_box(canvas *c, rect r, const char *title);
 /* The loss graph (loss_d, loss_g) and the D-output graph (D(x), D(G(z))). */
-void panels_graphs(canvas *c, const layout *l, const history *h, int log_scale, int mx, int my);
+/* The three graphs: losses and D's outputs from h, FCD from q (may be h), health events as
+ * marks on each. */
+void panels_graphs(canvas *c, const layout *l, const history *h, const history *q,
+                   const graph_mark *marks, int mark_count, int log_scale, int mx, int my);
+/* The 2D scatter panel: points over the mixture's 3-sigma mode circles, the view reaching 6
+ * sigma past the outermost mode. */
+void panels_scatter(canvas *c, rect area, int points, const float (*modes)[2], int mode_count,
+                    float sigma);
 void panels_status(canvas *c, rect r, const char *left, const char *right);
 /* A box over everything with one line of text per entry. */
 void panels_help(canvas *c, const char *const *lines, int n);

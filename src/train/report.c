@@ -1,0 +1,386 @@
+/* vkgan report: one self-contained HTML file for a run directory: the loss, D-output, FCD and
+ * class-entropy curves as inline SVG, the training-health events, and the sample grids over
+ * time embedded as base64 PNG. */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/report.h"
+#include "train/rundir.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
+#include "vkgan/train.h"
+
+enum { S_LOSS_D, S_LOSS_G, S_DX, S_DGZ, S_FCD, S_ENTROPY, S_COUNT };
+static const char *keys[S_COUNT] = {"loss_d", "loss_g", "d_x", "d_g_z", "fcd", "class_entropy"};
+
+typedef struct series {
+    double *x, *y;
+    int n, cap;
+} series;
+
+typedef struct event_row {
+    unsigned step;
+    char name[32], detail[300];
+} event_row;
+
+typedef struct run_log {
+    series s[S_COUNT];
+    event_row *events;
+    int nevents, cap;
+} run_log;
+
+static int push(series *s, double x, double y) {
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 256;
+        double *nx = realloc(s->x, sizeof(double) * (size_t)cap);
+        if (nx) s->x = nx;
+        double *ny = realloc(s->y, sizeof(double) * (size_t)cap);
+        if (ny) s->y = ny;
+        if (!nx || !ny) return vkg_set_error("out of host memory");
+        s->cap = cap;
+    }
+    s->x[s->n] = x, s->y[s->n++] = y;
+    return 0;
+}
+
+static int read_log(const char *dir, run_log *log) {
+    char path[VKG_PATH_MAX + 32], line[8192];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return vkg_set_error("%s: cannot open it: not a vkgan run directory?", path);
+    int r = 0;
+    while (r == 0 && fgets(line, sizeof line, f)) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *step = cJSON_GetObjectItemCaseSensitive(row, "step");
+        if (!row || !cJSON_IsNumber(step)) { /* a torn last line */
+            cJSON_Delete(row);
+            continue;
+        }
+        const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
+        if (cJSON_IsString(event)) {
+            if (log->nevents == log->cap) {
+                int cap = log->cap ? 2 * log->cap : 16;
+                event_row *grown = realloc(log->events, sizeof *grown * (size_t)cap);
+                if (!grown)
+                    r = vkg_set_error("out of host memory");
+                else
+                    log->events = grown, log->cap = cap;
+            }
+            if (r == 0) {
+                event_row *e = &log->events[log->nevents++];
+                const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "detail");
+                const cJSON *to = cJSON_GetObjectItemCaseSensitive(row, "to_step");
+                e->step = (unsigned)step->valuedouble;
+                snprintf(e->name, sizeof e->name, "%s", event->valuestring);
+                if (cJSON_IsString(d))
+                    snprintf(e->detail, sizeof e->detail, "%s", d->valuestring);
+                else if (cJSON_IsNumber(to))
+                    snprintf(e->detail, sizeof e->detail, "back to step %.0f", to->valuedouble);
+                else
+                    e->detail[0] = 0;
+            }
+        }
+        for (int k = 0; r == 0 && k < S_COUNT; k++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
+            if (cJSON_IsNumber(v) && !cJSON_IsString(event))
+                r = push(&log->s[k], step->valuedouble, v->valuedouble);
+        }
+        cJSON_Delete(row);
+    }
+    fclose(f);
+    return r;
+}
+
+/* ---- output helpers ---- */
+
+static void html_text(FILE *f, const char *s) {
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '"')
+            fputs("&quot;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void base64(FILE *f, const unsigned char *d, size_t n) {
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)d[i] << 16 | (i + 1 < n ? (uint32_t)d[i + 1] << 8 : 0) |
+                     (i + 2 < n ? d[i + 2] : 0);
+        fputc(a[v >> 18 & 63], f);
+        fputc(a[v >> 12 & 63], f);
+        fputc(i + 1 < n ? a[v >> 6 & 63] : '=', f);
+        fputc(i + 2 < n ? a[v & 63] : '=', f);
+    }
+}
+
+/* <img> with the PNG file's bytes inline. */
+static int embed_png(FILE *f, const char *path, const char *alt) {
+    FILE *in = fopen(path, "rb");
+    if (!in) return vkg_set_error("%s: cannot open it", path);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    fseek(in, 0, SEEK_SET);
+    unsigned char *data = size > 0 ? malloc((size_t)size) : NULL;
+    int ok = data && fread(data, 1, (size_t)size, in) == (size_t)size;
+    fclose(in);
+    if (ok) {
+        fputs("<img alt=\"", f);
+        html_text(f, alt);
+        fputs("\" src=\"data:image/png;base64,", f);
+        base64(f, data, (size_t)size);
+        fputs("\">", f);
+    }
+    free(data);
+    return ok ? 0 : vkg_set_error("%s: cannot read it", path);
+}
+
+static double nice(double range, int target) {
+    double raw = range / target, p = pow(10, floor(log10(raw)));
+    return raw / p < 1.5 ? p : raw / p < 3.5 ? 2 * p : raw / p < 7.5 ? 5 * p : 10 * p;
+}
+
+/* An SVG line chart of up to two series, with the events as red vertical lines. */
+static void chart(FILE *f, const char *title, const run_log *log, const int *which,
+                  const char *const *names, const char *const *colors, int count) {
+    const double W = 560, H = 240, L = 56, R = 12, T = 28, B = 30;
+    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    for (int k = 0; k < count; k++)
+        for (int i = 0; i < log->s[which[k]].n; i++) {
+            double x = log->s[which[k]].x[i], y = log->s[which[k]].y[i];
+            if (!isfinite(y)) continue;
+            x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
+        }
+    fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">\n",
+            W, H, W, H);
+    fprintf(f, "<text x=\"%.0f\" y=\"18\" class=\"title\">", L);
+    html_text(f, title);
+    fputs("</text>\n", f);
+    for (int k = 0; k < count; k++)
+        fprintf(f,
+                "<rect x=\"%.0f\" y=\"10\" width=\"14\" height=\"4\" fill=\"%s\"/><text "
+                "x=\"%.0f\" y=\"18\" class=\"legend\">%s</text>\n",
+                L + 200 + k * 150, colors[k], L + 218 + k * 150, names[k]);
+    if (!(x1 >= x0 && y1 >= y0)) {
+        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"legend\">no values</text></svg>\n", L + 10,
+                T + 30);
+        return;
+    }
+    if (x1 == x0) x1 = x0 + 1;
+    double pad = (y1 - y0) * 0.05 + (y1 == y0 ? 0.5 : 0);
+    y0 -= pad, y1 += pad;
+#define PX(x) (L + ((x)-x0) / (x1 - x0) * (W - L - R))
+#define PY(y) (H - B - ((y)-y0) / (y1 - y0) * (H - T - B))
+    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" class=\"plot\"/>\n", L,
+            T, W - L - R, H - T - B);
+    double dy = nice(y1 - y0, 4), dx = nice(x1 - x0, 5);
+    for (double y = ceil(y0 / dy) * dy; y <= y1; y += dy)
+        fprintf(f,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/><text "
+                "x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.4g</text>\n",
+                L, W - R, PY(y), PY(y), L - 4, PY(y) + 4, fabs(y) < dy * 1e-6 ? 0 : y);
+    for (double x = ceil(x0 / dx) * dx; x <= x1; x += dx)
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%.0f</text>\n",
+                PX(x), H - B + 16, x);
+    for (int i = 0; i < log->nevents; i++)
+        if (log->events[i].step >= x0 && log->events[i].step <= x1)
+            fprintf(f,
+                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"event\"><title>"
+                    "%s at step %u</title></line>\n",
+                    PX(log->events[i].step), PX(log->events[i].step), T, H - B, log->events[i].name,
+                    log->events[i].step);
+    for (int k = 0; k < count; k++) {
+        const series *s = &log->s[which[k]];
+        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
+                colors[k]);
+        for (int i = 0; i < s->n; i++)
+            if (isfinite(s->y[i])) fprintf(f, "%.1f,%.1f ", PX(s->x[i]), PY(s->y[i]));
+        fputs("\"/>\n", f);
+    }
+#undef PX
+#undef PY
+    fputs("</svg>\n", f);
+}
+
+/* ---- the sample grids ---- */
+
+static int by_value(const void *a, const void *b) {
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+/* The steps of samples/step-N.png, sorted (malloc'd). */
+static unsigned *grid_steps(const char *dir, int *n) {
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/samples", dir);
+    *n = 0;
+    DIR *d = opendir(path);
+    unsigned *steps = NULL;
+    int cap = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        unsigned step;
+        char tail[8];
+        if (sscanf(e->d_name, "step-%9u.pn%7s", &step, tail) != 2 || strcmp(tail, "g")) continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 32;
+            unsigned *grown = realloc(steps, sizeof *steps * (size_t)cap);
+            if (!grown) break;
+            steps = grown;
+        }
+        steps[(*n)++] = step;
+    }
+    if (d) closedir(d);
+    if (steps) qsort(steps, (size_t)*n, sizeof *steps, by_value);
+    return steps;
+}
+
+static int grids(FILE *f, const char *dir) {
+    int n;
+    unsigned *steps = grid_steps(dir, &n);
+    int shown = n < 12 ? n : 12, r = 0;
+    fputs("<div class=\"grids\">\n", f);
+    for (int i = 0; r == 0 && i < shown; i++) { /* evenly spaced, the first and the last */
+        unsigned step = steps[shown > 1 ? (int)((long)i * (n - 1) / (shown - 1)) : 0];
+        char path[VKG_PATH_MAX + 64], alt[48];
+        snprintf(path, sizeof path, "%s/samples/step-%09u.png", dir, step);
+        snprintf(alt, sizeof alt, "samples at step %u", step);
+        fprintf(f, "<figure>");
+        r = embed_png(f, path, alt);
+        fprintf(f, "<figcaption>step %u</figcaption></figure>\n", step);
+    }
+    fputs("</div>\n", f);
+    free(steps);
+    return r;
+}
+
+/* ---- the page ---- */
+
+static const char *style =
+    "body{font-family:sans-serif;background:#14171e;color:#d8dce4;margin:24px;max-width:1200px}"
+    "h1,h2{font-weight:600}table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:"
+    "1px solid #2c3240;text-align:left;vertical-align:top}.chart{background:#1c2029;margin:4px}"
+    ".title{fill:#d8dce4;font-size:13px}.legend{fill:#d8dce4;font-size:12px}.tick{fill:#8a93a6;"
+    "font-size:10px}.plot{fill:none;stroke:#5c6577}.grid{stroke:#2c3240}.event{stroke:#e04848;"
+    "stroke-width:1.5}.grids{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}img{image-"
+    "rendering:pixelated;width:232px}figcaption{color:#8a93a6;font-size:12px}.note{color:#8a93a6}";
+
+static double last_value(const series *s) {
+    return s->n ? s->y[s->n - 1] : NAN;
+}
+
+static int page(FILE *f, const char *dir, const run_log *log, const cJSON *config) {
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(config, "options");
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(config, "device");
+    const cJSON *dev_name = cJSON_GetObjectItemCaseSensitive(dev, "name");
+    fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>vkgan report: ");
+    html_text(f, dir);
+    fprintf(f, "</title><style>%s</style></head><body>\n<h1>vkgan run ", style);
+    html_text(f, dir);
+    fputs("</h1>\n<p>", f);
+    if (cJSON_IsString(dev_name)) {
+        fputs("Trained on ", f);
+        html_text(f, dev_name->valuestring);
+        fputs(". ", f);
+    }
+    const series *fcd = &log->s[S_FCD];
+    if (log->s[S_LOSS_D].n)
+        fprintf(f, "Last logged step %.0f: loss D %.4g, G %.4g, D(x) %.3f, D(G(z)) %.3f. ",
+                log->s[S_LOSS_D].x[log->s[S_LOSS_D].n - 1], last_value(&log->s[S_LOSS_D]),
+                last_value(&log->s[S_LOSS_G]), last_value(&log->s[S_DX]),
+                last_value(&log->s[S_DGZ]));
+    if (fcd->n) {
+        int best = 0;
+        for (int i = 1; i < fcd->n; i++)
+            if (fcd->y[i] < fcd->y[best]) best = i;
+        fprintf(f, "FCD %.3f at the last check (step %.0f), best %.3f at step %.0f. ",
+                last_value(fcd), fcd->x[fcd->n - 1], fcd->y[best], fcd->x[best]);
+    }
+    fprintf(f, "%d training-health event%s.</p>\n", log->nevents, log->nevents == 1 ? "" : "s");
+    fputs("<p class=\"note\">FCD is the Fr&eacute;chet distance between the features of vkgan's "
+          "own classifier for generated and real test images: lower is better. It is not Inception "
+          "FID and is comparable only between vkgan runs scored with the same classifier.</p>\n",
+          f);
+    fputs("<h2>Curves</h2>\n", f);
+    const char *orange = "#ef8a3c", *blue = "#4aa3f0", *green = "#5fd068", *red = "#e4575f",
+               *violet = "#c58af0";
+    chart(f, "losses", log, (int[]){S_LOSS_D, S_LOSS_G}, (const char *[]){"loss_d", "loss_g"},
+          (const char *[]){orange, blue}, 2);
+    chart(f, "D outputs", log, (int[]){S_DX, S_DGZ}, (const char *[]){"D(x)", "D(G(z))"},
+          (const char *[]){green, red}, 2);
+    chart(f, "FCD (lower is better)", log, (int[]){S_FCD}, (const char *[]){"FCD"},
+          (const char *[]){violet}, 1);
+    chart(f, "class entropy of the samples (nats)", log, (int[]){S_ENTROPY},
+          (const char *[]){"entropy"}, (const char *[]){blue}, 1);
+    fputs("<h2>Training-health events</h2>\n", f);
+    if (!log->nevents)
+        fputs("<p>None.</p>\n", f);
+    else
+        fputs("<table><tr><th>step</th><th>event</th><th>what triggered it</th></tr>\n", f);
+    for (int i = 0; i < log->nevents; i++) {
+        fprintf(f, "<tr><td>%u</td><td>", log->events[i].step);
+        html_text(f, log->events[i].name);
+        fputs("</td><td>", f);
+        html_text(f, log->events[i].detail);
+        fputs("</td></tr>\n", f);
+    }
+    if (log->nevents) fputs("</table>\n", f);
+    fputs("<h2>Samples over time (the fixed latent batch)</h2>\n", f);
+    if (grids(f, dir) < 0) return -1;
+    char reals[VKG_PATH_MAX + 32];
+    snprintf(reals, sizeof reals, "%s/reals.png", dir);
+    fputs("<h2>Real data</h2>\n<div class=\"grids\"><figure>", f);
+    if (embed_png(f, reals, "real examples") < 0) return -1;
+    fputs("</figure></div>\n<h2>Options</h2>\n<table>\n", f);
+    for (const cJSON *o = opts ? opts->child : NULL; o; o = o->next) {
+        fputs("<tr><td>--", f);
+        html_text(f, o->string);
+        fputs("</td><td>", f);
+        char num[64];
+        if (cJSON_IsString(o))
+            html_text(f, o->valuestring);
+        else
+            snprintf(num, sizeof num, "%.9g", o->valuedouble), html_text(f, num);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n</body></html>\n", f);
+    return 0;
+}
+
+int vkg_report_run(const char *dir, const char *out) {
+    char config_path[VKG_PATH_MAX + 32], path[VKG_PATH_MAX + 32];
+    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    if (!out) out = path;
+    run_log log = {0};
+    cJSON *config = rundir_read_json(config_path);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = NULL;
+    int r = config ? read_log(dir, &log) : -1;
+    if (r == 0 && !(f = open_memstream(&text, &size))) r = vkg_set_error("out of host memory");
+    if (r == 0) r = page(f, dir, &log, config);
+    if (f) fclose(f);
+    if (r == 0) {
+        const void *parts[1] = {text};
+        r = vkg_write_file_atomic(out, parts, &size, 1);
+    }
+    free(text);
+    for (int k = 0; k < S_COUNT; k++) free(log.s[k].x), free(log.s[k].y);
+    free(log.events);
+    cJSON_Delete(config);
+    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
+    printf("wrote %s\n", out);
+    return 0;
+}

@@ -1,0 +1,173 @@
+/* Training health end to end: failures provoked on purpose (VKGAN_FAULT, a frozen G against a
+ * fast D) in tiny runs of the vkgan binary with validation on; each event must come at the step
+ * its evidence completes, --on-failure stop must exit with the documented code, and rollback
+ * must restore the exact weights of the checkpoint before the failure: a run rolled back (with
+ * its learning rates kept) ends bit-identical to one that never failed. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "train/health.h"
+#include "vkgan/io.h"
+
+#define TINY                                                                                       \
+    "--g-width 4 --d-width 6 --latent 8 --batch 16 --log-every 5 --classifier none --quiet "       \
+    "--validation"
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = test_alloc((size_t)n + 1);
+    text[fread(text, 1, (size_t)n, f)] = 0;
+    fclose(f);
+    return text;
+}
+
+/* The lines of DIR/metrics.jsonl with "event": KIND (first match's step, -1 when none), and the
+ * number of such lines. */
+static int event_step(const char *dir, const char *kind, int *count, cJSON **first) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    char *text = slurp(path);
+    int step = -1;
+    *count = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(row, "event");
+        if (cJSON_IsString(e) && strcmp(e->valuestring, kind) == 0) {
+            if (step < 0) {
+                step = (int)cJSON_GetObjectItemCaseSensitive(row, "step")->valuedouble;
+                if (first) *first = cJSON_Duplicate(row, 1);
+            }
+            ++*count;
+        }
+        cJSON_Delete(row);
+    }
+    return step;
+}
+
+/* The first logged step from which the last `k` intervals all had loss_d < limit (-1: none). */
+static int first_d_zero_step(const char *dir, int k, double limit) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    char *text = slurp(path);
+    int run = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "loss_d");
+        int step = cJSON_IsNumber(d)
+                       ? (int)cJSON_GetObjectItemCaseSensitive(row, "step")->valuedouble
+                       : -1;
+        if (cJSON_IsNumber(d)) run = d->valuedouble < limit ? run + 1 : 0;
+        cJSON_Delete(row);
+        if (step >= 0 && run >= k) return step;
+    }
+    return -1;
+}
+
+TEST(health_frozen_g_d_wins_and_stop_exits_with_its_code) {
+    char err[8192], args[4600];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --out %s/run " TINY " --steps 400 --lr-d 0.002 --on-failure stop", dir);
+    int code = test_run_vkgan("VKGAN_FAULT=freeze-g@1", args, err, sizeof err);
+    char run[4300];
+    snprintf(run, sizeof run, "%s/run", dir);
+    int n;
+    cJSON *ev = NULL;
+    int at = event_step(run, "d_loss_zero", &n, &ev);
+    int want = first_d_zero_step(run, HEALTH_PATIENCE, HEALTH_D_ZERO_LOSS);
+    CHECK(code == health_exit_code(HEALTH_D_ZERO) && code == 11, "exit code %d: %s", code, err);
+    CHECK(at > 0 && at == want, "d_loss_zero logged at step %d; the metrics say %d", at, want);
+    CHECK(strstr(err, "stopped at step") && strstr(err, "d_loss_zero"), "stderr: %s", err);
+    double since = ev ? cJSON_GetObjectItemCaseSensitive(ev, "since")->valuedouble : -1;
+    CHECK(since == at - 5 * (HEALTH_PATIENCE - 1), "evidence since step %g", since);
+    cJSON_Delete(ev);
+}
+
+/* The tensors of two checkpoints, byte for byte (the metadata holds the wall time: left out). */
+static int same_tensors(const char *a, const char *b, char *why, size_t size) {
+    vkg_safetensors *x = vkg_safetensors_read(a), *y = vkg_safetensors_read(b);
+    int same = x && y && vkg_safetensors_count(x) == vkg_safetensors_count(y);
+    snprintf(why, size, "%s", same ? "" : "cannot read both, or they differ in tensor count");
+    static const char *names[] = {"G.0.weight",         "G.1.weight",       "D.0.weight",
+                                  "D.0.weight.exp_avg", "G.1.running_mean", "fixed_z"};
+    for (size_t i = 0; same && i < sizeof names / sizeof *names; i++) {
+        int nx, ny;
+        int64_t sx[4], sy[4];
+        const void *dx = vkg_safetensors_get(x, names[i], VKG_F32, &nx, sx);
+        const void *dy = vkg_safetensors_get(y, names[i], VKG_F32, &ny, sy);
+        size_t count = 1;
+        for (int k = 0; dx && k < nx; k++) count *= (size_t)sx[k];
+        if (!dx || !dy || nx != ny || memcmp(sx, sy, sizeof(int64_t) * nx) ||
+            memcmp(dx, dy, count * 4))
+            same = 0, snprintf(why, size, "%s differs", names[i]);
+    }
+    vkg_safetensors_free(x);
+    vkg_safetensors_free(y);
+    return same;
+}
+
+TEST(health_nan_rollback_restores_the_exact_weights) {
+    char err[8192], args[4600], a[4300], b[4300], why[128];
+    const char *dir = test_tmpdir();
+    const char *common = TINY " --steps 40 --checkpoint-every 10";
+    snprintf(args, sizeof args, "train --out %s/clean %s", dir, common);
+    CHECK(test_run_vkgan("", args, err, sizeof err) == 0, "the clean run failed: %s", err);
+    snprintf(args, sizeof args,
+             "train --out %s/rolled %s --on-failure rollback --rollback-lr-scale 1", dir, common);
+    int code = test_run_vkgan("VKGAN_FAULT=nan@25", args, err, sizeof err);
+    CHECK(code == 0, "the rolled-back run: exit %d: %s", code, err);
+    snprintf(a, sizeof a, "%s/rolled", dir);
+    int n;
+    cJSON *ev = NULL;
+    int at = event_step(a, "nonfinite", &n, NULL);
+    CHECK(at == 25 && n == 1, "nonfinite at step %d (%d events)", at, n);
+    at = event_step(a, "rollback", &n, &ev);
+    double to = ev ? cJSON_GetObjectItemCaseSensitive(ev, "to_step")->valuedouble : -1;
+    cJSON_Delete(ev);
+    CHECK(at == 25 && n == 1 && to == 20, "rollback at %d to step %g", at, to);
+    snprintf(a, sizeof a, "%s/rolled/checkpoints/step-000000040.safetensors", dir);
+    snprintf(b, sizeof b, "%s/clean/checkpoints/step-000000040.safetensors", dir);
+    CHECK(same_tensors(a, b, why, sizeof why),
+          "after the rollback the run is not the clean one: %s", why);
+}
+
+TEST(health_rollback_limit_then_stop_and_lower_rates) {
+    char err[8192], args[4600], run[4300];
+    const char *dir = test_tmpdir();
+    /* two NaNs: the first rolled back (rates halved), the second over --max-rollbacks 1 */
+    snprintf(args, sizeof args,
+             "train --out %s/run " TINY " --steps 60 --checkpoint-every 10 --on-failure rollback "
+             "--max-rollbacks 1",
+             dir);
+    int code = test_run_vkgan("VKGAN_FAULT=nan@15,nan@35", args, err, sizeof err);
+    CHECK(code == health_exit_code(HEALTH_NONFINITE) && code == 10, "exit %d: %s", code, err);
+    snprintf(run, sizeof run, "%s/run", dir);
+    int n;
+    cJSON *ev = NULL;
+    event_step(run, "rollback", &n, &ev);
+    double lr = ev ? cJSON_GetObjectItemCaseSensitive(ev, "lr_d")->valuedouble : -1;
+    cJSON_Delete(ev);
+    CHECK(n == 1 && fabs(lr - 1e-4) < 1e-12, "%d rollbacks, D's rate then %g", n, lr);
+    CHECK(event_step(run, "nonfinite", &n, NULL) == 15 && n == 2, "%d nonfinite events", n);
+    CHECK(strstr(err, "again after the last rollback") != NULL, "stderr: %s", err);
+}
+
+TEST(health_bad_policy_and_fault_are_one_line_errors) {
+    char err[4096], args[4400];
+    snprintf(args, sizeof args, "train --on-failure panic --steps 1 --out %s/a", test_tmpdir());
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "--on-failure panic: expected warn, stop or rollback"),
+          "exit %d: %s", code, err);
+    snprintf(args, sizeof args, "train " TINY " --steps 1 --out %s/b", test_tmpdir());
+    code = test_run_vkgan("VKGAN_FAULT=boom@3", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "VKGAN_FAULT=boom@3") && !strchr(strchr(err, '\n') + 1, '\n'),
+          "exit %d: %s", code, err);
+}
