@@ -127,13 +127,35 @@ const char *test_vkgan_path(void) {
     return exe;
 }
 
-int test_run_vkgan(const char *env, const char *args, char *err, size_t size) {
-    char cmd[PATH_MAX + 1024];
-    snprintf(cmd, sizeof cmd, "%s '%s' %s 2>&1 >/dev/null", env, test_vkgan_path(), args);
+/* Runs `env vkgan args redirect` and reads what the pipe gets. */
+static int run_capture(const char *env, const char *args, const char *redirect, char *out,
+                       size_t size) {
+    char cmd[PATH_MAX + 9000];
+    snprintf(cmd, sizeof cmd, "%s '%s' %s %s", env, test_vkgan_path(), args, redirect);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
-    size_t got = fread(err, 1, size - 1, p);
-    err[got] = 0;
+    size_t got = fread(out, 1, size - 1, p);
+    out[got] = 0;
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int test_run_vkgan(const char *env, const char *args, char *err, size_t size) {
+    return run_capture(env, args, "2>&1 >/dev/null", err, size);
+}
+
+int test_run_vkgan_output(const char *env, const char *args, char *out, size_t size) {
+    return run_capture(env, args, "2>&1", out, size);
+}
+
+char *test_read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = test_alloc((size_t)n + 1);
+    text[fread(text, 1, (size_t)n, f)] = 0;
+    fclose(f);
+    return text;
 }

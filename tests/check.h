@@ -75,6 +75,10 @@ void test_write(const char *dir, const char *name, const void *data, size_t size
 const char *test_vkgan_path(void);
 /* Runs `vkgan ARGS` with `env` prepended; returns the exit code, stderr's text in err. */
 int test_run_vkgan(const char *env, const char *args, char *err, size_t size);
+/* The same with stdout and stderr together in out. */
+int test_run_vkgan_output(const char *env, const char *args, char *out, size_t size);
+/* A file's text in test memory (NUL-terminated), or NULL. */
+char *test_read_text(const char *path);
 /* A recording started for the running test (destroyed at its end). */
 vkg_rec *test_rec(vkg_ctx *ctx);
 

@@ -17,24 +17,12 @@
     "--g-width 4 --d-width 6 --latent 8 --batch 16 --log-every 5 --classifier none --quiet "       \
     "--validation"
 
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = test_alloc((size_t)n + 1);
-    text[fread(text, 1, (size_t)n, f)] = 0;
-    fclose(f);
-    return text;
-}
-
 /* The lines of DIR/metrics.jsonl with "event": KIND (first match's step, -1 when none), and the
  * number of such lines. */
 static int event_step(const char *dir, const char *kind, int *count, cJSON **first) {
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    char *text = slurp(path);
+    char *text = test_read_text(path);
     int step = -1;
     *count = 0;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
@@ -56,7 +44,7 @@ static int event_step(const char *dir, const char *kind, int *count, cJSON **fir
 static int first_d_zero_step(const char *dir, int k, double limit) {
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    char *text = slurp(path);
+    char *text = test_read_text(path);
     int run = 0;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         cJSON *row = cJSON_Parse(line);

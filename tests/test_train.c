@@ -27,19 +27,6 @@ static vkg_train_options tiny(const char *data, const char *name, int steps) {
     return o;
 }
 
-static char *read_file(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = test_alloc((size_t)n + 1);
-    size_t got = fread(text, 1, (size_t)n, f);
-    fclose(f);
-    text[got] = 0;
-    return text;
-}
-
 /* A PNG's pixels (test memory), or NULL; its size in w, h. */
 static unsigned char *png_pixels(const char *path, int *w, int *h) {
     int c;
@@ -80,7 +67,7 @@ TEST(train_fashion_mnist_short_run) {
 
     char path[4300];
     snprintf(path, sizeof path, "%s/config.json", dir);
-    cJSON *config = cJSON_Parse(read_file(path));
+    cJSON *config = cJSON_Parse(test_read_text(path));
     CHECK(config, "config.json does not parse");
     const cJSON *opts = cJSON_GetObjectItem(config, "options");
     const cJSON *device = cJSON_GetObjectItem(config, "device");
@@ -91,7 +78,7 @@ TEST(train_fashion_mnist_short_run) {
     CHECK(ok, "config.json lacks the resolved options or the device");
 
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    char *text = read_file(path);
+    char *text = test_read_text(path);
     int lines = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
         cJSON *m = cJSON_Parse(line);
@@ -108,7 +95,7 @@ TEST(train_fashion_mnist_short_run) {
     }
     CHECK(lines == 4, "metrics.jsonl has %d lines, want 4", lines);
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    text = read_file(path);
+    text = test_read_text(path);
     const char *header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d_x,d_g_z,";
     CHECK(strncmp(text, header, strlen(header)) == 0, "metrics.csv header: %.60s", text);
     lines = 0;
@@ -190,7 +177,7 @@ TEST(train_resume_is_bit_exact) {
     CHECK(same_tensors(a, b, why, sizeof why), "straight and resumed runs: %s", why);
     snprintf(a, sizeof a, "%s/metrics.csv", straight.out);
     snprintf(b, sizeof b, "%s/metrics.csv", half.out);
-    char *sa = read_file(a), *sb = read_file(b);
+    char *sa = test_read_text(a), *sb = test_read_text(b);
     int la = 0, lb = 0;
     for (char *p = sa; *p; p++) la += *p == '\n';
     for (char *p = sb; *p; p++) lb += *p == '\n';

@@ -304,7 +304,7 @@ TEST(view_shows_a_headless_run) {
     char args[8400], err[4096], shot[4200];
     snprintf(args, sizeof args,
              "train --quiet --steps 30 --g-width 4 --d-width 6 --batch 16 --log-every 5 "
-             "--sample-every 10 --out '%s/run'",
+             "--sample-every 10 --health-every 10 --health-samples 32 --out '%s/run'",
              dir);
     int code = test_run_vkgan("env -u DISPLAY", args, err, sizeof err);
     CHECK(code == 0, "headless training failed (%d): %s", code, err);
@@ -320,6 +320,7 @@ TEST(view_shows_a_headless_run) {
     if (p.px) { /* the graph spans the logged steps: 5 .. 30 */
         layout l = panels_layout(p.w, p.h);
         CHECK(count_color(&p, l.graphs[1], 0x5fd068, 8) > 100, "no D(x) line");
+        CHECK(count_color(&p, l.graphs[2], 0xc58af0, 8) > 100, "no FCD line");
     }
     /* interactive: Home shows the first saved grid (step 0), W walks through latent space */
     char log[4200], run[4200], first[4400], walk[4400];

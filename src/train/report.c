@@ -33,7 +33,9 @@ typedef struct run_log {
     int nevents, cap;
 } run_log;
 
+/* Appends a point; after a rollback (a step not after the last) the abandoned stretch goes. */
 static int push(series *s, double x, double y) {
+    while (s->n > 0 && s->x[s->n - 1] >= x) s->n--;
     if (s->n == s->cap) {
         int cap = s->cap ? 2 * s->cap : 256;
         double *nx = realloc(s->x, sizeof(double) * (size_t)cap);
@@ -161,19 +163,29 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
             if (!isfinite(y)) continue;
             x0 = fmin(x0, x), x1 = fmax(x1, x), y0 = fmin(y0, y), y1 = fmax(y1, y);
         }
-    fprintf(f, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\" height=\"%.0f\">\n",
-            W, H, W, H);
-    fprintf(f, "<text x=\"%.0f\" y=\"18\" class=\"title\">", L);
+    /* presentation attributes, no CSS: the element is also a standalone SVG file */
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" viewBox=\"0 0 %.0f %.0f\" "
+            "width=\"%.0f\" height=\"%.0f\"><rect width=\"%.0f\" height=\"%.0f\" "
+            "fill=\"#1c2029\"/>\n",
+            W, H, W, H, W, H);
+    fprintf(
+        f,
+        "<text x=\"%.0f\" y=\"18\" fill=\"#d8dce4\" font-size=\"13\" font-family=\"sans-serif\">",
+        L);
     html_text(f, title);
     fputs("</text>\n", f);
     for (int k = 0; k < count; k++)
         fprintf(f,
                 "<rect x=\"%.0f\" y=\"10\" width=\"14\" height=\"4\" fill=\"%s\"/><text "
-                "x=\"%.0f\" y=\"18\" class=\"legend\">%s</text>\n",
+                "x=\"%.0f\" y=\"18\" fill=\"#d8dce4\" font-size=\"12\" "
+                "font-family=\"sans-serif\">%s</text>\n",
                 L + 200 + k * 150, colors[k], L + 218 + k * 150, names[k]);
     if (!(x1 >= x0 && y1 >= y0)) {
-        fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" class=\"legend\">no values</text></svg>\n", L + 10,
-                T + 30);
+        fprintf(f,
+                "<text x=\"%.0f\" y=\"%.0f\" fill=\"#d8dce4\" font-size=\"12\" "
+                "font-family=\"sans-serif\">no values</text></svg>\n",
+                L + 10, T + 30);
         return;
     }
     if (x1 == x0) x1 = x0 + 1;
@@ -181,25 +193,33 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
     y0 -= pad, y1 += pad;
 #define PX(x) (L + ((x)-x0) / (x1 - x0) * (W - L - R))
 #define PY(y) (H - B - ((y)-y0) / (y1 - y0) * (H - T - B))
-    fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" class=\"plot\"/>\n", L,
-            T, W - L - R, H - T - B);
+    fprintf(f,
+            "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
+            "stroke=\"#5c6577\"/>\n",
+            L, T, W - L - R, H - T - B);
     double dy = nice(y1 - y0, 4), dx = nice(x1 - x0, 5);
     for (double y = ceil(y0 / dy) * dy; y <= y1; y += dy)
         fprintf(f,
-                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/><text "
-                "x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%.4g</text>\n",
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#2c3240\"/><text "
+                "x=\"%.1f\" y=\"%.1f\" fill=\"#8a93a6\" font-size=\"10\" "
+                "font-family=\"sans-serif\" text-anchor=\"end\">%.4g</text>\n",
                 L, W - R, PY(y), PY(y), L - 4, PY(y) + 4, fabs(y) < dy * 1e-6 ? 0 : y);
     for (double x = ceil(x0 / dx) * dx; x <= x1; x += dx)
         fprintf(f,
-                "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%.0f</text>\n",
+                "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a93a6\" font-size=\"10\" "
+                "font-family=\"sans-serif\" text-anchor=\"middle\">%.0f</text>\n",
                 PX(x), H - B + 16, x);
-    for (int i = 0; i < log->nevents; i++)
-        if (log->events[i].step >= x0 && log->events[i].step <= x1)
-            fprintf(f,
-                    "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" class=\"event\"><title>"
-                    "%s at step %u</title></line>\n",
-                    PX(log->events[i].step), PX(log->events[i].step), T, H - B, log->events[i].name,
-                    log->events[i].step);
+    for (int i = 0; i < log->nevents; i++) { /* red lines, named at the top */
+        const event_row *e = &log->events[i];
+        if (e->step < x0 || e->step > x1) continue;
+        fprintf(f,
+                "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#e04848\" "
+                "stroke-width=\"1.5\"><title>%s at step %u</title></line><text x=\"%.1f\" "
+                "y=\"%.0f\" fill=\"#e06868\" font-size=\"10\" font-family=\"sans-serif\">%s"
+                "</text>\n",
+                PX(e->step), PX(e->step), T, H - B, e->name, e->step, PX(e->step) + 3,
+                T + 12 + (i % 3) * 11, e->name);
+    }
     for (int k = 0; k < count; k++) {
         const series *s = &log->s[which[k]];
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
@@ -270,11 +290,9 @@ static int grids(FILE *f, const char *dir) {
 static const char *style =
     "body{font-family:sans-serif;background:#14171e;color:#d8dce4;margin:24px;max-width:1200px}"
     "h1,h2{font-weight:600}table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:"
-    "1px solid #2c3240;text-align:left;vertical-align:top}.chart{background:#1c2029;margin:4px}"
-    ".title{fill:#d8dce4;font-size:13px}.legend{fill:#d8dce4;font-size:12px}.tick{fill:#8a93a6;"
-    "font-size:10px}.plot{fill:none;stroke:#5c6577}.grid{stroke:#2c3240}.event{stroke:#e04848;"
-    "stroke-width:1.5}.grids{display:flex;flex-wrap:wrap;gap:8px}figure{margin:0}img{image-"
-    "rendering:pixelated;width:232px}figcaption{color:#8a93a6;font-size:12px}.note{color:#8a93a6}";
+    "1px solid #2c3240;text-align:left;vertical-align:top}.chart{margin:4px}.grids{display:flex;"
+    "flex-wrap:wrap;gap:8px}figure{margin:0}img{image-rendering:pixelated;width:232px}"
+    "figcaption{color:#8a93a6;font-size:12px}.note{color:#8a93a6}";
 
 static double last_value(const series *s) {
     return s->n ? s->y[s->n - 1] : NAN;

@@ -406,7 +406,7 @@ static int rollback(run *r, const health_event *e) {
     unsigned to;
     if (rundir_checkpoint_before(o->out, e->since, path, sizeof path, &to) < 0 ||
         vkg_gan_wait(&r->gan) < 0 || vkg_gan_load(&r->gan, path) < 0)
-        return vkg_set_error("rollback: %s", vkg_error());
+        return -1;
     r->rollbacks++;
     o->lr_d *= o->rollback_lr_scale, o->lr_g *= o->rollback_lr_scale;
     if (vkg_model_set_lr(r->ctx, &r->gan.d, (float)o->lr_d) < 0 ||
@@ -437,9 +437,11 @@ static int act_on_failure(run *r) {
     if (!r->has_pending) return 0;
     r->has_pending = 0;
     const health_event *e = &r->pending;
-    if (strcmp(r->o->on_failure, "rollback") == 0 && r->rollbacks < r->o->max_rollbacks)
-        return rollback(r, e) < 0 ? -1 : 0;
     int code = health_exit_code(e->kind);
+    if (strcmp(r->o->on_failure, "rollback") == 0 && r->rollbacks < r->o->max_rollbacks) {
+        if (rollback(r, e) == 0) return 0;
+        fprintf(stderr, "%svkgan: cannot roll back: %s\n", r->tty ? "\r\033[K" : "", vkg_error());
+    }
     fprintf(stderr,
             "%svkgan: stopped at step %u: %s%s (exit code %d); the checkpoints before it are in "
             "%s/checkpoints\n",
