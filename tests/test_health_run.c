@@ -59,24 +59,65 @@ static int first_d_zero_step(const char *dir, int k, double limit) {
     return -1;
 }
 
+/* The first logged step from which the last `k` intervals all had D(x) > 1 - t and
+ * D(G(z)) < t (-1: none). */
+static int first_saturated_step(const char *dir, int k, double t) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    char *text = test_read_text(path);
+    int run = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *dx = cJSON_GetObjectItemCaseSensitive(row, "d_x"),
+                    *dgz = cJSON_GetObjectItemCaseSensitive(row, "d_g_z");
+        int step = -1;
+        if (cJSON_IsNumber(dx) && cJSON_IsNumber(dgz) &&
+            !cJSON_GetObjectItemCaseSensitive(row, "event")) {
+            run = dx->valuedouble > 1 - t && dgz->valuedouble < t ? run + 1 : 0;
+            step = (int)cJSON_GetObjectItemCaseSensitive(row, "step")->valuedouble;
+        }
+        cJSON_Delete(row);
+        if (step >= 0 && run >= k) return step;
+    }
+    return -1;
+}
+
+/* G frozen from step 1 and D's rate ten times the recipe's: D wins. Warned: d_loss_zero and
+ * saturation each at the interval that completes their evidence in the logged metrics; with
+ * stop, the same run ends there with exit code 11. */
 TEST(health_frozen_g_d_wins_and_stop_exits_with_its_code) {
-    char err[8192], args[4600];
+    char err[8192], args[4600], run[4300];
     const char *dir = test_tmpdir();
-    snprintf(args, sizeof args,
-             "train --out %s/run " TINY " --steps 400 --lr-d 0.002 --on-failure stop", dir);
+    snprintf(args, sizeof args, "train --out %s/warned " TINY " --steps 100 --lr-d 0.002", dir);
     int code = test_run_vkgan("VKGAN_FAULT=freeze-g@1", args, err, sizeof err);
-    char run[4300];
-    snprintf(run, sizeof run, "%s/run", dir);
-    int n;
+    CHECK(code == 0, "warned run: exit %d: %s", code, err);
+    snprintf(run, sizeof run, "%s/warned", dir);
+    int n, m;
     cJSON *ev = NULL;
     int at = event_step(run, "d_loss_zero", &n, &ev);
     int want = first_d_zero_step(run, HEALTH_PATIENCE, HEALTH_D_ZERO_LOSS);
-    CHECK(code == health_exit_code(HEALTH_D_ZERO) && code == 11, "exit code %d: %s", code, err);
-    CHECK(at > 0 && at == want, "d_loss_zero logged at step %d; the metrics say %d", at, want);
-    CHECK(strstr(err, "stopped at step") && strstr(err, "d_loss_zero"), "stderr: %s", err);
+    CHECK(at > 0 && at == want && n == 1,
+          "d_loss_zero logged at step %d (%d times); the "
+          "metrics say %d",
+          at, n, want);
     double since = ev ? cJSON_GetObjectItemCaseSensitive(ev, "since")->valuedouble : -1;
-    CHECK(since == at - 5 * (HEALTH_PATIENCE - 1), "evidence since step %g", since);
+    const cJSON *loss = ev ? cJSON_GetObjectItemCaseSensitive(ev, "loss_d") : NULL;
+    CHECK(since == at - 5 * (HEALTH_PATIENCE - 1) && cJSON_IsNumber(loss) &&
+              loss->valuedouble < HEALTH_D_ZERO_LOSS,
+          "evidence since step %g, loss_d logged with it", since);
     cJSON_Delete(ev);
+    int sat = event_step(run, "saturation", &m, NULL);
+    int want_sat = first_saturated_step(run, HEALTH_PATIENCE, HEALTH_SATURATION);
+    CHECK(sat > 0 && sat == want_sat, "saturation at step %d; the metrics say %d", sat, want_sat);
+    CHECK(strstr(err, "warning: step") && strstr(err, "d_loss_zero"), "stderr: %s", err);
+
+    snprintf(args, sizeof args,
+             "train --out %s/stopped " TINY " --steps 100 --lr-d 0.002 --on-failure stop", dir);
+    code = test_run_vkgan("VKGAN_FAULT=freeze-g@1", args, err, sizeof err);
+    char stopped[64];
+    snprintf(stopped, sizeof stopped, "stopped at step %d: d_loss_zero", at);
+    CHECK(code == health_exit_code(HEALTH_D_ZERO) && code == 11 && strstr(err, stopped),
+          "stop: exit %d: %s", code, err);
 }
 
 /* The tensors of two checkpoints, byte for byte (the metadata holds the wall time: left out). */

@@ -6,10 +6,12 @@
 static _Thread_local char last_error[1024];
 
 int vkg_set_error(const char *fmt, ...) {
+    char text[sizeof last_error]; /* formatted apart: the arguments may be vkg_error() itself */
     va_list args;
     va_start(args, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, args);
+    vsnprintf(text, sizeof text, fmt, args);
     va_end(args);
+    snprintf(last_error, sizeof last_error, "%s", text);
     return -1;
 }
 

@@ -281,8 +281,9 @@ static void progress(run *r, const metrics_row *m) {
 
 /* ---- training health: quality checks, failure events, --on-failure ---- */
 
-/* Prints, logs and shows an event; the first one is kept for --on-failure stop or rollback. */
-static int report_event(run *r, const health_event *e) {
+/* Prints, logs (with the numbers it was judged on) and shows an event; the first one is kept
+ * for --on-failure stop or rollback. */
+static int report_event(run *r, const health_event *e, const cJSON *numbers) {
     const char *name = health_kind_name(e->kind);
     fprintf(stderr, "%svkgan: warning: step %u: %s: %s\n", r->tty ? "\r\033[K" : "", e->step, name,
             e->detail);
@@ -292,6 +293,8 @@ static int report_event(run *r, const health_event *e) {
     cJSON_AddNumberToObject(j, "since", e->since);
     cJSON_AddStringToObject(j, "detail", e->detail);
     cJSON_AddStringToObject(j, "policy", r->o->on_failure);
+    for (const cJSON *n = numbers ? numbers->child : NULL; n; n = n->next)
+        cJSON_AddItemToObject(j, n->string, cJSON_Duplicate(n, 0));
     int rc = metrics_write_object(&r->log, j);
     cJSON_Delete(j);
     if (r->live) live_event(r->live, e->step, name);
@@ -300,9 +303,9 @@ static int report_event(run *r, const health_event *e) {
     return rc;
 }
 
-static int report_events(run *r, const health_event *ev, int n) {
+static int report_events(run *r, const health_event *ev, int n, const cJSON *numbers) {
     for (int i = 0; i < n; i++)
-        if (report_event(r, &ev[i]) < 0) return -1;
+        if (report_event(r, &ev[i], numbers) < 0) return -1;
     return 0;
 }
 
@@ -346,12 +349,13 @@ static int quality_check(run *r, unsigned step) {
     if (q.accuracy >= 0) cJSON_AddNumberToObject(j, "class_accuracy", q.accuracy);
     cJSON_AddNumberToObject(j, "quality_samples", q.n);
     int rc = metrics_write_object(&r->log, j);
-    cJSON_Delete(j);
-    if (rc < 0) return -1;
-    if (r->live) live_quality(r->live, step, (float)q.fcd, (float)q.entropy);
+    if (rc == 0 && r->live) live_quality(r->live, step, (float)q.fcd, (float)q.entropy);
     health_event ev[4];
-    return report_events(r, ev,
-                         health_quality_check(&r->h, step, q.fcd, q.entropy, q.diversity, ev, 4));
+    int n = health_quality_check(&r->h, step, q.fcd, q.entropy, q.diversity, ev, 4);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "step"); /* the numbers, for the events */
+    if (rc == 0) rc = report_events(r, ev, n, j);
+    cJSON_Delete(j);
+    return rc;
 }
 
 /* VKGAN_FAULT=KIND@STEP[,KIND@STEP...] (tests): each fires once, after that step: nan puts a
@@ -476,7 +480,17 @@ static int log_metrics(run *r, unsigned step) {
     progress(r, &m);
     if (metrics_write(&r->log, &m) < 0) return -1;
     health_event ev[4];
-    return report_events(r, ev, health_interval_check(&r->h, &in, ev, 4));
+    int n = health_interval_check(&r->h, &in, ev, 4);
+    if (n == 0) return 0;
+    cJSON *numbers = cJSON_CreateObject();
+    cJSON_AddNumberToObject(numbers, "loss_d", m.loss_d);
+    cJSON_AddNumberToObject(numbers, "loss_g", m.loss_g);
+    cJSON_AddNumberToObject(numbers, "d_x", m.d_x);
+    cJSON_AddNumberToObject(numbers, "d_g_z", m.d_g_z);
+    cJSON_AddNumberToObject(numbers, "nonfinite_mask", in.nonfinite);
+    int rc = report_events(r, ev, n, numbers);
+    cJSON_Delete(numbers);
+    return rc;
 }
 
 /* Reads the scalars of every step that has finished since the last call (in place, from the
@@ -618,7 +632,7 @@ static int train(run *r) {
         return fail("out of host memory");
 
     unsigned resumed_at = 0;
-    if (parse_fault(r) < 0) return fail(NULL);
+    if (parse_fault(r) < 0 || open_quality(r) < 0) return fail(NULL);
     if (o->resume[0]) {
         char path[VKG_PATH_MAX + 64];
         if (rundir_newest_checkpoint(o->out, path, sizeof path, &resumed_at) < 0 ||
@@ -635,7 +649,6 @@ static int train(run *r) {
     if (write_config(r, &tg, &td) < 0 ||
         metrics_open(&r->log, o->out, o->resume[0], resumed_at) < 0)
         return fail(NULL);
-    if (open_quality(r) < 0) return fail(NULL);
     /* a rollback needs a checkpoint from before any failure */
     if (!o->resume[0] && strcmp(o->on_failure, "rollback") == 0 && save_checkpoint(r) < 0)
         return fail("checkpoint");

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -248,13 +249,21 @@ int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_
     return 0;
 }
 
+/* ,"key":value, with null for a value that is not finite (JSON has no NaN) */
+static void json_number(FILE *f, const char *key, double v) {
+    if (isfinite(v))
+        fprintf(f, ",\"%s\":%.6g", key, v);
+    else
+        fprintf(f, ",\"%s\":null", key);
+}
+
 int metrics_write(metrics_log *log, const metrics_row *m) {
-    fprintf(log->jsonl,
-            "{\"step\":%u,\"epoch\":%.4f,\"seconds\":%.2f,\"images_per_s\":%.1f,"
-            "\"loss_d\":%.6g,\"loss_g\":%.6g,\"d_x\":%.6g,\"d_g_z\":%.6g,\"d_g_z_after\":%.6g,"
-            "\"lr_d\":%.6g,\"lr_g\":%.6g",
-            m->step, m->epoch, m->seconds, m->images_per_s, m->loss_d, m->loss_g, m->d_x, m->d_g_z,
-            m->d_g_z_after, m->lr_d, m->lr_g);
+    fprintf(log->jsonl, "{\"step\":%u,\"epoch\":%.4f,\"seconds\":%.2f,\"images_per_s\":%.1f",
+            m->step, m->epoch, m->seconds, m->images_per_s);
+    const double v[7] = {m->loss_d, m->loss_g, m->d_x, m->d_g_z, m->d_g_z_after, m->lr_d, m->lr_g};
+    static const char *keys[7] = {"loss_d",      "loss_g", "d_x", "d_g_z",
+                                  "d_g_z_after", "lr_d",   "lr_g"};
+    for (int i = 0; i < 7; i++) json_number(log->jsonl, keys[i], v[i]);
     if (m->modes >= 0)
         fprintf(log->jsonl, ",\"modes_covered\":%d,\"high_quality\":%.4f", m->modes,
                 m->high_quality);

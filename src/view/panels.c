@@ -43,7 +43,11 @@ void panels_graphs(canvas *c, const layout *l, const history *h, const history *
                           .y_max = 1,
                           .marks = marks,
                           .mark_count = mark_count};
-    graph_spec quality = {.title = "quality",
+    char title[96] = "quality"; /* the latest class entropy beside the FCD curve */
+    float entropy = q->count ? q->v[q->count - 1][H_ENTROPY] : NAN;
+    if (isfinite(entropy))
+        snprintf(title, sizeof title, "quality  (class entropy %.2f nats)", entropy);
+    graph_spec quality = {.title = title,
                           .series = {H_FCD},
                           .names = {"FCD (lower is better)"},
                           .colors = {0xffc58af0u},
