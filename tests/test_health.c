@@ -150,6 +150,12 @@ TEST(health_mode_collapse_and_fcd_jump) {
     k = health_quality_check(&h, 500, 80, 2.0, 4.0, ev, 4); /* 80 > 2.5 * 30 */
     CHECK(k == 1 && ev[0].kind == HEALTH_FCD_JUMP && strstr(ev[0].detail, "2.7x"),
           "fcd jump: %d events %s", k, k ? ev[0].detail : "");
+    /* a fall to a tenth of its own best, however low the best was (a tiny G's) */
+    health_init(&h, log(10), 100);
+    CHECK(health_quality_check(&h, 0, 90, 0, 0.3, ev, 4) == 0, "the first check raised");
+    CHECK(health_quality_check(&h, 10, 90, 0, 0.2, ev, 4) == 0, "a small fall raised");
+    k = health_quality_check(&h, 20, 97, 0, 0.01, ev, 4);
+    CHECK(k == 1 && ev[0].kind == HEALTH_MODE_COLLAPSE, "a fall to 1/30 of the best: %d", k);
     CHECK(health_exit_code(HEALTH_NONFINITE) == 10 && health_exit_code(HEALTH_FCD_JUMP) == 16,
           "exit codes");
 }

@@ -1,6 +1,7 @@
 /* vkgan train-classifier and vkgan score: argument handling around src/train/classify.c and
  * src/train/score.c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -9,22 +10,26 @@
 #include "train/score.h"
 
 static const char *help =
-    "usage: vkgan train-classifier --out FILE [--data SPEC] [--epochs E] [--batch B] [--seed S]\n"
-    "                              [--device D] [--validation]\n"
+    "usage: vkgan train-classifier --out FILE [--data SPEC] [--epochs E] [--lr LR] [--init FILE]\n"
+    "                              [--batch B] [--seed S] [--device D] [--validation]\n"
     "Trains the small CNN whose penultimate-layer features give the Frechet Classifier Distance\n"
     "(FCD) of vkgan train and vkgan score, on the training split of a labelled dataset, with\n"
     "vkgan's own kernels. It is evaluated on the test split, and that split's feature statistics\n"
     "are stored in FILE (a safetensors file) as the real statistics FCD compares with.\n"
     "  --out FILE     the classifier file to write\n"
     "  --data SPEC    fashion-mnist (default) or mnist:DIR: a dataset with a test split\n"
-    "  --epochs E     passes over the training split (default 4; Adam's rate 1e-3 halves each)\n"
+    "  --epochs E     passes over the training split (default 4)\n"
+    "  --lr LR        Adam's learning rate in the first epoch; it halves each epoch (default "
+    "1e-3)\n"
+    "  --init FILE    start from the weights of a classifier file (to train it further)\n"
     "  --batch B      batch size (default 100)\n"
     "  --seed S       seed of the initialisation and the data order (default 1)\n"
     "  --device D     device index or part of its name (see 'vkgan devices')\n"
     "  --validation   Vulkan validation layer on\n";
 
 int cmd_train_classifier(int argc, char **argv) {
-    classify_options o = {.data = "fashion-mnist", .epochs = 4, .batch = 100, .seed = 1};
+    classify_options o = {
+        .data = "fashion-mnist", .epochs = 4, .batch = 100, .seed = 1, .lr = 1e-3};
     vkg_ctx_options dev = {0};
     char command[1024] = "vkgan";
     for (int i = 0; i < argc; i++)
@@ -38,9 +43,17 @@ int cmd_train_classifier(int argc, char **argv) {
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(help, stdout);
             return 0;
-        } else if (strcmp(a, "--out") == 0 || strcmp(a, "--data") == 0) {
+        } else if (strcmp(a, "--out") == 0 || strcmp(a, "--data") == 0 ||
+                   strcmp(a, "--init") == 0) {
             if (!v) return cli_error("%s expects a value", a) + 1;
-            *(strcmp(a, "--out") == 0 ? &o.out : &o.data) = v, i++;
+            *(strcmp(a, "--out") == 0 ? &o.out : strcmp(a, "--data") == 0 ? &o.data : &o.init) = v;
+            i++;
+        } else if (strcmp(a, "--lr") == 0) {
+            char *end;
+            o.lr = v ? strtod(v, &end) : 0;
+            if (!v || *end || !(o.lr > 0 && o.lr < 1))
+                return cli_error("--lr expects a number in (0, 1), got '%s'", v ? v : "") + 1;
+            i++;
         } else if (number) {
             if (cli_positive_int(a, v, number) < 0) return 2;
             i++;

@@ -90,17 +90,21 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
     r |= vkg_rec_end(init);
     r |= vkg_rec_run(init);
     vkg_rec_destroy(init);
+    if (r == 0 && o->init && vkg_classifier_load(&cls, o->init) < 0) goto done;
     r |= vkg_counter_add(step, &counter.buf, 0, 1);
     r |= gather(step, &rng, &train_gpu, &images, &cls.labels);
     r |= vkg_classifier_record_train(step, &cls, &images);
     if (r || vkg_rec_end(step) < 0) goto done;
     int per_epoch = train_set.count / o->batch, total = per_epoch * o->epochs;
     double start = now(), loss = 0, correct = 0;
-    printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch %d\n",
-           train_set.name, train_set.count, train_set.classes, o->epochs, per_epoch, o->batch);
+    printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch "
+           "%d%s%s\n",
+           train_set.name, train_set.count, train_set.classes, o->epochs, per_epoch, o->batch,
+           o->init ? ", from " : "", o->init ? o->init : "");
     for (int s = 1; s <= total; s++) {
         if (s % per_epoch == 1 || per_epoch == 1) /* Adam's rate halves each epoch */
-            if (vkg_model_set_lr(ctx, &cls.m, 1e-3f / (float)(1 << ((s - 1) / per_epoch))) < 0)
+            if (vkg_model_set_lr(ctx, &cls.m, (float)o->lr / (float)(1 << ((s - 1) / per_epoch))) <
+                0)
                 goto done;
         float scores[2];
         vkg_buf first = cls.scores.buf;

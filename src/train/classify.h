@@ -19,6 +19,8 @@ int classify_set(vkg_classifier *cls, vkg_arena *arena, const image_set *set, in
 
 typedef struct classify_options {
     const char *data, *out, *device;
+    const char *init; /* start from this classifier file's weights (NULL: fresh) */
+    double lr;        /* Adam's rate in the first epoch; it halves each epoch */
     int epochs, batch, seed, validation;
 } classify_options;
 /* Trains a classifier on the data's training split, evaluates it on the test split (whose

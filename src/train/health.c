@@ -162,8 +162,9 @@ int health_quality_check(health *h, unsigned step, double fcd, double entropy, d
            low_ent = HEALTH_COLLAPSE_ENTROPY * h->real_entropy;
     int fell_div = h->max_diversity >= low_div && diversity < low_div;
     int fell_ent = h->max_entropy >= low_ent && entropy < low_ent;
-    raise(h, HEALTH_MODE_COLLAPSE, h->real_entropy > 0 && (fell_div || fell_ent), step, since, ev,
-          &n, max,
+    int fell_far = h->max_diversity > 0 && diversity < HEALTH_COLLAPSE_FALL * h->max_diversity;
+    raise(h, HEALTH_MODE_COLLAPSE, h->real_entropy > 0 && (fell_div || fell_ent || fell_far), step,
+          since, ev, &n, max,
           "sample diversity %.3g (real %.3g, best %.3g) and class entropy %.3f nats (real %.3f, "
           "best %.3f): the samples collapsed",
           diversity, h->real_diversity, h->max_diversity, entropy, h->real_entropy, h->max_entropy);

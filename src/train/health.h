@@ -28,6 +28,7 @@ int health_exit_code(health_kind kind);
 #define HEALTH_SATURATION 0.02        /* D(x) > 1 - this and D(G(z)) < this */
 #define HEALTH_COLLAPSE_DIVERSITY 0.2 /* of the real data's feature diversity */
 #define HEALTH_COLLAPSE_ENTROPY 0.5   /* of the real data's class entropy */
+#define HEALTH_COLLAPSE_FALL 0.1      /* of the best diversity so far */
 #define HEALTH_FCD_JUMP_FACTOR 2.5
 
 typedef struct health_event {
