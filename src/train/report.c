@@ -175,12 +175,12 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
         L);
     html_text(f, title);
     fputs("</text>\n", f);
-    for (int k = 0; k < count; k++)
+    for (int k = 0; k < count; k++) /* the legend, right-aligned */
         fprintf(f,
                 "<rect x=\"%.0f\" y=\"10\" width=\"14\" height=\"4\" fill=\"%s\"/><text "
                 "x=\"%.0f\" y=\"18\" fill=\"#d8dce4\" font-size=\"12\" "
                 "font-family=\"sans-serif\">%s</text>\n",
-                L + 200 + k * 150, colors[k], L + 218 + k * 150, names[k]);
+                W - R - 120.0 * (count - k), colors[k], W - R - 120.0 * (count - k) + 18, names[k]);
     if (!(x1 >= x0 && y1 >= y0)) {
         fprintf(f,
                 "<text x=\"%.0f\" y=\"%.0f\" fill=\"#d8dce4\" font-size=\"12\" "
@@ -339,8 +339,8 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
           (const char *[]){green, red}, 2);
     chart(f, "FCD (lower is better)", log, (int[]){S_FCD}, (const char *[]){"FCD"},
           (const char *[]){violet}, 1);
-    chart(f, "class entropy of the samples (nats)", log, (int[]){S_ENTROPY},
-          (const char *[]){"entropy"}, (const char *[]){blue}, 1);
+    chart(f, "class entropy of the samples", log, (int[]){S_ENTROPY}, (const char *[]){"nats"},
+          (const char *[]){blue}, 1);
     fputs("<h2>Training-health events</h2>\n", f);
     if (!log->nevents)
         fputs("<p>None.</p>\n", f);

@@ -207,9 +207,13 @@ static void smooth(const double *y, int n, double *out) {
 /* The values at the step nearest the mouse, in a box beside it; returns that step's column. */
 static int tooltip(canvas *c, const mapping *m, const history *h, const graph_spec *g, int mx) {
     double want = m->x0 + (double)(mx - m->a.x0) / (m->a.x1 - m->a.x0 - 1) * (m->x1 - m->x0);
-    int best = 0;
-    for (int i = 1; i < h->count; i++)
-        if (fabs(h->step[i] - want) < fabs(h->step[best] - want)) best = i;
+    int best = -1; /* the nearest row with a value of this graph (rows may hold others only) */
+    for (int i = 0; i < h->count; i++) {
+        int any = 0;
+        for (int s = 0; s < g->count; s++) any |= isfinite(h->v[i][g->series[s]]);
+        if (any && (best < 0 || fabs(h->step[i] - want) < fabs(h->step[best] - want))) best = i;
+    }
+    if (best < 0) return -1;
     int col = m->a.x0 + (int)lround(col_of(m, h->step[best]));
     char lines[5][64];
     snprintf(lines[0], sizeof lines[0], "step %u", h->step[best]);
@@ -275,6 +279,7 @@ void graph_draw(canvas *c, int k, rect r, const history *h, const graph_spec *g,
     }
     free(x);
     if (mx >= m.a.x0 && mx < m.a.x1 && my >= m.a.y0 && my < m.a.y1) {
-        canvas_plot_hover(c, k, tooltip(c, &m, h, g, mx));
+        int col = tooltip(c, &m, h, g, mx);
+        if (col >= 0) canvas_plot_hover(c, k, col);
     }
 }
