@@ -79,10 +79,19 @@ TEST(train_fashion_mnist_short_run) {
 
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     char *text = test_read_text(path);
-    int lines = 0;
+    int lines = 0, checks = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
         cJSON *m = cJSON_Parse(line);
         CHECK(m, "metrics line %d does not parse: %s", lines, line);
+        const cJSON *fcd = cJSON_GetObjectItem(m, "fcd"); /* quality checks: at 0 and the end */
+        if (fcd) {
+            int step = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(m, "step"));
+            CHECK(cJSON_IsNumber(fcd) && fcd->valuedouble > 0 && step == 40 * checks++,
+                  "quality line %d: %s", checks, line);
+            cJSON_Delete(m);
+            lines--;
+            continue;
+        }
         double v[5];
         const char *keys[5] = {"loss_d", "loss_g", "d_x", "d_g_z", "images_per_s"};
         for (int k = 0; k < 5; k++) v[k] = cJSON_GetNumberValue(cJSON_GetObjectItem(m, keys[k]));
@@ -93,7 +102,8 @@ TEST(train_fashion_mnist_short_run) {
         CHECK(v[2] > 0 && v[2] < 1 && v[3] > 0 && v[3] < 1, "D(x) %g, D(G(z)) %g", v[2], v[3]);
         CHECK(v[4] > 0, "images/s %g", v[4]);
     }
-    CHECK(lines == 4, "metrics.jsonl has %d lines, want 4", lines);
+    CHECK(lines == 4 && checks == 2,
+          "metrics.jsonl has %d lines and %d quality checks, want 4 and 2", lines, checks);
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     text = test_read_text(path);
     const char *header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d_x,d_g_z,";
