@@ -40,40 +40,35 @@ static int event_step(const char *dir, const char *kind, int *count, cJSON **fir
     return step;
 }
 
-/* The first logged step from which the last `k` intervals all had loss_d < limit (-1: none). */
-static int first_d_zero_step(const char *dir, int k, double limit) {
-    char path[4400];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    char *text = test_read_text(path);
-    int run = 0;
-    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
-        cJSON *row = cJSON_Parse(line);
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "loss_d");
-        int step = cJSON_IsNumber(d)
-                       ? (int)cJSON_GetObjectItemCaseSensitive(row, "step")->valuedouble
-                       : -1;
-        if (cJSON_IsNumber(d)) run = d->valuedouble < limit ? run + 1 : 0;
-        cJSON_Delete(row);
-        if (step >= 0 && run >= k) return step;
-    }
-    return -1;
+/* Whether a metrics interval meets a failure's condition. */
+typedef int (*interval_test)(double loss_d, double d_x, double d_g_z);
+
+static int d_near_zero(double loss_d, double d_x, double d_g_z) {
+    (void)d_x, (void)d_g_z;
+    return loss_d < HEALTH_D_ZERO_LOSS;
 }
 
-/* The first logged step from which the last `k` intervals all had D(x) > 1 - t and
- * D(G(z)) < t (-1: none). */
-static int first_saturated_step(const char *dir, int k, double t) {
+static int saturated(double loss_d, double d_x, double d_g_z) {
+    (void)loss_d;
+    return d_x > 1 - HEALTH_SATURATION && d_g_z < HEALTH_SATURATION;
+}
+
+/* The first logged step from which the last `k` intervals (event lines left out) all met the
+ * test (-1: none). */
+static int first_run_step(const char *dir, int k, interval_test test) {
     char path[4400];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     char *text = test_read_text(path);
     int run = 0;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         cJSON *row = cJSON_Parse(line);
-        const cJSON *dx = cJSON_GetObjectItemCaseSensitive(row, "d_x"),
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "loss_d"),
+                    *dx = cJSON_GetObjectItemCaseSensitive(row, "d_x"),
                     *dgz = cJSON_GetObjectItemCaseSensitive(row, "d_g_z");
         int step = -1;
-        if (cJSON_IsNumber(dx) && cJSON_IsNumber(dgz) &&
+        if (cJSON_IsNumber(d) && cJSON_IsNumber(dx) && cJSON_IsNumber(dgz) &&
             !cJSON_GetObjectItemCaseSensitive(row, "event")) {
-            run = dx->valuedouble > 1 - t && dgz->valuedouble < t ? run + 1 : 0;
+            run = test(d->valuedouble, dx->valuedouble, dgz->valuedouble) ? run + 1 : 0;
             step = (int)cJSON_GetObjectItemCaseSensitive(row, "step")->valuedouble;
         }
         cJSON_Delete(row);
@@ -95,7 +90,7 @@ TEST(health_frozen_g_d_wins_and_stop_exits_with_its_code) {
     int n, m;
     cJSON *ev = NULL;
     int at = event_step(run, "d_loss_zero", &n, &ev);
-    int want = first_d_zero_step(run, HEALTH_PATIENCE, HEALTH_D_ZERO_LOSS);
+    int want = first_run_step(run, HEALTH_PATIENCE, d_near_zero);
     CHECK(at > 0 && at == want && n == 1,
           "d_loss_zero logged at step %d (%d times); the "
           "metrics say %d",
@@ -107,7 +102,7 @@ TEST(health_frozen_g_d_wins_and_stop_exits_with_its_code) {
           "evidence since step %g, loss_d logged with it", since);
     cJSON_Delete(ev);
     int sat = event_step(run, "saturation", &m, NULL);
-    int want_sat = first_saturated_step(run, HEALTH_PATIENCE, HEALTH_SATURATION);
+    int want_sat = first_run_step(run, HEALTH_PATIENCE, saturated);
     CHECK(sat > 0 && sat == want_sat, "saturation at step %d; the metrics say %d", sat, want_sat);
     CHECK(strstr(err, "warning: step") && strstr(err, "d_loss_zero"), "stderr: %s", err);
 
