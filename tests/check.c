@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "vkgan/io.h"
 
 int close_enough(const char *what, const float *got, const double *want, size_t n, double atol,
                  double rtol) {
@@ -158,4 +159,30 @@ char *test_read_text(const char *path) {
     text[fread(text, 1, (size_t)n, f)] = 0;
     fclose(f);
     return text;
+}
+
+int test_same_tensors(const char *a, const char *b, const char *const *names, int count,
+                      const char *const *keys, int nkeys, char *why, size_t size) {
+    vkg_safetensors *x = vkg_safetensors_read(a), *y = vkg_safetensors_read(b);
+    int same = x && y && vkg_safetensors_count(x) == vkg_safetensors_count(y);
+    snprintf(why, size, "%s", same ? "" : "the files do not read or differ in tensor count");
+    for (int i = 0; same && i < count; i++) {
+        int nx, ny;
+        int64_t sx[4], sy[4];
+        const void *dx = vkg_safetensors_get(x, names[i], VKG_F32, &nx, sx);
+        const void *dy = vkg_safetensors_get(y, names[i], VKG_F32, &ny, sy);
+        size_t n = 1;
+        for (int k = 0; dx && k < nx; k++) n *= (size_t)sx[k];
+        same = dx && dy && nx == ny && !memcmp(sx, sy, sizeof(int64_t) * (size_t)nx) &&
+               !memcmp(dx, dy, n * sizeof(float));
+        if (!same) snprintf(why, size, "tensor %s differs", names[i]);
+    }
+    for (int i = 0; same && i < nkeys; i++) {
+        const char *vx = vkg_safetensors_meta(x, keys[i]), *vy = vkg_safetensors_meta(y, keys[i]);
+        same = vx && vy && strcmp(vx, vy) == 0;
+        if (!same) snprintf(why, size, "metadata %s differs", keys[i]);
+    }
+    vkg_safetensors_free(x);
+    vkg_safetensors_free(y);
+    return same;
 }

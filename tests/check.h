@@ -77,6 +77,10 @@ const char *test_vkgan_path(void);
 int test_run_vkgan(const char *env, const char *args, char *err, size_t size);
 /* The same with stdout and stderr together in out. */
 int test_run_vkgan_output(const char *env, const char *args, char *out, size_t size);
+/* Whether two safetensors files hold the same count of tensors and, byte for byte, the same
+ * named tensors and metadata values (keys may be NULL); `why` names the first that differs. */
+int test_same_tensors(const char *a, const char *b, const char *const *names, int count,
+                      const char *const *keys, int nkeys, char *why, size_t size);
 /* A file's text in test memory (NUL-terminated), or NULL. */
 char *test_read_text(const char *path);
 /* A recording started for the running test (destroyed at its end). */

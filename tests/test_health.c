@@ -7,8 +7,8 @@
 #include "check.h"
 #include "train/health.h"
 
-/* Feeds intervals 1..n (step = 50 i) from a curve; returns the step of the first event of
- * `kind` (0: none) and counts all events. */
+/* Feeds intervals 1..n (steps 50 (i - 1) + 1 .. 50 i) from a curve; returns the step of the first
+ * event of `kind` (0: none) and counts all events. */
 typedef void (*curve_fn)(int i, health_interval *out);
 
 static unsigned feed(health *h, curve_fn curve, int n, health_kind kind, int *events,
@@ -16,7 +16,7 @@ static unsigned feed(health *h, curve_fn curve, int n, health_kind kind, int *ev
     unsigned at = 0;
     *events = 0;
     for (int i = 1; i <= n; i++) {
-        health_interval in = {.step = 50u * i};
+        health_interval in = {.from = 50u * (i - 1) + 1, .step = 50u * i};
         curve(i, &in);
         health_event ev[8];
         int k = health_interval_check(h, &in, ev, 8);
@@ -75,9 +75,9 @@ TEST(health_d_loss_zero_and_saturation_after_patience) {
     health_event e;
     int events;
     unsigned at = feed(&h, d_wins, 30, HEALTH_D_ZERO, &events, &e);
-    /* the evidence starts at interval 11 (step 550) and is complete 5 intervals later */
+    /* the evidence starts at interval 11 (steps 501-550) and is complete 5 intervals later */
     CHECK(at == 50u * (10 + HEALTH_PATIENCE), "d_loss_zero at step %u", at);
-    CHECK(e.since == 550, "since step %u", e.since);
+    CHECK(e.since == 501, "since step %u", e.since);
     CHECK(strstr(e.detail, "0.0100") != NULL, "detail: %s", e.detail);
     health_init(&h, 0, 0);
     at = feed(&h, d_wins, 30, HEALTH_SATURATED, &events, &e);
@@ -91,9 +91,10 @@ TEST(health_nonfinite_at_once) {
     health_event e;
     int events;
     unsigned at = feed(&h, nan_at_7, 12, HEALTH_NONFINITE, &events, &e);
-    CHECK(at == 350 && e.since == 350, "nonfinite at step %u", at);
+    /* the NaN is in the interval of steps 301-350: a rollback goes to step 300 or before */
+    CHECK(at == 350 && e.since == 301, "nonfinite at step %u since %u", at, e.since);
     CHECK(strstr(e.detail, "G's gradients") != NULL, "detail: %s", e.detail);
-    health_interval nan_loss = {.step = 700, .loss_d = NAN, .loss_g = 1};
+    health_interval nan_loss = {.from = 651, .step = 700, .loss_d = NAN, .loss_g = 1};
     health_event ev[4];
     CHECK(health_interval_check(&h, &nan_loss, ev, 4) == 1 && ev[0].kind == HEALTH_NONFINITE,
           "a NaN loss is an event");
@@ -121,7 +122,7 @@ TEST(health_g_fooling_d_needs_flat_quality) {
         int events = 0;
         unsigned at = 0;
         for (int i = 1; i <= 10; i++) {
-            health_interval in = {.step = 50u * i};
+            health_interval in = {.from = 50u * (i - 1) + 1, .step = 50u * i};
             fooling(i, &in);
             if (i % 2 == 0)
                 health_quality_check(&h, in.step, improving ? 50.0 - 3 * i : 60, 2, 5, ev, 4);
@@ -145,7 +146,8 @@ TEST(health_mode_collapse_and_fcd_jump) {
     CHECK(health_quality_check(&h, 200, 40, 2.2, 4.0, ev, 4) == 0, "a good check raised");
     CHECK(health_quality_check(&h, 300, 30, 2.1, 4.2, ev, 4) == 0, "a better check raised");
     int k = health_quality_check(&h, 400, 31, 2.0, 0.5, ev, 4); /* diversity 0.5 < 0.2 * 5 */
-    CHECK(k == 1 && ev[0].kind == HEALTH_MODE_COLLAPSE && ev[0].step == 400 && ev[0].since == 300,
+    /* the check at 300 was healthy: the evidence starts after it */
+    CHECK(k == 1 && ev[0].kind == HEALTH_MODE_COLLAPSE && ev[0].step == 400 && ev[0].since == 301,
           "mode collapse: %d events", k);
     k = health_quality_check(&h, 500, 80, 2.0, 4.0, ev, 4); /* 80 > 2.5 * 30 */
     CHECK(k == 1 && ev[0].kind == HEALTH_FCD_JUMP && strstr(ev[0].detail, "2.7x"),
@@ -158,4 +160,35 @@ TEST(health_mode_collapse_and_fcd_jump) {
     CHECK(k == 1 && ev[0].kind == HEALTH_MODE_COLLAPSE, "a fall to 1/30 of the best: %d", k);
     CHECK(health_exit_code(HEALTH_NONFINITE) == 10 && health_exit_code(HEALTH_FCD_JUMP) == 16,
           "exit codes");
+}
+
+/* The horizon: no event raised later names a step before it, so the newest checkpoint before it
+ * is the one rotation must keep. */
+TEST(health_horizon_bounds_every_later_since) {
+    curve_fn curves[3] = {d_wins, nan_at_7, oscillating};
+    for (int c = 0; c < 3; c++) {
+        health h;
+        health_init(&h, 0, 0);
+        CHECK(health_horizon(&h) == 1, "a fresh run's horizon is %u", health_horizon(&h));
+        unsigned horizons[41];
+        int raised = 0;
+        for (int i = 1; i <= 40; i++) {
+            horizons[i - 1] = health_horizon(&h);
+            health_interval in = {.from = 50u * (i - 1) + 1, .step = 50u * i};
+            curves[c](i, &in);
+            health_event ev[8];
+            int k = health_interval_check(&h, &in, ev, 8);
+            for (int j = 0; j < k; j++, raised++)
+                for (int before = 0; before < i; before++)
+                    CHECK(ev[j].since >= horizons[before],
+                          "curve %d: %s since %u, but the horizon was %u before interval %d", c,
+                          health_kind_name(ev[j].kind), ev[j].since, horizons[before], before + 1);
+        }
+        CHECK(raised > 0, "curve %d raised nothing", c);
+    }
+    health h;
+    health_init(&h, 0, 0);
+    health_event ev[4];
+    health_quality_check(&h, 100, 50, 2, 5, ev, 4);
+    CHECK(health_horizon(&h) == 101, "after a check at 100 the horizon is %u", health_horizon(&h));
 }

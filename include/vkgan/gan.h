@@ -111,7 +111,10 @@ int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]);
  * "exp_avg_sq" beside them (and ".ema" / ".hist_avg" when those are on), batch-norm running
  * statistics, the fixed latent batch "fixed_z", and in the metadata the step, the real batches
  * drawn (the data order follows from them and the seed), Adam's state for each model, the seed,
- * batch and latent size, and `extra` pairs (may be NULL). */
+ * batch and latent size, and `extra` pairs (may be NULL). A state holding a NaN or an infinity
+ * is never written: VKG_GAN_NONFINITE then, with vkg_error() naming the tensor (nothing on disk
+ * changes); -1 on other errors. */
+#define VKG_GAN_NONFINITE (-2)
 int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], int extra_count);
 /* Restores a checkpoint into a GAN built with the same layers and options; any missing tensor
  * or other shape is an error naming it (a checkpoint from another model). Training then goes

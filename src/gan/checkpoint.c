@@ -1,6 +1,9 @@
 /* GAN checkpoints in safetensors: per-layer tensors with PyTorch-like names, scalars in the
  * metadata. Together with the step (which fixes z, the data order and every other draw) they are
  * all a bit-exact resume needs. */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +125,14 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
     int n = s && t ? slots_of(gan, s) : 0, rc = s && t ? 0 : vkg_set_error("out of host memory");
     if (rc == 0) rc = vkg_gan_wait(gan);
     if (rc == 0) rc = slots_download(gan->ctx, s, n, t, data);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        size_t count = vkg_tensor_count(&s[i].view), bad = 0;
+        for (size_t j = 0; j < count; j++) bad += !isfinite(data[i][j]);
+        if (bad) {
+            vkg_set_error("%s not written: %s holds %zu non-finite values", path, s[i].name, bad);
+            rc = VKG_GAN_NONFINITE;
+        }
+    }
     uint32_t counters[VKG_COUNTERS] = {0};
     vkg_adam_hyper hg, hd;
     if (rc == 0) rc = vkg_download(gan->ctx, &gan->counters.buf, counters, sizeof counters);
@@ -157,6 +168,18 @@ static int parse_adam(const char *path, const char *text, vkg_adam_hyper *h) {
     return 0;
 }
 
+/* A metadata counter: decimal digits only, below 2^32. */
+static int parse_counter(const char *path, const char *key, const char *text, uint32_t *v) {
+    char *end = NULL;
+    errno = 0;
+    unsigned long long n = text && *text >= '0' && *text <= '9' ? strtoull(text, &end, 10) : 0;
+    if (!end || *end || errno || n > UINT32_MAX)
+        return vkg_set_error("%s: metadata %s '%.20s' is not a count below 2^32", path, key,
+                             text ? text : "(missing)");
+    *v = (uint32_t)n;
+    return 0;
+}
+
 int vkg_gan_load(vkg_gan *gan, const char *path) {
     vkg_safetensors *st = vkg_safetensors_read(path);
     if (!st) return -1;
@@ -174,12 +197,12 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
         rc = vkg_set_error("%s: holds %d tensors, this model has %d: a checkpoint from another "
                            "model",
                            path, vkg_safetensors_count(st), n);
-    if (rc == 0) rc = slots_upload(gan->ctx, st, s, n, path);
     const char *batches = vkg_safetensors_meta(st, "batches_drawn");
-    uint32_t counters[VKG_COUNTERS] = {(uint32_t)strtoul(step_text ? step_text : "0", NULL, 10)};
-    counters[VKG_COUNTER_BATCH] =
-        batches ? (uint32_t)strtoul(batches, NULL, 10) : counters[VKG_COUNTER_STEP];
-    gan->steps = gan->completed = counters[VKG_COUNTER_STEP];
+    uint32_t counters[VKG_COUNTERS] = {0};
+    if (rc == 0) rc = parse_counter(path, "step", step_text, &counters[VKG_COUNTER_STEP]);
+    if (rc == 0) rc = parse_counter(path, "batches_drawn", batches, &counters[VKG_COUNTER_BATCH]);
+    if (rc == 0) rc = slots_upload(gan->ctx, st, s, n, path);
+    if (rc == 0) gan->steps = gan->completed = counters[VKG_COUNTER_STEP];
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->counters.buf, counters, sizeof counters);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->d.hyper, &hd, sizeof hd);

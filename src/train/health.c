@@ -22,9 +22,19 @@ void health_init(health *h, double real_entropy, double real_diversity) {
     h->real_entropy = real_entropy, h->real_diversity = real_diversity;
 }
 
-void health_reset(health *h) {
+void health_reset(health *h, unsigned step) {
     h->count = h->nchecks = 0;
+    h->judged_upto = step;
     memset(h->active, 0, sizeof h->active);
+}
+
+unsigned health_horizon(const health *h) {
+    /* the interval trends reach back to the window's first interval, quality events to the
+     * step after the previous check; new evidence starts after what was judged */
+    unsigned from = h->count ? h->hist[0].from : h->judged_upto + 1;
+    if (h->nchecks && h->checks[h->nchecks - 1].step + 1 < from)
+        from = h->checks[h->nchecks - 1].step + 1;
+    return from;
 }
 
 /* Raises kind when cond holds and it is not active; clears it when cond does not hold. */
@@ -105,7 +115,8 @@ int health_interval_check(health *h, const health_interval *in, health_event *ev
     int n = 0;
     if (h->count == HEALTH_WINDOW) memmove(h->hist, h->hist + 1, sizeof h->hist[0] * --h->count);
     h->hist[h->count++] = *in;
-    unsigned s = in->step, first = h->hist[0].step;
+    if (in->step > h->judged_upto) h->judged_upto = in->step;
+    unsigned s = in->step, first = h->hist[0].from;
     int bad_loss = !isfinite(in->loss_d) || !isfinite(in->loss_g);
     static const char *where[4] = {"G's weights", "G's gradients", "D's weights", "D's gradients"};
     char what[128] = "";
@@ -113,10 +124,10 @@ int health_interval_check(health *h, const health_interval *in, health_event *ev
         if (in->nonfinite & 1u << i)
             snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? ", " : "",
                      where[i]);
-    raise(h, HEALTH_NONFINITE, bad_loss || in->nonfinite, s, s, ev, &n, max,
+    raise(h, HEALTH_NONFINITE, bad_loss || in->nonfinite, s, in->from, ev, &n, max,
           "not finite: %s%s(loss D %g, G %g)", what, what[0] ? " " : "", in->loss_d, in->loss_g);
     if (bad_loss || in->nonfinite) return n; /* the trends below mean nothing now */
-    unsigned kth = h->count >= HEALTH_PATIENCE ? h->hist[h->count - HEALTH_PATIENCE].step : s;
+    unsigned kth = h->count >= HEALTH_PATIENCE ? h->hist[h->count - HEALTH_PATIENCE].from : s;
     raise(h, HEALTH_D_ZERO, last_k(h, HEALTH_PATIENCE, d_zero), s, kth, ev, &n, max,
           "D's loss below %.2f for %d intervals (now %.4f): D has won and G gets no gradient",
           HEALTH_D_ZERO_LOSS, HEALTH_PATIENCE, in->loss_d);
@@ -155,7 +166,9 @@ int health_quality_check(health *h, unsigned step, double fcd, double entropy, d
     if (h->nchecks == HEALTH_WINDOW)
         memmove(h->checks, h->checks + 1, sizeof h->checks[0] * --h->nchecks);
     h->checks[h->nchecks].step = step, h->checks[h->nchecks++].fcd = fcd;
-    unsigned since = h->nchecks > 1 ? h->checks[h->nchecks - 2].step : step;
+    if (step > h->judged_upto) h->judged_upto = step;
+    /* the state at the previous check was judged healthy: the evidence starts after it */
+    unsigned since = h->nchecks > 1 ? h->checks[h->nchecks - 2].step + 1 : step;
     if (!isfinite(fcd)) return n;
     /* collapse is a fall: the value must have been above its threshold before */
     double low_div = HEALTH_COLLAPSE_DIVERSITY * h->real_diversity,

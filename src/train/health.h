@@ -34,12 +34,13 @@ int health_exit_code(health_kind kind);
 typedef struct health_event {
     health_kind kind;
     unsigned step;  /* when it was recognised */
-    unsigned since; /* the first step of the evidence (a rollback goes to before it) */
+    unsigned since; /* the first step of the evidence (a rollback goes to a checkpoint before it) */
     char detail[256];
 } health_event;
 
+/* The means of steps from .. step (a logging interval). */
 typedef struct health_interval {
-    unsigned step;
+    unsigned from, step;
     double loss_d, loss_g, d_x, d_g_z;
     unsigned nonfinite; /* vkg_gan_nonfinite's mask */
 } health_interval;
@@ -55,13 +56,19 @@ typedef struct health {
     double best_fcd, max_entropy, max_diversity;
     unsigned best_step;
     double real_entropy, real_diversity;
+    unsigned judged_upto;     /* the last step of the newest interval or check */
     int active[HEALTH_KINDS]; /* raised and not yet cleared: not raised again */
 } health;
 
 /* real_entropy, real_diversity: the real test set's (0 when there is no classifier). */
 void health_init(health *h, double real_entropy, double real_diversity);
-/* Forgets the recent history (after a rollback); the best FCD is kept. */
-void health_reset(health *h);
+/* Forgets the recent history: training goes on after `step` (a rollback to it, a resume); the
+ * best FCD is kept. */
+void health_reset(health *h, unsigned step);
+/* The first step that evidence of a failure still to be recognised can start at: every event
+ * from now on has `since` at or after it, so the newest checkpoint before it is the one a
+ * rollback may need (checkpoint rotation keeps it). */
+unsigned health_horizon(const health *h);
 /* One logging interval; returns the number of new events written to ev (at most max). */
 int health_interval_check(health *h, const health_interval *in, health_event *ev, int max);
 /* One quality check (FCD, entropy, diversity); returns the number of new events. */

@@ -192,6 +192,7 @@ typedef struct run {
     int has_pending, rollbacks;
     fault faults[4]; /* VKGAN_FAULT: failures provoked on purpose (tests) */
     int fault_count;
+    int lock; /* DIR/train.lock, held while the run lasts */
 } run;
 
 static size_t example_size(const run *r) {
@@ -250,6 +251,9 @@ static int mode_metrics(run *r, metrics_row *row) {
     return rc;
 }
 
+/* Writes a checkpoint of the current step: 0 written, 1 not written because the state is not
+ * finite (said on stderr; the health check reports the failure), -1 error. Rotation keeps the
+ * newest --keep and the last one from before the evidence a failure may still be judged on. */
 static int save_checkpoint(run *r) {
     char path[VKG_PATH_MAX + 64], seconds[32], shape[64];
     rundir_checkpoint_path(r->o->out, r->gan.steps, path, sizeof path);
@@ -258,8 +262,14 @@ static int save_checkpoint(run *r) {
              r->data.height, r->data.width, run_classes(r->o, r->data.classes));
     const char *const extra[3][2] = {
         {"vkgan.options", r->config_text}, {"vkgan.seconds", seconds}, {"vkgan.data_shape", shape}};
-    if (vkg_gan_save(&r->gan, path, extra, 3) < 0) return -1;
-    return rundir_prune_checkpoints(r->o->out, r->o->keep);
+    int rc = vkg_gan_save(&r->gan, path, extra, 3);
+    if (rc == VKG_GAN_NONFINITE) {
+        fprintf(stderr, "%svkgan: warning: step %u: %s\n", r->tty ? "\r\033[K" : "", r->gan.steps,
+                vkg_error());
+        return 1;
+    }
+    if (rc < 0) return -1;
+    return rundir_prune_checkpoints(r->o->out, r->o->keep, health_horizon(&r->h));
 }
 
 static void progress(run *r, const metrics_row *m) {
@@ -430,7 +440,7 @@ static int rollback(run *r, const health_event *e) {
     cJSON_Delete(j);
     r->read_upto = r->last_step = to, r->last_time = now(), r->summed = 0;
     memset(r->sums, 0, sizeof r->sums);
-    health_reset(&r->h);
+    health_reset(&r->h, to);
     if (r->live) live_rewind(r->live, to);
     return rc;
 }
@@ -446,11 +456,16 @@ static int act_on_failure(run *r) {
         if (rollback(r, e) == 0) return 0;
         fprintf(stderr, "%svkgan: cannot roll back: %s\n", r->tty ? "\r\033[K" : "", vkg_error());
     }
-    fprintf(stderr,
-            "%svkgan: stopped at step %u: %s%s (exit code %d); the checkpoints before it are in "
-            "%s/checkpoints\n",
+    char path[VKG_PATH_MAX + 64];
+    unsigned good;
+    int kept = rundir_checkpoint_before(r->o->out, e->since, path, sizeof path, &good) == 0;
+    fprintf(stderr, "%svkgan: stopped at step %u: %s%s (exit code %d); %s%s\n",
             r->tty ? "\r\033[K" : "", e->step, health_kind_name(e->kind),
-            r->rollbacks ? " again after the last rollback" : "", code, r->o->out);
+            r->rollbacks ? " again after the last rollback" : "", code,
+            kept ? "the newest checkpoint from before its evidence is "
+                 : "no checkpoint from before "
+                   "its evidence was kept",
+            kept ? path : "");
     return code;
 }
 
@@ -458,6 +473,7 @@ static int act_on_failure(run *r) {
 static int log_metrics(run *r, unsigned step) {
     if (r->summed == 0) return 0;
     double t = now(), mean[VKG_LOSSES];
+    unsigned from = r->last_step + 1; /* the interval's first step */
     for (int i = 0; i < VKG_LOSSES; i++) mean[i] = r->sums[i] / r->summed, r->sums[i] = 0;
     r->summed = 0;
     metrics_row m = {.step = step,
@@ -475,7 +491,7 @@ static int log_metrics(run *r, unsigned step) {
                      .modes = -1};
     r->last_step = step, r->last_time = t;
     if (is_points(&r->data) && mode_metrics(r, &m) < 0) return -1;
-    health_interval in = {step, m.loss_d, m.loss_g, m.d_x, m.d_g_z, 0};
+    health_interval in = {from, step, m.loss_d, m.loss_g, m.d_x, m.d_g_z, 0};
     if (vkg_gan_nonfinite(&r->gan, &in.nonfinite) < 0) return -1;
     progress(r, &m);
     if (metrics_write(&r->log, &m) < 0) return -1;
@@ -582,8 +598,9 @@ static int window_actions(run *r, int done) {
     int a = live_tick(r->live, r->gan.steps, done);
     if (a < 0) return -1;
     if (a & LIVE_CHECKPOINT) {
-        if (save_checkpoint(r) < 0) return -1;
-        fprintf(stderr, "\nvkgan: checkpoint written at step %u\n", r->gan.steps);
+        int saved = save_checkpoint(r);
+        if (saved < 0) return -1;
+        if (saved == 0) fprintf(stderr, "\nvkgan: checkpoint written at step %u\n", r->gan.steps);
     }
     return (a & LIVE_QUIT) != 0;
 }
@@ -632,30 +649,39 @@ static int train(run *r) {
         return fail("out of host memory");
 
     unsigned resumed_at = 0;
+    int fresh = !o->resume[0]; /* step 0: a new run, or one resumed before its first checkpoint */
     if (parse_fault(r) < 0 || open_quality(r) < 0) return fail(NULL);
-    if (o->resume[0]) {
+    if (!fresh) {
         char path[VKG_PATH_MAX + 64];
-        if (rundir_newest_checkpoint(o->out, path, sizeof path, &resumed_at) < 0 ||
-            vkg_gan_load(&r->gan, path) < 0)
-            return fail("resume");
-        vkg_safetensors *st = vkg_safetensors_read(path);
-        const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
-        r->seconds_before = sec ? atof(sec) : 0;
-        vkg_safetensors_free(st);
-        if (!o->quiet) printf("resuming %s from step %u\n", path, resumed_at);
-    } else if (rundir_create(o->out) < 0 || write_reals(r) < 0 || write_samples(r, 0) < 0) {
+        if (rundir_lock(o->out, &r->lock) < 0) return fail("resume");
+        if (rundir_newest_checkpoint(o->out, path, sizeof path, &resumed_at) < 0) {
+            /* it stopped before its first checkpoint: it begins again, exactly as it began */
+            fresh = 1;
+            if (rundir_start_over(o->out) < 0) return fail("resume");
+            if (!o->quiet) printf("%s holds no checkpoint yet: starting it from step 0\n", o->out);
+        } else {
+            if (vkg_gan_load(&r->gan, path) < 0) return fail("resume");
+            vkg_safetensors *st = vkg_safetensors_read(path);
+            const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
+            r->seconds_before = sec ? atof(sec) : 0;
+            vkg_safetensors_free(st);
+            health_reset(&r->h, resumed_at);
+            if (!o->quiet) printf("resuming %s from step %u\n", path, resumed_at);
+        }
+    } else if (rundir_create(o->out, &r->lock) < 0) {
         return fail(NULL);
     }
-    if (write_config(r, &tg, &td) < 0 ||
-        metrics_open(&r->log, o->out, o->resume[0], resumed_at) < 0)
+    /* config.json first: from then on the directory can be resumed, whatever happens */
+    if (write_config(r, &tg, &td) < 0 || metrics_open(&r->log, o->out, !fresh, resumed_at) < 0)
         return fail(NULL);
-    /* a rollback needs a checkpoint from before any failure */
-    if (!o->resume[0] && strcmp(o->on_failure, "rollback") == 0 && save_checkpoint(r) < 0)
+    if (fresh && (write_reals(r) < 0 || write_samples(r, 0) < 0)) return fail(NULL);
+    /* stop and rollback need a checkpoint from before any failure */
+    if (fresh && strcmp(o->on_failure, "warn") != 0 && save_checkpoint(r) < 0)
         return fail("checkpoint");
     if (!o->quiet) printf("run directory: %s\n", o->out);
     fflush(stdout);
     if (o->view && open_live(r, &tg, &td) < 0) return fail("--view");
-    if (r->quality_on && !o->resume[0] && quality_check(r, 0) < 0) return fail("quality");
+    if (r->quality_on && fresh && quality_check(r, 0) < 0) return fail("quality");
 
     r->start = r->last_time = now();
     r->last_step = r->gan.steps;
@@ -687,20 +713,26 @@ static int train(run *r) {
     } while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit);
     if (r->tty && !o->quiet) fputc('\n', stderr);
     if (r->live && !quit && !interrupted && (quit = close_live(r)) < 0) return fail("--view");
+    int saved = 0; /* 1: the state was not finite, no checkpoint */
     if (quit) {
-        if (log_metrics(r, r->gan.steps) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
-        fprintf(stderr, "vkgan: closed at step %u; checkpoint written%s%s%s\n", r->gan.steps,
+        if (log_metrics(r, r->gan.steps) < 0 || (saved = save_checkpoint(r)) < 0)
+            return fail("checkpoint");
+        fprintf(stderr, "vkgan: closed at step %u; %s%s%s%s\n", r->gan.steps,
+                saved ? "no checkpoint (not finite)" : "checkpoint written",
                 r->gan.steps < (unsigned)o->steps ? "; continue with 'vkgan train --resume " : "",
                 r->gan.steps < (unsigned)o->steps ? o->out : "",
                 r->gan.steps < (unsigned)o->steps ? "'" : "");
     }
     if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
-        if (log_metrics(r, r->gan.steps) < 0 || save_checkpoint(r) < 0) return fail("checkpoint");
+        if (log_metrics(r, r->gan.steps) < 0 || (saved = save_checkpoint(r)) < 0)
+            return fail("checkpoint");
         fprintf(stderr,
-                "vkgan: interrupted at step %u; checkpoint written; continue with "
-                "'vkgan train --resume %s'\n",
-                r->gan.steps, o->out);
+                "vkgan: interrupted at step %u; %s; continue with 'vkgan train --resume %s'\n",
+                r->gan.steps,
+                saved ? "no checkpoint (the state is not finite): it continues from the newest"
+                      : "checkpoint written",
+                o->out);
         return 130;
     }
     if (!o->quiet && !quit)
@@ -722,7 +754,7 @@ static void default_out(vkg_train_options *o) {
 int vkg_train_run(vkg_train_options *o) {
     if (o->resume[0] && resume_options(o) < 0) return fail("resume");
     if (!o->out[0]) default_out(o);
-    run r = {.o = o, .tty = isatty(STDERR_FILENO)};
+    run r = {.o = o, .tty = isatty(STDERR_FILENO), .lock = -1};
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
                              .validation = o->validation ? 1 : -1,
                              .quiet = o->quiet};
@@ -760,5 +792,6 @@ int vkg_train_run(vkg_train_options *o) {
         rc = fail("validation messages were reported");
     vkg_ctx_destroy(r.ctx);
     if (r.window_system) window_system_end();
+    if (r.lock >= 0) close(r.lock);
     return rc;
 }

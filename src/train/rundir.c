@@ -2,10 +2,12 @@
  * atomically; the logs are cut back to the resumed checkpoint's step when a run continues. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,29 +34,124 @@ static int make_dirs(const char *path) {
     return make_dir(buf);
 }
 
-static int is_empty_dir(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    struct dirent *e;
-    int empty = 1;
-    while (empty && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
-    closedir(d);
-    return empty;
+/* NAME.tmp<digits>: an atomic write's temporary file (src/io/atomic.c). */
+static int is_temporary(const char *name) {
+    const char *t = NULL;
+    for (const char *p = strstr(name, ".tmp"); p; p = strstr(p + 1, ".tmp")) t = p;
+    return t && t[4] && strspn(t + 4, "0123456789") == strlen(t + 4);
 }
 
-int rundir_create(const char *dir) {
-    struct stat st;
-    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && is_empty_dir(dir)))
+/* Whether DIR holds only what a new run writes before its config.json (the lock, the folders,
+ * the first samples, temporary files), with no checkpoint: what a run killed in its first
+ * moments leaves. 0 when DIR holds anything else. */
+static int only_a_start(const char *dir) {
+    static const char *ours[] = {"train.lock", "samples",       "checkpoints",
+                                 "reals.png",  "metrics.jsonl", "metrics.csv"};
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int ok = 1;
+    while (ok && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_temporary(e->d_name))
+            continue;
+        int known = 0;
+        for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+            known |= !strcmp(e->d_name, ours[i]);
+        ok = known;
+    }
+    closedir(d);
+    unsigned step;
+    char path[4200];
+    return ok && rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
+}
+
+/* The error for a --out that cannot be a new run, true to what DIR holds. */
+static int taken(const char *dir) {
+    char config[4200];
+    snprintf(config, sizeof config, "%s/config.json", dir);
+    if (access(config, F_OK) == 0)
         return vkg_set_error("the run directory %s already exists: continue it with "
                              "'vkgan train --resume %s' or choose another --out",
                              dir, dir);
+    return vkg_set_error("%s exists and holds files that are not the start of a vkgan run: "
+                         "choose another --out",
+                         dir);
+}
+
+int rundir_create(const char *dir, int *lock) {
+    struct stat st;
+    *lock = -1;
+    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && only_a_start(dir))) return taken(dir);
+    if (make_dirs(dir) < 0 || rundir_lock(dir, lock) < 0) return -1;
+    /* checked again under the lock: another process may have started a run here meanwhile */
+    if (!only_a_start(dir)) return taken(dir);
     char sub[4200];
-    if (make_dirs(dir) < 0) return -1;
     snprintf(sub, sizeof sub, "%s/samples", dir);
     if (make_dir(sub) < 0) return -1;
     snprintf(sub, sizeof sub, "%s/checkpoints", dir);
     return make_dir(sub);
+}
+
+/* Deletes the temporary files in DIR (not in its subfolders). */
+static int remove_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0; /* not made yet */
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d))) {
+        char path[4600];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (is_temporary(e->d_name) && unlink(path) < 0 && errno != ENOENT)
+            r = vkg_set_error("cannot delete the stale temporary file %s: %s", path,
+                              strerror(errno));
+    }
+    closedir(d);
+    return r;
+}
+
+int rundir_lock(const char *dir, int *lock) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/train.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return vkg_set_error("cannot open the lock file %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        close(fd);
+        if (err == EWOULDBLOCK)
+            return vkg_set_error("the run directory %s is in use by another vkgan train (PID %s): "
+                                 "wait for it to end or stop it",
+                                 dir, pid[0] ? pid : "unknown");
+        return vkg_set_error("cannot lock %s: %s", path, strerror(err));
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) != len) {
+        int err = errno;
+        close(fd);
+        return vkg_set_error("cannot write the lock file %s: %s", path, strerror(err));
+    }
+    *lock = fd;
+    const char *subs[3] = {"", "/samples", "/checkpoints"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s%s", dir, subs[i]);
+        if (remove_temporaries(path) < 0) return -1;
+    }
+    return 0;
+}
+
+int rundir_start_over(const char *dir) {
+    static const char *logs[2] = {"metrics.jsonl", "metrics.csv"};
+    for (int i = 0; i < 2; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, logs[i]);
+        if (unlink(path) < 0 && errno != ENOENT)
+            return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+    }
+    return 0;
 }
 
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size) {
@@ -135,15 +232,18 @@ int rundir_drop_checkpoints_after(const char *dir, unsigned step) {
     return r;
 }
 
-int rundir_prune_checkpoints(const char *dir, int keep) {
-    int n;
+int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
+    int n, good = -1;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
+    for (int i = 0; i < n; i++)
+        if (steps[i] < protect) good = i;
     int r = 0;
     for (int i = 0; i < n - keep; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if (unlink(path) < 0) r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+        if (i != good && unlink(path) < 0)
+            r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
     }
     free(steps);
     return r;

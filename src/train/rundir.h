@@ -6,9 +6,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* DIR/config.json, DIR/metrics.jsonl, DIR/metrics.csv, DIR/samples/, DIR/checkpoints/. A new run
- * needs DIR absent or empty; it is created with its parents. 0 or -1 with vkg_error(). */
-int rundir_create(const char *dir);
+/* DIR/config.json, DIR/metrics.jsonl, DIR/metrics.csv, DIR/samples/, DIR/checkpoints/ and
+ * DIR/train.lock. A new run needs DIR absent, empty, or left by a run that stopped before it
+ * wrote its config.json; it is created with its parents and locked (rundir_lock). 0 or -1 with
+ * vkg_error(). */
+int rundir_create(const char *dir, int *lock);
+/* Locks the run directory for this process (flock on DIR/train.lock, which holds the PID; the
+ * kernel drops the lock when the process ends, however it ends), then removes the temporary
+ * files of atomic writes that a killed run left (NAME.tmpPID). *lock is the descriptor to close
+ * at the end. -1 with vkg_error() naming the holder's PID when another process has it. */
+int rundir_lock(const char *dir, int *lock);
+/* Deletes the metrics logs of a run that is started again from step 0. */
+int rundir_start_over(const char *dir);
 /* DIR/checkpoints/step-<9 digits>.safetensors */
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
 /* The newest checkpoint (highest step); -1 with vkg_error() when there is none. */
@@ -18,8 +27,9 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
                              unsigned *step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);
-/* Deletes all but the newest `keep` checkpoints. */
-int rundir_prune_checkpoints(const char *dir, int keep);
+/* Deletes all but the newest `keep` checkpoints, and never the newest one from before step
+ * `protect` (the last state known to be good while a failure may still be judged). */
+int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect);
 /* Writes JSON to path atomically. */
 int rundir_write_json(const char *path, const cJSON *json);
 /* Reads and parses a JSON file; NULL with vkg_error() naming it. */

@@ -22,6 +22,10 @@ int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
     if (r == 0) r = rec ? sampler_record(rec, &s, seed, 1) : -1;
     const vkg_tensor *y = vkg_model_output(&s.g);
     size_t each = r == 0 ? vkg_tensor_count(y) / (size_t)o->batch : 0;
+    size_t expected = shape[0] ? 2 : (size_t)shape[1] * shape[2] * shape[3];
+    if (r == 0 && each != expected) /* sampler_read_setup checks this; images is sized by it */
+        r = vkg_set_error("%s: G makes examples of %zu values, vkgan.data_shape says %zu", path,
+                          each, expected);
     float *batch = r == 0 ? malloc(sizeof(float) * each * (size_t)o->batch) : NULL;
     if (r == 0 && !batch) r = vkg_set_error("out of host memory");
     for (int j = 0; r == 0 && j * o->batch < n; j++) { /* batches of the training batch size */

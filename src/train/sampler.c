@@ -9,6 +9,7 @@
 #include "vkgan/error.h"
 
 enum { STREAM_Z_USER = 3001, STREAM_DROPOUT_USER };
+enum { MAX_CLASSES = 1024 }; /* of a folder dataset (src/data/folder.c) */
 
 /* Uploads G.<layer>.<what> (its ".ema" twin when the checkpoint has one) into a view. */
 static int load_view(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int layer,
@@ -35,21 +36,49 @@ static int load_generator(vkg_ctx *ctx, const vkg_safetensors *st, const char *p
     return 0;
 }
 
+/* The data shape against the options it was trained with: every number is checked before it
+ * sizes a buffer (a checkpoint is a file people share). */
+static int check_setup(const char *path, const vkg_train_options *o, const int shape[5]) {
+    if (o->batch < 1 || o->latent < 1 || o->g_width < 1 || o->d_width < 1)
+        return vkg_set_error("%s: vkgan.options has unresolved sizes (batch %d, latent %d, "
+                             "widths %d and %d): not a checkpoint of a run",
+                             path, o->batch, o->latent, o->g_width, o->d_width);
+    int points = shape[0], c = shape[1], h = shape[2], w = shape[3], k = shape[4];
+    if (points != 0 && points != 1)
+        return vkg_set_error("%s: vkgan.data_shape: the first field is %d (0 images, 1 points)",
+                             path, points);
+    if (points && (c != 2 || h != 1 || w != 1))
+        return vkg_set_error("%s: vkgan.data_shape %d %d %d: 2D points are 2 1 1", path, c, h, w);
+    if (!points && ((c != 1 && c != 3) || h != o->image_size || w != o->image_size))
+        return vkg_set_error("%s: vkgan.data_shape %d %d %d does not fit the model in "
+                             "vkgan.options (1 or 3 channels of %dx%d pixels)",
+                             path, c, h, w, o->image_size, o->image_size);
+    if (o->conditional ? k < 2 || k > MAX_CLASSES : k != 0)
+        return vkg_set_error("%s: vkgan.data_shape has %d classes; the model is %s", path, k,
+                             o->conditional ? "conditional (2 to 1024 classes)"
+                                            : "not conditional (0)");
+    return 0;
+}
+
 /* The run's options and data shape from the checkpoint's metadata. */
 int sampler_read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
                        int shape[5]) {
     const char *text = vkg_safetensors_meta(st, "vkgan.options");
     const char *dims = vkg_safetensors_meta(st, "vkgan.data_shape");
-    if (!text || !dims ||
-        sscanf(dims, "%d %d %d %d %d", &shape[0], &shape[1], &shape[2], &shape[3], &shape[4]) != 5)
+    int used = 0;
+    if (!text || !dims)
         return vkg_set_error("%s: not a checkpoint written by vkgan train (no vkgan.options or "
                              "vkgan.data_shape in its metadata)",
                              path);
+    if (sscanf(dims, "%d %d %d %d %d%n", &shape[0], &shape[1], &shape[2], &shape[3], &shape[4],
+               &used) != 5 ||
+        dims[used])
+        return vkg_set_error("%s: vkgan.data_shape '%.40s' is not five integers", path, dims);
     cJSON *json = cJSON_Parse(text);
     int r = json ? vkg_train_options_from_json(o, json, path)
                  : vkg_set_error("%s: vkgan.options is not valid JSON", path);
     cJSON_Delete(json);
-    return r;
+    return r < 0 ? -1 : check_setup(path, o, shape);
 }
 
 /* The labels of examples first .. first + count - 1 as floats: all `cls`, or i % classes. */

@@ -83,8 +83,11 @@ static int checkpoint_images(vkg_ctx *ctx, const score_options *o, const char **
     if (!st) return -1;
     vkg_train_options to;
     int r = sampler_read_setup(st, o->checkpoint, &to, shape);
-    if (r == 0 && shape[0])
-        r = vkg_set_error("%s: a 2D-point model has no images to score", o->checkpoint);
+    if (r < 0) {
+        vkg_safetensors_free(st);
+        return -1;
+    }
+    if (shape[0]) r = vkg_set_error("%s: a 2D-point model has no images to score", o->checkpoint);
     if (r == 0 && !*classifier) {
         *classifier = quality_default_classifier(to.data);
         if (!*classifier)

@@ -1,0 +1,316 @@
+/* Crash safety through the binary: files crafted to break vkgan get one clear line, a failure
+ * never leaves only a poisoned checkpoint, and a run directory can always be resumed, whatever
+ * stopped it (SIGKILL before the first checkpoint, a stale temporary file, a second process). */
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "check.h"
+#include "vkgan/io.h"
+
+#define TINY                                                                                       \
+    "--g-width 4 --d-width 6 --latent 8 --batch 16 --log-every 5 --classifier none --quiet "       \
+    "--validation"
+/* ring8 at its smallest: a run of it starts in well under a second */
+#define RING "--data ring8 --batch 8 --mlp-hidden 8 --log-every 5 --quiet --validation"
+
+/* Whether an error is one line (the report names what and where on it). */
+static int one_line(const char *err) {
+    const char *nl = strchr(err, '\n');
+    return err[0] && (!nl || !nl[1]);
+}
+
+/* A file's bytes (test memory); *size of them. */
+static unsigned char *read_bytes(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    *size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = test_alloc(*size + 1);
+    *size = fread(b, 1, *size, f);
+    fclose(f);
+    return b;
+}
+
+/* Replaces `from` by `to` (not longer; padded with spaces, which JSON allows between tokens)
+ * in a file's bytes, in place: a checkpoint's header edited without moving its data. */
+static int patch_file(const char *path, const char *from, const char *to) {
+    size_t size, n = strlen(from);
+    unsigned char *b = read_bytes(path, &size);
+    for (size_t i = 0; b && i + n <= size; i++) {
+        if (memcmp(b + i, from, n) != 0) continue;
+        memset(b + i, ' ', n);
+        memcpy(b + i, to, strlen(to));
+        FILE *f = fopen(path, "wb");
+        int ok = f && fwrite(b, 1, size, f) == size;
+        if (f) fclose(f);
+        return ok ? 0 : -1;
+    }
+    return -1;
+}
+
+/* Issue 11, cases 1 and 2: a checkpoint whose data shape does not fit its model, and files that
+ * vkgan train did not write, are one clear line from sample and score (was a heap overflow and
+ * a SIGFPE). */
+TEST(recovery_crafted_checkpoints_are_refused_by_name) {
+    char err[8192], args[4600], ckpt[4300], empty[4300];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/run " TINY " --steps 2", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    snprintf(ckpt, sizeof ckpt, "%s/run/checkpoints/step-000000002.safetensors", dir);
+    CHECK(patch_file(ckpt, "\"0 1 28 28 0\"", "\"0 1 2 2 0\"") == 0, "no data shape in %s", ckpt);
+    const char *commands[2] = {"sample --n 1 --out %s/s.png --checkpoint %s",
+                               "score --samples 16 --checkpoint %s%s"};
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, commands[i], i ? "" : dir, ckpt);
+        code = test_run_vkgan("", args, err, sizeof err);
+        CHECK(code == 1 && one_line(err) && strstr(err, "vkgan.data_shape") && strstr(err, ckpt),
+              "%s: exit %d: %s", args, code, err);
+    }
+    /* the shipped classifier (a safetensors file of another kind), and a header of {} */
+    static const unsigned char braces[16] = {8,   0,   0,   0,   0,   0,   0,   0,
+                                             '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};
+    test_write(dir, "empty.safetensors", braces, sizeof braces);
+    snprintf(empty, sizeof empty, "%s/empty.safetensors", dir);
+    const char *files[2] = {VKGAN_SOURCE_DIR "/assets/fashion-mnist-classifier.safetensors", empty};
+    for (int f = 0; f < 2; f++)
+        for (int i = 0; i < 2; i++) {
+            snprintf(args, sizeof args, commands[i], i ? "" : dir, files[f]);
+            code = test_run_vkgan("", args, err, sizeof err);
+            CHECK(code == 1 && one_line(err) && strstr(err, files[f]) &&
+                      strstr(err, "not a checkpoint written by vkgan train"),
+                  "%s: exit %d: %s", args, code, err);
+        }
+}
+
+/* Case 3: an image of zero height among the images of a folder dataset is refused by name
+ * (stb decodes by content, whatever the name says), by train and by score. */
+TEST(recovery_zero_height_image_is_refused_by_name) {
+    char err[8192], args[4600], sub[4300];
+    const char *dir = test_tmpdir();
+    snprintf(sub, sizeof sub, "%s/data/cats", dir);
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", sub);
+    CHECK(system(cmd) == 0, "mkdir %s", sub);
+    static const char ppm[] = "P6\n4 0\n255\n";
+    test_write(sub, "x.png", ppm, sizeof ppm - 1);
+    snprintf(args, sizeof args, "train --data folder:%s/data --out %s/run " TINY " --steps 1", dir,
+             dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "x.png"), "train: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "score --images %s/data", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "x.png"), "score: exit %d: %s", code, err);
+}
+
+/* The number of non-finite values in a checkpoint's G.0.weight and its Adam moments (-1: the
+ * file does not read). */
+static long nonfinite_in(const char *path) {
+    vkg_safetensors *st = vkg_safetensors_read(path);
+    if (!st) return -1;
+    static const char *names[3] = {"G.0.weight", "G.0.weight.exp_avg", "G.0.weight.exp_avg_sq"};
+    long bad = 0;
+    for (int i = 0; i < 3; i++) {
+        int nd;
+        int64_t shape[4];
+        const unsigned char *d = vkg_safetensors_get(st, names[i], VKG_F32, &nd, shape);
+        size_t n = 1;
+        for (int k = 0; d && k < nd; k++) n *= (size_t)shape[k];
+        for (size_t j = 0; d && j < n; j++) {
+            float v;
+            memcpy(&v, d + 4 * j, 4);
+            bad += !isfinite(v);
+        }
+    }
+    vkg_safetensors_free(st);
+    return bad;
+}
+
+/* A numeric member of the first metrics.jsonl line with "event": kind (-1: none). */
+static double event_number(const char *run, const char *kind, const char *key) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+    char *text = test_read_text(path);
+    double v = -1;
+    for (char *line = text ? strtok(text, "\n") : NULL; line && v < 0; line = strtok(NULL, "\n")) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *e = cJSON_GetObjectItemCaseSensitive(row, "event");
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(row, key);
+        if (cJSON_IsString(e) && strcmp(e->valuestring, kind) == 0 && cJSON_IsNumber(n))
+            v = n->valuedouble;
+        cJSON_Delete(row);
+    }
+    return v;
+}
+
+/* Case 4: a NaN after step 12, logged every 5 steps. No checkpoint is written with it; the event
+ * names the first step of its interval (11); the rollback goes to a checkpoint before that, even
+ * when rotation (--keep 1) would have deleted it; the run then ends normally. */
+TEST(recovery_rollback_never_restores_a_nan) {
+    char err[8192], args[4600], run[4300], path[4400];
+    const char *dir = test_tmpdir();
+    const char *plans[2] = {"--checkpoint-every 1", "--checkpoint-every 5 --keep 1"};
+    for (int p = 0; p < 2; p++) {
+        snprintf(run, sizeof run, "%s/run%d", dir, p);
+        snprintf(args, sizeof args, "train --out %s " TINY " --steps 30 %s --on-failure rollback",
+                 run, plans[p]);
+        int code = test_run_vkgan("VKGAN_FAULT=nan@12", args, err, sizeof err);
+        CHECK(code == 0, "%s: exit %d: %s", plans[p], code, err);
+        double since = event_number(run, "nonfinite", "since");
+        double to = event_number(run, "rollback", "to_step");
+        CHECK(since == 11 && to >= 0 && to < since, "%s: nonfinite since %g, rolled back to %g",
+              plans[p], since, to);
+        CHECK(p == 1 || strstr(err, "not written"), "no word of the refused checkpoint: %s", err);
+        for (unsigned s = 0; s <= 30; s++) {
+            snprintf(path, sizeof path, "%s/checkpoints/step-%09u.safetensors", run, s);
+            if (access(path, F_OK) != 0) continue;
+            long bad = nonfinite_in(path);
+            CHECK(bad == 0, "%s: %s holds %ld non-finite values", plans[p], path, bad);
+        }
+        snprintf(path, sizeof path, "%s/checkpoints/step-000000030.safetensors", run);
+        CHECK(access(path, F_OK) == 0, "%s: no final checkpoint", plans[p]);
+    }
+}
+
+/* Starts `vkgan ARGS` in the background (stderr to /dev/null); its PID. */
+static pid_t spawn_vkgan(const char *args) {
+    char cmd[PATH_MAX + 4600];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s 2>/dev/null", test_vkgan_path(), args);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Waits until a file has at least `lines` lines, or the process has ended (0: it has them). */
+static int wait_for_lines(const char *path, int lines, pid_t pid) {
+    for (;;) {
+        char *text = test_read_text(path);
+        int n = 0;
+        for (const char *p = text; p && *p; p++) n += *p == '\n';
+        if (n >= lines) return 0;
+        if (waitpid(pid, NULL, WNOHANG) == pid) return -1;
+        nanosleep(&(struct timespec){0, 20000000}, NULL); /* a poll, not a deadline */
+    }
+}
+
+/* Case 5 and 6: a run killed (SIGKILL) before its first checkpoint resumes from step 0, exactly
+ * as a run that never stopped; stale temporary files of atomic writes are removed; --out of the
+ * same directory gives advice that works. */
+TEST(recovery_killed_before_the_first_checkpoint_resumes) {
+    char err[8192], args[4600], run[4300], path[4400], why[200];
+    const char *dir = test_tmpdir();
+    snprintf(run, sizeof run, "%s/killed", dir);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 100000 --checkpoint-every 100000",
+             run);
+    pid_t pid = spawn_vkgan(args);
+    snprintf(path, sizeof path, "%s/metrics.csv", run);
+    int logged = wait_for_lines(path, 3, pid);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    CHECK(logged == 0, "the run ended before it logged two lines");
+    snprintf(path, sizeof path, "%s/checkpoints", run);
+    test_write(path, "step-000000005.safetensors.tmp99999", "torn", 4); /* as a kill leaves */
+    test_write(run, "config.json.tmp4242", "{", 1);
+
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 20", run);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "--resume"), "same --out: exit %d: %s", code,
+          err);
+    snprintf(args, sizeof args, "train --resume %s --steps 20 --quiet", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "resume without a checkpoint: exit %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/checkpoints/step-000000005.safetensors.tmp99999", run);
+    CHECK(access(path, F_OK) != 0, "the stale temporary checkpoint is still there");
+    snprintf(path, sizeof path, "%s/config.json.tmp4242", run);
+    CHECK(access(path, F_OK) != 0, "the stale temporary config is still there");
+
+    snprintf(args, sizeof args, "train --out %s/straight " RING " --steps 20", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the straight run: exit %d: %s", code, err);
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/checkpoints/step-000000020.safetensors", run);
+    snprintf(b, sizeof b, "%s/straight/checkpoints/step-000000020.safetensors", dir);
+    static const char *const names[] = {"G.0.weight", "G.0.weight.exp_avg", "D.0.weight",
+                                        "D.0.weight.exp_avg_sq", "fixed_z"};
+    static const char *const keys[] = {"step", "batches_drawn", "G.adam", "D.adam"};
+    CHECK(test_same_tensors(a, b, names, 5, keys, 4, why, sizeof why),
+          "resumed from step 0 and straight: %s", why);
+    snprintf(a, sizeof a, "%s/metrics.csv", run);
+    snprintf(b, sizeof b, "%s/straight/metrics.csv", dir);
+    char *ta = test_read_text(a), *tb = test_read_text(b);
+    int la = 0, lb = 0;
+    for (char *p = ta; p && *p; p++) la += *p == '\n';
+    for (char *p = tb; p && *p; p++) lb += *p == '\n';
+    CHECK(la == 5 && lb == 5, "metrics.csv lines: resumed %d, straight %d (header + 4)", la, lb);
+
+    /* a directory left by a run killed before its config.json: a new run may take it */
+    snprintf(run, sizeof run, "%s/early", dir);
+    char mkdir[8800];
+    snprintf(mkdir, sizeof mkdir, "mkdir -p '%s/samples' '%s/checkpoints'", run, run);
+    CHECK(system(mkdir) == 0, "mkdir");
+    test_write(run, "train.lock", "1\n", 2);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 2", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "a new run in what a killed start left: exit %d: %s", code, err);
+    /* a folder of someone else's files is not taken, and the message does not say --resume */
+    snprintf(run, sizeof run, "%s/notes", dir);
+    snprintf(mkdir, sizeof mkdir, "mkdir -p '%s/samples'", run);
+    CHECK(system(mkdir) == 0, "mkdir");
+    test_write(run, "todo.txt", "x", 1);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 2", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && !strstr(err, "--resume") && strstr(err, run),
+          "someone else's folder: exit %d: %s", code, err);
+}
+
+/* Case 5, the other way to end before a checkpoint: --on-failure stop names the checkpoint from
+ * before the failure, and it exists (a step-0 one when the failure comes first). */
+TEST(recovery_stop_names_a_checkpoint_that_exists) {
+    char err[8192], args[4600], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/run " TINY " --steps 20 --on-failure stop", dir);
+    int code = test_run_vkgan("VKGAN_FAULT=nan@3", args, err, sizeof err);
+    snprintf(path, sizeof path, "%s/run/checkpoints/step-000000000.safetensors", dir);
+    CHECK(code == 10 && strstr(err, path) && access(path, F_OK) == 0, "stop: exit %d: %s", code,
+          err);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "resume after the stop: exit %d: %s", code, err);
+}
+
+/* Case 7: a second process on a run directory is refused with the holder's PID; the lock goes
+ * with its holder. */
+TEST(recovery_second_process_is_refused_with_the_holders_pid) {
+    char err[8192], args[4600], run[4300], lock[4400];
+    const char *dir = test_tmpdir();
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 5", run);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: exit %d: %s", code, err);
+    snprintf(lock, sizeof lock, "%s/train.lock", run);
+    int fd = open(lock, O_RDWR);
+    CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0, "cannot take %s", lock);
+    CHECK(ftruncate(fd, 0) == 0 && pwrite(fd, "4242\n", 5, 0) == 5, "cannot write %s", lock);
+    snprintf(args, sizeof args, "train --resume %s --steps 10 --quiet", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    close(fd); /* as when the holder ends */
+    CHECK(code == 1 && one_line(err) && strstr(err, "in use by another vkgan train (PID 4242)"),
+          "second process: exit %d: %s", code, err);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "after the holder ended: exit %d: %s", code, err);
+}
