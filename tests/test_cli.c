@@ -32,10 +32,38 @@ TEST(cli_bad_options_are_named) {
     char err[4096];
     int code = test_run_vkgan("", "selfcheck --device 99", err, sizeof err);
     CHECK(code == 1 && strstr(err, "--device 99") && lines(err) == 1, "%d: %s", code, err);
-    code = test_run_vkgan("", "bench-kernels --batch -3", err, sizeof err);
-    CHECK(code == 1 && strstr(err, "--batch") && lines(err) == 1, "%d: %s", code, err);
-    code = test_run_vkgan("", "bench-kernels --model 32", err, sizeof err);
-    CHECK(code == 1 && strstr(err, "--model") && lines(err) == 1, "%d: %s", code, err);
+    /* usage errors: exit code 2, for every command, before any device work */
+    static const char *usage_errors[][2] = {
+        {"bench-kernels --batch -3", "--batch"},
+        {"bench-kernels --model 32", "--model 32"},
+        {"bench-kernels --model 99", "--model 99"},
+        {"sample --checkpoint x --n 0", "--n"},
+        {"sample --checkpoint x --class 5000", "--class"},
+        {"sample --out x.png", "--checkpoint"},
+        {"score --samples 1 --images x", "--samples"},
+        {"score", "--checkpoint"},
+        {"train-classifier --out x --data cifar10:y", "cifar10:y"},
+        {"train-classifier --out x --lr 2", "--lr"},
+        {"view", "RUN_DIR"},
+        {"view a b", "'b'"},
+        {"report --out x.html", "RUN_DIR"},
+        {"selfcheck --frobnicate", "--frobnicate"},
+        {"devices --frobnicate", "--frobnicate"},
+        {"train --data pictures", "pictures"},
+        {"train --on-failure panic", "panic"},
+    };
+    for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
+        code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,
+                              sizeof err);
+        CHECK(code == 2 && strstr(err, usage_errors[i][1]) && lines(err) == 1, "%s: %d: %s",
+              usage_errors[i][0], code, err);
+    }
+    /* --validation is an option of every command that opens a device */
+    static const char *validated[] = {"devices --validation", "selfcheck --help --validation"};
+    for (size_t i = 0; i < sizeof validated / sizeof *validated; i++) {
+        code = test_run_vkgan("", validated[i], err, sizeof err);
+        CHECK(code == 0, "%s: %d: %s", validated[i], code, err);
+    }
     code = test_run_vkgan("", "frobnicate", err, sizeof err);
     CHECK(code == 2 && strstr(err, "frobnicate") && lines(err) == 1, "%d: %s", code, err);
     code = test_run_vkgan("", "devices --help", err, sizeof err);
@@ -57,9 +85,10 @@ TEST(cli_train_bad_inputs) {
     snprintf(args, sizeof args, "train --quiet --data mnist:%s/nowhere --out %s/a", dir, dir);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "nowhere") && lines(err) == 1, "%d: %s", code, err);
-    snprintf(args, sizeof args, "train --quiet --data pictures --out %s/a", dir);
-    code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 1 && strstr(err, "pictures") && lines(err) == 1, "%d: %s", code, err);
+    /* the data is read before any device work: no device is needed to hear it is missing */
+    snprintf(args, sizeof args, "train --quiet --data mnist:%s/nowhere --out %s/a", dir, dir);
+    code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "nowhere") && lines(err) == 1, "no device: %d: %s", code, err);
 
     char busy[4200];
     snprintf(busy, sizeof busy, "%s/busy", dir);
@@ -159,4 +188,30 @@ TEST(cli_train_ctrl_c_checkpoints) {
         found += sscanf(e->d_name, "step-%9u.safetensors", &step) == 1;
     if (dir) closedir(dir);
     CHECK(found == 1 && step >= 5, "checkpoints after Ctrl-C: %d (step %u)", found, step);
+}
+
+/* Issue 14, case 1: options that a resumed run cannot change are refused by name (they were
+ * silently ignored); the same value, and the options that may change, are taken. */
+TEST(cli_resume_refuses_changed_options) {
+    char err[4096], args[8192];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --batch 8 --mlp-hidden 8 --steps 10 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    static const char *changed[] = {"--batch 16", "--lr 0.001", "--g-width 32", "--ema 0.9",
+                                    "--data grid25"};
+    for (size_t i = 0; i < sizeof changed / sizeof *changed; i++) {
+        snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 15 %s", dir, changed[i]);
+        code = test_run_vkgan("", args, err, sizeof err);
+        char name[32];
+        snprintf(name, sizeof name, "%.*s:", (int)strcspn(changed[i], " "), changed[i]);
+        CHECK(code == 2 && strstr(err, name) && strstr(err, "config.json") &&
+                  strstr(err, "only --steps") && lines(err) == 1,
+              "%s: %d: %s", changed[i], code, err);
+    }
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 15 --batch 8 --validation",
+             dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the same batch and --validation: %d: %s", code, err);
 }

@@ -170,7 +170,7 @@ TEST(health_bad_policy_and_fault_are_one_line_errors) {
     char err[4096], args[4400];
     snprintf(args, sizeof args, "train --on-failure panic --steps 1 --out %s/a", test_tmpdir());
     int code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 1 && strstr(err, "--on-failure panic: expected warn, stop or rollback"),
+    CHECK(code == 2 && strstr(err, "--on-failure panic: expected one of warn|stop|rollback"),
           "exit %d: %s", code, err);
     snprintf(args, sizeof args, "train " TINY " --steps 1 --out %s/b", test_tmpdir());
     code = test_run_vkgan("VKGAN_FAULT=boom@3", args, err, sizeof err);

@@ -23,6 +23,9 @@ typedef struct vkg_dataset {
     float mode_sigma;
 } vkg_dataset;
 
+/* Whether spec has one of the forms vkg_dataset_load reads (the files are not looked at); 0, or
+ * -1 with vkg_error() listing them. */
+int vkg_dataset_spec_check(const char *spec);
 /* Loads a dataset from a spec: "fashion-mnist", "mnist:DIR", "cifar10:DIR", "folder:DIR",
  * "ring8", "grid25". `image_size` is the side that folder images are cropped and resized to
  * (ignored by the others); `seed` draws the 2D mixtures. 0, or -1 with vkg_error(). */

@@ -9,6 +9,7 @@
 #define VKG_PATH_MAX 4096
 
 struct cJSON;
+struct vkg_opt_table;
 
 typedef struct vkg_train_options {
     char data[VKG_PATH_MAX], out[VKG_PATH_MAX], resume[VKG_PATH_MAX], device[256];
@@ -32,13 +33,17 @@ typedef struct vkg_train_options {
     int validation, quiet, profile;
     int view;                      /* the live window */
     char screenshot[VKG_PATH_MAX]; /* --view: write the last frame here and close */
+    unsigned char given[96];       /* vkg_train_parse: the options the command line named */
 } vkg_train_options;
+
+/* The option table (include/vkgan/opt.h) behind the functions below. */
+const struct vkg_opt_table *vkg_train_table(void);
 
 /* The defaults (0 for the values that depend on the device or the data: resolved at the start
  * of the run and written to config.json). */
 void vkg_train_defaults(vkg_train_options *o);
-/* Parses the options after "train"; 0, 1 when --help was asked for (printed to stdout), or -1
- * with the error printed ("vkgan: error: ..."). */
+/* Parses the options after "train" (every value checked, --data's form too); 0, 1 when --help
+ * was asked for (the caller prints vkg_train_help), or -1 with vkg_error() (a usage error). */
 int vkg_train_parse(int argc, char **argv, vkg_train_options *o);
 void vkg_train_help(FILE *f);
 /* One option by name (without the dashes) from text: used by the parser and to read a run's

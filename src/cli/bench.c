@@ -7,17 +7,36 @@
 #include "cli/commands.h"
 #include "vkgan/dcgan.h"
 
-static const char *help =
-    "usage: vkgan bench-kernels [--model 28|64|all] [--batch N] [--repeat R] [--device D]\n"
-    "Times every kernel (forward and backward) of a DCGAN training step at the shapes of the\n"
-    "28x28 (G 100-128-64-1, D 1-64-128-1) and 64x64 (G 100-512-256-128-64-3, D 3-64-...-512-1)\n"
-    "models: the median GPU time per dispatch over R replays (timestamp queries), GFLOP/s,\n"
-    "the fraction of the fp32 peak measured by an FMA microbenchmark, and GB/s for the\n"
-    "memory-bound kernels. This is a benchmark, not a test: numbers go in docs/PERF.md.\n"
-    "  --model M     28, 64 or all (default all)\n"
-    "  --batch N     one batch size (default: 64 and 128)\n"
-    "  --repeat R    replays to take the median of (default 5; each is one full pass)\n"
-    "  --device D    device index or part of its name (see 'vkgan devices')\n";
+typedef struct bench_args {
+    const char *model, *device;
+    int batch, repeat, validation;
+} bench_args;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#define F(field) VKG_OPT_FIELD(bench_args, field)
+static const vkg_opt bench_opts[] = {
+    {"model", "M", VKG_OPT_STR, F(model), 0, 0, "all", "28, 64 or all", 0, NULL, "28|64|all"},
+    {"batch", "N", VKG_OPT_INT, F(batch), 0, 65535, "0", "one batch size (0: 64 and 128)", 0},
+    {"repeat", "R", VKG_OPT_INT, F(repeat), 1, 64, "5",
+     "replays to take the median of (each is one full pass)", 0},
+    CLI_DEVICE_OPTIONS(bench_args),
+};
+#undef F
+#pragma GCC diagnostic pop
+
+static const vkg_opt_table bench_table = {
+    "bench-kernels",
+    "[options]",
+    "Times every kernel (forward and backward) of a DCGAN training step at the shapes of the "
+    "28x28 (G 100-128-64-1, D 1-64-128-1) and 64x64 (G 100-512-256-128-64-3, D 3-64-...-512-1) "
+    "models: the median GPU time per dispatch over R replays (timestamp queries), GFLOP/s, the "
+    "fraction of the fp32 peak measured by an FMA microbenchmark, and GB/s for the memory-bound "
+    "kernels. This is a benchmark, not a test: numbers go in docs/PERF.md.",
+    NULL,
+    0,
+    bench_opts,
+    sizeof bench_opts / sizeof *bench_opts};
 
 /* One convolution of a DCGAN with the batch norm and activation that follow it. */
 typedef struct layer {
@@ -287,27 +306,12 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
 }
 
 int cmd_bench_kernels(int argc, char **argv) {
-    vkg_ctx_options opts = {.validation = -1};
-    const char *model = "all";
-    int batch = 0, repeat = 5;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) {
-            model = argv[++i];
-            if (strcmp(model, "28") && strcmp(model, "64") && strcmp(model, "all"))
-                return cli_error("--model expects 28, 64 or all, got '%s'", model);
-        } else if (strcmp(argv[i], "--batch") == 0) {
-            if (cli_positive_int("--batch", i + 1 < argc ? argv[++i] : NULL, &batch) < 0) return 1;
-        } else if (strcmp(argv[i], "--repeat") == 0) {
-            if (cli_positive_int("--repeat", i + 1 < argc ? argv[++i] : NULL, &repeat) < 0)
-                return 1;
-            if (repeat > 64) return cli_error("--repeat is at most 64");
-        } else if (cli_device_option(argc, argv, &i, &opts) < 0) {
-            return 1;
-        }
-    }
+    bench_args a;
+    int code = cli_parse(&bench_table, argc, argv, &a);
+    if (code >= 0) return code;
+    vkg_ctx_options opts = cli_ctx_options(a.device, a.validation);
+    const char *model = a.model;
+    int batch = a.batch, repeat = a.repeat;
     vkg_ctx *ctx = vkg_ctx_create(&opts);
     if (!ctx) return cli_error("%s", vkg_error());
     const vkg_device_info *d = vkg_ctx_device(ctx);
@@ -320,7 +324,7 @@ int cmd_bench_kernels(int argc, char **argv) {
     printf("fp32 peak (FMA microbenchmark): %.1f GFLOP/s\n", peak);
     int batches[2] = {64, 128}, nb = batch ? 1 : 2;
     if (batch) batches[0] = batch;
-    int code = 0;
+    code = 0;
     for (int i = 0; i < nb && !code; i++) {
         if (strcmp(model, "64") != 0)
             code = run_model(ctx, "DCGAN 28x28", 28, batches[i], repeat, peak);

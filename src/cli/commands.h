@@ -3,6 +3,7 @@
 #define VKGAN_CLI_COMMANDS_H
 
 #include "vkgan/gpu.h"
+#include "vkgan/opt.h"
 
 int cmd_devices(int argc, char **argv);
 int cmd_selfcheck(int argc, char **argv);
@@ -16,9 +17,23 @@ int cmd_report(int argc, char **argv);
 
 /* Prints "vkgan: error: <message>" on stderr and returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Parses --device and --validation (shared by the subcommands that use a device); 0 or -1. */
-int cli_device_option(int argc, char **argv, int *i, vkg_ctx_options *opts);
-/* Parses a positive integer option value; 0 or -1 with an error printed. */
-int cli_positive_int(const char *option, const char *value, int *out);
+/* Parses a command's options from its table (include/vkgan/opt.h): -1 to go on; otherwise the
+ * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). */
+int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);
+/* The device options of a command: its struct has `const char *device` and `int validation`. */
+#define CLI_DEVICE_OPTIONS(T)                                                                      \
+    {.name = "device",                                                                             \
+     .arg = "D",                                                                                   \
+     .kind = VKG_OPT_STR,                                                                          \
+     .offset = offsetof(T, device),                                                                \
+     .size = sizeof(((T *)0)->device),                                                             \
+     .help = "device index or part of its name (see 'vkgan devices')"},                            \
+    {                                                                                              \
+        .name = "validation", .kind = VKG_OPT_FLAG, .offset = offsetof(T, validation),             \
+        .size = sizeof(((T *)0)->validation), .max = 1, .def = "0",                                \
+        .help = "Vulkan validation layer on, with synchronization checks (as VKGAN_VALIDATION=1)"  \
+    }
+/* The context options of a command's --device and --validation (off: VKGAN_VALIDATION decides). */
+vkg_ctx_options cli_ctx_options(const char *device, int validation);
 
 #endif

@@ -4,32 +4,51 @@
 
 #include "cli/commands.h"
 
-static const char *help =
-    "usage: vkgan devices\n"
-    "Lists each Vulkan device (one entry per physical GPU, even when two\n"
-    "drivers expose it): name, type, driver, Vulkan version, memory heaps,\n"
-    "subgroup size, shared memory, fp16 / int8 / cooperative-matrix support.\n"
-    "The index or a part of the name selects a device with --device.\n";
+typedef struct devices_args {
+    const char *device;
+    int validation;
+} devices_args;
+
+static const vkg_opt devices_opts[] = {CLI_DEVICE_OPTIONS(devices_args)};
+
+static const vkg_opt_table devices_table = {
+    "devices",
+    "[--device D] [--validation]",
+    "Lists each Vulkan device (one entry per physical GPU, even when two drivers expose it): "
+    "name, type, driver, Vulkan version, memory heaps, subgroup size, shared memory, fp16 / int8 "
+    "/ cooperative-matrix support. The index or a part of the name selects a device with "
+    "--device; given here, only that device is listed (and the choice is checked). With "
+    "--validation the device is also opened with the validation layer on.",
+    NULL,
+    0,
+    devices_opts,
+    sizeof devices_opts / sizeof *devices_opts};
 
 static void print_version(const char *label, uint32_t v) {
     printf("    %-22s %u.%u.%u\n", label, v >> 22, (v >> 12) & 0x3ff, v & 0xfff);
 }
 
 int cmd_devices(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return 0;
-        }
-        return cli_error("devices: unknown option '%s'", argv[i]);
-    }
+    devices_args a;
+    int code = cli_parse(&devices_table, argc, argv, &a);
+    if (code >= 0) return code;
     vkg_device_info devices[32];
-    int count = 0;
+    int count = 0, only = -1;
     if (vkg_list_devices(devices, 32, &count) < 0) return cli_error("%s", vkg_error());
     if (count == 0)
         return cli_error("no Vulkan device found: install a driver "
                          "('apt-get install mesa-vulkan-drivers' gives the CPU device lavapipe)");
+    if (a.device || a.validation) { /* open the chosen device: the choice and the layer work */
+        vkg_ctx_options opts = cli_ctx_options(a.device, a.validation);
+        opts.quiet = 1;
+        vkg_ctx *ctx = vkg_ctx_create(&opts);
+        if (!ctx) return cli_error("%s", vkg_error());
+        for (int i = 0; i < count; i++)
+            if (strcmp(devices[i].name, vkg_ctx_device(ctx)->name) == 0 && only < 0) only = i;
+        vkg_ctx_destroy(ctx);
+    }
     for (int i = 0; i < count; i++) {
+        if (a.device && only >= 0 && i != only) continue;
         const vkg_device_info *d = &devices[i];
         printf("[%d] %s\n", i, d->name);
         printf("    %-22s %s\n", "type", d->type);

@@ -40,32 +40,15 @@ int cli_error(const char *fmt, ...) {
     return 1;
 }
 
-int cli_positive_int(const char *option, const char *value, int *out) {
-    char *end;
-    long v = value ? strtol(value, &end, 10) : 0;
-    if (!value || *end || v <= 0 || v > 1 << 30) {
-        cli_error("%s expects a positive integer, got '%s'", option, value ? value : "");
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
+int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
+    int r = vkg_opt_parse(t, argc, argv, options, NULL);
+    if (r > 0) vkg_opt_help(t, stdout);
+    if (r < 0) cli_error("%s", vkg_error());
+    return r == 0 ? -1 : r > 0 ? 0 : 2;
 }
 
-int cli_device_option(int argc, char **argv, int *i, vkg_ctx_options *opts) {
-    if (strcmp(argv[*i], "--device") == 0) {
-        if (*i + 1 >= argc) {
-            cli_error("--device expects an index or a part of a device name");
-            return -1;
-        }
-        opts->device = argv[++*i];
-        return 0;
-    }
-    if (strcmp(argv[*i], "--validation") == 0) {
-        opts->validation = 1;
-        return 0;
-    }
-    cli_error("unknown option '%s' (see 'vkgan %s --help')", argv[*i], argv[0]);
-    return -1;
+vkg_ctx_options cli_ctx_options(const char *device, int validation) {
+    return (vkg_ctx_options){.device = device, .validation = validation ? 1 : -1};
 }
 
 int main(int argc, char **argv) {

@@ -9,13 +9,23 @@
 #include "reference.h"
 #include "vkgan/nn.h"
 
-static const char *help =
-    "usage: vkgan selfcheck [--device D] [--validation]\n"
-    "Runs conv2d, conv_transpose2d (forward and both backward passes), dense, batch norm,\n"
-    "activations, dropout, BCE with logits and Adam on small shapes on the device and compares\n"
-    "each with the plain-C reference. Exit code 0 when all agree, 1 otherwise.\n"
-    "  --device D     device index or part of its name (see 'vkgan devices')\n"
-    "  --validation   enable the Vulkan validation layer (as VKGAN_VALIDATION=1 does)\n";
+typedef struct selfcheck_args {
+    const char *device;
+    int validation;
+} selfcheck_args;
+
+static const vkg_opt selfcheck_opts[] = {CLI_DEVICE_OPTIONS(selfcheck_args)};
+
+static const vkg_opt_table selfcheck_table = {
+    "selfcheck",
+    "[--device D] [--validation]",
+    "Runs conv2d, conv_transpose2d (forward and both backward passes), dense, batch norm, "
+    "activations, dropout, BCE with logits and Adam on small shapes on the device and compares "
+    "each with the plain-C reference. Exit code 0 when all agree, 1 otherwise.",
+    NULL,
+    0,
+    selfcheck_opts,
+    sizeof selfcheck_opts / sizeof *selfcheck_opts};
 
 typedef struct check {
     vkg_ctx *ctx;
@@ -195,14 +205,10 @@ static void optimizer_and_rng(check *c) {
 }
 
 int cmd_selfcheck(int argc, char **argv) {
-    vkg_ctx_options opts = {.validation = -1};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(help, stdout);
-            return 0;
-        }
-        if (cli_device_option(argc, argv, &i, &opts) < 0) return 1;
-    }
+    selfcheck_args a;
+    int code = cli_parse(&selfcheck_table, argc, argv, &a);
+    if (code >= 0) return code;
+    vkg_ctx_options opts = cli_ctx_options(a.device, a.validation);
     check c = {.seed = 42};
     c.ctx = vkg_ctx_create(&opts);
     if (!c.ctx) return cli_error("%s", vkg_error());

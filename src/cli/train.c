@@ -1,7 +1,5 @@
 /* vkgan train, vkgan sample and vkgan view: argument handling around src/train. */
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "cli/commands.h"
 #include "vkgan/train.h"
@@ -9,84 +7,79 @@
 int cmd_train(int argc, char **argv) {
     vkg_train_options o;
     int r = vkg_train_parse(argc, argv, &o);
+    if (r > 0) vkg_train_help(stdout);
+    if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;
     return vkg_train_run(&o);
 }
 
-static const char *sample_help =
-    "usage: vkgan sample --checkpoint PATH [--n N] [--out FILE] [--seed S] [--class C]\n"
-    "                    [--device D]\n"
-    "Generates N samples (default 64) from a checkpoint of vkgan train (with G's EMA weights\n"
-    "when the run kept them) and writes them as one PNG grid (a scatter plot for 2D data).\n"
-    "  --checkpoint PATH  a .safetensors file from RUN/checkpoints/\n"
-    "  --n N              number of samples (default 64)\n"
-    "  --out FILE         the PNG to write (default samples.png)\n"
-    "  --seed S           seed of z (default 1)\n"
-    "  --class C          conditional models: every sample of class C (default: one row per\n"
-    "                     class)\n"
-    "  --device D         device index or part of its name (see 'vkgan devices')\n"
-    "  --validation       Vulkan validation layer on\n";
+typedef struct sample_args {
+    const char *checkpoint, *out, *device;
+    int n, seed, cls, validation;
+} sample_args;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#define F(field) VKG_OPT_FIELD(sample_args, field)
+static const vkg_opt sample_opts[] = {
+    {"checkpoint", "PATH", VKG_OPT_STR, F(checkpoint), 0, 0, NULL,
+     "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
+    {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
+    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png", "the PNG to write", 0},
+    {"seed", "S", VKG_OPT_INT, F(seed), 0, 2147483647, "1", "seed of z", 0},
+    {"class", "C", VKG_OPT_INT, F(cls), -1, 1023, "-1",
+     "conditional models: every sample of class C (-1: one row per class)", 0},
+    CLI_DEVICE_OPTIONS(sample_args),
+};
+#undef F
+#define F(field) VKG_OPT_FIELD(view_args, field)
+typedef struct view_args {
+    const char *dir, *screenshot, *device;
+    int validation;
+} view_args;
+static const vkg_opt view_opts[] = {
+    {"run-dir", "RUN_DIR", VKG_OPT_STR, F(dir), 0, 0, NULL,
+     "a run directory of vkgan train (finished, or still running headless)", 0, NULL, NULL, 1, 1},
+    {"screenshot", "PNG", VKG_OPT_STR, F(screenshot), 0, 0, NULL,
+     "draw one frame, write it as a PNG and close", 0},
+    CLI_DEVICE_OPTIONS(view_args),
+};
+#undef F
+#pragma GCC diagnostic pop
+
+static const vkg_opt_table sample_table = {
+    "sample",
+    "--checkpoint PATH [options]",
+    "Generates N samples from a checkpoint of vkgan train (with G's EMA weights when the run kept "
+    "them) and writes them as one PNG grid (a scatter plot for 2D data).",
+    NULL,
+    0,
+    sample_opts,
+    sizeof sample_opts / sizeof *sample_opts};
+
+static const vkg_opt_table view_table = {
+    "view",
+    "RUN_DIR [options]",
+    "Opens a run directory of vkgan train in the window: the graphs from its metrics (re-read as "
+    "they grow), G on the fixed latent batch of its newest checkpoint, its saved grids one by one "
+    "(slider; Left / Right / Home / End), and an animated walk through latent space (W). H in "
+    "the window lists the keys.",
+    NULL,
+    0,
+    view_opts,
+    sizeof view_opts / sizeof *view_opts};
 
 int cmd_sample(int argc, char **argv) {
-    const char *checkpoint = NULL, *out = "samples.png";
-    int n = 64, seed = 1, cls = -1;
-    vkg_ctx_options dev = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(sample_help, stdout);
-            return 0;
-        } else if (strcmp(a, "--checkpoint") == 0 || strcmp(a, "--out") == 0) {
-            if (!v) return cli_error("%s expects a path", a) + 1;
-            *(strcmp(a, "--out") == 0 ? &out : &checkpoint) = v, i++;
-        } else if (strcmp(a, "--n") == 0) {
-            if (cli_positive_int(a, v, &n) < 0) return 2;
-            i++;
-        } else if (strcmp(a, "--seed") == 0) {
-            if (cli_positive_int(a, v, &seed) < 0) return 2;
-            i++;
-        } else if (strcmp(a, "--class") == 0) {
-            char *end;
-            long c = v ? strtol(v, &end, 10) : -1;
-            if (!v || *end || c < 0 || c > 1000)
-                return cli_error("--class expects a class number, got '%s'", v ? v : "") + 1;
-            cls = (int)c, i++;
-        } else if (cli_device_option(argc, argv, &i, &dev) < 0) {
-            return 2;
-        }
-    }
-    if (!checkpoint) return cli_error("vkgan sample needs --checkpoint PATH") + 1;
-    if (n > 4096) return cli_error("--n %d: at most 4096 samples at once", n) + 1;
-    return vkg_sample_run(checkpoint, n, out, (unsigned)seed, cls, dev.device, dev.validation);
+    sample_args a;
+    int code = cli_parse(&sample_table, argc, argv, &a);
+    if (code >= 0) return code;
+    return vkg_sample_run(a.checkpoint, a.n, a.out, (unsigned)a.seed, a.cls, a.device,
+                          a.validation);
 }
 
-static const char *view_help =
-    "usage: vkgan view RUN_DIR [--screenshot PNG] [--device D] [--validation]\n"
-    "Opens a run directory of vkgan train (finished, or still running headless) in the window:\n"
-    "the graphs from its metrics (re-read as they grow), G on the fixed latent batch of its\n"
-    "newest checkpoint, its saved grids one by one (slider; Left / Right / Home / End), and an\n"
-    "animated walk through latent space (W). H in the window lists the keys.\n"
-    "  --screenshot PNG   draw one frame, write it as a PNG and close\n"
-    "  --device D         device index or part of its name (see 'vkgan devices')\n"
-    "  --validation       Vulkan validation layer on\n";
-
 int cmd_view(int argc, char **argv) {
-    const char *dir = NULL, *shot = NULL;
-    vkg_ctx_options dev = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(view_help, stdout);
-            return 0;
-        } else if (strcmp(a, "--screenshot") == 0) {
-            if (i + 1 >= argc) return cli_error("--screenshot expects a path") + 1;
-            shot = argv[++i];
-        } else if (a[0] != '-' && !dir) {
-            dir = a;
-        } else if (cli_device_option(argc, argv, &i, &dev) < 0) {
-            return 2;
-        }
-    }
-    if (!dir) return cli_error("vkgan view needs a run directory (see 'vkgan view --help')") + 1;
-    return vkg_view_run(dir, shot, dev.device, dev.validation);
+    view_args a;
+    int code = cli_parse(&view_table, argc, argv, &a);
+    if (code >= 0) return code;
+    return vkg_view_run(a.dir, a.screenshot, a.device, a.validation);
 }

@@ -25,27 +25,48 @@ static int fashion_mnist(vkg_dataset *out, const char *prefix) {
     return vkg_load_idx_dir(VKG_FASHION_MNIST_DIR, prefix, out);
 }
 
+/* The kind of a dataset spec: 0 fashion-mnist, 1 ring8 / grid25, 2 mnist:, 3 cifar10:,
+ * 4 folder:, -1 none. */
+static int spec_kind(const char *spec) {
+    const char *colon = strchr(spec, ':');
+    size_t kind = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (!colon)
+        return strcmp(spec, "fashion-mnist") == 0                          ? 0
+               : strcmp(spec, "ring8") == 0 || strcmp(spec, "grid25") == 0 ? 1
+                                                                           : -1;
+    static const char *prefixes[3] = {"mnist", "cifar10", "folder"};
+    for (int i = 0; colon[1] && i < 3; i++)
+        if (kind == strlen(prefixes[i]) && strncmp(spec, prefixes[i], kind) == 0) return 2 + i;
+    return -1;
+}
+
+int vkg_dataset_spec_check(const char *spec) {
+    if (spec_kind(spec) < 0)
+        return vkg_set_error("--data %s: expected fashion-mnist, mnist:DIR, cifar10:DIR, "
+                             "folder:DIR, ring8 or grid25",
+                             spec);
+    return 0;
+}
+
 int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t seed,
                      vkg_dataset *out) {
     memset(out, 0, sizeof *out);
     const char *colon = strchr(spec, ':');
     const char *dir = colon ? colon + 1 : NULL;
     size_t kind = colon ? (size_t)(colon - spec) : strlen(spec);
-    int rc;
-    if (!colon && strcmp(spec, "fashion-mnist") == 0)
+    int rc, k = spec_kind(spec);
+    if (k == 0)
         rc = fashion_mnist(out, "train");
-    else if (!colon && (strcmp(spec, "ring8") == 0 || strcmp(spec, "grid25") == 0))
+    else if (k == 1)
         rc = vkg_make_mixture(spec, MIXTURE_POINTS, seed, out);
-    else if (colon && *dir && kind == 5 && strncmp(spec, "mnist", 5) == 0)
+    else if (k == 2)
         rc = vkg_load_idx_dir(dir, "train", out);
-    else if (colon && *dir && kind == 7 && strncmp(spec, "cifar10", 7) == 0)
+    else if (k == 3)
         rc = vkg_load_cifar10(dir, out);
-    else if (colon && *dir && kind == 6 && strncmp(spec, "folder", 6) == 0)
+    else if (k == 4)
         rc = vkg_load_folder(dir, image_size, channels, out);
     else
-        return vkg_set_error("--data %s: expected fashion-mnist, mnist:DIR, cifar10:DIR, "
-                             "folder:DIR, ring8 or grid25",
-                             spec);
+        return vkg_dataset_spec_check(spec);
     if (rc == 0 && out->name[0] == 0)
         snprintf(out->name, sizeof out->name, "%.*s", (int)kind, spec);
     return rc;

@@ -1,49 +1,40 @@
 /* vkgan train's options: one table gives the parser, --help (with the defaults) and the
  * config.json of a run, so the three cannot disagree. */
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <math.h>
-#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "vkgan/data.h"
 #include "vkgan/error.h"
+#include "vkgan/opt.h"
 #include "vkgan/train.h"
 
-/* FLAG takes no value; OPTIONAL takes a number if one follows, else its `on` value. */
-typedef enum kind { INT, REAL, TEXT, FLAG, OPTIONAL } kind;
-
-typedef struct option {
-    const char *name, *arg; /* arg: the value's name in --help (NULL: a flag) */
-    kind kind;
-    size_t offset, size;
-    double min, max; /* numbers: the valid range */
-    const char *def; /* default as text ("" for text options left empty) */
-    const char *help;
-    int group;
-    const char *on; /* OPTIONAL: the value when none follows */
-} option;
-
 enum { G_RUN, G_MODEL, G_OPT, G_STABLE, G_HEALTH, G_OUT };
-static const char *group_names[] = {"run",
-                                    "model",
-                                    "optimiser (the DCGAN recipe by default)",
-                                    "stabilisation (all off by default)",
-                                    "training health (README: 'Training health')",
-                                    "outputs"};
+static const char *const group_names[] = {"run",
+                                          "model",
+                                          "optimiser (the DCGAN recipe by default)",
+                                          "stabilisation (all off by default)",
+                                          "training health (README: 'Training health')",
+                                          "outputs"};
 
-/* `on` is given only for OPTIONAL options */
+/* `on`, `choices` and `check` are given only where they apply */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#define F(field) offsetof(vkg_train_options, field), sizeof(((vkg_train_options *)0)->field)
-static const option table[] = {
+#define F(field) VKG_OPT_FIELD(vkg_train_options, field)
+#define INT VKG_OPT_INT
+#define REAL VKG_OPT_REAL
+#define TEXT VKG_OPT_TEXT
+#define FLAG VKG_OPT_FLAG
+#define OPTIONAL VKG_OPT_OPTIONAL
+static const vkg_opt table[] = {
     {"data", "SPEC", TEXT, F(data), 0, 0, "fashion-mnist",
-     "fashion-mnist | mnist:DIR | cifar10:DIR | folder:DIR | ring8 | grid25", G_RUN},
+     "fashion-mnist | mnist:DIR | cifar10:DIR | folder:DIR | ring8 | grid25", G_RUN, NULL, NULL, 0,
+     0, vkg_dataset_spec_check},
     {"out", "DIR", TEXT, F(out), 0, 0, "", "run directory (default runs/DATA-DATE-TIME)", G_RUN},
     {"resume", "DIR", TEXT, F(resume), 0, 0, "",
-     "continue the run in DIR from its newest checkpoint (its config.json gives the options; "
-     "--steps may raise the total)",
+     "continue the run in DIR from its newest checkpoint (step 0 when it has none); its "
+     "config.json gives the options: only --steps (a new total), --device, --validation, "
+     "--quiet, --profile, --view and --screenshot may be given again",
      G_RUN},
     {"steps", "N", INT, F(steps), 0, 1e9, "0",
      "training steps (G updates); 0: from --epochs, else 3000 on a GPU, 1200 on a CPU device",
@@ -126,7 +117,7 @@ static const option table[] = {
     {"on-failure", "POLICY", TEXT, F(on_failure), 0, 0, "warn",
      "warn | stop (exit code 10-16 by kind of failure) | rollback (to the last checkpoint "
      "before the failure, with lower learning rates)",
-     G_HEALTH},
+     G_HEALTH, NULL, "warn|stop|rollback"},
     {"rollback-lr-scale", "F", REAL, F(rollback_lr_scale), 1e-6, 1, "0.5",
      "rollback: both learning rates are multiplied by F", G_HEALTH},
     {"max-rollbacks", "K", INT, F(max_rollbacks), 1, 1000, "3",
@@ -140,152 +131,44 @@ static const option table[] = {
 #pragma GCC diagnostic pop
 #define COUNT ((int)(sizeof table / sizeof table[0]))
 
-static const option *find(const char *name) {
-    for (int i = 0; i < COUNT; i++)
-        if (strcmp(table[i].name, name) == 0) return &table[i];
-    return NULL;
+static const vkg_opt_table train_table = {
+    "train",
+    "[options]",
+    "Trains a DCGAN (an MLP GAN for 2D data): sample grids from a fixed latent batch, metrics, "
+    "and checkpoints that resume bit-exactly, in the run directory; headless, or beside the live "
+    "window with --view. Ctrl-C writes a checkpoint and stops (exit code 130).",
+    group_names,
+    sizeof group_names / sizeof *group_names,
+    table,
+    COUNT};
+
+const vkg_opt_table *vkg_train_table(void) {
+    return &train_table;
 }
 
 int vkg_train_set(vkg_train_options *o, const char *name, const char *value) {
-    const option *t = find(name);
-    if (!t) return vkg_set_error("unknown option '--%s' (see 'vkgan train --help')", name);
-    char *field = (char *)o + t->offset;
-    if (t->kind == TEXT) {
-        if (strlen(value) >= t->size)
-            return vkg_set_error("--%s: the value is longer than %zu characters", name,
-                                 t->size - 1);
-        strcpy(field, value);
-        return 0;
-    }
-    char *end;
-    errno = 0;
-    double v = strtod(value, &end);
-    if (*value == 0 || *end || errno || !isfinite(v) || v < t->min || v > t->max ||
-        ((t->kind == INT || t->kind == FLAG) && v != floor(v)))
-        return vkg_set_error("--%s expects %s from %g to %g, got '%s'", name,
-                             t->kind == INT ? "an integer" : "a number", t->min, t->max, value);
-    if (t->kind == REAL || t->kind == OPTIONAL)
-        *(double *)field = v;
-    else
-        *(int *)field = (int)v;
-    return 0;
+    return vkg_opt_set(&train_table, o, name, value);
 }
 
 void vkg_train_defaults(vkg_train_options *o) {
     memset(o, 0, sizeof *o);
-    for (int i = 0; i < COUNT; i++) vkg_train_set(o, table[i].name, table[i].def);
-}
-
-static int looks_numeric(const char *s) {
-    char *end;
-    strtod(s, &end);
-    return *s && !*end;
+    vkg_opt_defaults(&train_table, o);
 }
 
 int vkg_train_parse(int argc, char **argv, vkg_train_options *o) {
-    vkg_train_defaults(o);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            vkg_train_help(stdout);
-            return 1;
-        }
-        const option *t = strncmp(a, "--", 2) == 0 ? find(a + 2) : NULL;
-        int r;
-        if (!t)
-            r = vkg_set_error("unknown option '%s' (see 'vkgan train --help')", a);
-        else if (t->kind == FLAG)
-            r = vkg_train_set(o, t->name, "1");
-        else if (t->kind == OPTIONAL && (i + 1 >= argc || !looks_numeric(argv[i + 1])))
-            r = vkg_train_set(o, t->name, t->on);
-        else if (i + 1 >= argc)
-            r = vkg_set_error("%s expects a value (%s)", a, t->arg);
-        else
-            r = vkg_train_set(o, t->name, argv[++i]);
-        if (r < 0) {
-            fprintf(stderr, "vkgan: error: %s\n", vkg_error());
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* Prints text from column `indent` (where the cursor is), wrapping words before `width`. */
-static void print_wrapped(FILE *f, const char *text, int indent, int width) {
-    int col = indent;
-    while (*text) {
-        size_t word = strcspn(text, " ");
-        if (col > indent && col + 1 + (int)word > width)
-            fprintf(f, "\n%*s", indent, ""), col = indent;
-        else if (col > indent)
-            fputc(' ', f), col++;
-        fprintf(f, "%.*s", (int)word, text);
-        col += (int)word;
-        text += word;
-        while (*text == ' ') text++;
-    }
-    fputc('\n', f);
+    memset(o, 0, sizeof *o);
+    return vkg_opt_parse(&train_table, argc, argv, o, o->given);
 }
 
 void vkg_train_help(FILE *f) {
-    fputs("usage: vkgan train [options]\n"
-          "Trains a DCGAN (an MLP GAN for 2D data): sample grids from a fixed latent batch,\n"
-          "metrics, and checkpoints that resume bit-exactly, in the run directory; headless, or\n"
-          "beside the live window with --view. Ctrl-C writes a checkpoint and stops (exit code\n"
-          "130).\n",
-          f);
-    for (int g = G_RUN; g <= G_OUT; g++) {
-        fprintf(f, "\n%s:\n", group_names[g]);
-        for (int i = 0; i < COUNT; i++) {
-            const option *t = &table[i];
-            if (t->group != g) continue;
-            char head[64];
-            snprintf(head, sizeof head, "--%s%s%s", t->name, t->arg ? " " : "",
-                     t->arg ? t->arg : "");
-            char text[512];
-            snprintf(text, sizeof text, "%s", t->help);
-            if (t->kind != FLAG && t->def[0] && strcmp(t->def, "0") != 0)
-                snprintf(text + strlen(text), sizeof text - strlen(text), " (default %s)", t->def);
-            fprintf(f, "  %-25s", head);
-            print_wrapped(f, text, 27, 96);
-        }
-    }
+    vkg_opt_help(&train_table, f);
 }
 
 cJSON *vkg_train_options_json(const vkg_train_options *o) {
-    cJSON *j = cJSON_CreateObject();
-    for (int i = 0; j && i < COUNT; i++) {
-        const option *t = &table[i];
-        const char *field = (const char *)o + t->offset;
-        cJSON *v = t->kind == TEXT ? cJSON_CreateString(field)
-                   : t->kind == REAL || t->kind == OPTIONAL
-                       ? cJSON_CreateNumber(*(const double *)field)
-                       : cJSON_CreateNumber(*(const int *)field);
-        if (!v || !cJSON_AddItemToObject(j, t->name, v)) {
-            cJSON_Delete(v);
-            cJSON_Delete(j);
-            return NULL;
-        }
-    }
-    return j;
+    return vkg_opt_json(&train_table, o);
 }
 
 int vkg_train_options_from_json(vkg_train_options *o, const cJSON *json, const char *source) {
-    if (!cJSON_IsObject(json))
-        return vkg_set_error("%s: the options are not a JSON object", source);
-    vkg_train_defaults(o);
-    for (const cJSON *e = json->child; e; e = e->next) {
-        char text[64];
-        int r;
-        if (cJSON_IsString(e)) {
-            r = vkg_train_set(o, e->string, e->valuestring);
-        } else if (cJSON_IsNumber(e)) {
-            snprintf(text, sizeof text, "%.17g", e->valuedouble);
-            r = vkg_train_set(o, e->string, text);
-        } else {
-            r = vkg_set_error("option %s is neither text nor a number", e->string);
-        }
-        if (r < 0) return vkg_set_error("%s: %s", source, vkg_error());
-    }
-    return 0;
+    memset(o, 0, sizeof *o);
+    return vkg_opt_from_json(&train_table, o, json, source);
 }

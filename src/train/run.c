@@ -18,6 +18,7 @@
 #include "vkgan/data.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/opt.h"
 
 static volatile sig_atomic_t interrupted;
 
@@ -39,8 +40,35 @@ static int fail(const char *what) {
 
 /* ---- options: resume, and the values that depend on the device and the data ---- */
 
+/* What a resumed run may change: the rest is the run's (its config.json). */
+static const char *const changeable[] = {"resume", "steps",   "device", "validation",
+                                         "quiet",  "profile", "view",   "screenshot"};
+
+/* Whether an option given with --resume differs from the run's: one line naming it. */
+static int refuse_changes(const vkg_train_options *cli, const vkg_train_options *run,
+                          const char *path) {
+    const vkg_opt_table *t = vkg_train_table();
+    for (int i = 0; i < t->count; i++) {
+        const vkg_opt *opt = &t->opts[i];
+        int may = 0;
+        for (size_t k = 0; k < sizeof changeable / sizeof *changeable; k++)
+            may |= strcmp(opt->name, changeable[k]) == 0;
+        if (!cli->given[i] || may || vkg_opt_equal(opt, cli, run)) continue;
+        cJSON *j = vkg_opt_json(t, run);
+        char *was =
+            j ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, opt->name)) : NULL;
+        vkg_set_error("--%s: a resumed run keeps its options (%s in %s); only --steps, --device, "
+                      "--validation, --quiet, --profile, --view and --screenshot may change",
+                      opt->name, was ? was : "?", path);
+        free(was);
+        cJSON_Delete(j);
+        return -1;
+    }
+    return 0;
+}
+
 /* The options of the run being resumed: its config.json, with the command line's --steps (when
- * given), --device, --validation and --quiet. */
+ * given), --device, --validation and --quiet. Any other option given must equal the run's. */
 static int resume_options(vkg_train_options *o) {
     vkg_train_options cli = *o;
     char path[VKG_PATH_MAX + 32];
@@ -51,6 +79,7 @@ static int resume_options(vkg_train_options *o) {
         vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);
     cJSON_Delete(config);
     if (r < 0) return -1;
+    if (refuse_changes(&cli, o, path) < 0) return 2;
     if (cli.steps) o->steps = cli.steps;
     snprintf(o->device, sizeof o->device, "%s", cli.device);
     snprintf(o->out, sizeof o->out, "%s", cli.resume);
@@ -82,9 +111,6 @@ static int resolve(vkg_train_options *o, const vkg_dataset *data, const vkg_devi
                                  "resized)",
                                  o->image_size, data->name, data->height, data->width);
     }
-    if (strcmp(o->on_failure, "warn") && strcmp(o->on_failure, "stop") &&
-        strcmp(o->on_failure, "rollback"))
-        return vkg_set_error("--on-failure %s: expected warn, stop or rollback", o->on_failure);
     if (o->conditional && data->classes < 2)
         return vkg_set_error("--conditional: %s has no class labels", data->name);
     if (!o->steps) {
@@ -752,7 +778,9 @@ static void default_out(vkg_train_options *o) {
 }
 
 int vkg_train_run(vkg_train_options *o) {
-    if (o->resume[0] && resume_options(o) < 0) return fail("resume");
+    int refused = o->resume[0] ? resume_options(o) : 0;
+    if (refused)
+        return refused > 1 ? fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 2 : fail("resume");
     if (!o->out[0]) default_out(o);
     run r = {.o = o, .tty = isatty(STDERR_FILENO), .lock = -1};
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
@@ -760,16 +788,22 @@ int vkg_train_run(vkg_train_options *o) {
                              .quiet = o->quiet};
     if (o->screenshot[0] && !o->view)
         return fprintf(stderr, "vkgan: error: --screenshot needs --view\n"), 2;
-    if (o->view && window_system_init(&copts) < 0) return fail("--view");
+    /* the data first: a missing file is reported before any device work */
+    if (vkg_dataset_load(o->data, o->image_size ? o->image_size : 64, 3, (uint64_t)o->seed,
+                         &r.data) < 0)
+        return fail(NULL);
+    if (o->view && window_system_init(&copts) < 0) {
+        vkg_dataset_free(&r.data);
+        return fail("--view");
+    }
     r.window_system = o->view;
     if (!(r.ctx = vkg_ctx_create(&copts))) {
         if (r.window_system) window_system_end();
+        vkg_dataset_free(&r.data);
         return fail(NULL);
     }
     int rc;
-    if (vkg_dataset_load(o->data, o->image_size ? o->image_size : 64, 3, (uint64_t)o->seed,
-                         &r.data) < 0 ||
-        resolve(o, &r.data, vkg_ctx_device(r.ctx)) < 0) {
+    if (resolve(o, &r.data, vkg_ctx_device(r.ctx)) < 0) {
         rc = fail(NULL);
     } else {
         struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
