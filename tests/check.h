@@ -19,6 +19,9 @@ void test_register(const char *name, test_fn fn);
     }                                                                                              \
     static void name(void)
 
+/* A progress line of a long test on stderr ("   ... NAME: <message>"), so a slow run does not
+ * look hung. */
+void test_progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Marks the running test failed with a message (first failure is kept). */
 void test_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

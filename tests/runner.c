@@ -44,6 +44,17 @@ void test_fail(const char *file, int line, const char *fmt, ...) {
     va_end(args);
 }
 
+static const char *running; /* the name of the running test */
+
+void test_progress(const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    fprintf(stderr, "     ... %s: ", running ? running : "");
+    vfprintf(stderr, fmt, args);
+    fputc('\n', stderr);
+    va_end(args);
+}
+
 int test_failed(void) {
     return failed;
 }
@@ -178,6 +189,7 @@ int main(int argc, char **argv) {
         int before = validation_messages();
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        running = tests[i].name;
         tests[i].fn();
         release();
         clock_gettime(CLOCK_MONOTONIC, &t1);

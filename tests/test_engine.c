@@ -207,8 +207,7 @@ TEST(validation_layer_reports_misuse) {
 }
 
 TEST(pipeline_cache_written_and_reused) {
-    char dir[] = "/tmp/vkgan-cache-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL, "mkdtemp");
+    const char *dir = test_tmpdir(); /* removed with what is in it, however the test ends */
     const char *old = getenv("XDG_CACHE_HOME");
     char *saved = old ? strdup(old) : NULL;
     setenv("XDG_CACHE_HOME", dir, 1);
@@ -249,11 +248,6 @@ TEST(pipeline_cache_written_and_reused) {
     else
         unsetenv("XDG_CACHE_HOME");
     free(saved);
-    remove(path);
-    char sub[600];
-    snprintf(sub, sizeof sub, "%s/vkgan", dir);
-    rmdir(sub);
-    rmdir(dir);
     CHECK(sizes[1] == sizes[0], "the reused cache changed size (%zu -> %zu): not reused?", sizes[0],
           sizes[1]);
 }

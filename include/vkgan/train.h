@@ -61,7 +61,8 @@ struct cJSON *vkg_train_options_json(const vkg_train_options *o);
 int vkg_train_run(vkg_train_options *o);
 
 /* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them); for a
- * conditional model all of class `cls`, or with cls < 0 one row per class. */
+ * conditional model all of class `cls`, or with cls < 0 one row per class. 0, or -1 with
+ * vkg_error() (nothing printed). */
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "vkgan/error.h"
 
 #define VKGAN_VERSION "0.1.0"
 
@@ -53,6 +54,7 @@ vkg_ctx_options cli_ctx_options(const char *device, int validation) {
 
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* results appear as they are measured, even in a pipe */
+    vkg_set_program(argv[0]);
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

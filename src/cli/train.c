@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli/commands.h"
+#include "vkgan/error.h"
 #include "vkgan/train.h"
 
 int cmd_train(int argc, char **argv) {
@@ -73,8 +74,11 @@ int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
-    return vkg_sample_run(a.checkpoint, a.n, a.out, (unsigned)a.seed, a.cls, a.device,
-                          a.validation);
+    if (vkg_sample_run(a.checkpoint, a.n, a.out, (unsigned)a.seed, a.cls, a.device, a.validation) <
+        0)
+        return cli_error("%s", vkg_error());
+    printf("wrote %d samples to %s\n", a.n, a.out);
+    return 0;
 }
 
 int cmd_view(int argc, char **argv) {

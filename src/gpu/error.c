@@ -18,3 +18,13 @@ int vkg_set_error(const char *fmt, ...) {
 const char *vkg_error(void) {
     return last_error;
 }
+
+static const char *program = "vkgan";
+
+void vkg_set_program(const char *argv0) {
+    program = argv0 && *argv0 ? argv0 : "vkgan";
+}
+
+const char *vkg_program(void) {
+    return program;
+}

@@ -119,6 +119,15 @@ static int resolve(vkg_train_options *o, const vkg_dataset *data, const vkg_devi
         o->steps = o->epochs ? (int)(o->epochs * per_epoch) : cpu ? 1200 : 3000;
     }
     if (o->instance_noise > 0 && !o->noise_steps) o->noise_steps = o->steps;
+    if (strcmp(o->classifier, "auto") == 0) { /* the shipped classifier of the data, if any */
+        const char *shipped = quality_default_classifier(o->data);
+        int wanted = !is_points(data) && o->health_every > 0;
+        if (wanted && !shipped && !o->quiet)
+            printf("no quality metrics: vkgan ships an FCD classifier for fashion-mnist only "
+                   "(make one with '%s train-classifier' and pass --classifier FILE)\n",
+                   vkg_program());
+        snprintf(o->classifier, sizeof o->classifier, "%s", wanted && shipped ? shipped : "none");
+    }
     return 0;
 }
 
@@ -309,8 +318,9 @@ static void progress(run *r, const metrics_row *m) {
             r->tty ? "\r\033[K" : "", m->step, r->o->steps, 100.0 * m->step / r->o->steps, m->epoch,
             m->images_per_s, eta, m->loss_d, m->loss_g, m->d_x, m->d_g_z);
     if (m->modes >= 0) fprintf(stderr, "  modes %d  hq %.0f%%", m->modes, 100 * m->high_quality);
-    if (r->quality_on && r->h.best_fcd > 0)
-        fprintf(stderr, "  FCD %.2f", r->h.checks[r->h.nchecks - 1].fcd);
+    if (r->quality_on && r->h.nchecks > 0) /* the newest check's, which may be older */
+        fprintf(stderr, "  FCD %.2f (step %u)", r->h.checks[r->h.nchecks - 1].fcd,
+                r->h.checks[r->h.nchecks - 1].step);
     fputs(r->tty ? "" : "\n", stderr);
     fflush(stderr);
 }
@@ -349,14 +359,8 @@ static int report_events(run *r, const health_event *ev, int n, const cJSON *num
 static int open_quality(run *r) {
     const vkg_train_options *o = r->o;
     const vkg_dataset *d = &r->data;
-    const char *path = strcmp(o->classifier, "auto") == 0   ? quality_default_classifier(o->data)
-                       : strcmp(o->classifier, "none") == 0 ? NULL
-                                                            : o->classifier;
+    const char *path = strcmp(o->classifier, "none") == 0 ? NULL : o->classifier; /* resolved */
     if (is_points(d) || o->health_every == 0) path = NULL;
-    if (!path && strcmp(o->classifier, "auto") == 0 && !is_points(d) && o->health_every &&
-        !o->quiet)
-        printf("no quality metrics: vkgan ships an FCD classifier for fashion-mnist only "
-               "(make one with 'vkgan train-classifier' and pass --classifier FILE)\n");
     if (path) {
         if (quality_open(&r->q, r->ctx, path, d->channels, d->height, d->width,
                          run_classes(o, d->classes), o->batch) < 0 ||
@@ -743,22 +747,21 @@ static int train(run *r) {
     if (quit) {
         if (log_metrics(r, r->gan.steps) < 0 || (saved = save_checkpoint(r)) < 0)
             return fail("checkpoint");
-        fprintf(stderr, "vkgan: closed at step %u; %s%s%s%s\n", r->gan.steps,
-                saved ? "no checkpoint (not finite)" : "checkpoint written",
-                r->gan.steps < (unsigned)o->steps ? "; continue with 'vkgan train --resume " : "",
-                r->gan.steps < (unsigned)o->steps ? o->out : "",
-                r->gan.steps < (unsigned)o->steps ? "'" : "");
+        fprintf(stderr, "vkgan: closed at step %u; %s", r->gan.steps,
+                saved ? "no checkpoint (not finite)" : "checkpoint written");
+        if (r->gan.steps < (unsigned)o->steps)
+            fprintf(stderr, "; continue with '%s train --resume %s'", vkg_program(), o->out);
+        fputc('\n', stderr);
     }
     if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
         if (log_metrics(r, r->gan.steps) < 0 || (saved = save_checkpoint(r)) < 0)
             return fail("checkpoint");
-        fprintf(stderr,
-                "vkgan: interrupted at step %u; %s; continue with 'vkgan train --resume %s'\n",
+        fprintf(stderr, "vkgan: interrupted at step %u; %s; continue with '%s train --resume %s'\n",
                 r->gan.steps,
                 saved ? "no checkpoint (the state is not finite): it continues from the newest"
                       : "checkpoint written",
-                o->out);
+                vkg_program(), o->out);
         return 130;
     }
     if (!o->quiet && !quit)

@@ -71,8 +71,8 @@ static int taken(const char *dir) {
     snprintf(config, sizeof config, "%s/config.json", dir);
     if (access(config, F_OK) == 0)
         return vkg_set_error("the run directory %s already exists: continue it with "
-                             "'vkgan train --resume %s' or choose another --out",
-                             dir, dir);
+                             "'%s train --resume %s' or choose another --out",
+                             dir, vkg_program(), dir);
     return vkg_set_error("%s exists and holds files that are not the start of a vkgan run: "
                          "choose another --out",
                          dir);

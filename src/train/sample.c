@@ -74,7 +74,7 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation) {
     vkg_safetensors *st = vkg_safetensors_read(checkpoint);
-    if (!st) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
+    if (!st) return -1;
     vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
     int r = ctx ? generate(ctx, st, checkpoint, n, out, seed, cls) : -1;
@@ -82,7 +82,5 @@ int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed
         r = vkg_set_error("validation messages were reported");
     vkg_ctx_destroy(ctx);
     vkg_safetensors_free(st);
-    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
-    printf("wrote %d samples to %s\n", n, out);
-    return 0;
+    return r < 0 ? -1 : 0;
 }
