@@ -33,6 +33,13 @@ int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);
         .size = sizeof(((T *)0)->validation), .max = 1, .def = "0",                                \
         .help = "Vulkan validation layer on, with synchronization checks (as VKGAN_VALIDATION=1)"  \
     }
+/* The options of a command that takes only the device options (devices, selfcheck). */
+typedef struct cli_device_args {
+    const char *device;
+    int validation;
+} cli_device_args;
+extern const vkg_opt cli_device_opts[2];
+
 /* The context options of a command's --device and --validation (off: VKGAN_VALIDATION decides). */
 vkg_ctx_options cli_ctx_options(const char *device, int validation);
 

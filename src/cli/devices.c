@@ -4,13 +4,6 @@
 
 #include "cli/commands.h"
 
-typedef struct devices_args {
-    const char *device;
-    int validation;
-} devices_args;
-
-static const vkg_opt devices_opts[] = {CLI_DEVICE_OPTIONS(devices_args)};
-
 static const vkg_opt_table devices_table = {
     "devices",
     "[--device D] [--validation]",
@@ -21,15 +14,15 @@ static const vkg_opt_table devices_table = {
     "--validation the device is also opened with the validation layer on.",
     NULL,
     0,
-    devices_opts,
-    sizeof devices_opts / sizeof *devices_opts};
+    cli_device_opts,
+    2};
 
 static void print_version(const char *label, uint32_t v) {
     printf("    %-22s %u.%u.%u\n", label, v >> 22, (v >> 12) & 0x3ff, v & 0xfff);
 }
 
 int cmd_devices(int argc, char **argv) {
-    devices_args a;
+    cli_device_args a;
     int code = cli_parse(&devices_table, argc, argv, &a);
     if (code >= 0) return code;
     vkg_device_info devices[32];

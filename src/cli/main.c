@@ -48,6 +48,8 @@ int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
     return r == 0 ? -1 : r > 0 ? 0 : 2;
 }
 
+const vkg_opt cli_device_opts[2] = {CLI_DEVICE_OPTIONS(cli_device_args)};
+
 vkg_ctx_options cli_ctx_options(const char *device, int validation) {
     return (vkg_ctx_options){.device = device, .validation = validation ? 1 : -1};
 }

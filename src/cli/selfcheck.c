@@ -9,13 +9,6 @@
 #include "reference.h"
 #include "vkgan/nn.h"
 
-typedef struct selfcheck_args {
-    const char *device;
-    int validation;
-} selfcheck_args;
-
-static const vkg_opt selfcheck_opts[] = {CLI_DEVICE_OPTIONS(selfcheck_args)};
-
 static const vkg_opt_table selfcheck_table = {
     "selfcheck",
     "[--device D] [--validation]",
@@ -24,8 +17,8 @@ static const vkg_opt_table selfcheck_table = {
     "each with the plain-C reference. Exit code 0 when all agree, 1 otherwise.",
     NULL,
     0,
-    selfcheck_opts,
-    sizeof selfcheck_opts / sizeof *selfcheck_opts};
+    cli_device_opts,
+    2};
 
 typedef struct check {
     vkg_ctx *ctx;
@@ -205,7 +198,7 @@ static void optimizer_and_rng(check *c) {
 }
 
 int cmd_selfcheck(int argc, char **argv) {
-    selfcheck_args a;
+    cli_device_args a;
     int code = cli_parse(&selfcheck_table, argc, argv, &a);
     if (code >= 0) return code;
     vkg_ctx_options opts = cli_ctx_options(a.device, a.validation);
