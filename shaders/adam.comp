@@ -4,6 +4,7 @@
 // the step count t come from a buffer, so a recorded step stays valid as they change:
 //   g += wd * p (L2, when not decoupled);  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
 //   p -= lr * (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps);  decoupled (AdamW): p -= lr * wd * p
+// (eps outside the square root and both bias corrections, as torch.optim.Adam)
 #include "elementwise.glsl"
 layout(std430, binding = 0) buffer Params { float param[]; };
 layout(std430, binding = 1) readonly buffer Grads { float grad[]; };
@@ -16,9 +17,32 @@ layout(std430, binding = 4) readonly buffer Hyper {
 } h;
 layout(push_constant) uniform P { uint count; } p;
 
+// 1 - beta^t as PyTorch computes it (in double on the host): not as 1 - pow(beta, t), which for
+// beta near 1 cancels to a few digits (1 - 0.999 keeps 4 in float32, fewer where pow is an
+// approximation: lavapipe's was 5e-5 off at t = 1), but as -expm1(t log beta), log beta from the
+// atanh series of (beta - 1) / (beta + 1) (beta - 1 is exact) and expm1 from its own series
+// while |t log beta| <= 0.5, where 1 - exp would cancel.
+float bias_correction(float beta, float t) {
+    if (beta <= 0.5) return 1.0 - pow(beta, t); // beta^t <= 1/2: no cancellation
+    float u = (beta - 1.0) / (beta + 1.0), u2 = u * u, term = u, log_beta = 0.0;
+    for (int k = 1; k < 24; k += 2) { // |u| < 1/3: 12 terms reach float precision
+        log_beta += term / float(k);
+        term *= u2;
+    }
+    float y = 2.0 * log_beta * t;
+    if (y < -0.5) return 1.0 - exp(y);
+    float sum = 0.0;
+    term = y;
+    for (int k = 1; k <= 10; k++) { // y^k / k!, |y| <= 1/2
+        sum += term;
+        term *= y / float(k + 1);
+    }
+    return -sum;
+}
+
 void main() {
     float t = float(max(h.step, 1u));
-    float bc1 = 1.0 - pow(h.beta1, t), bc2 = 1.0 - pow(h.beta2, t);
+    float bc1 = bias_correction(h.beta1, t), bc2 = bias_correction(h.beta2, t);
     FOR_EACH_ELEMENT(i, p.count) {
         float w = param[i], g = grad[i];
         if (h.decoupled == 0u) g += h.weight_decay * w;

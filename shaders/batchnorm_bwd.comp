@@ -2,7 +2,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Batch normalisation backward, one workgroup per channel. With xhat = (x - mean) * invstd:
-//   dbeta = sum dy, dgamma = sum dy * xhat (added to what they hold when accumulating),
+//   dbeta = sum dy, dgamma = sum dy * xhat (added to what they hold when accumulating; not
+//   written at all without param_grads: a pass that only carries the gradient to the input),
 //   training: dx = gamma * invstd * (dy - dbeta/M - xhat * dgamma/M)  (the batch stats depend on x)
 //   eval:     dx = gamma * invstd * dy
 #include "reduce.glsl"
@@ -15,7 +16,7 @@ layout(std430, binding = 5) buffer DBeta { float dbeta[]; };
 layout(std430, binding = 6) writeonly buffer DX { float dx[]; };
 layout(push_constant) uniform P {
     uint batch, channels, hw;
-    uint training, accumulate;
+    uint training, accumulate, param_grads;
 } p;
 
 void main() {
@@ -30,7 +31,7 @@ void main() {
     }
     sdy = workgroup_sum(sdy);
     sdyx = workgroup_sum(sdyx);
-    if (tid == 0u) {
+    if (tid == 0u && p.param_grads != 0u) {
         dbeta[c] = p.accumulate != 0u ? dbeta[c] + sdy : sdy;
         dgamma[c] = p.accumulate != 0u ? dgamma[c] + sdyx : sdyx;
     }

@@ -1,6 +1,8 @@
 /* Adam over 12 replays of one recorded step (the GPU advances t itself) against the reference,
  * with fresh gradients each step and a learning-rate change read from the buffer mid-run.
  * Tolerance: rtol 1e-4 + atol 1e-6 after 12 steps (fp32 state vs double). */
+#include <stdio.h>
+
 #include "check.h"
 
 static void check_adam(int decoupled, float weight_decay) {
@@ -53,4 +55,41 @@ TEST(adam_l2_weight_decay) {
 }
 TEST(adamw_decoupled_weight_decay) {
     check_adam(1, 0.01f);
+}
+
+/* The first steps, where 1 - beta2^t is small (1e-3 at t = 1) and computing it as 1 - pow(beta2,
+ * t) in float32 cancels (lavapipe's pow left it 5e-5 off): from p = 0 with gradients well above
+ * eps and of one sign per element, every update is lr * m_hat / sqrt(v_hat) to float precision,
+ * as torch.optim.Adam computes it (bias corrections in double). */
+TEST(adam_bias_correction_first_steps) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    size_t n = 256;
+    double *p = test_doubles(n), *m = test_doubles(n), *v = test_doubles(n);
+    vkg_tensor tp = upload_tensor(ctx, arena, 1, (int)n, 1, 1, p);
+    vkg_tensor tg = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    vkg_tensor tm = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    vkg_tensor tv = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    vkg_buf hyper_buf;
+    CHECK_OK(vkg_arena_alloc(arena, sizeof(vkg_adam_hyper), &hyper_buf));
+    vkg_adam_hyper hyper = {1e-3f, 0.5f, 0.999f, 1e-8f, 0, 0, 0};
+    CHECK_OK(vkg_upload(ctx, &hyper_buf, &hyper, sizeof hyper));
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    CHECK_OK(vkg_counter_add(rec, &hyper_buf, VKG_ADAM_STEP_INDEX, 1));
+    CHECK_OK(vkg_adam_step(rec, &tp.buf, &tg.buf, &tm.buf, &tv.buf, &hyper_buf));
+    CHECK_OK(vkg_rec_end(rec));
+    for (int t = 1; t <= 3; t++) {
+        double *g = random_doubles(n, 0.1, 1, 3000 + (uint64_t)t);
+        for (size_t i = 1; i < n; i += 2) g[i] = -g[i];
+        vkg_tensor fresh = upload_tensor(ctx, arena, 1, (int)n, 1, 1, g);
+        CHECK(!test_failed(), "upload");
+        CHECK_OK(vkg_tensor_upload(ctx, &tg, download_tensor(ctx, &fresh)));
+        CHECK_OK(vkg_rec_run(rec));
+        /* the float32 hyperparameters the kernel holds, exactly */
+        ref_adam_step(n, p, g, m, v, hyper.lr, hyper.beta1, hyper.beta2, hyper.eps, 0, 0, t);
+        char what[64];
+        snprintf(what, sizeof what, "adam parameters after step %d", t);
+        CHECK_CLOSE(what, download_tensor(ctx, &tp), p, n, 0, 2e-6);
+    }
 }

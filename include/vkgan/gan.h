@@ -37,6 +37,11 @@ typedef struct vkg_gan_config {
     int timing;           /* timestamps after every dispatch of the step (vkg_gan_profile) */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
+    /* Test seam (tests/test_parity.c), never set by vkgan itself: each D step takes its real
+     * batch, z, and when conditional the real batch's labels and G's classes from tensors the
+     * host fills with vkg_gan_set_inputs before each step, instead of the GPU's gather and
+     * Philox draws (every other draw, e.g. label noise, stays as it is). */
+    int external_inputs;
 } vkg_gan_config;
 
 /* Scalars of a step, in the order of the GPU loss buffer. */
@@ -65,6 +70,8 @@ typedef struct vkg_gan {
     vkg_tensor z_cat, fixed_z_cat, real_cat, fake_cat, dfake_cat;
     /* virtual batch norm in G: the fixed reference latent batch (with classes i % classes) */
     vkg_tensor ref_z, ref_z_cat;
+    /* config.external_inputs: one set of inputs per D step (vkg_gan_set_inputs) */
+    vkg_tensor in_real, in_z, in_real_labels, in_fake_labels;
     vkg_tensor counters;  /* VKG_COUNTERS */
     vkg_tensor losses[3]; /* (loss, mean sigmoid) of D real, D fake, G */
     vkg_arena *host;      /* host-visible: the ring of every step's scalars */
@@ -96,6 +103,15 @@ int vkg_gan_wait(vkg_gan *gan);
 /* Submits `steps` training steps back to back; the host waits only for the step two
  * submissions back, so the GPU never idles. */
 int vkg_gan_submit(vkg_gan *gan, int steps);
+/* Test seam (config.external_inputs set): the inputs of the next step, one set per D step
+ * (d_steps sets of `batch` rows, the set of D step k at rows k * batch ..): real
+ * [d_steps * batch, c, h, w] (the data's shape, values in [-1, 1]), z [d_steps * batch, latent]
+ * (N(0, 1) draws), and for a class-conditional GAN real_labels and fake_labels
+ * [d_steps * batch] (class indices as floats; NULL otherwise). Waits for the submitted steps,
+ * then uploads; every later step reads these until they are set again. -1 with vkg_error()
+ * when the GAN was made without external_inputs or labels are missing. */
+int vkg_gan_set_inputs(vkg_gan *gan, const float *real, const float *z, const float *real_labels,
+                       const float *fake_labels);
 /* Runs `steps` training steps and waits for them. */
 int vkg_gan_train(vkg_gan *gan, int steps);
 /* The scalars of the last step (waits for it). */

@@ -60,6 +60,9 @@ typedef struct vkg_batchnorm {
 enum { VKG_BN_EVAL, VKG_BN_TRAIN, VKG_BN_BATCH_STATS, VKG_BN_REFERENCE };
 int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                           const vkg_tensor *y, int training);
+/* dx, and dgamma and dbeta (added to what they hold with accumulate); dgamma and dbeta may both
+ * be NULL: only dx is written (a pass that carries the gradient through a model whose parameters
+ * are not trained by it, e.g. D in G's step). */
 int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                            const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
                            const vkg_tensor *dbeta, int training, int accumulate);

@@ -88,14 +88,32 @@ static int hist_penalty(vkg_rec *rec, const vkg_gan *gan, const vkg_model *m,
     return vkg_average_penalty(rec, &m->params.buf, &avg->buf, gan->config.hist_avg, &m->grads.buf);
 }
 
-/* D step: real batch (target 1), fake batch (target 0), gradients summed, Adam on D. */
-static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
+/* Row block k of a per-D-step input set (the test seam), shaped as `like`. */
+static vkg_buf input_set(const vkg_tensor *set, const vkg_tensor *like, int k) {
+    vkg_tensor v = vkg_tensor_view(set, (size_t)k * vkg_tensor_count(like), like->n, like->c,
+                                   like->h, like->w);
+    return v.buf;
+}
+
+/* D step k's real batch, z, and when conditional the real labels and G's classes: gathered and
+ * drawn on the GPU, or with the test seam copied from the inputs the host set. */
+static int record_inputs(vkg_rec *rec, vkg_gan *gan, int k) {
     const vkg_gan_config *c = &gan->config;
+    int r = 0;
+    if (c->external_inputs) {
+        vkg_buf real = input_set(&gan->in_real, &gan->real, k),
+                z = input_set(&gan->in_z, &gan->z, k);
+        r |= vkg_rec_copy(rec, &real, &gan->real.buf) | vkg_rec_copy(rec, &z, &gan->z.buf);
+        if (c->classes) {
+            vkg_buf rl = input_set(&gan->in_real_labels, &gan->real_labels, k),
+                    fl = input_set(&gan->in_fake_labels, &gan->fake_labels, k);
+            r |= vkg_rec_copy(rec, &rl, &gan->real_labels.buf) |
+                 vkg_rec_copy(rec, &fl, &gan->fake_labels.buf);
+        }
+        return r;
+    }
     vkg_rng z_rng = batch_rng(gan, STREAM_Z), real_rng = batch_rng(gan, 0);
     real_rng.step_base = (uint32_t)-1; /* the counter was advanced at the top of the D step */
-    const vkg_tensor *logits = vkg_model_output(&gan->d), *fake = fake_input(gan);
-    int r = vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_BATCH, 1);
-    r |= hist_update(rec, gan, &gan->d, &gan->d_hist, VKG_COUNTER_BATCH);
     r |= vkg_gather_epoch_batch_split(rec, &real_rng, &gan->data, &gan->data_rest, gan->data_split,
                                       gan->shape.u8, gan->shape.count, &gan->real);
     r |= vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z);
@@ -104,8 +122,19 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan) {
         r |= vkg_gather_epoch_batch(rec, &real_rng, &gan->label_data, 0, gan->shape.count,
                                     &gan->real_labels);
         r |= vkg_fill_uniform(rec, &classes, 0, (float)c->classes, &gan->fake_labels);
-        r |= vkg_onehot_concat(rec, &gan->z, &gan->fake_labels.buf, c->classes, &gan->z_cat);
     }
+    return r;
+}
+
+/* D step k: real batch (target 1), fake batch (target 0), gradients summed, Adam on D. */
+static int record_d_step(vkg_rec *rec, vkg_gan *gan, int k) {
+    const vkg_gan_config *c = &gan->config;
+    const vkg_tensor *logits = vkg_model_output(&gan->d), *fake = fake_input(gan);
+    int r = vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_BATCH, 1);
+    r |= hist_update(rec, gan, &gan->d, &gan->d_hist, VKG_COUNTER_BATCH);
+    r |= record_inputs(rec, gan, k);
+    if (c->classes)
+        r |= vkg_onehot_concat(rec, &gan->z, &gan->fake_labels.buf, c->classes, &gan->z_cat);
     if (labels_on(c)) {
         vkg_rng real = batch_rng(gan, STREAM_LABELS_REAL),
                 fake = batch_rng(gan, STREAM_LABELS_FAKE);
@@ -200,6 +229,10 @@ static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
     return r ? -1 : 0;
 }
 
+static int d_steps(const vkg_gan_config *c) {
+    return c->d_steps > 1 ? c->d_steps : 1;
+}
+
 static int record_step(vkg_rec *rec, vkg_gan *gan) {
     const vkg_gan_config *c = &gan->config;
     int r = 0;
@@ -207,7 +240,7 @@ static int record_step(vkg_rec *rec, vkg_gan *gan) {
         r |= vkg_linear_decay(rec, &gan->counters.buf, VKG_COUNTER_STEP, c->noise_sigma,
                               (float)c->noise_steps, &gan->noise_level.buf);
     r |= vkg_counter_add(rec, &gan->counters.buf, VKG_COUNTER_STEP, 1);
-    for (int k = 0; k < (c->d_steps > 1 ? c->d_steps : 1); k++) r |= record_d_step(rec, gan);
+    for (int k = 0; k < d_steps(c); k++) r |= record_d_step(rec, gan, k);
     r |= record_g_step(rec, gan);
     r |= vkg_loss_ring(rec, &gan->counters.buf, VKG_COUNTER_STEP, &gan->losses[0].buf,
                        &gan->losses[1].buf, &gan->losses[2].buf, &gan->ring, VKG_LOSS_RING);
@@ -333,6 +366,14 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
              vkg_tensor_alloc(arena, b, s->c + k, s->h, s->w, &gan->dfake_cat) |
              vkg_arena_alloc(arena, sizeof(float) * (uint64_t)s->count, &gan->label_data);
     }
+    if (c->external_inputs) { /* the test seam: one set per D step */
+        int n = b * d_steps(c);
+        r |= vkg_tensor_alloc(arena, n, s->c, s->h, s->w, &gan->in_real) |
+             vkg_tensor_alloc(arena, n, c->latent, 1, 1, &gan->in_z);
+        if (c->classes)
+            r |= vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_real_labels) |
+                 vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_fake_labels);
+    }
     if (vkg_model_has_virtual_bn(&gan->g))
         r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->ref_z) |
              (c->classes ? vkg_tensor_alloc(arena, b, c->latent + c->classes, 1, 1, &gan->ref_z_cat)
@@ -398,7 +439,8 @@ static int setup(vkg_gan *gan, vkg_arena *arena, const vkg_gan_data *data) {
     return r;
 }
 
-/* Initial weights (DCGAN init), zero counters, the fixed latent batch, EMA = weights. */
+/* Initial weights (DCGAN init), zero counters, the fixed latent batch, EMA = weights, historical
+ * averages 0 (fresh device memory may hold anything, even NaN). */
 static int initialise(vkg_gan *gan) {
     vkg_rec *init = vkg_rec_begin(gan->ctx, 0);
     if (!init) return -1;
@@ -410,6 +452,10 @@ static int initialise(vkg_gan *gan) {
     vkg_rng fixed = {.seed = gan->config.seed, .stream = STREAM_Z_FIXED};
     r |= vkg_fill_normal(init, &fixed, 0, 1, &gan->fixed_z);
     if (gan->config.ema > 0) r |= vkg_rec_copy(init, &gan->g.params.buf, &gan->ema.buf);
+    if (gan->config.hist_avg > 0) { /* the first update (weight 1) then copies the weights */
+        vkg_rec_fill(init, &gan->g_hist.buf, 0);
+        vkg_rec_fill(init, &gan->d_hist.buf, 0);
+    }
     if (vkg_model_has_virtual_bn(&gan->g)) {
         vkg_rng ref = {.seed = gan->config.seed, .stream = STREAM_Z_REFERENCE};
         r |= vkg_fill_normal(init, &ref, 0, 1, &gan->ref_z);
@@ -493,6 +539,22 @@ int vkg_gan_submit(vkg_gan *gan, int steps) {
         gan->steps++; /* the submit waited for this recording's previous step */
         if (gan->steps >= 2 && gan->steps - 2 > gan->completed) gan->completed = gan->steps - 2;
     }
+    return 0;
+}
+
+int vkg_gan_set_inputs(vkg_gan *gan, const float *real, const float *z, const float *real_labels,
+                       const float *fake_labels) {
+    const vkg_gan_config *c = &gan->config;
+    if (!c->external_inputs)
+        return vkg_set_error("set inputs: the GAN was made without external_inputs");
+    if (c->classes && (!real_labels || !fake_labels))
+        return vkg_set_error("set inputs: a class-conditional GAN needs both label sets");
+    if (vkg_gan_wait(gan) < 0 || vkg_tensor_upload(gan->ctx, &gan->in_real, real) < 0 ||
+        vkg_tensor_upload(gan->ctx, &gan->in_z, z) < 0)
+        return -1;
+    if (c->classes && (vkg_tensor_upload(gan->ctx, &gan->in_real_labels, real_labels) < 0 ||
+                       vkg_tensor_upload(gan->ctx, &gan->in_fake_labels, fake_labels) < 0))
+        return -1;
     return 0;
 }
 

@@ -8,7 +8,7 @@ typedef struct bn_forward_push {
 } bn_forward_push;
 
 typedef struct bn_backward_push {
-    uint32_t batch, channels, hw, training, accumulate;
+    uint32_t batch, channels, hw, training, accumulate, param_grads;
 } bn_backward_push;
 
 static int check_params(const char *op, const vkg_batchnorm *bn, const vkg_tensor *x) {
@@ -51,12 +51,13 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     const char *op = "batchnorm backward";
     size_t count = vkg_tensor_count(x), c = (size_t)x->c;
     if (check_params(op, bn, x) < 0 || vkg_check_count(op, "dy", dy, count) < 0 ||
-        vkg_check_count(op, "dx", dx, count) < 0 || vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
-        vkg_check_count(op, "dbeta", dbeta, c) < 0)
+        vkg_check_count(op, "dx", dx, count) < 0 ||
+        (dgamma && (vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
+                    vkg_check_count(op, "dbeta", dbeta, c) < 0)))
         return -1;
     char name[48];
-    bn_backward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
-                          training ? 1u : 0u, accumulate ? 1u : 0u};
+    bn_backward_push p = {(uint32_t)x->n,     (uint32_t)x->c,       (uint32_t)(x->h * x->w),
+                          training ? 1u : 0u, accumulate ? 1u : 0u, dgamma ? 1u : 0u};
     vkg_kernel k = {
         .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, "batchnorm_bwd", name, sizeof name, &k);
@@ -64,8 +65,9 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     VKG_BIND(k, 1, &dy->buf, 0);
     VKG_BIND(k, 2, &bn->gamma.buf, 0);
     VKG_BIND(k, 3, &bn->saved.buf, 0);
-    VKG_BIND(k, 4, &dgamma->buf, 1);
-    VKG_BIND(k, 5, &dbeta->buf, 1);
+    /* without parameter gradients dx stands in for them: bound, never written */
+    VKG_BIND(k, 4, dgamma ? &dgamma->buf : &dx->buf, 1);
+    VKG_BIND(k, 5, dgamma ? &dbeta->buf : &dx->buf, 1);
     VKG_BIND(k, 6, &dx->buf, 1);
     return vkg_rec_kernel(rec, &k);
 }

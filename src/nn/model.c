@@ -294,13 +294,13 @@ int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tenso
             break;
         }
         case VKG_LAYER_BATCHNORM:
-            /* the kernel always writes gamma and beta gradients; without weight_grads they are
-             * overwritten by the next pass that asks for them without accumulating */
+            /* without weight_grads gamma's and beta's gradients are left as they are */
             if (s->virtual_bn)
                 r = vkg_vbn_backward(rec, &L->bn, m->batch, x, &L->saved, dy, dx,
                                      weight_grads ? &L->dw : NULL, &L->db, accumulate);
             else
-                r = vkg_batchnorm_backward(rec, &L->bn, x, dy, dx, &L->dw, &L->db, training,
+                r = vkg_batchnorm_backward(rec, &L->bn, x, dy, dx, weight_grads ? &L->dw : NULL,
+                                           weight_grads ? &L->db : NULL, training,
                                            weight_grads && accumulate);
             break;
         case VKG_LAYER_ACTIVATION:
