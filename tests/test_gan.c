@@ -477,11 +477,39 @@ TEST(gan_losses_read_without_waiting) {
     ok = ok && vkg_gan_losses(&gan, last) == 0 && vkg_gan_step_losses(&gan, 10, again) == 0 &&
          vkg_gan_step_losses(&gan, 9, l9) == 0;
     vkg_gan_destroy(&gan);
+    /* what was read early is step 8's: the same seed, trained 8 steps and waited for */
+    vkg_gan ref;
+    float want8[VKG_LOSSES];
+    ok = ok && small_gan(5, 16, &ref) == 0 && vkg_gan_train(&ref, 8) == 0 &&
+         vkg_gan_losses(&ref, want8) == 0;
+    vkg_gan_destroy(&ref);
     CHECK(ok && early, "%s", vkg_error());
     CHECK(completed == 8 && refused, "after 10 submits: %u finished, step 9 %s", completed,
           refused ? "refused" : "read");
+    CHECK(memcmp(l8, want8, sizeof l8) == 0,
+          "step 8's scalars read without waiting are not step "
+          "8's (D loss %g, want %g)",
+          l8[0], want8[0]);
     CHECK(memcmp(last, again, sizeof last) == 0, "the last step's scalars differ");
     for (int i = 0; i < VKG_LOSSES; i++)
         CHECK(isfinite(l8[i]) && l8[i] > 0 && isfinite(l9[i]), "scalar %d: %g %g", i, l8[i], l9[i]);
     CHECK(l8[VKG_DX] < 1 && l8[VKG_DGZ_D] < 1, "D(x) %g D(G(z)) %g", l8[VKG_DX], l8[VKG_DGZ_D]);
+}
+
+/* Issue 14, case 3: a step's GPU time (the throughput's source) is known once the step has
+ * finished, for every step, however the host reads them; not before. */
+TEST(gan_step_times_come_from_the_gpu) {
+    vkg_gan gan;
+    CHECK_OK(small_gan(5, 16, &gan));
+    int ok = vkg_gan_submit(&gan, 10) == 0;
+    double ms[11] = {0}, unknown;
+    int early = 1;
+    for (uint32_t s = 1; ok && s <= 8; s++) early &= vkg_gan_step_ms(&gan, s, &ms[s]) == 0;
+    int refused = vkg_gan_step_ms(&gan, 9, &unknown) < 0;
+    ok = ok && vkg_gan_wait(&gan) == 0 && vkg_gan_step_ms(&gan, 9, &ms[9]) == 0 &&
+         vkg_gan_step_ms(&gan, 10, &ms[10]) == 0;
+    vkg_gan_destroy(&gan);
+    CHECK(ok && early, "%s", vkg_error());
+    CHECK(refused, "the time of step 9 was known before it finished");
+    for (int s = 1; s <= 10; s++) CHECK(ms[s] > 0 && isfinite(ms[s]), "step %d: %g ms", s, ms[s]);
 }

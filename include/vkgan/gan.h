@@ -34,7 +34,6 @@ typedef struct vkg_gan_config {
     int classes;       /* > 0: class-conditional G and D (the labels as one-hot channels of z and
                         * of D's input; G draws uniform classes); 0: unconditional */
     uint64_t max_binding; /* bytes one data binding may hold (0: the device's limit) */
-    int timing;           /* timestamps after every dispatch of the step (vkg_gan_profile) */
     int feature_matching; /* G minimises the distance between the batch means of D's last hidden
                            * features on real and generated data instead of the BCE loss */
     /* Test seam (tests/test_parity.c), never set by vkgan itself: each D step takes its real
@@ -46,6 +45,9 @@ typedef struct vkg_gan_config {
 
 /* Scalars of a step, in the order of the GPU loss buffer. */
 enum { VKG_LOSS_D_REAL, VKG_DX, VKG_LOSS_D_FAKE, VKG_DGZ_D, VKG_LOSS_G, VKG_DGZ_G, VKG_LOSSES };
+
+/* Steps whose scalars (and GPU times) are kept for reading after they finish. */
+#define VKG_LOSS_RING 64
 
 /* The GPU counters: training steps (G steps), real batches drawn (D steps), evaluation draws. */
 enum { VKG_COUNTER_STEP, VKG_COUNTER_BATCH, VKG_COUNTER_SAMPLE, VKG_COUNTER_PREVIEW, VKG_COUNTERS };
@@ -80,7 +82,10 @@ typedef struct vkg_gan {
     vkg_rec *step[2]; /* one training step, recorded twice: the host submits them in turn and
                        * waits only for the one from two submissions ago */
     unsigned submitted;
-    uint32_t steps;        /* training steps done (or submitted) */
+    double step_ms[VKG_LOSS_RING];      /* GPU time of step t in [t % VKG_LOSS_RING] (0: unknown) */
+    uint32_t step_ms_of[VKG_LOSS_RING]; /* the step each entry is of */
+    double *timings;                    /* room for one step's per-dispatch times */
+    uint32_t steps;                     /* training steps done (or submitted) */
     uint32_t completed;    /* steps known to have finished (the host has not waited for more) */
     vkg_rec *sample;       /* G on fresh z, for evaluation */
     vkg_rec *sample_fixed; /* G on the fixed latent batch */
@@ -120,7 +125,6 @@ int vkg_gan_losses(vkg_gan *gan, float losses[VKG_LOSSES]);
  * read in place from host-visible memory: nothing waits. Each submit finishes the step two
  * submissions back, so a caller that reads after every submit reads every step a little
  * later while the GPU keeps running. */
-#define VKG_LOSS_RING 64
 int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]);
 /* Writes a checkpoint (safetensors, atomically): every layer's weights and biases as
  * "G.<layer>.weight" / ".bias" (batch norm: gamma and beta) with Adam's "exp_avg" and
@@ -137,7 +141,12 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
  * on exactly. */
 int vkg_gan_load(vkg_gan *gan, const char *path);
 
-/* GPU time per kernel of the last completed step (needs config.timing): up to max distinct
+/* The GPU time of a finished step (step <= gan->completed, one of the last VKG_LOSS_RING steps)
+ * in milliseconds, from the timestamps that follow every dispatch of the step: from the start
+ * of the step's command buffer to the end of its last dispatch. -1 with vkg_error() when it is
+ * not known (not finished, or too old). */
+int vkg_gan_step_ms(vkg_gan *gan, uint32_t step, double *ms);
+/* GPU time per kernel of the last completed step: up to max distinct
  * shader names with their total milliseconds and dispatch counts, largest first. */
 int vkg_gan_profile(vkg_gan *gan, const char **names, double *ms, int *calls, int max);
 

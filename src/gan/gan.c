@@ -487,7 +487,7 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
         initialise(gan) < 0)
         return -1;
     for (int i = 0; i < 2; i++)
-        if (!(gan->step[i] = vkg_rec_begin(ctx, config->timing)) ||
+        if (!(gan->step[i] = vkg_rec_begin(ctx, 1)) || /* every dispatch timed */
             record_step(gan->step[i], gan) < 0)
             return -1;
     if (!(gan->sample = vkg_rec_begin(ctx, 0))) return -1;
@@ -525,20 +525,53 @@ void vkg_gan_destroy(vkg_gan *gan) {
     gan->preview_rec[0] = gan->preview_rec[1] = NULL;
     vkg_arena_destroy(gan->host);
     gan->host = NULL;
+    free(gan->timings);
+    gan->timings = NULL;
+}
+
+/* Keeps the GPU time of the finished replay of a step recording as the time of `step`. */
+enum { MOST_TIMINGS = 4096 };
+static int keep_step_time(vkg_gan *gan, vkg_rec *rec, uint32_t step) {
+    if (!gan->timings && !(gan->timings = malloc(sizeof(double) * MOST_TIMINGS)))
+        return vkg_set_error("out of host memory");
+    int n = vkg_rec_timings(rec, gan->timings, NULL, MOST_TIMINGS);
+    if (n < 0) return -1;
+    double ms = 0;
+    for (int i = 0; i < n; i++) ms += gan->timings[i];
+    gan->step_ms[step % VKG_LOSS_RING] = ms, gan->step_ms_of[step % VKG_LOSS_RING] = step;
+    return 0;
 }
 
 int vkg_gan_wait(vkg_gan *gan) {
     if (vkg_rec_wait(gan->step[0]) < 0 || vkg_rec_wait(gan->step[1]) < 0) return -1;
+    /* the last two submissions ran steps `steps` and `steps - 1` */
+    for (unsigned k = 1; k <= 2 && k <= gan->submitted && k <= gan->steps; k++)
+        if (keep_step_time(gan, gan->step[(gan->submitted - k) % 2], gan->steps + 1 - k) < 0)
+            return -1;
     gan->completed = gan->steps;
     return 0;
 }
 
 int vkg_gan_submit(vkg_gan *gan, int steps) {
-    for (int i = 0; i < steps; i++) { /* vkg_rec_submit waits if that recording is pending */
-        if (vkg_rec_submit(gan->step[gan->submitted++ % 2]) < 0) return -1;
-        gan->steps++; /* the submit waited for this recording's previous step */
+    for (int i = 0; i < steps; i++) {
+        vkg_rec *rec = gan->step[gan->submitted % 2];
+        /* this recording last ran the step two submissions back: its times, once it is done */
+        if (gan->submitted >= 2 && gan->steps >= 2 &&
+            (vkg_rec_wait(rec) < 0 || keep_step_time(gan, rec, gan->steps - 1) < 0))
+            return -1;
+        if (vkg_rec_submit(rec) < 0) return -1;
+        gan->submitted++;
+        gan->steps++;
         if (gan->steps >= 2 && gan->steps - 2 > gan->completed) gan->completed = gan->steps - 2;
     }
+    return 0;
+}
+
+int vkg_gan_step_ms(vkg_gan *gan, uint32_t step, double *ms) {
+    unsigned i = step % VKG_LOSS_RING;
+    if (step > gan->completed || gan->step_ms_of[i] != step || gan->step_ms[i] <= 0)
+        return vkg_set_error("the GPU time of step %u is not known", step);
+    *ms = gan->step_ms[i];
     return 0;
 }
 

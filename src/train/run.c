@@ -166,21 +166,22 @@ int run_classes(const vkg_train_options *o, int dataset_classes) {
 }
 
 static vkg_gan_config gan_config(const vkg_train_options *o, int dataset_classes) {
-    vkg_gan_config c = {.batch = o->batch,
-                        .latent = o->latent,
-                        .lr_d = (float)o->lr_d,
-                        .lr_g = (float)o->lr_g,
-                        .beta1 = (float)o->beta1,
-                        .beta2 = (float)o->beta2,
-                        .seed = (uint32_t)o->seed,
-                        .d_steps = o->d_steps,
-                        .noise_sigma = (float)o->instance_noise,
-                        .noise_steps = o->noise_steps,
-                        .ema = (float)o->ema,
-                        .hist_avg = (float)o->hist_avg,
-                        .feature_matching = o->feature_matching,
-                        .classes = run_classes(o, dataset_classes),
-                        .timing = o->profile};
+    vkg_gan_config c = {
+        .batch = o->batch,
+        .latent = o->latent,
+        .lr_d = (float)o->lr_d,
+        .lr_g = (float)o->lr_g,
+        .beta1 = (float)o->beta1,
+        .beta2 = (float)o->beta2,
+        .seed = (uint32_t)o->seed,
+        .d_steps = o->d_steps,
+        .noise_sigma = (float)o->instance_noise,
+        .noise_steps = o->noise_steps,
+        .ema = (float)o->ema,
+        .hist_avg = (float)o->hist_avg,
+        .feature_matching = o->feature_matching,
+        .classes = run_classes(o, dataset_classes),
+    };
     float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
     c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
     c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};
@@ -506,11 +507,17 @@ static int log_metrics(run *r, unsigned step) {
     unsigned from = r->last_step + 1; /* the interval's first step */
     for (int i = 0; i < VKG_LOSSES; i++) mean[i] = r->sums[i] / r->summed, r->sums[i] = 0;
     r->summed = 0;
+    /* throughput from the GPU's own times of the interval's steps: the host reads finished
+     * steps in bursts, so its clock says nothing about one interval */
+    double gpu_ms = 0, ms;
+    for (unsigned s = from; s <= step && gpu_ms >= 0; s++)
+        gpu_ms = vkg_gan_step_ms(&r->gan, s, &ms) == 0 ? gpu_ms + ms : -1;
+    double images = (double)(step - r->last_step) * r->o->batch * r->o->d_steps;
     metrics_row m = {.step = step,
                      .epoch = epoch_of(r, step),
                      .seconds = r->seconds_before + t - r->start,
-                     .images_per_s = (double)(step - r->last_step) * r->o->batch * r->o->d_steps /
-                                     (t - r->last_time),
+                     .images_per_s =
+                         gpu_ms > 0 ? images / (gpu_ms * 1e-3) : images / (t - r->last_time),
                      .loss_d = mean[VKG_LOSS_D_REAL] + mean[VKG_LOSS_D_FAKE],
                      .loss_g = mean[VKG_LOSS_G],
                      .d_x = mean[VKG_DX],
