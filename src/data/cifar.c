@@ -1,4 +1,5 @@
 /* CIFAR-10 binary batches: records of 1 label byte and 3072 pixel bytes (1024 R, G, B planes). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,8 @@ int vkg_load_cifar10(const char *dir, vkg_dataset *out) {
                                  "%d-byte records",
                                  path, sizes[b], RECORD);
         total += sizes[b] / RECORD;
+        if (total > INT_MAX)
+            return vkg_set_error("%s: more than 2^31-1 records in the batches so far", path);
     }
     out->pixels = malloc((size_t)total * 3072);
     out->labels = malloc(sizeof *out->labels * (size_t)total);

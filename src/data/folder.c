@@ -14,6 +14,9 @@
 #include "vkgan/data.h"
 #include "vkgan/error.h"
 
+#define MAX_SIDE 16384   /* pixels a side of a decoded image */
+#define MAX_CLASSES 1024 /* class subfolders */
+
 typedef struct names {
     char **items;
     int count, cap;
@@ -69,11 +72,44 @@ static int list(const char *dir, names *dirs, names *files) {
     return 0;
 }
 
+/* The formats the README promises, by content: stb_image decodes by content, not by name, and
+ * its other decoders (PSD, GIF, HDR, PIC, PNM, TGA) are no part of vkgan's inputs. */
+static int known_format(FILE *f) {
+    unsigned char m[8] = {0};
+    size_t got = fread(m, 1, sizeof m, f);
+    rewind(f);
+    return (got == 8 && memcmp(m, "\x89PNG\r\n\x1a\n", 8) == 0) ||
+           (got >= 3 && m[0] == 0xFF && m[1] == 0xD8 && m[2] == 0xFF) ||
+           (got >= 2 && m[0] == 'B' && m[1] == 'M');
+}
+
+/* Refuses a zero or absurd size before anything is allocated or resized for it. */
+static int check_size(const char *path, int w, int h) {
+    if (w < 1 || h < 1 || w > MAX_SIDE || h > MAX_SIDE)
+        return vkg_set_error("%s: image is %dx%d pixels; vkgan reads images of 1..%d pixels a side",
+                             path, w, h, MAX_SIDE);
+    return 0;
+}
+
 /* Decodes one image into out (channels x size x size, planar). */
 static int decode(const char *path, int size, int channels, uint8_t *out) {
-    int w, h, n;
-    uint8_t *img = stbi_load(path, &w, &h, &n, channels);
-    if (!img) return vkg_set_error("%s: cannot decode the image (%s)", path, stbi_failure_reason());
+    FILE *f = fopen(path, "rb");
+    if (!f) return vkg_set_error("%s: cannot open it", path);
+    int w, h, n, rc = 0;
+    uint8_t *img = NULL;
+    if (!stbi_info_from_file(f, &w, &h, &n))
+        rc = vkg_set_error("%s: cannot decode the image (%s)", path, stbi_failure_reason());
+    if (rc == 0) rc = check_size(path, w, h);
+    if (rc == 0 && !known_format(f))
+        rc = vkg_set_error("%s: not a PNG, JPEG or BMP image (by its content)", path);
+    if (rc == 0 && !(img = stbi_load_from_file(f, &w, &h, &n, channels)))
+        rc = vkg_set_error("%s: cannot decode the image (%s)", path, stbi_failure_reason());
+    fclose(f);
+    if (rc == 0) rc = check_size(path, w, h); /* the decoder's word, not only the header's */
+    if (rc < 0) {
+        stbi_image_free(img);
+        return -1;
+    }
     int side = w < h ? w : h, x0 = (w - side) / 2, y0 = (h - side) / 2;
     uint8_t *resized = malloc((size_t)size * size * (size_t)channels);
     int ok =
@@ -97,16 +133,19 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
     if (channels != 1 && channels != 3)
         return vkg_set_error("folder images are read with 1 or 3 channels, not %d", channels);
     names classes = {0}, files = {0};
-    int rc = list(dir, &classes, &files), first_class_file[1024], class_count = 0;
+    int rc = list(dir, &classes, &files), first_class_file[MAX_CLASSES], class_count = 0;
+    if (rc == 0 && classes.count > MAX_CLASSES)
+        rc = vkg_set_error("%s: %d class folders; vkgan reads up to %d", dir, classes.count,
+                           MAX_CLASSES);
     if (rc == 0 && classes.count > 0) { /* ImageFolder layout: files directly in DIR are ignored */
         clear(&files);
-        for (int c = 0; rc == 0 && c < classes.count && c < 1024; c++) {
+        for (int c = 0; rc == 0 && c < classes.count; c++) {
             char sub[4200];
             snprintf(sub, sizeof sub, "%s/%s", dir, classes.items[c]);
             first_class_file[c] = files.count;
             rc = list(sub, NULL, &files);
         }
-        class_count = classes.count < 1024 ? classes.count : 1024;
+        class_count = classes.count;
     }
     if (rc == 0 && files.count == 0)
         rc = vkg_set_error("%s: no PNG, JPEG or BMP images there or in its subfolders", dir);

@@ -1,4 +1,5 @@
 /* IDX files (MNIST, Fashion-MNIST), gzipped or not: zlib's gzread reads both. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,12 +9,17 @@
 #include "vkgan/data.h"
 #include "vkgan/error.h"
 
-/* Reads exactly n bytes; -1 with an error naming the file when it is short or corrupt. */
-static int read_exact(gzFile f, const char *path, void *dst, size_t n, const char *what) {
-    size_t done = 0;
-    while (done < n) {
-        unsigned chunk = n - done > (1u << 30) ? 1u << 30 : (unsigned)(n - done);
-        int got = gzread(f, (char *)dst + done, chunk);
+#define MAX_SIDE 4096          /* pixels a side */
+#define MAX_BYTES (1ull << 32) /* of pixel data */
+#define CHUNK (16u << 20)      /* the first read's buffer: grown as the data arrives */
+
+/* Reads n bytes into buf; -1 with an error naming the file when it is short or corrupt. `done`
+ * bytes of the `total` the part needs were read before (for the message). */
+static int read_exact(gzFile f, const char *path, uint8_t *buf, size_t n, size_t done, size_t total,
+                      const char *what) {
+    for (size_t at = 0; at < n;) {
+        unsigned chunk = n - at > (1u << 30) ? 1u << 30 : (unsigned)(n - at);
+        int got = gzread(f, buf + at, chunk);
         if (got < 0) {
             int code;
             const char *msg = gzerror(f, &code);
@@ -22,10 +28,33 @@ static int read_exact(gzFile f, const char *path, void *dst, size_t n, const cha
         }
         if (got == 0)
             return vkg_set_error("%s: truncated: the %s needs %zu bytes, the file has %zu", path,
-                                 what, n, done);
-        done += (size_t)got;
+                                 what, total, done + at);
+        at += (size_t)got;
     }
     return 0;
+}
+
+/* n bytes in a fresh buffer that grows as the data arrives, so a header that promises more than
+ * the file holds costs no more memory than the file; NULL with vkg_error(). */
+static uint8_t *read_bytes(gzFile f, const char *path, size_t n, const char *what) {
+    size_t cap = n < CHUNK ? n : CHUNK, done = 0;
+    uint8_t *buf = malloc(cap ? cap : 1);
+    while (buf && done < n) {
+        if (done == cap) {
+            cap = n - cap < cap ? n : 2 * cap;
+            uint8_t *grown = realloc(buf, cap);
+            if (!grown) free(buf);
+            buf = grown;
+            if (!buf) break;
+        }
+        if (read_exact(f, path, buf + done, cap - done, done, n, what) < 0) {
+            free(buf);
+            return NULL;
+        }
+        done = cap;
+    }
+    if (!buf) vkg_set_error("%s: out of host memory reading the %s", path, what);
+    return buf;
 }
 
 static uint32_t big_endian(const uint8_t b[4]) {
@@ -40,7 +69,8 @@ static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int ndi
         return NULL;
     }
     uint8_t header[16];
-    if (read_exact(f, path, header, 4 + 4 * (size_t)ndims, "header") < 0) {
+    size_t size = 4 + 4 * (size_t)ndims;
+    if (read_exact(f, path, header, size, 0, size, "header") < 0) {
         gzclose(f);
         return NULL;
     }
@@ -59,50 +89,47 @@ int vkg_load_idx(const char *images_path, const char *labels_path, vkg_dataset *
     uint32_t idims[3], ldims[1];
     gzFile fi = open_idx(images_path, 0x00000803, idims, 3);
     if (!fi) return -1;
-    if (idims[0] == 0 || idims[1] == 0 || idims[2] == 0 || idims[1] > 4096 || idims[2] > 4096 ||
-        (uint64_t)idims[0] * idims[1] * idims[2] > (1ull << 32)) {
+    if (idims[0] < 1 || idims[0] > INT_MAX || idims[1] < 1 || idims[1] > MAX_SIDE || idims[2] < 1 ||
+        idims[2] > MAX_SIDE || (uint64_t)idims[0] * idims[1] * idims[2] > MAX_BYTES) {
         gzclose(fi);
-        return vkg_set_error("%s: implausible dimensions %u x %u x %u", images_path, idims[0],
-                             idims[1], idims[2]);
+        return vkg_set_error("%s: the header's dimensions %u x %u x %u are not 1..2^31-1 images "
+                             "of 1..%d pixels a side, 4 GiB in all",
+                             images_path, idims[0], idims[1], idims[2], MAX_SIDE);
     }
     gzFile fl = open_idx(labels_path, 0x00000801, ldims, 1);
     if (!fl) {
         gzclose(fi);
         return -1;
     }
+    uint8_t *raw = NULL;
     int rc = -1;
     if (ldims[0] != idims[0]) {
         vkg_set_error("%s holds %u labels but %s holds %u images", labels_path, ldims[0],
                       images_path, idims[0]);
         goto done;
     }
-    size_t pixels = (size_t)idims[0] * idims[1] * idims[2];
-    out->pixels = malloc(pixels);
-    out->labels = malloc(sizeof *out->labels * idims[0]);
-    uint8_t *raw = malloc(idims[0]);
-    if (!out->pixels || !out->labels || !raw) {
-        free(raw);
-        vkg_set_error("out of host memory reading %s", images_path);
-        goto done;
-    }
-    if (read_exact(fi, images_path, out->pixels, pixels, "pixel data") < 0 ||
-        read_exact(fl, labels_path, raw, idims[0], "labels") < 0) {
-        free(raw);
+    size_t count = idims[0];
+    out->pixels = read_bytes(fi, images_path, count * idims[1] * idims[2], "pixel data");
+    raw = out->pixels ? read_bytes(fl, labels_path, count, "labels") : NULL;
+    if (!raw) goto done;
+    /* the label bytes are there: now their int32 copies may be allocated */
+    if (!(out->labels = malloc(sizeof *out->labels * count))) {
+        vkg_set_error("out of host memory reading %s", labels_path);
         goto done;
     }
     int classes = 0;
-    for (uint32_t i = 0; i < idims[0]; i++) {
+    for (size_t i = 0; i < count; i++) {
         out->labels[i] = raw[i];
         if (raw[i] + 1 > classes) classes = raw[i] + 1;
     }
-    free(raw);
-    out->count = (int)idims[0];
+    out->count = (int)count;
     out->channels = 1;
     out->height = (int)idims[1];
     out->width = (int)idims[2];
     out->classes = classes;
     rc = 0;
 done:
+    free(raw);
     gzclose(fi);
     gzclose(fl);
     if (rc < 0) vkg_dataset_free(out);

@@ -1,4 +1,6 @@
 /* The FCD classifier: its layers, training and evaluation recordings, statistics and file. */
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #define FEATURE_LAYER 8 /* the ReLU after the penultimate dense layer */
 #define FORMAT "vkgan-classifier-1"
+#define MAX_SIDE 1024 /* pixels a side of the input */
 
 static int layers(int classes, vkg_layer_spec *L) {
     vkg_conv down = {4, 2, 1};
@@ -141,40 +144,84 @@ static vkg_safetensors *open_file(const char *path) {
     return st;
 }
 
+/* n integers separated by single spaces, nothing else, each in lo..hi; 0 or -1 (no message). */
+static int parse_ints(const char *text, int n, long lo, long hi, int *v) {
+    for (int i = 0; i < n; i++) {
+        if (i > 0 && *text++ != ' ') return -1;
+        if (*text != '-' && (*text < '0' || *text > '9')) return -1;
+        char *end;
+        errno = 0;
+        long x = strtol(text, &end, 10);
+        if (errno || x < lo || x > hi) return -1;
+        v[i] = (int)x, text = end;
+    }
+    return *text ? -1 : 0;
+}
+
+/* A metadata number in lo..hi (absent: 0). */
+static int parse_real(const char *text, double lo, double hi, double *v) {
+    char *end;
+    *v = text ? strtod(text, &end) : 0;
+    return !text || (*text && !*end && isfinite(*v) && *v >= lo && *v <= hi) ? 0 : -1;
+}
+
+/* The file's shape and statistics, every number checked before anything is sized by it. */
+static int peek(vkg_safetensors *st, const char *path, int *c, int *h, int *w, int *classes,
+                vkg_class_stats *real) {
+    const char *input = vkg_safetensors_meta(st, "input"), *k = vkg_safetensors_meta(st, "classes");
+    const char *count = vkg_safetensors_meta(st, "real.count");
+    int f = VKG_CLASSIFIER_FEATURES, nd1, nd2, chw[3], n;
+    int64_t s1[4], s2[4];
+    const float *mean = vkg_safetensors_get(st, "real.mean", VKG_F32, &nd1, s1);
+    const float *cov = vkg_safetensors_get(st, "real.cov", VKG_F32, &nd2, s2);
+    if (!input || !k || !count || !mean || !cov)
+        return vkg_set_error("%s: a classifier file without its input shape, classes or real "
+                             "statistics",
+                             path);
+    if (parse_ints(input, 3, 1, MAX_SIDE, chw) < 0 || (chw[0] != 1 && chw[0] != 3) || chw[1] < 8 ||
+        chw[2] < 8)
+        return vkg_set_error("%s: metadata input is not 'C H W' for 1 or 3 channels of 8..%d "
+                             "pixels a side",
+                             path, MAX_SIDE);
+    if (parse_ints(k, 1, 2, VKG_SOFTMAX_MAX_CLASSES, classes) < 0)
+        return vkg_set_error("%s: metadata classes is not a whole number from 2 to %d", path,
+                             VKG_SOFTMAX_MAX_CLASSES);
+    if (parse_ints(count, 1, 1, INT_MAX, &n) < 0)
+        return vkg_set_error("%s: metadata real.count is not a whole number from 1 to 2^31-1",
+                             path);
+    if (nd1 != 1 || s1[0] != f || nd2 != 2 || s2[0] != f || s2[1] != f)
+        return vkg_set_error("%s: real.mean and real.cov are not of %d and %dx%d values", path, f,
+                             f, f);
+    *c = chw[0], *h = chw[1], *w = chw[2];
+    if (!real) return 0;
+    memset(real, 0, sizeof *real);
+    real->n = n, real->features = f, real->classes = *classes;
+    for (int i = 0; i < f + f * f; i++) {
+        float v;
+        memcpy(&v, i < f ? mean + i : cov + (i - f), sizeof v); /* the bytes may be unaligned */
+        if (!isfinite(v))
+            return vkg_set_error("%s: %s holds a value that is not finite", path,
+                                 i < f ? "real.mean" : "real.cov");
+        if (i < f)
+            real->mean[i] = v;
+        else
+            real->cov[i - f] = v;
+    }
+    for (int i = 0; i < f; i++) real->diversity += 2 * real->cov[i * f + i];
+    if (parse_real(vkg_safetensors_meta(st, "real.accuracy"), 0, 1, &real->accuracy) < 0)
+        return vkg_set_error("%s: metadata real.accuracy is not a number from 0 to 1", path);
+    if (parse_real(vkg_safetensors_meta(st, "real.entropy"), 0, log(*classes) + 1e-3,
+                   &real->entropy) < 0)
+        return vkg_set_error("%s: metadata real.entropy is not a number from 0 to log(classes)",
+                             path);
+    return 0;
+}
+
 int vkg_classifier_peek(const char *path, int *c, int *h, int *w, int *classes,
                         vkg_class_stats *real) {
     vkg_safetensors *st = open_file(path);
     if (!st) return -1;
-    const char *input = vkg_safetensors_meta(st, "input"), *k = vkg_safetensors_meta(st, "classes");
-    const char *count = vkg_safetensors_meta(st, "real.count");
-    int f = VKG_CLASSIFIER_FEATURES, nd1, nd2, rc = 0;
-    int64_t s1[4], s2[4];
-    const float *mean = vkg_safetensors_get(st, "real.mean", VKG_F32, &nd1, s1);
-    const float *cov = vkg_safetensors_get(st, "real.cov", VKG_F32, &nd2, s2);
-    if (!input || sscanf(input, "%d %d %d", c, h, w) != 3 || !k || sscanf(k, "%d", classes) != 1 ||
-        !count || !mean || !cov || nd1 != 1 || s1[0] != f || nd2 != 2 || s2[0] != f || s2[1] != f)
-        rc = vkg_set_error("%s: a classifier file without its input shape, classes or real "
-                           "statistics",
-                           path);
-    if (rc == 0 && real) {
-        memset(real, 0, sizeof *real);
-        real->n = atoi(count), real->features = f, real->classes = *classes;
-        for (int i = 0; i < f; i++) {
-            float v;
-            memcpy(&v, mean + i, sizeof v); /* the bytes may be unaligned */
-            real->mean[i] = v;
-        }
-        for (int i = 0; i < f * f; i++) {
-            float v;
-            memcpy(&v, cov + i, sizeof v);
-            real->cov[i] = v;
-        }
-        for (int i = 0; i < f; i++) real->diversity += 2 * real->cov[i * f + i];
-        const char *acc = vkg_safetensors_meta(st, "real.accuracy"),
-                   *ent = vkg_safetensors_meta(st, "real.entropy");
-        real->accuracy = acc ? atof(acc) : 0;
-        real->entropy = ent ? atof(ent) : 0;
-    }
+    int rc = peek(st, path, c, h, w, classes, real);
     vkg_safetensors_free(st);
     return rc;
 }

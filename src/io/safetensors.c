@@ -105,42 +105,108 @@ static int by_offset(const void *a, const void *b) {
     return x->begin < y->begin ? -1 : x->begin > y->begin;
 }
 
+/* A short, printable copy of text from the file for a message: at most 24 characters, control
+ * characters as '?', so an error stays one line. */
+static const char *printable(const char *text, char out[32]) {
+    size_t n = 0;
+    for (; text[n] && n < 24; n++)
+        out[n] = (unsigned char)text[n] < 0x20 || text[n] == 0x7f ? '?' : text[n];
+    memcpy(out + n, text[n] ? "..." : "", text[n] ? 4 : 1);
+    return out;
+}
+
+/* A whole number in 0..max, as JSON gives it (a double). */
+static int whole(const cJSON *v, double max) {
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= max &&
+           v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
 /* Checks one header entry and fills e; -1 with an error naming the tensor. */
 static int parse_entry(const char *path, const cJSON *item, uint64_t data_size, entry *e) {
     const char *name = item->string;
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(item, "dtype");
     const cJSON *shape = cJSON_GetObjectItemCaseSensitive(item, "shape");
     const cJSON *offsets = cJSON_GetObjectItemCaseSensitive(item, "data_offsets");
+    char text[32];
     if (!cJSON_IsString(dtype) || !cJSON_IsArray(shape) || !cJSON_IsArray(offsets) ||
         cJSON_GetArraySize(offsets) != 2)
-        return vkg_set_error("%s: corrupt header entry for tensor '%s'", path, name);
+        return vkg_set_error("%s: corrupt header entry for tensor '%s': it needs dtype, shape and "
+                             "two data_offsets",
+                             path, name);
     if (strcmp(dtype->valuestring, "F32") == 0)
         e->dtype = VKG_F32;
     else if (strcmp(dtype->valuestring, "I32") == 0)
         e->dtype = VKG_I32;
     else
         return vkg_set_error("%s: tensor '%s' has dtype %s; vkgan reads F32 and I32", path, name,
-                             dtype->valuestring);
+                             printable(dtype->valuestring, text));
     e->name = name;
     e->ndim = cJSON_GetArraySize(shape);
     if (e->ndim > 4) return vkg_set_error("%s: tensor '%s' has more than 4 dimensions", path, name);
+    /* the element count may not pass the data section's: checked as it is multiplied, after a
+     * zero (an empty tensor) is looked for, so no product overflows */
+    uint64_t count = 1, most = data_size / 4;
+    int empty = 0;
     for (int d = 0; d < e->ndim; d++) {
         const cJSON *v = cJSON_GetArrayItem(shape, d);
-        if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > 1e12)
-            return vkg_set_error("%s: tensor '%s' has an invalid shape", path, name);
+        if (!whole(v, 1e15))
+            return vkg_set_error("%s: tensor '%s': shape[%d] is not a whole number from 0 to 10^15",
+                                 path, name, d);
         e->shape[d] = (int64_t)v->valuedouble;
+        empty |= e->shape[d] == 0;
     }
+    for (int d = 0; d < e->ndim && !empty; d++) {
+        if ((uint64_t)e->shape[d] > most / count)
+            return vkg_set_error("%s: tensor '%s' has a shape of more elements than the file's "
+                                 "%llu data bytes hold",
+                                 path, name, (unsigned long long)data_size);
+        count *= (uint64_t)e->shape[d];
+    }
+    if (empty) count = 0;
     const cJSON *b = cJSON_GetArrayItem(offsets, 0), *f = cJSON_GetArrayItem(offsets, 1);
-    if (!cJSON_IsNumber(b) || !cJSON_IsNumber(f) || b->valuedouble < 0 ||
-        f->valuedouble < b->valuedouble || f->valuedouble > (double)data_size)
-        return vkg_set_error("%s: tensor '%s' has data offsets outside the file (truncated?)", path,
-                             name);
+    if (!whole(b, (double)data_size) || !whole(f, (double)data_size) ||
+        f->valuedouble < b->valuedouble)
+        return vkg_set_error("%s: tensor '%s' has data offsets outside the file's %llu data bytes "
+                             "(truncated?)",
+                             path, name, (unsigned long long)data_size);
     e->begin = (uint64_t)b->valuedouble, e->end = (uint64_t)f->valuedouble;
-    if (e->end - e->begin != element_count(e->ndim, e->shape) * 4)
-        return vkg_set_error("%s: tensor '%s' holds %llu bytes, its shape needs %zu", path, name,
+    if (e->end - e->begin != count * 4)
+        return vkg_set_error("%s: tensor '%s' holds %llu bytes, its shape needs %llu", path, name,
                              (unsigned long long)(e->end - e->begin),
-                             element_count(e->ndim, e->shape) * 4);
+                             (unsigned long long)count * 4);
     return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The header's names, each once and printable; __metadata__, when there, an object of strings. */
+static int check_names(vkg_safetensors *st, const char *path, int total) {
+    const char **names = malloc(sizeof *names * (size_t)(total ? total : 1));
+    if (!names) return vkg_set_error("%s: out of host memory", path);
+    int n = 0, r = 0;
+    for (const cJSON *item = st->header->child; item && r == 0; item = item->next) {
+        names[n++] = item->string;
+        for (const char *c = item->string; *c && r == 0; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                r = vkg_set_error("%s: a tensor name in the header holds a control character",
+                                  path);
+    }
+    qsort(names, (size_t)n, sizeof *names, by_name);
+    for (int i = 1; r == 0 && i < n; i++)
+        if (strcmp(names[i - 1], names[i]) == 0)
+            r = vkg_set_error("%s: the header names '%s' twice", path, names[i]);
+    free(names);
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(st->header, "__metadata__");
+    if (r == 0 && md && !cJSON_IsObject(md))
+        r = vkg_set_error("%s: __metadata__ is not an object", path);
+    char text[32];
+    for (const cJSON *v = md ? md->child : NULL; r == 0 && v; v = v->next)
+        if (!cJSON_IsString(v))
+            r = vkg_set_error("%s: __metadata__ entry '%s' is not a string", path,
+                              printable(v->string, text));
+    return r;
 }
 
 static int parse(vkg_safetensors *st, const char *path) {
@@ -153,10 +219,12 @@ static int parse(vkg_safetensors *st, const char *path) {
                              path, (unsigned long long)n, st->size);
     st->header = cJSON_ParseWithLength((const char *)st->file + 8, (size_t)n);
     if (!cJSON_IsObject(st->header))
-        return vkg_set_error("%s: the safetensors header is not valid JSON", path);
+        return vkg_set_error("%s: the safetensors header is not valid JSON, or not an object",
+                             path);
     st->data = st->file + 8 + n;
     uint64_t data_size = st->size - 8 - n;
     int total = cJSON_GetArraySize(st->header);
+    if (check_names(st, path, total) < 0) return -1;
     st->entries = calloc((size_t)(total ? total : 1), sizeof *st->entries);
     if (!st->entries) return vkg_set_error("%s: out of host memory", path);
     for (const cJSON *item = st->header->child; item; item = item->next) {
