@@ -1,6 +1,8 @@
 /* The fuzzer's inputs replayed through the same readers (tests/fuzz/readers.c): the seed corpus
- * must be read, and every input that once crashed a reader (tests/fuzz/regressions/, one file
- * each, first byte the reader) must be refused with one line naming the file. Under
+ * (with the inputs that once crashed a reader that now reads them: metrics-*)
+ * must be read, and every input that once crashed a reader and is invalid
+ * (tests/fuzz/regressions/, one file each, first byte the reader) must be refused with one line
+ * naming the file. Under
  * tools/test.sh --sanitize this is the fuzzer's finding re-checked with ASan and UBSan. */
 #include <dirent.h>
 #include <stdio.h>

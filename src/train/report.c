@@ -49,52 +49,37 @@ static int push(series *s, double x, double y) {
     return 0;
 }
 
-static int read_log(const char *dir, run_log *log) {
-    char path[VKG_PATH_MAX + 32], line[8192];
-    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
-    FILE *f = fopen(path, "r");
-    if (!f) return vkg_set_error("%s: cannot open it: not a vkgan run directory?", path);
-    int r = 0;
-    while (r == 0 && fgets(line, sizeof line, f)) {
-        cJSON *row = cJSON_Parse(line);
-        const cJSON *step = cJSON_GetObjectItemCaseSensitive(row, "step");
-        if (!row || !cJSON_IsNumber(step)) { /* a torn last line */
-            cJSON_Delete(row);
-            continue;
+static int add_row(const cJSON *row, unsigned step, const char *event, void *user) {
+    run_log *log = user;
+    if (event) {
+        if (log->nevents == log->cap) {
+            int cap = log->cap ? 2 * log->cap : 16;
+            event_row *grown = realloc(log->events, sizeof *grown * (size_t)cap);
+            if (!grown) return vkg_set_error("out of host memory");
+            log->events = grown, log->cap = cap;
         }
-        const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
-        if (cJSON_IsString(event)) {
-            if (log->nevents == log->cap) {
-                int cap = log->cap ? 2 * log->cap : 16;
-                event_row *grown = realloc(log->events, sizeof *grown * (size_t)cap);
-                if (!grown)
-                    r = vkg_set_error("out of host memory");
-                else
-                    log->events = grown, log->cap = cap;
-            }
-            if (r == 0) {
-                event_row *e = &log->events[log->nevents++];
-                const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "detail");
-                const cJSON *to = cJSON_GetObjectItemCaseSensitive(row, "to_step");
-                e->step = (unsigned)step->valuedouble;
-                snprintf(e->name, sizeof e->name, "%s", event->valuestring);
-                if (cJSON_IsString(d))
-                    snprintf(e->detail, sizeof e->detail, "%s", d->valuestring);
-                else if (cJSON_IsNumber(to))
-                    snprintf(e->detail, sizeof e->detail, "back to step %.0f", to->valuedouble);
-                else
-                    e->detail[0] = 0;
-            }
-        }
-        for (int k = 0; r == 0 && k < S_COUNT; k++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
-            if (cJSON_IsNumber(v) && !cJSON_IsString(event))
-                r = push(&log->s[k], step->valuedouble, v->valuedouble);
-        }
-        cJSON_Delete(row);
+        event_row *e = &log->events[log->nevents++];
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(row, "detail");
+        const cJSON *to = cJSON_GetObjectItemCaseSensitive(row, "to_step");
+        e->step = step;
+        snprintf(e->name, sizeof e->name, "%s", event);
+        if (cJSON_IsString(d))
+            snprintf(e->detail, sizeof e->detail, "%s", d->valuestring);
+        else if (cJSON_IsNumber(to))
+            snprintf(e->detail, sizeof e->detail, "back to step %.0f", to->valuedouble);
+        else
+            e->detail[0] = 0;
+        return 0;
     }
-    fclose(f);
-    return r;
+    for (int k = 0; k < S_COUNT; k++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
+        if (cJSON_IsNumber(v) && push(&log->s[k], step, v->valuedouble) < 0) return -1;
+    }
+    return 0;
+}
+
+static int read_log(const char *dir, run_log *log) {
+    return metrics_read(dir, add_row, log);
 }
 
 /* ---- output helpers ---- */
@@ -198,13 +183,16 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
             "stroke=\"#5c6577\"/>\n",
             L, T, W - L - R, H - T - B);
     double dy = nice(y1 - y0, 4), dx = nice(x1 - x0, 5);
-    for (double y = ceil(y0 / dy) * dy; y <= y1; y += dy)
+    /* at most a dozen ticks: where the range is a few ulps (1e300 +- 1), y += dy may not move */
+    int ticks = 0;
+    for (double y = ceil(y0 / dy) * dy; y <= y1 && ticks++ < 12; y += dy)
         fprintf(f,
                 "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#2c3240\"/><text "
                 "x=\"%.1f\" y=\"%.1f\" fill=\"#8a93a6\" font-size=\"10\" "
                 "font-family=\"sans-serif\" text-anchor=\"end\">%.4g</text>\n",
                 L, W - R, PY(y), PY(y), L - 4, PY(y) + 4, fabs(y) < dy * 1e-6 ? 0 : y);
-    for (double x = ceil(x0 / dx) * dx; x <= x1; x += dx)
+    ticks = 0;
+    for (double x = ceil(x0 / dx) * dx; x <= x1 && ticks++ < 12; x += dx)
         fprintf(f,
                 "<text x=\"%.1f\" y=\"%.1f\" fill=\"#8a93a6\" font-size=\"10\" "
                 "font-family=\"sans-serif\" text-anchor=\"middle\">%.0f</text>\n",
@@ -361,14 +349,15 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
     fputs("<h2>Real data</h2>\n<div class=\"grids\"><figure>", f);
     if (embed_png(f, reals, "real examples") < 0) return -1;
     fputs("</figure></div>\n<h2>Options</h2>\n<table>\n", f);
-    for (const cJSON *o = opts ? opts->child : NULL; o; o = o->next) {
+    for (const cJSON *o = cJSON_IsObject(opts) ? opts->child : NULL; o; o = o->next) {
+        if (!o->string) continue;
         fputs("<tr><td>--", f);
         html_text(f, o->string);
         fputs("</td><td>", f);
         char num[64];
         if (cJSON_IsString(o))
             html_text(f, o->valuestring);
-        else
+        else if (cJSON_IsNumber(o))
             snprintf(num, sizeof num, "%.9g", o->valuedouble), html_text(f, num);
         fputs("</td></tr>\n", f);
     }

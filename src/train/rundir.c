@@ -393,3 +393,27 @@ void metrics_close(metrics_log *log) {
     if (log->csv) fclose(log->csv);
     log->jsonl = log->csv = NULL;
 }
+
+int metrics_read(const char *dir, metrics_fn each, void *user) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return vkg_set_error("%s: cannot open it (%s): not a vkgan run directory?", path,
+                             strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    int r = 0;
+    while (r == 0 && getline(&line, &cap, f) >= 0) {
+        cJSON *row = cJSON_Parse(line);
+        const cJSON *step = cJSON_GetObjectItemCaseSensitive(row, "step");
+        const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
+        double v = cJSON_IsNumber(step) ? step->valuedouble : -1;
+        if (cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX && v == floor(v))
+            r = each(row, (unsigned)v, cJSON_IsString(event) ? event->valuestring : NULL, user);
+        cJSON_Delete(row);
+    }
+    free(line);
+    fclose(f);
+    return r;
+}

@@ -56,4 +56,12 @@ int metrics_write(metrics_log *log, const metrics_row *row);
 int metrics_write_object(metrics_log *log, const cJSON *object);
 void metrics_close(metrics_log *log);
 
+/* Reads DIR/metrics.jsonl (one reader for the report, the viewer and the tests' fuzzer): calls
+ * each(row, step, event, user) for every line that is a JSON object with a "step" that is a
+ * whole number in 0 .. 2^32 - 1; event is its "event" text or NULL. Other lines (a torn last
+ * line, a foreign one) are skipped. Stops at the first non-zero return of each. 0, -1 with
+ * vkg_error() naming the file, or what each returned. */
+typedef int (*metrics_fn)(const cJSON *row, unsigned step, const char *event, void *user);
+int metrics_read(const char *dir, metrics_fn each, void *user);
+
 #endif
