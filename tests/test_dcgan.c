@@ -126,3 +126,47 @@ TEST(dcgan_variations) {
     s.g_dropout = 1.0f;
     CHECK(vkg_dcgan_generator(&s, g) < 0 && strstr(vkg_error(), "dropout"), "p = 1 accepted");
 }
+
+/* --bias: bias terms exactly where no batch norm follows (G's output conv, D's first and last
+ * convs), so the paper's 64x64 models gain 3 (G) and 64 + 1 (D) parameters, and none elsewhere. */
+TEST(dcgan_bias_only_where_no_batch_norm_follows) {
+    for (int pool = 0; pool <= 1; pool++) {
+        vkg_dcgan_shape shape = {.image_size = 64,
+                                 .channels = 3,
+                                 .latent = 100,
+                                 .g_width = 64,
+                                 .d_width = 64,
+                                 .d_avg_pool = pool,
+                                 .bias = 1};
+        vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+        vkg_layer_info gi[VKG_MAX_LAYERS], di[VKG_MAX_LAYERS];
+        int ng = vkg_dcgan_generator(&shape, g), nd = vkg_dcgan_discriminator(&shape, d);
+        CHECK(ng > 0 && nd > 0, "%s", vkg_error());
+        for (int i = 0; i < ng; i++) {
+            int conv = g[i].kind == VKG_LAYER_CONV_T;
+            int bn_next = i + 1 < ng && g[i + 1].kind == VKG_LAYER_BATCHNORM;
+            CHECK(g[i].bias == (conv && !bn_next), "G layer %d: bias %d", i, g[i].bias);
+        }
+        int first_conv = -1;
+        for (int i = 0; i < nd; i++) {
+            if (d[i].kind != VKG_LAYER_CONV) {
+                CHECK(!d[i].bias, "D layer %d (not a conv) has a bias", i);
+                continue;
+            }
+            if (first_conv < 0) first_conv = i;
+            int want = i == first_conv || i == nd - 1;
+            CHECK(d[i].bias == want, "D layer %d: bias %d, want %d", i, d[i].bias, want);
+        }
+        if (!pool) {
+            size_t pg = total_params(g, ng, 100, 1, 1, gi), pd = total_params(d, nd, 3, 64, 64, di);
+            CHECK(pg == 3576704 + 3, "G with biases has %zu parameters", pg);
+            CHECK(pd == 2765568 + 64 + 1, "D with biases has %zu parameters", pd);
+        }
+    }
+    vkg_dcgan_shape plain = {
+        .image_size = 28, .channels = 1, .latent = 10, .g_width = 4, .d_width = 4};
+    vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
+    int ng = vkg_dcgan_generator(&plain, g), nd = vkg_dcgan_discriminator(&plain, d);
+    for (int i = 0; i < ng; i++) CHECK(!g[i].bias, "default G layer %d has a bias", i);
+    for (int i = 0; i < nd; i++) CHECK(!d[i].bias, "default D layer %d has a bias", i);
+}

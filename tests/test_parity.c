@@ -63,6 +63,8 @@ static int make_gan(const fixture *f, vkg_ctx *ctx, vkg_gan *gan) {
     o.g_width = (int)meta_num(f, "g_width"), o.d_width = (int)meta_num(f, "d_width");
     o.mlp_hidden = (int)meta_num(f, "mlp_hidden"), o.mlp_depth = (int)meta_num(f, "mlp_depth");
     o.minibatch_stddev = (int)meta_num(f, "minibatch_stddev");
+    const char *bias = vkg_safetensors_meta(f->st, "bias"); /* fixtures before --bias lack it */
+    o.bias = bias ? atoi(bias) : 0;
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     int ng, nd;
     if (run_build_layers(&o, points, channels, g, &ng, d, &nd) < 0) return -1;
@@ -263,4 +265,7 @@ TEST(parity_conditional) {
 }
 TEST(parity_d_steps_2) {
     run_both("d_steps2");
+}
+TEST(parity_bias) {
+    run_both("bias");
 }

@@ -8,9 +8,15 @@ then G through the updated D on the same fake batch with target 1, BCE with logi
 the tests never need it.
 
     python3 tools/dcgan_reference.py --steps 1000 --batch 32 --g-width 16 --d-width 8 --out ref
+
+The models come from tools/vkgan_torch_models.py: no bias terms unless --bias (vkgan train
+--bias: G's output layer, D's first and last convs). --metrics FILE writes one JSON line per
+--log-every steps with the interval's means, as vkgan's metrics.jsonl (loss_d, loss_g, d_x,
+d_g_z from the D step, d_g_z_after from the G step).
 """
 import argparse
 import gzip
+import json
 import os
 import struct
 import sys
@@ -20,6 +26,9 @@ import zlib
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkgan_torch_models import build  # noqa: E402  (vkgan's models: one definition)
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
@@ -34,38 +43,11 @@ def load_idx_images(path):
         return np.frombuffer(f.read(), np.uint8).reshape(count, rows, cols)
 
 
-def generator(latent, width, channels, size):
-    """vkgan's DCGAN generator: z projected by a transposed conv, then stride-2 transposed convs."""
-    steps = {28: 2, 32: 3, 64: 4}[size]
-    first = 7 if size == 28 else 4
-    w = width << (steps - 1)
-    layers = [nn.ConvTranspose2d(latent, w, first, 1, 0, bias=False)]
-    for i in range(steps):
-        last = i == steps - 1
-        layers += [nn.BatchNorm2d(w), nn.ReLU(),
-                   nn.ConvTranspose2d(w, channels if last else w // 2, 4, 2, 1, bias=False)]
-        w //= 2
-    return nn.Sequential(*layers, nn.Tanh())
-
-
-def discriminator(width, channels, size):
-    """vkgan's DCGAN discriminator: stride-2 convs, batch norm except on the input, one logit."""
-    steps = {28: 2, 32: 3, 64: 4}[size]
-    first = 7 if size == 28 else 4
-    layers, c = [], channels
-    for i in range(steps):
-        layers.append(nn.Conv2d(c, width << i, 4, 2, 1, bias=False))
-        if i > 0:
-            layers.append(nn.BatchNorm2d(width << i))
-        layers.append(nn.LeakyReLU(0.2))
-        c = width << i
-    layers.append(nn.Conv2d(c, 1, first, 1, 0, bias=False))
-    return nn.Sequential(*layers)
-
-
 def init_weights(m):
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
         nn.init.normal_(m.weight, 0.0, 0.02)
+        if m.bias is not None:  # --bias: 0, as vkgan starts them
+            nn.init.zeros_(m.bias)
     elif isinstance(m, nn.BatchNorm2d):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
@@ -104,11 +86,18 @@ def main():
     p.add_argument("--d-width", type=int, default=0, help="0: as --g-width")
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bias", action="store_true",
+                   help="bias terms where no batch norm follows (as vkgan train --bias)")
+    p.add_argument("--log-every", type=int, default=50, help="steps per metrics line")
+    p.add_argument("--metrics", help="also write the metrics lines (JSON) to this file")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's)")
     p.add_argument("--sample-every", type=int, default=250)
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--out", default="runs/pytorch-reference")
     a = p.parse_args()
     torch.manual_seed(a.seed)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     images = os.path.join(DATA, "train-images-idx3-ubyte.gz")
     if not os.path.exists(images):
@@ -116,8 +105,9 @@ def main():
     data = torch.from_numpy(load_idx_images(images).copy()).to(dev)
     data = data.float().div(127.5).sub(1).unsqueeze(1)  # [-1, 1], N x 1 x 28 x 28
 
-    g = generator(a.latent, a.g_width, 1, 28).to(dev)
-    d = discriminator(a.d_width or a.g_width, 1, 28).to(dev)
+    g, d = build({"image_size": 28, "channels": 1, "latent": a.latent, "g_width": a.g_width,
+                  "d_width": a.d_width or a.g_width, "bias": int(a.bias)})
+    g, d = g.to(dev), d.to(dev)
     g.apply(init_weights)
     d.apply(init_weights)
     opt_g = torch.optim.Adam(g.parameters(), lr=a.lr, betas=(0.5, 0.999))
@@ -131,6 +121,8 @@ def main():
           f"D {sum(x.numel() for x in d.parameters())}, on {dev}")
 
     order, at, start = torch.randperm(len(data), device=dev), 0, time.time()
+    sums, summed = [0.0] * 5, 0  # the log interval's means, as vkgan's metrics lines
+    metrics = open(a.metrics, "w") if a.metrics else None
     for step in range(1, a.steps + 1):
         if at + a.batch > len(data):  # a new shuffled epoch
             order, at = torch.randperm(len(data), device=dev), 0
@@ -152,14 +144,22 @@ def main():
         err_g = bce(out, ones)
         err_g.backward()
         opt_g.step()
-        if step % 50 == 0 or step == a.steps:
+        now = [(err_real + err_fake).item(), err_g.item(), torch.sigmoid(out_real).mean().item(),
+               torch.sigmoid(out_fake).mean().item(), torch.sigmoid(out).mean().item()]
+        sums, summed = [x + y for x, y in zip(sums, now)], summed + 1
+        if step % a.log_every == 0 or step == a.steps:
             if dev.type == "cuda":
                 torch.cuda.synchronize()
             rate = step * a.batch / (time.time() - start)
-            print(f"step {step}/{a.steps}  {rate:.0f} img/s  loss D "
-                  f"{(err_real + err_fake).item():.3f} G {err_g.item():.3f}  "
-                  f"D(x) {torch.sigmoid(out_real).mean().item():.3f}  "
-                  f"D(G(z)) {torch.sigmoid(out_fake).mean().item():.3f}", flush=True)
+            m = [x / summed for x in sums]
+            sums, summed = [0.0] * 5, 0
+            print(f"step {step}/{a.steps}  {rate:.0f} img/s  loss D {m[0]:.3f} G {m[1]:.3f}  "
+                  f"D(x) {m[2]:.3f}  D(G(z)) {m[3]:.3f}", flush=True)
+            if metrics:
+                row = {"step": step, "seconds": round(time.time() - start, 2)}
+                row.update(zip(("loss_d", "loss_g", "d_x", "d_g_z", "d_g_z_after"), m))
+                metrics.write(json.dumps(row) + "\n")
+                metrics.flush()
         if step % a.sample_every == 0 or step == a.steps:
             with torch.no_grad():  # batch statistics, as vkgan's sample grids
                 grid = g(fixed)[:64].cpu().numpy()

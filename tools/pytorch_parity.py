@@ -2,8 +2,9 @@
 """Step-for-step parity fixtures: vkgan's GAN training step in PyTorch, dumped for the test suite.
 
 For each fixture (tiny DCGANs at 28x28x1, 32x32x3 and 64x64x3, the ring8 MLP, and 28x28 DCGANs
-with one stabilisation option each) this builds the PyTorch models equal to what vkgan's builders
-make (src/gan/dcgan.c, src/gan/mlp.c, run_build_layers in src/train/run.c), draws the initial
+with one stabilisation option each, or with --bias) this builds the PyTorch models equal to what
+vkgan's builders make (tools/vkgan_torch_models.py: src/gan/dcgan.c, src/gan/mlp.c,
+run_build_layers in src/train/run.c), draws the initial
 weights (DCGAN init), the real batches and z, runs 3 training steps in the order of vkgan's
 recorded step (src/gan/gan.c: record_d_step, record_g_step) and writes
 tests/parity/NAME.safetensors. tests/test_parity.c feeds the same weights and inputs to vkgan
@@ -69,7 +70,10 @@ import sys
 import numpy as np
 import torch
 from torch import nn
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from vkgan_torch_models import (build, init_weights, onehot_maps,  # noqa: E402
+                                to_vkgan_layout, write_safetensors)
 
 FIXTURES = {
     # name: config over BASE
@@ -91,6 +95,9 @@ FIXTURES = {
     "ema": {"ema": 0.9},
     "conditional": {"classes": 3},
     "d_steps2": {"d_steps": 2, "lr_d": 4e-4, "lr_g": 1e-4},
+    # --bias: biases in G's output layer and D's first and last convs; real target 0.9 for D's
+    # last bias, whose gradient is ~1e-6 with the plain targets at init (see ring8)
+    "bias": {"bias": 1, "real_target": 0.9},
 }
 
 BASE = {
@@ -117,99 +124,6 @@ BASE = {
     "classes": 0,
     "seed": 1,
 }
-
-
-class MinibatchStddev(nn.Module):
-    """vkgan's VKG_LAYER_MBSTD (shaders/mbstd.comp): the mean over features of the batch's
-    standard deviation (biased variance + 1e-8), appended as one more channel."""
-
-    def forward(self, x):
-        s = torch.sqrt(x.var(0, unbiased=False) + 1e-8).mean()
-        return torch.cat([x, s.expand(x.shape[0], 1, x.shape[2], x.shape[3])], 1)
-
-
-def dcgan_generator(cfg):
-    """vkg_dcgan_generator: z projected by a transposed conv, then stride-2 transposed convs."""
-    size, k = cfg["image_size"], cfg["classes"]
-    steps = {28: 2, 32: 3, 64: 4}[size]
-    first = 7 if size == 28 else 4
-    w = cfg["g_width"] << (steps - 1)
-    layers = [nn.ConvTranspose2d(cfg["latent"] + k, w, first, 1, 0, bias=False)]
-    for i in range(steps):
-        last = i == steps - 1
-        layers += [nn.BatchNorm2d(w), nn.ReLU(),
-                   nn.ConvTranspose2d(w, cfg["channels"] if last else w // 2, 4, 2, 1, bias=False)]
-        w //= 2
-    return nn.Sequential(*layers, nn.Tanh())
-
-
-def dcgan_discriminator(cfg):
-    """vkg_dcgan_discriminator (+ run_build_layers' minibatch stddev before the last layer)."""
-    size = cfg["image_size"]
-    steps = {28: 2, 32: 3, 64: 4}[size]
-    first = 7 if size == 28 else 4
-    layers, c = [], cfg["channels"] + cfg["classes"]
-    for i in range(steps):
-        layers.append(nn.Conv2d(c, cfg["d_width"] << i, 4, 2, 1, bias=False))
-        if i > 0:
-            layers.append(nn.BatchNorm2d(cfg["d_width"] << i))
-        layers.append(nn.LeakyReLU(0.2))
-        c = cfg["d_width"] << i
-    if cfg["minibatch_stddev"]:
-        layers.append(MinibatchStddev())
-        c += 1
-    layers.append(nn.Conv2d(c, 1, first, 1, 0, bias=False))
-    return nn.Sequential(*layers)
-
-
-def mlp(cfg, inputs, out, act):
-    """vkg_mlp_generator / vkg_mlp_discriminator: dense layers with biases."""
-    layers, c = [], inputs
-    for _ in range(cfg["mlp_depth"]):
-        layers += [nn.Linear(c, cfg["mlp_hidden"]), act()]
-        c = cfg["mlp_hidden"]
-    layers.append(nn.Linear(c, out))
-    return nn.Sequential(*layers)
-
-
-def build(cfg):
-    if cfg["model"] == "mlp":
-        g = mlp(cfg, cfg["latent"], 2, nn.ReLU)
-        d = mlp(cfg, 2, 1, lambda: nn.LeakyReLU(0.2))
-    else:
-        g, d = dcgan_generator(cfg), dcgan_discriminator(cfg)
-    return g, d
-
-
-def init_weights(model, rng):
-    """vkg_model_init: weights N(0, 0.02), batch-norm gamma N(1, 0.02), biases and beta 0,
-    running statistics (0, 1). Drawn with numpy (the values are what the fixture keeps)."""
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-                m.weight.copy_(torch.from_numpy(rng.normal(0, 0.02, m.weight.shape)))
-                if m.bias is not None:
-                    m.bias.zero_()
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.copy_(torch.from_numpy(rng.normal(1, 0.02, m.weight.shape)))
-                m.bias.zero_()
-                m.running_mean.zero_()
-                m.running_var.fill_(1)
-
-
-def vkgan_layout(model, name, t):
-    """A parameter as vkgan holds it: dense weights transposed to [in, out]."""
-    t = t.detach().numpy().astype(np.float32)
-    layer = model[int(name.split(".")[0])]
-    if isinstance(layer, nn.Linear) and name.endswith("weight"):
-        t = np.ascontiguousarray(t.T)
-    return t
-
-
-def onehot_maps(labels, classes, h, w):
-    """vkg_onehot_concat's channels: [N, classes, h, w], 1 in the label's channel."""
-    one = F.one_hot(labels.long(), classes).to(torch.get_default_dtype())
-    return one.view(-1, classes, 1, 1).expand(-1, -1, h, w)
 
 
 def draw_inputs(cfg, rng):
@@ -362,38 +276,18 @@ def state(prefix, name, model, opt, grads, extra):
     params = dict(model.named_parameters())
     for i, (pname, p) in enumerate(params.items()):
         base = f"{prefix}.{name}.{pname}"
-        t[base] = vkgan_layout(model, pname, p)
+        t[base] = to_vkgan_layout(model, pname, p)
         if grads is not None:
-            t[base + ".grad"] = vkgan_layout(model, pname, grads[i])
+            t[base + ".grad"] = to_vkgan_layout(model, pname, grads[i])
             st = opt.state[p]
-            t[base + ".exp_avg"] = vkgan_layout(model, pname, st["exp_avg"])
-            t[base + ".exp_avg_sq"] = vkgan_layout(model, pname, st["exp_avg_sq"])
+            t[base + ".exp_avg"] = to_vkgan_layout(model, pname, st["exp_avg"])
+            t[base + ".exp_avg_sq"] = to_vkgan_layout(model, pname, st["exp_avg_sq"])
         for suffix, values in extra.items():
-            t[base + "." + suffix] = vkgan_layout(model, pname, values[i])
+            t[base + "." + suffix] = to_vkgan_layout(model, pname, values[i])
     for bname, buf in model.named_buffers():
         if bname.endswith("running_mean") or bname.endswith("running_var"):
             t[f"{prefix}.{name}.{bname}"] = buf.detach().numpy().astype(np.float32)
     return t
-
-
-def write_safetensors(path, tensors, meta):
-    """safetensors by hand: 8-byte little-endian header length, JSON header, F32 data."""
-    header, offset, blobs = {"__metadata__": meta}, 0, []
-    for name, a in tensors.items():
-        a = np.ascontiguousarray(a, dtype="<f4")
-        header[name] = {"dtype": "F32", "shape": list(a.shape),
-                        "data_offsets": [offset, offset + a.nbytes]}
-        offset += a.nbytes
-        blobs.append(a.tobytes())
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-    os.replace(tmp, path)
 
 
 def run(name, overrides, dtype):

@@ -2,7 +2,8 @@
  * up in G, strided convolutions down in D, no pooling, z projected and reshaped into the first
  * feature map by a transposed convolution from 1x1, D's last feature map straight into one
  * logit, batch norm everywhere except G's output and D's input, ReLU in G, LeakyReLU(0.2) in D,
- * tanh at G's output. */
+ * tanh at G's output. No bias terms unless shape->bias (then only where no batch norm follows:
+ * batch norm's beta would cancel them). */
 #ifndef VKGAN_DCGAN_H
 #define VKGAN_DCGAN_H
 
@@ -19,6 +20,8 @@ typedef struct vkg_dcgan_shape {
     int g_leaky;      /* LeakyReLU(0.2) in G instead of ReLU */
     int d_avg_pool;   /* D downsamples with a 3x3 stride-1 conv and a 2x2 average pool */
     int g_virtual_bn; /* virtual batch norm in G (a reference batch's statistics) */
+    int bias;         /* bias terms in the layers not followed by batch norm: G's output layer,
+                         D's first and last convolutions (PyTorch's bias=True there) */
 } vkg_dcgan_shape;
 
 /* Fills layers (at most VKG_MAX_LAYERS) and returns how many, or -1 with an error naming the

@@ -15,6 +15,7 @@ typedef struct vkg_train_options {
     char data[VKG_PATH_MAX], out[VKG_PATH_MAX], resume[VKG_PATH_MAX], device[256];
     int steps, epochs, batch, seed;
     int image_size, latent, g_width, d_width, mlp_hidden, mlp_depth;
+    int bias; /* DCGAN: bias terms in the layers not followed by batch norm */
     double lr, lr_d, lr_g, beta1, beta2;
     int d_steps;
     double label_smoothing, flip_labels;
@@ -65,6 +66,11 @@ int vkg_train_run(vkg_train_options *o);
  * vkg_error() (nothing printed). */
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation);
+/* vkg_sample_run, and with raw (non-NULL, non-empty) also a safetensors file there: "images"
+ * (G's float output, [rows, c, h, w] or [rows, 2]), "z" [rows, latent] and, for a conditional
+ * model, "labels" [rows], rows being n rounded up to whole training batches. */
+int vkg_sample_write(const char *checkpoint, int n, const char *out, const char *raw, unsigned seed,
+                     int cls, const char *device, int validation);
 
 /* vkgan view: a run directory in the window (graphs, saved grids, G from the newest checkpoint,
  * a latent walk); with shot_path, one frame is written there and the window closes. Returns the

@@ -15,7 +15,7 @@ int cmd_train(int argc, char **argv) {
 }
 
 typedef struct sample_args {
-    const char *checkpoint, *out, *device;
+    const char *checkpoint, *out, *raw, *device;
     int n, seed, cls, validation;
 } sample_args;
 
@@ -27,6 +27,10 @@ static const vkg_opt sample_opts[] = {
      "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
     {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
     {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png", "the PNG to write", 0},
+    {"raw", "FILE", VKG_OPT_STR, F(raw), 0, 0, "",
+     "also write G's float output and the z it came from (whole batches) to this .safetensors "
+     "file (tools/vkgan_to_torch.py --check compares PyTorch with it)",
+     0},
     {"seed", "S", VKG_OPT_INT, F(seed), 0, 2147483647, "1", "seed of z", 0},
     {"class", "C", VKG_OPT_INT, F(cls), -1, 1023, "-1",
      "conditional models: every sample of class C (-1: one row per class)", 0},
@@ -74,10 +78,11 @@ int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (vkg_sample_run(a.checkpoint, a.n, a.out, (unsigned)a.seed, a.cls, a.device, a.validation) <
-        0)
+    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
+                         a.validation) < 0)
         return cli_error("%s", vkg_error());
     printf("wrote %d samples to %s\n", a.n, a.out);
+    if (a.raw && a.raw[0]) printf("wrote G's raw output and z to %s\n", a.raw);
     return 0;
 }
 

@@ -41,8 +41,10 @@ int vkg_dcgan_generator(const vkg_dcgan_shape *s, vkg_layer_spec *L) {
         if (s->g_dropout > 0)
             L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_DROPOUT, .p = s->g_dropout};
         int last = i == steps - 1;
-        L[n++] = (vkg_layer_spec){
-            .kind = VKG_LAYER_CONV_T, .out = last ? s->channels : width / 2, .conv = {4, 2, 1}};
+        L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV_T,
+                                  .out = last ? s->channels : width / 2,
+                                  .conv = {4, 2, 1},
+                                  .bias = last && s->bias};
         width /= 2;
     }
     L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_TANH};
@@ -53,17 +55,22 @@ int vkg_dcgan_discriminator(const vkg_dcgan_shape *s, vkg_layer_spec *L) {
     if (check(s) < 0) return -1;
     int steps = doublings(s->image_size), n = 0, width = s->d_width;
     for (int i = 0; i < steps; i++) {
+        int first = i == 0 && s->bias; /* no batch norm after D's first conv */
         if (s->d_avg_pool) {
-            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width << i, .conv = {3, 1, 1}};
+            L[n++] = (vkg_layer_spec){
+                .kind = VKG_LAYER_CONV, .out = width << i, .conv = {3, 1, 1}, .bias = first};
             L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_AVG_POOL, .conv = {2, 2, 0}};
         } else {
-            L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV, .out = width << i, .conv = {4, 2, 1}};
+            L[n++] = (vkg_layer_spec){
+                .kind = VKG_LAYER_CONV, .out = width << i, .conv = {4, 2, 1}, .bias = first};
         }
         if (i > 0) L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_BATCHNORM};
         L[n++] =
             (vkg_layer_spec){.kind = VKG_LAYER_ACTIVATION, .act = VKG_LEAKY_RELU, .slope = 0.2f};
     }
-    L[n++] = (vkg_layer_spec){
-        .kind = VKG_LAYER_CONV, .out = 1, .conv = {first_kernel(s->image_size), 1, 0}};
+    L[n++] = (vkg_layer_spec){.kind = VKG_LAYER_CONV,
+                              .out = 1,
+                              .conv = {first_kernel(s->image_size), 1, 0},
+                              .bias = s->bias};
     return n;
 }

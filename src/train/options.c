@@ -60,6 +60,11 @@ static const vkg_opt table[] = {
      "channels of G's last hidden map (ngf); 0: 64 on a GPU, 16 on a CPU device", G_MODEL},
     {"d-width", "W", INT, F(d_width), 0, 1024, "0",
      "channels of D's first map (ndf); 0: as G's on a GPU, half of G's on a CPU device", G_MODEL},
+    {"bias", NULL, FLAG, F(bias), 0, 1, "0",
+     "bias terms in the layers not followed by batch norm (G's output layer, D's first and last "
+     "convolutions), as PyTorch's default bias=True gives them; off: none, as in the DCGAN "
+     "paper and pytorch/examples",
+     G_MODEL},
     {"mlp-hidden", "U", INT, F(mlp_hidden), 1, 4096, "128", "2D data: units per MLP layer",
      G_MODEL},
     {"mlp-depth", "L", INT, F(mlp_depth), 1, 8, "2", "2D data: hidden layers per MLP", G_MODEL},

@@ -147,7 +147,8 @@ int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_l
                              .g_dropout = (float)o->g_dropout,
                              .g_leaky = o->g_leaky,
                              .d_avg_pool = o->d_avg_pool,
-                             .g_virtual_bn = o->virtual_bn};
+                             .g_virtual_bn = o->virtual_bn,
+                             .bias = o->bias};
         *ng = vkg_dcgan_generator(&s, g);
         *nd = vkg_dcgan_discriminator(&s, d);
     }

@@ -9,9 +9,10 @@
 #include "vkgan/error.h"
 #include "vkgan/io.h"
 
-int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
-                   const vkg_train_options *o, const int shape[5], int n, unsigned seed, int cls,
-                   float *images) {
+/* sampler_images, and with z non-NULL the latents of the n examples too (n * latent). */
+static int sample_batches(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
+                          const vkg_train_options *o, const int shape[5], int n, unsigned seed,
+                          int cls, float *images, float *z) {
     int k = shape[4];
     vkg_arena *arena = vkg_arena_create(ctx, 0);
     if (!arena) return -1;
@@ -26,7 +27,8 @@ int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
     if (r == 0 && each != expected) /* sampler_read_setup checks this; images is sized by it */
         r = vkg_set_error("%s: G makes examples of %zu values, vkgan.data_shape says %zu", path,
                           each, expected);
-    float *batch = r == 0 ? malloc(sizeof(float) * each * (size_t)o->batch) : NULL;
+    size_t row = each > (size_t)o->latent ? each : (size_t)o->latent;
+    float *batch = r == 0 ? malloc(sizeof(float) * row * (size_t)o->batch) : NULL;
     if (r == 0 && !batch) r = vkg_set_error("out of host memory");
     for (int j = 0; r == 0 && j * o->batch < n; j++) { /* batches of the training batch size */
         uint32_t counter[4] = {(uint32_t)j, 0, 0, 0};
@@ -37,6 +39,10 @@ int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
         if (r == 0) r = vkg_tensor_download(ctx, y, batch);
         if (r == 0)
             memcpy(images + each * (size_t)j * o->batch, batch, sizeof(float) * each * take);
+        if (r == 0 && z) r = vkg_tensor_download(ctx, &s.z, batch);
+        if (r == 0 && z)
+            memcpy(z + (size_t)o->latent * j * o->batch, batch,
+                   sizeof(float) * (size_t)o->latent * take);
     }
     free(batch);
     vkg_rec_destroy(rec);
@@ -44,8 +50,35 @@ int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
     return r;
 }
 
+int sampler_images(vkg_ctx *ctx, const vkg_safetensors *st, const char *path,
+                   const vkg_train_options *o, const int shape[5], int n, unsigned seed, int cls,
+                   float *images) {
+    return sample_batches(ctx, st, path, o, shape, n, seed, cls, images, NULL);
+}
+
+/* --raw: G's float output and the z (and class labels) it came from, whole batches (batch norm
+ * uses each batch's statistics, so an example depends on its whole batch). */
+static int write_raw(const char *raw, const vkg_train_options *o, const int shape[5], int rows,
+                     int cls, const float *images, const float *z) {
+    int k = shape[4];
+    float *labels = k ? malloc(sizeof(float) * (size_t)rows) : NULL;
+    if (k && !labels) return vkg_set_error("out of host memory");
+    for (int i = 0; k && i < rows; i++) /* as sampler_labels sets them */
+        labels[i] = (float)(cls >= 0 ? cls : i % k);
+    vkg_st_tensor t[3] = {
+        {"images", VKG_F32, shape[0] ? 2 : 4, {rows, shape[1], shape[2], shape[3]}, images},
+        {"z", VKG_F32, 2, {rows, o->latent}, z},
+        {"labels", VKG_F32, 1, {rows}, labels}};
+    char batch[32];
+    snprintf(batch, sizeof batch, "%d", o->batch);
+    vkg_st_meta meta[2] = {{"format", "vkgan-samples-1"}, {"batch", batch}};
+    int r = vkg_safetensors_write(raw, t, k ? 3 : 2, meta, 2);
+    free(labels);
+    return r;
+}
+
 static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int n,
-                    const char *out, unsigned seed, int cls) {
+                    const char *out, const char *raw, unsigned seed, int cls) {
     vkg_train_options o;
     int shape[5];
     if (sampler_read_setup(st, path, &o, shape) < 0) return -1;
@@ -53,9 +86,13 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     if (cls >= 0 && !k) return vkg_set_error("--class: %s is not class-conditional", path);
     if (cls >= k && k) return vkg_set_error("--class %d: the model has classes 0..%d", cls, k - 1);
     size_t each = shape[0] ? 2 : (size_t)shape[1] * shape[2] * shape[3];
-    float *images = malloc(sizeof(float) * each * (size_t)n);
-    int r = images ? sampler_images(ctx, st, path, &o, shape, n, seed, cls, images)
-                   : vkg_set_error("out of host memory");
+    int rows = raw ? (n + o.batch - 1) / o.batch * o.batch : n; /* --raw: whole batches */
+    float *images = malloc(sizeof(float) * each * (size_t)rows);
+    float *z = raw ? malloc(sizeof(float) * (size_t)o.latent * (size_t)rows) : NULL;
+    int r = images && (z || !raw)
+                ? sample_batches(ctx, st, path, &o, shape, rows, seed, cls, images, z)
+                : vkg_set_error("out of host memory");
+    if (r == 0 && raw) r = write_raw(raw, &o, shape, rows, cls, images, z);
     if (r == 0 && shape[0]) { /* 2D points: a scatter plot over the data's modes */
         vkg_dataset data;
         r = vkg_dataset_load(o.data, 0, 0, (uint64_t)o.seed, &data);
@@ -68,16 +105,22 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
         r = run_write_grid(out, images, n, cls < 0 ? k : 0, shape[1], shape[2], shape[3], cols);
     }
     free(images);
+    free(z);
     return r;
 }
 
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation) {
+    return vkg_sample_write(checkpoint, n, out, NULL, seed, cls, device, validation);
+}
+
+int vkg_sample_write(const char *checkpoint, int n, const char *out, const char *raw, unsigned seed,
+                     int cls, const char *device, int validation) {
     vkg_safetensors *st = vkg_safetensors_read(checkpoint);
     if (!st) return -1;
     vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
-    int r = ctx ? generate(ctx, st, checkpoint, n, out, seed, cls) : -1;
+    int r = ctx ? generate(ctx, st, checkpoint, n, out, raw && raw[0] ? raw : NULL, seed, cls) : -1;
     if (r == 0 && validation && vkg_ctx_validation_count(ctx) > 0)
         r = vkg_set_error("validation messages were reported");
     vkg_ctx_destroy(ctx);
