@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,11 @@ static int resume_options(vkg_train_options *o) {
     vkg_train_options cli = *o;
     char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
+    struct stat st;
+    if (stat(path, &st) != 0 && stat(cli.resume, &st) == 0 && S_ISDIR(st.st_mode))
+        return vkg_set_error("%s holds no config.json: the run stopped before it began (or it is "
+                             "not a run); start it again with its options and --out %s",
+                             cli.resume, cli.resume);
     cJSON *config = rundir_read_json(path);
     if (!config) return -1;
     int r =
@@ -291,22 +297,35 @@ static int mode_metrics(run *r, metrics_row *row) {
 /* Writes a checkpoint of the current step: 0 written, 1 not written because the state is not
  * finite (said on stderr; the health check reports the failure), -1 error. Rotation keeps the
  * newest --keep and the last one from before the evidence a failure may still be judged on. */
+static int read_finished_steps(run *r);
+
 static int save_checkpoint(run *r) {
-    char path[VKG_PATH_MAX + 64], seconds[32], shape[64];
+    char path[VKG_PATH_MAX + 64], seconds[32], shape[64], partial[512];
+    /* every metrics line up to this step is written before the checkpoint exists, and the sums
+     * of the interval in progress go into it: a run resumed from it logs exactly what one that
+     * never stopped logs */
+    if (vkg_gan_wait(&r->gan) < 0 || read_finished_steps(r) < 0) return -1;
+    int used = snprintf(partial, sizeof partial, "%u %d", r->last_step, r->summed);
+    for (int i = 0; i < VKG_LOSSES; i++)
+        used += snprintf(partial + used, sizeof partial - (size_t)used, " %.17g", r->sums[i]);
     rundir_checkpoint_path(r->o->out, r->gan.steps, path, sizeof path);
     snprintf(seconds, sizeof seconds, "%.3f", r->seconds_before + now() - r->start);
     snprintf(shape, sizeof shape, "%d %d %d %d %d", is_points(&r->data), r->data.channels,
              r->data.height, r->data.width, run_classes(r->o, r->data.classes));
-    const char *const extra[3][2] = {
-        {"vkgan.options", r->config_text}, {"vkgan.seconds", seconds}, {"vkgan.data_shape", shape}};
-    int rc = vkg_gan_save(&r->gan, path, extra, 3);
+    const char *const extra[4][2] = {{"vkgan.options", r->config_text},
+                                     {"vkgan.seconds", seconds},
+                                     {"vkgan.data_shape", shape},
+                                     {"vkgan.metrics_partial", partial}};
+    int rc = vkg_gan_save(&r->gan, path, extra, 4);
     if (rc == VKG_GAN_NONFINITE) {
         fprintf(stderr, "%svkgan: warning: step %u: %s\n", r->tty ? "\r\033[K" : "", r->gan.steps,
                 vkg_error());
         return 1;
     }
     if (rc < 0) return -1;
-    return rundir_prune_checkpoints(r->o->out, r->o->keep, health_horizon(&r->h));
+    /* a rollback needs the newest checkpoint from before the evidence still being judged */
+    int rollback = strcmp(r->o->on_failure, "rollback") == 0;
+    return rundir_prune_checkpoints(r->o->out, r->o->keep, rollback ? health_horizon(&r->h) : 0);
 }
 
 static void progress(run *r, const metrics_row *m) {
@@ -510,10 +529,10 @@ static int log_metrics(run *r, unsigned step) {
     r->summed = 0;
     /* throughput from the GPU's own times of the interval's steps: the host reads finished
      * steps in bursts, so its clock says nothing about one interval */
-    double gpu_ms = 0, ms;
-    for (unsigned s = from; s <= step && gpu_ms >= 0; s++)
-        gpu_ms = vkg_gan_step_ms(&r->gan, s, &ms) == 0 ? gpu_ms + ms : -1;
-    double images = (double)(step - r->last_step) * r->o->batch * r->o->d_steps;
+    double gpu_ms = 0, ms, known = 0; /* (a resumed run knows the times of its own steps) */
+    for (unsigned s = from; s <= step; s++)
+        if (vkg_gan_step_ms(&r->gan, s, &ms) == 0) gpu_ms += ms, known++;
+    double images = (known ? known : step - r->last_step) * r->o->batch * r->o->d_steps;
     metrics_row m = {.step = step,
                      .epoch = epoch_of(r, step),
                      .seconds = r->seconds_before + t - r->start,
@@ -655,6 +674,22 @@ static int close_live(run *r) {
     return a < 0 ? -1 : 0;
 }
 
+/* The interval in progress at a checkpoint (the last logged step, the steps read since and their
+ * sums), so the first metrics line after a resume is the one an uninterrupted run writes. A
+ * missing or inconsistent value starts a new interval at the checkpoint. */
+static void restore_partial(run *r, const char *text, unsigned at) {
+    int used = 0, n = text ? sscanf(text, "%u %d%n", &r->last_step, &r->summed, &used) : 0;
+    for (int i = 0; n == 2 && i < VKG_LOSSES; i++) {
+        int more = 0;
+        n = sscanf(text + used, " %lf%n", &r->sums[i], &more) == 1 ? 2 : 0;
+        used += more;
+    }
+    if (n != 2 || text[used] || r->last_step > at || r->summed != (int)(at - r->last_step)) {
+        r->last_step = at, r->summed = 0;
+        memset(r->sums, 0, sizeof r->sums);
+    }
+}
+
 /* Models, GAN, run directory; then the loop. */
 static int train(run *r) {
     vkg_train_options *o = r->o;
@@ -702,8 +737,10 @@ static int train(run *r) {
             vkg_safetensors *st = vkg_safetensors_read(path);
             const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
             r->seconds_before = sec ? atof(sec) : 0;
+            restore_partial(r, st ? vkg_safetensors_meta(st, "vkgan.metrics_partial") : NULL,
+                            resumed_at);
             vkg_safetensors_free(st);
-            health_reset(&r->h, resumed_at);
+            health_reset(&r->h, r->last_step);
             if (!o->quiet) printf("resuming %s from step %u\n", path, resumed_at);
         }
     } else if (rundir_create(o->out, &r->lock) < 0) {
@@ -722,7 +759,7 @@ static int train(run *r) {
     if (r->quality_on && fresh && quality_check(r, 0) < 0) return fail("quality");
 
     r->start = r->last_time = now();
-    r->last_step = r->gan.steps;
+    if (fresh) r->last_step = 0, r->summed = 0;
     r->read_upto = r->gan.steps;
     int quit = 0; /* Q or Esc in the window */
     int code = 0; /* a failure's exit code (--on-failure stop) */

@@ -314,7 +314,8 @@ static int cut_log(const char *path, int csv, unsigned keep_until) {
     size_t kept = 0;
     for (char *line = text; *line;) {
         char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (!end) break; /* a torn last line (a kill, a full disk): it goes */
+        size_t len = (size_t)(end - line) + 1;
         unsigned long step = 0;
         int header = csv && strncmp(line, "step,", 5) == 0;
         int ok = header || sscanf(line, csv ? "%lu" : "{\"step\":%lu", &step) == 1;
@@ -338,7 +339,8 @@ int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_
     log->jsonl = log->csv = NULL;
     if (resuming && (cut_log(jsonl, 0, keep_until) < 0 || cut_log(csv, 1, keep_until) < 0))
         return -1;
-    int fresh = access(csv, F_OK) != 0;
+    struct stat st; /* a log killed before its first line is written has no header yet */
+    int fresh = stat(csv, &st) != 0 || st.st_size == 0;
     log->jsonl = fopen(jsonl, "a");
     log->csv = fopen(csv, "a");
     if (!log->jsonl || !log->csv) {
