@@ -215,3 +215,30 @@ TEST(cli_resume_refuses_changed_options) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the same batch and --validation: %d: %s", code, err);
 }
+
+/* Issue 14, case 2: class names are recorded (config.json, checkpoints) and sample --class takes
+ * a name as well as an index. */
+TEST(cli_class_names_recorded_and_sampled_by_name) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --conditional --g-width 4 --d-width 4 --latent 8 --batch 10 --steps 2 "
+             "--classifier none --out %s/run",
+             dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    char *config = test_read_text(path);
+    CHECK(config && strstr(config, "\"Ankle boot\"") && strstr(config, "\"T-shirt/top\""),
+          "config.json has no class names");
+    snprintf(path, sizeof path, "%s/run/checkpoints/step-000000002.safetensors", dir);
+    snprintf(args, sizeof args, "sample --checkpoint %s --class Sneaker --n 4 --out %s/s.png", path,
+             dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "--class Sneaker: %d: %s", code, err);
+    snprintf(args, sizeof args, "sample --checkpoint %s --class zebra --n 4 --out %s/z.png", path,
+             dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "'Sneaker'") && lines(err) == 1, "--class zebra: %d: %s", code,
+          err);
+}

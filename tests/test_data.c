@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <stb_image_write.h>
@@ -171,6 +172,63 @@ TEST(data_image_folder_classes_crop_and_bad_images) {
     mkdir(sub, 0755);
     CHECK_ERROR(vkg_load_folder(sub, 8, 3, &d), "no PNG, JPEG or BMP images");
     CHECK_ERROR(vkg_load_folder("/nonexistent/images", 8, 3, &d), "cannot open the directory");
+}
+
+/* torchvision's ImageFolder conventions (issue 14): classes are the subfolders in sorted order,
+ * named; a class's images are found in its whole tree; an empty class folder is refused by name
+ * (as ImageFolder does); what ImageFolder would silently ignore or invent is refused by name:
+ * images beside class folders, a hidden folder (.ipynb_checkpoints), a broken link, a format
+ * vkgan does not decode. */
+TEST(data_image_folder_follows_imagefolder) {
+    const char *dir = test_tmpdir();
+    char path[4400];
+    static const char *folders[] = {"b_dog", "a_cat", "b_dog/deeper", "c_empty"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, folders[i]);
+        mkdir(path, 0755);
+    }
+    write_png(dir, "a_cat/1.png", 8, 8, 10);
+    write_png(dir, "b_dog/deeper/2.png", 8, 8, 20);
+    write_png(dir, "b_dog/3.png", 8, 8, 30);
+    test_write(dir, "c_empty/notes.txt", "x", 1);
+    vkg_dataset d;
+    CHECK_ERROR(vkg_load_folder(dir, 8, 1, &d), "without PNG, JPEG or BMP images: c_empty");
+    snprintf(path, sizeof path, "%s/c_empty/notes.txt", dir);
+    CHECK(remove(path) == 0, "rm notes.txt");
+    snprintf(path, sizeof path, "%s/c_empty", dir);
+    CHECK(remove(path) == 0, "rmdir c_empty");
+    CHECK_OK(vkg_load_folder(dir, 8, 1, &d));
+    int ok = d.count == 3 && d.classes == 2 && d.class_names &&
+             strcmp(d.class_names[0], "a_cat") == 0 && strcmp(d.class_names[1], "b_dog") == 0 &&
+             d.labels[0] == 0 && d.labels[1] == 1 && d.labels[2] == 1;
+    vkg_dataset_free(&d);
+    CHECK(ok, "classes read: %d images, %d classes", d.count, d.classes);
+    static const char *bad[][2] = {{"top.png", "beside its class folders"},
+                                   {".ipynb_checkpoints/x.png", NULL},
+                                   {"a_cat/x.webp", "x.webp: vkgan reads PNG, JPEG and BMP"},
+                                   {"a_cat/gone.png", "gone.png: a broken link"}};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, bad[i][0]);
+        if (i == 1) { /* hidden: skipped, not a class */
+            char hidden[4400];
+            snprintf(hidden, sizeof hidden, "%s/.ipynb_checkpoints", dir);
+            mkdir(hidden, 0755);
+            write_png(dir, bad[i][0], 8, 8, 40);
+            CHECK_OK(vkg_load_folder(dir, 8, 1, &d));
+            int classes = d.classes;
+            vkg_dataset_free(&d);
+            CHECK(classes == 2, "a hidden folder became a class (%d classes)", classes);
+            continue;
+        }
+        if (i == 3)
+            CHECK(symlink("/nonexistent/gone.png", path) == 0, "symlink");
+        else if (i == 0)
+            write_png(dir, bad[i][0], 8, 8, 40);
+        else
+            test_write(dir, bad[i][0], "RIFF", 4);
+        CHECK_ERROR(vkg_load_folder(dir, 8, 1, &d), bad[i][1]);
+        CHECK(remove(path) == 0, "cannot remove %s", path);
+    }
 }
 
 TEST(data_mixtures_and_mode_metrics) {

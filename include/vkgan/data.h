@@ -8,15 +8,17 @@
 #include <stdint.h>
 
 #define VKG_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
+#define VKG_CLASS_NAME 64 /* bytes of a class name, with its NUL */
 
 typedef struct vkg_dataset {
     char name[64];
-    int count;                   /* examples */
-    int channels, height, width; /* images: 1 or 3 channels; 2D points: 2 x 1 x 1 */
-    int classes;                 /* label values are 0 .. classes-1; 0 when unlabelled */
-    uint8_t *pixels;             /* images: count x channels x height x width (NCHW), 0..255 */
-    float *points;               /* 2D mixtures: count x 2 */
-    int32_t *labels;             /* count labels, or NULL */
+    int count;                           /* examples */
+    int channels, height, width;         /* images: 1 or 3 channels; 2D points: 2 x 1 x 1 */
+    int classes;                         /* label values are 0 .. classes-1; 0 when unlabelled */
+    char (*class_names)[VKG_CLASS_NAME]; /* classes names (the dataset's own, or folder names) */
+    uint8_t *pixels; /* images: count x channels x height x width (NCHW), 0..255 */
+    float *points;   /* 2D mixtures: count x 2 */
+    int32_t *labels; /* count labels, or NULL */
     /* 2D mixtures: the modes (x, y) and their standard deviation */
     int mode_count;
     float modes[25][2];

@@ -61,6 +61,9 @@ struct cJSON *vkg_train_options_json(const vkg_train_options *o);
  * failure (--on-failure stop; health_exit_code). */
 int vkg_train_run(vkg_train_options *o);
 
+/* A class of a checkpoint's conditional model from text: its index, or its name as the run's data
+ * named it (the checkpoint's vkgan.class_names). 0, or -1 with vkg_error() listing the names. */
+int vkg_sample_class(const char *checkpoint, const char *text, int *cls);
 /* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them); for a
  * conditional model all of class `cls`, or with cls < 0 one row per class. 0, or -1 with
  * vkg_error() (nothing printed). */

@@ -16,7 +16,8 @@ int cmd_train(int argc, char **argv) {
 
 typedef struct sample_args {
     const char *checkpoint, *out, *raw, *device;
-    int n, seed, cls, validation;
+    const char *cls;
+    int n, seed, validation;
 } sample_args;
 
 #pragma GCC diagnostic push
@@ -32,8 +33,10 @@ static const vkg_opt sample_opts[] = {
      "file (tools/vkgan_to_torch.py --check compares PyTorch with it)",
      0},
     {"seed", "S", VKG_OPT_INT, F(seed), 0, 2147483647, "1", "seed of z", 0},
-    {"class", "C", VKG_OPT_INT, F(cls), -1, 1023, "-1",
-     "conditional models: every sample of class C (-1: one row per class)", 0},
+    {"class", "C", VKG_OPT_STR, F(cls), 0, 0, NULL,
+     "conditional models: every sample of class C, its name as the data names it (a folder's "
+     "name, 'Sneaker') or its index (default: one row per class)",
+     0},
     CLI_DEVICE_OPTIONS(sample_args),
 };
 #undef F
@@ -78,7 +81,10 @@ int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
+    int cls = -1;
+    if (a.cls && vkg_sample_class(a.checkpoint, a.cls, &cls) < 0)
+        return cli_error("%s", vkg_error());
+    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, cls, a.device,
                          a.validation) < 0)
         return cli_error("%s", vkg_error());
     printf("wrote %d samples to %s\n", a.n, a.out);

@@ -13,7 +13,8 @@ void vkg_dataset_free(vkg_dataset *d) {
     free(d->pixels);
     free(d->points);
     free(d->labels);
-    d->pixels = NULL, d->points = NULL, d->labels = NULL;
+    free(d->class_names);
+    d->pixels = NULL, d->points = NULL, d->labels = NULL, d->class_names = NULL;
 }
 
 static int fashion_mnist(vkg_dataset *out, const char *prefix) {
@@ -23,6 +24,28 @@ static int fashion_mnist(vkg_dataset *out, const char *prefix) {
                              "'apt-get install dataset-fashion-mnist'",
                              VKG_FASHION_MNIST_DIR);
     return vkg_load_idx_dir(VKG_FASHION_MNIST_DIR, prefix, out);
+}
+
+/* The class names of a dataset that has none of its own yet: Fashion-MNIST's and CIFAR-10's as
+ * torchvision gives them, digits for MNIST, "mode I" for the mixtures. */
+static int name_classes(vkg_dataset *d, int kind) {
+    static const char *fashion[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                      "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+    static const char *cifar[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
+                                    "dog",      "frog",       "horse", "ship", "truck"};
+    if (d->class_names || d->classes <= 0) return 0;
+    if (!(d->class_names = calloc((size_t)d->classes, sizeof *d->class_names)))
+        return vkg_set_error("out of host memory");
+    const char **known = kind == 0 && d->classes == 10   ? fashion
+                         : kind == 3 && d->classes == 10 ? cifar
+                                                         : NULL;
+    for (int c = 0; c < d->classes; c++) {
+        if (known)
+            snprintf(d->class_names[c], VKG_CLASS_NAME, "%s", known[c]);
+        else
+            snprintf(d->class_names[c], VKG_CLASS_NAME, "%s%d", kind == 1 ? "mode " : "", c);
+    }
+    return 0;
 }
 
 /* The kind of a dataset spec: 0 fashion-mnist, 1 ring8 / grid25, 2 mnist:, 3 cifar10:,
@@ -69,6 +92,7 @@ int vkg_dataset_load(const char *spec, int image_size, int channels, uint64_t se
         return vkg_dataset_spec_check(spec);
     if (rc == 0 && out->name[0] == 0)
         snprintf(out->name, sizeof out->name, "%.*s", (int)kind, spec);
+    if (rc == 0) rc = name_classes(out, k);
     return rc;
 }
 

@@ -1,5 +1,11 @@
-/* Image folders as torchvision's ImageFolder reads them: DIR/CLASS/IMAGE, classes in sorted
- * order; or the images directly in DIR (one class). Decoded by stb_image, centre-cropped to a
+/* Image folders as torchvision's ImageFolder reads them (torchvision.datasets.ImageFolder,
+ * DatasetFolder.find_classes and make_dataset): DIR/CLASS/.../IMAGE, one class per subfolder of
+ * DIR in sorted order, the images of a class found in its whole tree (links followed), a class
+ * folder without images refused by name. Where ImageFolder would do something silently that
+ * loses or invents data, vkgan refuses by name instead: images beside the class folders (it
+ * ignores them), hidden folders (it makes them classes: .ipynb_checkpoints), broken links (it
+ * fails later), image formats vkgan does not decode (.webp, .tif, ...). Without subfolders the
+ * images directly in DIR are one unlabelled set. Decoded by stb_image, centre-cropped to a
  * square and resized by stb_image_resize. */
 #include <dirent.h>
 #include <stdio.h>
@@ -16,12 +22,14 @@
 
 #define MAX_SIDE 16384   /* pixels a side of a decoded image */
 #define MAX_CLASSES 1024 /* class subfolders */
+#define MAX_DEPTH 16     /* folders within a class folder */
 
 typedef struct names {
     char **items;
     int count, cap;
 } names;
 
+/* 0, or -1 when out of memory */
 static int push(names *n, const char *s) {
     if (n->count == n->cap) {
         int cap = n->cap ? 2 * n->cap : 64;
@@ -42,14 +50,28 @@ static int by_name(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int is_image(const char *name) {
+static int has_extension(const char *name, const char *const *list) {
     const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
-                   !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".bmp"));
+    for (int i = 0; dot && list[i]; i++)
+        if (!strcasecmp(dot, list[i])) return 1;
+    return 0;
 }
 
-/* The entries of dir (sorted): subdirectories into dirs, image files into files. */
-static int list(const char *dir, names *dirs, names *files) {
+static int is_image(const char *name) {
+    static const char *const ours[] = {".png", ".jpg", ".jpeg", ".bmp", NULL};
+    return has_extension(name, ours);
+}
+
+/* torchvision's other IMG_EXTENSIONS: images a user means as data that vkgan does not decode */
+static int is_other_image(const char *name) {
+    static const char *const others[] = {".ppm", ".pgm", ".tif", ".tiff", ".webp", ".gif", NULL};
+    return has_extension(name, others);
+}
+
+/* The entries of dir: subfolders (names) into dirs when dirs is given, else walked into at
+ * most MAX_DEPTH deep; image files (paths) into files. Hidden entries are skipped; a broken link
+ * or an image vkgan cannot decode is an error naming it. Not sorted. */
+static int list(const char *dir, names *dirs, names *files, int depth) {
     DIR *d = opendir(dir);
     if (!d) return vkg_set_error("%s: cannot open the directory", dir);
     struct dirent *e;
@@ -59,17 +81,31 @@ static int list(const char *dir, names *dirs, names *files) {
         if (e->d_name[0] == '.') continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (stat(path, &st) != 0) continue;
-        if (S_ISDIR(st.st_mode) && dirs)
-            rc = push(dirs, e->d_name);
-        else if (S_ISREG(st.st_mode) && is_image(e->d_name))
-            rc = push(files, path);
+        if (stat(path, &st) != 0) {
+            rc = vkg_set_error("%s: a broken link (or unreadable): remove it or fix it", path);
+        } else if (S_ISDIR(st.st_mode)) {
+            if (dirs)
+                rc = push(dirs, e->d_name) < 0 ? vkg_set_error("out of host memory") : 0;
+            else if (depth >= MAX_DEPTH)
+                rc = vkg_set_error("%s: folders more than %d deep in a class folder (a link "
+                                   "loop?)",
+                                   path, MAX_DEPTH);
+            else
+                rc = list(path, NULL, files, depth + 1);
+        } else if (S_ISREG(st.st_mode) && is_image(e->d_name)) {
+            rc = push(files, path) < 0 ? vkg_set_error("out of host memory") : 0;
+        } else if (S_ISREG(st.st_mode) && is_other_image(e->d_name)) {
+            rc = vkg_set_error("%s: vkgan reads PNG, JPEG and BMP images; convert it (e.g. with "
+                               "ImageMagick's mogrify -format png)",
+                               path);
+        }
     }
     closedir(d);
-    if (rc < 0) return vkg_set_error("out of host memory listing %s", dir);
-    if (dirs && dirs->count > 1) qsort(dirs->items, (size_t)dirs->count, sizeof(char *), by_name);
-    if (files->count > 1) qsort(files->items, (size_t)files->count, sizeof(char *), by_name);
-    return 0;
+    return rc;
+}
+
+static void sort(names *n) {
+    if (n->count > 1) qsort(n->items, (size_t)n->count, sizeof(char *), by_name);
 }
 
 /* The formats the README promises, by content: stb_image decodes by content, not by name, and
@@ -132,20 +168,39 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
     if (size < 4 || size > 1024) return vkg_set_error("image size %d is not in 4..1024", size);
     if (channels != 1 && channels != 3)
         return vkg_set_error("folder images are read with 1 or 3 channels, not %d", channels);
-    names classes = {0}, files = {0};
-    int rc = list(dir, &classes, &files), first_class_file[MAX_CLASSES], class_count = 0;
+    names classes = {0}, files = {0}, empty = {0};
+    int rc = list(dir, &classes, &files, 0), first_class_file[MAX_CLASSES + 1], class_count = 0;
+    sort(&classes), sort(&files);
     if (rc == 0 && classes.count > MAX_CLASSES)
         rc = vkg_set_error("%s: %d class folders; vkgan reads up to %d", dir, classes.count,
                            MAX_CLASSES);
-    if (rc == 0 && classes.count > 0) { /* ImageFolder layout: files directly in DIR are ignored */
-        clear(&files);
-        for (int c = 0; rc == 0 && c < classes.count; c++) {
-            char sub[4200];
-            snprintf(sub, sizeof sub, "%s/%s", dir, classes.items[c]);
-            first_class_file[c] = files.count;
-            rc = list(sub, NULL, &files);
-        }
-        class_count = classes.count;
+    if (rc == 0 && classes.count > 0 && files.count > 0)
+        rc = vkg_set_error("%s: %d image(s) beside its class folders (%s): move them into a class "
+                           "folder or away (ImageFolder would ignore them)",
+                           dir, files.count, files.items[0]);
+    for (int c = 0; rc == 0 && c < classes.count; c++) {
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/%s", dir, classes.items[c]);
+        if (strlen(classes.items[c]) >= VKG_CLASS_NAME)
+            rc = vkg_set_error("%s: a class name of more than %d bytes", sub, VKG_CLASS_NAME - 1);
+        first_class_file[c] = files.count;
+        names mine = {0};
+        if (rc == 0) rc = list(sub, NULL, &mine, 1);
+        sort(&mine);
+        for (int i = 0; rc == 0 && i < mine.count; i++)
+            rc = push(&files, mine.items[i]) < 0 ? vkg_set_error("out of host memory") : 0;
+        if (rc == 0 && mine.count == 0 && push(&empty, classes.items[c]) < 0)
+            rc = vkg_set_error("out of host memory");
+        clear(&mine);
+    }
+    class_count = classes.count;
+    if (rc == 0 && empty.count > 0) { /* as ImageFolder: a class without examples is an error */
+        char list_text[512] = "";
+        for (int i = 0; i < empty.count; i++)
+            snprintf(list_text + strlen(list_text), sizeof list_text - strlen(list_text), "%s%s",
+                     i ? ", " : "", empty.items[i]);
+        rc = vkg_set_error("%s: class folder%s without PNG, JPEG or BMP images: %s", dir,
+                           empty.count > 1 ? "s" : "", list_text);
     }
     if (rc == 0 && files.count == 0)
         rc = vkg_set_error("%s: no PNG, JPEG or BMP images there or in its subfolders", dir);
@@ -164,6 +219,11 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
             }
         }
     }
+    if (rc == 0 && class_count &&
+        !(out->class_names = calloc((size_t)class_count, sizeof *out->class_names)))
+        rc = vkg_set_error("out of host memory reading %s", dir);
+    for (int c = 0; rc == 0 && c < class_count; c++)
+        snprintf(out->class_names[c], VKG_CLASS_NAME, "%s", classes.items[c]);
     if (rc == 0) {
         snprintf(out->name, sizeof out->name, "folder");
         out->count = files.count;
@@ -175,5 +235,6 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
     }
     clear(&classes);
     clear(&files);
+    clear(&empty);
     return rc;
 }

@@ -235,7 +235,8 @@ typedef struct run {
     int has_pending, rollbacks;
     fault faults[4]; /* VKGAN_FAULT: failures provoked on purpose (tests) */
     int fault_count;
-    int lock; /* DIR/train.lock, held while the run lasts */
+    int lock;          /* DIR/train.lock, held while the run lasts */
+    char *class_names; /* a conditional model's class names (JSON), for its checkpoints */
 } run;
 
 static size_t example_size(const run *r) {
@@ -312,11 +313,12 @@ static int save_checkpoint(run *r) {
     snprintf(seconds, sizeof seconds, "%.3f", r->seconds_before + now() - r->start);
     snprintf(shape, sizeof shape, "%d %d %d %d %d", is_points(&r->data), r->data.channels,
              r->data.height, r->data.width, run_classes(r->o, r->data.classes));
-    const char *const extra[4][2] = {{"vkgan.options", r->config_text},
+    const char *const extra[5][2] = {{"vkgan.options", r->config_text},
                                      {"vkgan.seconds", seconds},
                                      {"vkgan.data_shape", shape},
-                                     {"vkgan.metrics_partial", partial}};
-    int rc = vkg_gan_save(&r->gan, path, extra, 4);
+                                     {"vkgan.metrics_partial", partial},
+                                     {"vkgan.class_names", r->class_names}};
+    int rc = vkg_gan_save(&r->gan, path, extra, r->class_names ? 5 : 4);
     if (rc == VKG_GAN_NONFINITE) {
         fprintf(stderr, "%svkgan: warning: step %u: %s\n", r->tty ? "\r\033[K" : "", r->gan.steps,
                 vkg_error());
@@ -599,6 +601,12 @@ static int write_config(run *r, const model_totals *g, const model_totals *d) {
     cJSON_AddNumberToObject(data, "height", r->data.height);
     cJSON_AddNumberToObject(data, "width", r->data.width);
     cJSON_AddNumberToObject(data, "classes", r->data.classes);
+    cJSON *names = cJSON_AddArrayToObject(data, "class_names"); /* label i is names[i] */
+    for (int c = 0; names && r->data.class_names && c < r->data.classes; c++)
+        cJSON_AddItemToArray(names, cJSON_CreateString(r->data.class_names[c]));
+    free(r->class_names);
+    r->class_names =
+        run_classes(r->o, r->data.classes) && names ? cJSON_PrintUnformatted(names) : NULL;
     cJSON_AddNumberToObject(models, "g_parameters", (double)g->params);
     cJSON_AddNumberToObject(models, "d_parameters", (double)d->params);
     char path[VKG_PATH_MAX + 32];
@@ -868,6 +876,7 @@ int vkg_train_run(vkg_train_options *o) {
     live_close(r.live);
     if (r.gan_made) vkg_gan_destroy(&r.gan);
     free(r.images);
+    free(r.class_names);
     vkg_dataset_free(&r.data);
     vkg_arena_destroy(r.arena);
     if (rc == 0 && o->validation && vkg_ctx_validation_count(r.ctx) > 0)

@@ -109,6 +109,38 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     return r;
 }
 
+int vkg_sample_class(const char *checkpoint, const char *text, int *cls) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (*text && !*end) { /* an index; checked against the model when it is built */
+        *cls = v >= 0 && v < 1 << 20 ? (int)v : 1 << 20;
+        return 0;
+    }
+    vkg_safetensors *st = vkg_safetensors_read(checkpoint);
+    if (!st) return -1;
+    cJSON *names = cJSON_Parse(vkg_safetensors_meta(st, "vkgan.class_names")
+                                   ? vkg_safetensors_meta(st, "vkgan.class_names")
+                                   : "null");
+    *cls = -1;
+    int i = 0;
+    for (const cJSON *e = cJSON_IsArray(names) ? names->child : NULL; e; e = e->next, i++)
+        if (cJSON_IsString(e) && strcmp(e->valuestring, text) == 0 && *cls < 0) *cls = i;
+    char known[600] = "";
+    for (const cJSON *e = cJSON_IsArray(names) ? names->child : NULL; e; e = e->next)
+        if (cJSON_IsString(e) && strlen(known) + strlen(e->valuestring) + 8 < sizeof known)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s'%s'",
+                     known[0] ? ", " : "", e->valuestring);
+    int r =
+        *cls >= 0 ? 0
+        : known[0]
+            ? vkg_set_error("--class %s: the model's classes are %.500s (or their index)", text,
+                            known)
+            : vkg_set_error("--class %s: %s names no classes (give an index)", text, checkpoint);
+    cJSON_Delete(names);
+    vkg_safetensors_free(st);
+    return r;
+}
+
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation) {
     return vkg_sample_write(checkpoint, n, out, NULL, seed, cls, device, validation);
