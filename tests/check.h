@@ -52,6 +52,9 @@ int close_enough(const char *what, const float *got, const double *want, size_t 
  * loads (a CPU's). Kernels with two paths are tested on both. */
 vkg_ctx *test_ctx(void);
 vkg_ctx *test_ctx_alternate(void);
+/* A context on the GEMM path test_ctx does not take (vkg_ctx_options.gemm_path): the tiled
+ * kernels where test_ctx packs its GEMMs (CPU devices), the packed ones elsewhere. */
+vkg_ctx *test_ctx_other_gemm(void);
 /* An arena freed at the end of the running test. */
 vkg_arena *test_arena(vkg_ctx *ctx);
 /* Host memory freed at the end of the running test. */

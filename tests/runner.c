@@ -19,7 +19,7 @@ static struct {
 } tests[MAX_TESTS];
 static int test_count;
 
-static vkg_ctx *ctx_main, *ctx_shared;
+static vkg_ctx *ctx_main, *ctx_shared, *ctx_gemm;
 static char failure[2048];
 static int failed;
 
@@ -86,6 +86,21 @@ vkg_ctx *test_ctx_alternate(void) {
     return ctx_shared;
 }
 
+vkg_ctx *test_ctx_other_gemm(void) {
+    if (!ctx_gemm) {
+        vkg_ctx_options opts = {.validation = 1,
+                                .quiet = 1,
+                                .gemm_path = vkg_ctx_uses_packed_gemm(ctx_main) ? VKG_GEMM_TILED
+                                                                                : VKG_GEMM_PACKED};
+        ctx_gemm = vkg_ctx_create(&opts);
+        if (!ctx_gemm) {
+            fprintf(stderr, "vkgan_tests: %s\n", vkg_error());
+            exit(2);
+        }
+    }
+    return ctx_gemm;
+}
+
 vkg_arena *test_arena(vkg_ctx *ctx) {
     vkg_arena *a = vkg_arena_create(ctx, 16u << 20);
     if (a && arena_count < 64) arenas[arena_count++] = a;
@@ -150,11 +165,13 @@ static void release(void) {
 
 static int validation_messages(void) {
     return vkg_ctx_validation_count(ctx_main) +
-           (ctx_shared ? vkg_ctx_validation_count(ctx_shared) : 0);
+           (ctx_shared ? vkg_ctx_validation_count(ctx_shared) : 0) +
+           (ctx_gemm ? vkg_ctx_validation_count(ctx_gemm) : 0);
 }
 
 static const char *last_validation(void) {
-    const char *m = ctx_shared ? vkg_ctx_last_validation_message(ctx_shared) : "";
+    const char *m = ctx_gemm ? vkg_ctx_last_validation_message(ctx_gemm) : "";
+    if (!*m && ctx_shared) m = vkg_ctx_last_validation_message(ctx_shared);
     return *m ? m : vkg_ctx_last_validation_message(ctx_main);
 }
 
@@ -179,7 +196,9 @@ int main(int argc, char **argv) {
     printf("vkgan_tests on %s (%s), validation on; subgroup reductions %s, GEMM tiles %s "
            "(other paths tested where a test says both)\n",
            d->name, d->driver_name, vkg_ctx_uses_subgroups(ctx_main) ? "on" : "off",
-           vkg_ctx_uses_direct_tiles(ctx_main) ? "direct" : "in shared memory");
+           vkg_ctx_uses_packed_gemm(ctx_main)    ? "packed (texel buffers)"
+           : vkg_ctx_uses_direct_tiles(ctx_main) ? "direct"
+                                                 : "in shared memory");
     int passed = 0, failures = 0;
     for (int i = 0; i < test_count; i++) {
         if (!matches(tests[i].name, argc, argv)) continue;
@@ -206,6 +225,7 @@ int main(int argc, char **argv) {
             if (forgiven) printf("     (the validation message above was provoked on purpose)\n");
         }
     }
+    vkg_ctx_destroy(ctx_gemm);
     vkg_ctx_destroy(ctx_shared);
     vkg_ctx_destroy(ctx_main);
     printf("%d passed, %d failed\n", passed, failures);

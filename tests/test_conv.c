@@ -99,6 +99,7 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
 static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
     check_conv_on(test_ctx(), g, transposed, finite_diff, seed);
     if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed);
+    if (!test_failed()) check_conv_on(test_ctx_other_gemm(), g, transposed, 0, seed);
 }
 
 /* batch, c_in, h, w, c_out, (h_out, w_out filled in), kernel, stride, pad */
@@ -190,6 +191,7 @@ static void check_accumulate(vkg_ctx *ctx) {
 TEST(conv_weight_gradient_accumulates) {
     check_accumulate(test_ctx());
     if (!test_failed()) check_accumulate(test_ctx_alternate());
+    if (!test_failed()) check_accumulate(test_ctx_other_gemm());
 }
 
 TEST(conv_rejects_wrong_output_size) {

@@ -61,6 +61,7 @@ static void check_dense_on(vkg_ctx *ctx, int n, int in, int out, uint64_t seed) 
 static void check_dense(int n, int in, int out, uint64_t seed) {
     check_dense_on(test_ctx(), n, in, out, seed);
     if (!test_failed()) check_dense_on(test_ctx_alternate(), n, in, out, seed);
+    if (!test_failed()) check_dense_on(test_ctx_other_gemm(), n, in, out, seed);
 }
 
 TEST(dense_batch1_odd_sizes) {

@@ -33,12 +33,19 @@ typedef struct vkg_device_info {
     float timestamp_period_ns;
 } vkg_device_info;
 
+enum { VKG_GEMM_AUTO = 0, VKG_GEMM_PACKED = 1, VKG_GEMM_TILED = 2 };
+
 typedef struct vkg_ctx_options {
     const char *device; /* NULL: best device; else an index or a substring of the name */
     int validation;     /* -1: from VKGAN_VALIDATION; 0 off; 1 on (with synchronization checks) */
     int quiet;          /* do not print the "software device" note */
     int force_shared_reductions; /* ignore subgroup arithmetic (tests the fallback path) */
     int force_shared_tiles;      /* GEMM tiles through shared memory even on a CPU device */
+    /* Convolutions and dense layers as packed GEMMs read through rgba32f texel buffers (the
+     * fast path on CPU devices, see shaders/gemm_packed.comp): VKG_GEMM_AUTO (0) uses them on
+     * CPU devices, or as the environment variable VKGAN_GEMM (packed or tiled) says;
+     * VKG_GEMM_PACKED on any device that supports them; VKG_GEMM_TILED never. */
+    int gemm_path;
     /* A window (vkgan train --view): the instance extensions its surface needs, and a test of
      * whether a queue family of a device can present to it (GLFW's presentation-support query,
      * taking VkInstance, VkPhysicalDevice, family). With `present` set, the device is made with
@@ -62,6 +69,8 @@ const char *vkg_ctx_last_validation_message(const vkg_ctx *ctx);
 int vkg_ctx_uses_subgroups(const vkg_ctx *ctx);
 /* Whether GEMM tiles load operands directly (CPU devices) rather than through shared memory. */
 int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx);
+/* Whether convolutions and dense layers run as packed texel-buffer GEMMs (vkg_ctx_options). */
+int vkg_ctx_uses_packed_gemm(const vkg_ctx *ctx);
 
 /* A storage-buffer range: the unit every kernel reads and writes. */
 typedef struct vkg_buf {

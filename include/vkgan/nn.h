@@ -202,7 +202,10 @@ int vkg_loss_ring(vkg_rec *rec, const vkg_buf *counters, uint32_t index, const v
 int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint32_t delta);
 
 /* ---- microbenchmark ---- */
-/* Records `groups` workgroups of 256 threads each running iterations*8 FMAs into out. */
+/* FMAs per thread per iteration of the FMA microbenchmark (16 independent chains, unrolled 4x). */
+#define VKG_FMA_PEAK_FMAS 64
+/* Records `groups` workgroups of 256 threads each running iterations * VKG_FMA_PEAK_FMAS FMAs
+ * into out. */
 int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t iterations);
 
 #endif

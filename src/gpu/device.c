@@ -224,6 +224,28 @@ static void describe(VkPhysicalDevice phys, vkg_device_info *d) {
     d->timestamp_period_ns = p->limits.timestampPeriod;
 }
 
+/* Packed GEMMs read their operands as rgba32f uniform texel buffers: the format must support
+ * them. Chosen on CPU devices (where a texel fetch is vectorised and a storage-buffer load is
+ * not), on request elsewhere, or as VKGAN_GEMM says when the options leave it to the default. */
+static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
+    VkFormatProperties f;
+    vkGetPhysicalDeviceFormatProperties(ctx->phys, VK_FORMAT_R32G32B32A32_SFLOAT, &f);
+    VkPhysicalDeviceProperties p;
+    vkGetPhysicalDeviceProperties(ctx->phys, &p);
+    ctx->max_texel_elements = p.limits.maxTexelBufferElements;
+    ctx->texel_offset_alignment = p.limits.minTexelBufferOffsetAlignment;
+    if (ctx->texel_offset_alignment < ctx->info.storage_offset_alignment)
+        ctx->texel_offset_alignment = ctx->info.storage_offset_alignment;
+    int supported = (f.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0 &&
+                    ctx->max_texel_elements >= 65536;
+    int path = opts ? opts->gemm_path : VKG_GEMM_AUTO;
+    const char *env = getenv("VKGAN_GEMM");
+    if (path == VKG_GEMM_AUTO && env && strcmp(env, "packed") == 0) path = VKG_GEMM_PACKED;
+    if (path == VKG_GEMM_AUTO && env && strcmp(env, "tiled") == 0) path = VKG_GEMM_TILED;
+    if (path == VKG_GEMM_AUTO) path = strcmp(ctx->info.type, "cpu") == 0 ? VKG_GEMM_PACKED : 0;
+    ctx->packed_gemm = supported && path == VKG_GEMM_PACKED;
+}
+
 static int compute_queue_family(VkPhysicalDevice phys) {
     uint32_t n = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
@@ -389,6 +411,7 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
     ctx->info = info[chosen];
     ctx->use_subgroups = ctx->info.subgroup_arithmetic && !(opts && opts->force_shared_reductions);
     ctx->direct_tiles = strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->force_shared_tiles);
+    texel_support(ctx, opts);
     if (strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->quiet))
         fprintf(stderr, "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
                 ctx->info.name);
@@ -437,4 +460,8 @@ int vkg_ctx_uses_subgroups(const vkg_ctx *ctx) {
 
 int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx) {
     return ctx->direct_tiles;
+}
+
+int vkg_ctx_uses_packed_gemm(const vkg_ctx *ctx) {
+    return ctx->packed_gemm;
 }

@@ -15,6 +15,7 @@ typedef struct vkg_pipeline {
     uint32_t spec[VKG_MAX_SPEC];
     int nspec;
     int nbind;
+    unsigned texel_mask;
     VkPipeline pipeline;
 } vkg_pipeline;
 
@@ -31,6 +32,9 @@ struct vkg_ctx {
     vkg_device_info info;
     int use_subgroups;
     int direct_tiles;
+    int packed_gemm;                 /* vkg_ctx_uses_packed_gemm */
+    uint32_t max_texel_elements;     /* maxTexelBufferElements */
+    uint64_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
 
     int validation;
     int validation_count;
@@ -38,6 +42,14 @@ struct vkg_ctx {
 
     VkDescriptorSetLayout set_layout[VKG_MAX_BINDINGS + 1]; /* index: number of bindings */
     VkPipelineLayout pipe_layout[VKG_MAX_BINDINGS + 1];
+    /* layouts with texel-buffer bindings, made on first use: (count, texel mask) -> layout */
+    struct texel_layout {
+        int nbind;
+        unsigned mask;
+        VkDescriptorSetLayout set;
+        VkPipelineLayout pipe;
+    } texel_layouts[8];
+    int texel_layout_count;
     VkPipelineCache pipeline_cache;
     char pipeline_cache_path[1024];
     vkg_pipeline *pipelines;
@@ -62,6 +74,7 @@ typedef struct vkg_kernel {
     const vkg_buf *bufs[VKG_MAX_BINDINGS];
     int nbufs;
     unsigned write_mask; /* bit i set: binding i is written */
+    unsigned texel_mask; /* bit i set: binding i is read as an rgba32f uniform texel buffer */
     const void *push;
     uint32_t push_size;
     uint32_t groups[3];
@@ -82,7 +95,11 @@ vkg_ctx *vkg_rec_ctx(vkg_rec *rec);
 
 /* Returns (creating on first use) the pipeline for a shader and its specialization constants. */
 VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *spec, int nspec,
-                            int nbind);
+                            int nbind, unsigned texel_mask);
+/* The descriptor-set and pipeline layouts for `nbind` bindings of which those in `texel_mask`
+ * are uniform texel buffers (the rest storage buffers); 0 when they cannot be made. */
+int vkg_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
+                VkPipelineLayout *pipe);
 int vkg_pipelines_init(vkg_ctx *ctx);
 void vkg_pipelines_destroy(vkg_ctx *ctx);
 

@@ -39,12 +39,12 @@ int vkg_buffer_create(vkg_ctx *ctx, uint64_t bytes, VkMemoryPropertyFlags requir
                       VkMemoryPropertyFlags preferred, VkBuffer *buffer, VkDeviceMemory *memory) {
     *buffer = VK_NULL_HANDLE;
     *memory = VK_NULL_HANDLE;
-    VkBufferCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                               .size = bytes,
-                               .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT |
-                                        VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-                                        VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                               .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
+    VkBufferCreateInfo info = {
+        .sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
+        .size = bytes,
+        .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT |
+                 VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+        .sharingMode = VK_SHARING_MODE_EXCLUSIVE};
     VkResult r = vkCreateBuffer(ctx->device, &info, NULL, buffer);
     if (r != VK_SUCCESS)
         return vkg_set_error("cannot create a buffer of %.1f MiB: %s", bytes / MIB,

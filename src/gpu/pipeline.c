@@ -138,12 +138,68 @@ int vkg_pipelines_init(vkg_ctx *ctx) {
     return 0;
 }
 
+int vkg_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
+                VkPipelineLayout *pipe) {
+    if (texel_mask == 0) {
+        *set = ctx->set_layout[nbind];
+        *pipe = ctx->pipe_layout[nbind];
+        return 0;
+    }
+    for (int i = 0; i < ctx->texel_layout_count; i++) {
+        struct texel_layout *t = &ctx->texel_layouts[i];
+        if (t->nbind == nbind && t->mask == texel_mask) {
+            *set = t->set;
+            *pipe = t->pipe;
+            return 0;
+        }
+    }
+    int max = (int)(sizeof ctx->texel_layouts / sizeof *ctx->texel_layouts);
+    if (ctx->texel_layout_count == max) return vkg_set_error("too many texel-buffer layouts");
+    struct texel_layout *t = &ctx->texel_layouts[ctx->texel_layout_count];
+    VkDescriptorSetLayoutBinding bindings[VKG_MAX_BINDINGS];
+    for (int i = 0; i < nbind; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){
+            .binding = (uint32_t)i,
+            .descriptorType = (texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo info = {.sType =
+                                                VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = (uint32_t)nbind,
+                                            .pBindings = bindings};
+    VkResult r = vkCreateDescriptorSetLayout(ctx->device, &info, NULL, &t->set);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot create a descriptor set layout: %s", vkg_result_string(r));
+    VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, VKG_PUSH_BYTES};
+    VkPipelineLayoutCreateInfo layout = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                         .setLayoutCount = 1,
+                                         .pSetLayouts = &t->set,
+                                         .pushConstantRangeCount = 1,
+                                         .pPushConstantRanges = &push};
+    r = vkCreatePipelineLayout(ctx->device, &layout, NULL, &t->pipe);
+    if (r != VK_SUCCESS) {
+        vkDestroyDescriptorSetLayout(ctx->device, t->set, NULL);
+        return vkg_set_error("cannot create a pipeline layout: %s", vkg_result_string(r));
+    }
+    t->nbind = nbind;
+    t->mask = texel_mask;
+    ctx->texel_layout_count++;
+    *set = t->set;
+    *pipe = t->pipe;
+    return 0;
+}
+
 void vkg_pipelines_destroy(vkg_ctx *ctx) {
     write_cache(ctx);
     for (int i = 0; i < ctx->pipeline_count; i++)
         vkDestroyPipeline(ctx->device, ctx->pipelines[i].pipeline, NULL);
     free(ctx->pipelines);
     if (ctx->pipeline_cache) vkDestroyPipelineCache(ctx->device, ctx->pipeline_cache, NULL);
+    for (int i = 0; i < ctx->texel_layout_count; i++) {
+        vkDestroyPipelineLayout(ctx->device, ctx->texel_layouts[i].pipe, NULL);
+        vkDestroyDescriptorSetLayout(ctx->device, ctx->texel_layouts[i].set, NULL);
+    }
     for (int n = 0; n <= VKG_MAX_BINDINGS; n++) {
         if (ctx->pipe_layout[n]) vkDestroyPipelineLayout(ctx->device, ctx->pipe_layout[n], NULL);
         if (ctx->set_layout[n]) vkDestroyDescriptorSetLayout(ctx->device, ctx->set_layout[n], NULL);
@@ -151,7 +207,10 @@ void vkg_pipelines_destroy(vkg_ctx *ctx) {
 }
 
 static VkPipeline create_pipeline(vkg_ctx *ctx, const struct vkg_shader_blob *blob,
-                                  const uint32_t *spec, int nspec, int nbind) {
+                                  const uint32_t *spec, int nspec, int nbind, unsigned mask) {
+    VkDescriptorSetLayout set;
+    VkPipelineLayout pipe_layout;
+    if (vkg_layouts(ctx, nbind, mask, &set, &pipe_layout) < 0) return VK_NULL_HANDLE;
     VkShaderModuleCreateInfo module_info = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
                                             .codeSize = blob->size,
                                             .pCode = blob->code};
@@ -172,7 +231,7 @@ static VkPipeline create_pipeline(vkg_ctx *ctx, const struct vkg_shader_blob *bl
                   .module = module,
                   .pName = "main",
                   .pSpecializationInfo = nspec ? &spec_info : NULL},
-        .layout = ctx->pipe_layout[nbind]};
+        .layout = pipe_layout};
     VkPipeline pipeline = VK_NULL_HANDLE;
     r = vkCreateComputePipelines(ctx->device, ctx->pipeline_cache, 1, &info, NULL, &pipeline);
     vkDestroyShaderModule(ctx->device, module, NULL);
@@ -185,10 +244,11 @@ static VkPipeline create_pipeline(vkg_ctx *ctx, const struct vkg_shader_blob *bl
 }
 
 VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *spec, int nspec,
-                            int nbind) {
+                            int nbind, unsigned texel_mask) {
     for (int i = 0; i < ctx->pipeline_count; i++) {
         vkg_pipeline *p = &ctx->pipelines[i];
-        if (p->nspec == nspec && p->nbind == nbind && strcmp(p->shader, shader) == 0 &&
+        if (p->nspec == nspec && p->nbind == nbind && p->texel_mask == texel_mask &&
+            strcmp(p->shader, shader) == 0 &&
             memcmp(p->spec, spec, sizeof(uint32_t) * (size_t)nspec) == 0)
             return p->pipeline;
     }
@@ -207,7 +267,7 @@ VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *sp
         ctx->pipelines = grown;
         ctx->pipeline_cap = cap;
     }
-    VkPipeline pipeline = create_pipeline(ctx, blob, spec, nspec, nbind);
+    VkPipeline pipeline = create_pipeline(ctx, blob, spec, nspec, nbind, texel_mask);
     if (!pipeline) return VK_NULL_HANDLE;
     vkg_pipeline *p = &ctx->pipelines[ctx->pipeline_count++];
     memset(p, 0, sizeof *p);
@@ -215,6 +275,7 @@ VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *sp
     memcpy(p->spec, spec, sizeof(uint32_t) * (size_t)nspec);
     p->nspec = nspec;
     p->nbind = nbind;
+    p->texel_mask = texel_mask;
     p->pipeline = pipeline;
     return pipeline;
 }

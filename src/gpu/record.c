@@ -30,7 +30,9 @@ struct vkg_rec {
     range_list written, read; /* since the last barrier */
     int dispatches, barriers;
     VkQueryPool queries;
-    const char **names; /* shader name of each timed dispatch */
+    const char **names;  /* shader name of each timed dispatch */
+    VkBufferView *views; /* texel-buffer views of the recorded dispatches */
+    int view_count, view_cap;
     int timed;
 };
 
@@ -124,15 +126,16 @@ vkg_ctx *vkg_rec_ctx(vkg_rec *rec) {
     return rec->ctx;
 }
 
-static VkDescriptorSet allocate_set(vkg_rec *rec, int nbind) {
+static VkDescriptorSet allocate_set(vkg_rec *rec, VkDescriptorSetLayout layout) {
     vkg_ctx *ctx = rec->ctx;
     if (rec->pool_count == 0 || rec->sets_in_pool == SETS_PER_POOL) {
-        VkDescriptorPoolSize size = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                     SETS_PER_POOL * VKG_MAX_BINDINGS};
+        VkDescriptorPoolSize size[2] = {
+            {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKG_MAX_BINDINGS},
+            {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * VKG_MAX_BINDINGS}};
         VkDescriptorPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                            .maxSets = SETS_PER_POOL,
-                                           .poolSizeCount = 1,
-                                           .pPoolSizes = &size};
+                                           .poolSizeCount = 2,
+                                           .pPoolSizes = size};
         VkDescriptorPool *grown =
             realloc(rec->pools, sizeof *grown * (size_t)(rec->pool_count + 1));
         if (!grown) {
@@ -151,7 +154,7 @@ static VkDescriptorSet allocate_set(vkg_rec *rec, int nbind) {
     VkDescriptorSetAllocateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
                                         .descriptorPool = rec->pools[rec->pool_count - 1],
                                         .descriptorSetCount = 1,
-                                        .pSetLayouts = &ctx->set_layout[nbind]};
+                                        .pSetLayouts = &layout};
     VkDescriptorSet set;
     VkResult r = vkAllocateDescriptorSets(ctx->device, &info, &set);
     if (r != VK_SUCCESS) {
@@ -167,18 +170,59 @@ static int fail(vkg_rec *rec) {
     return -1;
 }
 
+/* An rgba32f view of a range (kept until the recording is destroyed). */
+static VkBufferView texel_view(vkg_rec *rec, const char *shader, int binding, const vkg_buf *b) {
+    vkg_ctx *ctx = rec->ctx;
+    if (b->offset % ctx->texel_offset_alignment != 0 || b->size % 16 != 0 ||
+        b->size / 16 > ctx->max_texel_elements) {
+        vkg_set_error("kernel %s: binding %d (%llu bytes at %llu) cannot be an rgba32f texel "
+                      "buffer on %s",
+                      shader, binding, (unsigned long long)b->size, (unsigned long long)b->offset,
+                      ctx->info.name);
+        return VK_NULL_HANDLE;
+    }
+    if (rec->view_count == rec->view_cap) {
+        int cap = rec->view_cap ? 2 * rec->view_cap : 16;
+        VkBufferView *grown = realloc(rec->views, sizeof *grown * (size_t)cap);
+        if (!grown) {
+            vkg_set_error("out of host memory");
+            return VK_NULL_HANDLE;
+        }
+        rec->views = grown;
+        rec->view_cap = cap;
+    }
+    VkBufferViewCreateInfo info = {.sType = VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO,
+                                   .buffer = (VkBuffer)b->buffer,
+                                   .format = VK_FORMAT_R32G32B32A32_SFLOAT,
+                                   .offset = b->offset,
+                                   .range = b->size};
+    VkBufferView view;
+    VkResult r = vkCreateBufferView(ctx->device, &info, NULL, &view);
+    if (r != VK_SUCCESS) {
+        vkg_set_error("kernel %s: cannot make a texel view: %s", shader, vkg_result_string(r));
+        return VK_NULL_HANDLE;
+    }
+    rec->views[rec->view_count++] = view;
+    return view;
+}
+
 int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
     vkg_ctx *ctx = rec->ctx;
     if (rec->failed) return -1;
     if (k->nbufs > VKG_MAX_BINDINGS || k->push_size > VKG_PUSH_BYTES)
         return vkg_set_error("kernel %s: too many bindings or push constants", k->shader),
                fail(rec);
-    VkPipeline pipeline = vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec, k->nbufs);
+    VkPipeline pipeline =
+        vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec, k->nbufs, k->texel_mask);
     if (!pipeline) return fail(rec);
-    VkDescriptorSet set = allocate_set(rec, k->nbufs);
+    VkDescriptorSetLayout set_layout;
+    VkPipelineLayout layout;
+    if (vkg_layouts(ctx, k->nbufs, k->texel_mask, &set_layout, &layout) < 0) return fail(rec);
+    VkDescriptorSet set = allocate_set(rec, set_layout);
     if (!set) return fail(rec);
 
     VkDescriptorBufferInfo infos[VKG_MAX_BINDINGS];
+    VkBufferView views[VKG_MAX_BINDINGS];
     VkWriteDescriptorSet writes[VKG_MAX_BINDINGS];
     int need_barrier = 0;
     for (int i = 0; i < k->nbufs; i++) {
@@ -198,6 +242,13 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
                                            .descriptorCount = 1,
                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                            .pBufferInfo = &infos[i]};
+        if ((k->texel_mask >> i) & 1) {
+            views[i] = texel_view(rec, k->shader, i, b);
+            if (!views[i]) return fail(rec);
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].pBufferInfo = NULL;
+            writes[i].pTexelBufferView = &views[i];
+        }
         need_barrier |= needs_barrier(rec, b, (k->write_mask >> i) & 1);
     }
     vkUpdateDescriptorSets(ctx->device, (uint32_t)k->nbufs, writes, 0, NULL);
@@ -206,11 +257,9 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
         if (track(rec, k->bufs[i], (k->write_mask >> i) & 1) < 0) return fail(rec);
 
     vkCmdBindPipeline(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
-    vkCmdBindDescriptorSets(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, ctx->pipe_layout[k->nbufs], 0,
-                            1, &set, 0, NULL);
+    vkCmdBindDescriptorSets(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
     if (k->push_size)
-        vkCmdPushConstants(rec->cb, ctx->pipe_layout[k->nbufs], VK_SHADER_STAGE_COMPUTE_BIT, 0,
-                           k->push_size, k->push);
+        vkCmdPushConstants(rec->cb, layout, VK_SHADER_STAGE_COMPUTE_BIT, 0, k->push_size, k->push);
     vkCmdDispatch(rec->cb, k->groups[0], k->groups[1] ? k->groups[1] : 1,
                   k->groups[2] ? k->groups[2] : 1);
     rec->dispatches++;
@@ -352,6 +401,8 @@ void vkg_rec_destroy(vkg_rec *rec) {
     for (int i = 0; i < rec->pool_count; i++)
         vkDestroyDescriptorPool(ctx->device, rec->pools[i], NULL);
     if (rec->queries) vkDestroyQueryPool(ctx->device, rec->queries, NULL);
+    for (int i = 0; i < rec->view_count; i++) vkDestroyBufferView(ctx->device, rec->views[i], NULL);
+    free(rec->views);
     if (rec->fence) vkDestroyFence(ctx->device, rec->fence, NULL);
     if (rec->cb) vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &rec->cb);
     free(rec->pools);

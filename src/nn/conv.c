@@ -15,6 +15,8 @@ typedef struct conv_push {
     uint32_t kernel, stride; /* not pushed */
 } conv_push;
 #define CONV_PUSH_BYTES (9 * sizeof(uint32_t))
+#define FLAG_BIAS 1u /* as shaders/conv_geometry.glsl */
+#define FLAG_ACCUMULATE 2u
 
 int vkg_conv_out_size(int in, const vkg_conv *p) {
     return (in + 2 * p->pad - p->kernel) / p->stride + 1;
@@ -73,6 +75,100 @@ static int full_window(const conv_push *g) {
            g->kernel == g->w_in;
 }
 
+/* Packed path (CPU devices, src/nn/gemm_packed.c). Operands in the notation of
+ * shaders/gemm_pack.comp; "small" is the convolution's output grid, "large" its input grid. */
+
+/* The weights [c_out][c_in][k][k] as rows co, k = (ci, ky, kx). */
+static vkg_pack pack_weights(const conv_push *g) {
+    uint32_t kk = g->kernel * g->kernel;
+    vkg_pack p = vkg_pack_matrix(g->c_out, g->c_in * kk, g->c_in * kk, kk);
+    p.TY = p.TX = p.vy = p.vx = p.H = p.W = g->kernel;
+    p.tys = p.txs = 1;
+    return p;
+}
+
+/* im2col of the large grid: rows (b, oy, ox), k = (ci, ky, kx). */
+static vkg_pack pack_im2col(const conv_push *g) {
+    uint32_t kk = g->kernel * g->kernel;
+    vkg_pack p = vkg_pack_matrix(g->batch * g->h_out * g->w_out, g->c_in * kk,
+                                 g->c_in * g->h_in * g->w_in, g->h_in * g->w_in);
+    p.nrc = g->h_out * g->w_out, p.nc = g->w_out;
+    p.TY = p.TX = p.vy = p.vx = g->kernel;
+    p.y0 = p.x0 = -(int32_t)g->pad;
+    p.ry = p.rx = (int32_t)g->stride;
+    p.tys = p.txs = 1;
+    p.H = g->h_in, p.W = g->w_in;
+    return p;
+}
+
+/* C[m, n] stored at NCHW [b][m][pixel] for n = (b, pixel) over `pixels` pixels. */
+static void store_nchw(vkg_packed_gemm *q, uint32_t channels, uint32_t pixels) {
+    q->csm = pixels, q->d1 = q->d2 = pixels, q->cs1 = channels * pixels, q->cs3 = 1;
+}
+
+static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
+                          const vkg_buf *b, const vkg_buf *y) {
+    vkg_packed_gemm q = {
+        .a = pack_weights(g), .b = pack_im2col(g), .a_src = w, .b_src = x, .bias = b, .c = y};
+    store_nchw(&q, g->c_out, g->h_out * g->w_out);
+    if (g->flags & FLAG_BIAS) q.flags |= VKG_PACKED_BIAS_M;
+    return vkg_packed_gemms(rec, &q, 1);
+}
+
+/* The stride-phase GEMMs of shaders/conv2d_bwd_input.comp (its header explains the phases):
+ * per phase (py, px), dx[b, ci, py + r*s, px + c*s] = sum over (co, ty, tx) of
+ * w[co, ci, fky + ty*s, fkx + tx*s] * dy[b, co, oy0 + r - ty, ox0 + c - tx]. */
+static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *dy,
+                                 const vkg_buf *w, const vkg_buf *b, const vkg_buf *dx) {
+    uint32_t s = g->stride, k = g->kernel, taps = (k + s - 1) / s;
+    vkg_packed_gemm q[64];
+    if (s * s > 64) return 0;
+    for (uint32_t phase = 0; phase < s * s; phase++) {
+        uint32_t py = phase / s, px = phase % s;
+        uint32_t rows = py < g->h_in ? (g->h_in - py + s - 1) / s : 0;
+        uint32_t cols = px < g->w_in ? (g->w_in - px + s - 1) / s : 0;
+        uint32_t fky = (py + g->pad) % s, fkx = (px + g->pad) % s;
+        uint32_t ty = fky < k ? (k - fky + s - 1) / s : 0, tx = fkx < k ? (k - fkx + s - 1) / s : 0;
+        uint32_t K = g->c_out * taps * taps;
+        vkg_pack a = vkg_pack_matrix(g->c_in, K, k * k, g->c_in * k * k);
+        a.TY = a.TX = taps, a.vy = ty, a.vx = tx;
+        a.y0 = (int32_t)fky, a.x0 = (int32_t)fkx, a.tys = a.txs = (int32_t)s;
+        a.H = a.W = k;
+        vkg_pack bb = vkg_pack_matrix(g->batch * rows * cols, K, g->c_out * g->h_out * g->w_out,
+                                      g->h_out * g->w_out);
+        bb.nrc = rows * cols, bb.nc = cols ? cols : 1;
+        bb.TY = bb.TX = taps, bb.vy = ty, bb.vx = tx;
+        bb.y0 = (int32_t)((py + g->pad - fky) / s), bb.x0 = (int32_t)((px + g->pad - fkx) / s);
+        bb.ry = bb.rx = 1, bb.tys = bb.txs = -1;
+        bb.H = g->h_out, bb.W = g->w_out;
+        q[phase] = (vkg_packed_gemm){.a = a, .b = bb, .a_src = w, .b_src = dy, .bias = b, .c = dx};
+        q[phase].csm = g->h_in * g->w_in;
+        q[phase].d1 = rows * cols > 0 ? rows * cols : 1, q[phase].d2 = bb.nc;
+        q[phase].cs1 = g->c_in * g->h_in * g->w_in, q[phase].cs2 = s * g->w_in, q[phase].cs3 = s;
+        q[phase].offset = py * g->w_in + px;
+        if (g->flags & FLAG_BIAS) q[phase].flags |= VKG_PACKED_BIAS_M;
+    }
+    return vkg_packed_gemms(rec, q, (int)(s * s));
+}
+
+/* dw[co, (ci, ky, kx)] = sum over (b, oy, ox) of dy[b, co, oy, ox] * x[b, ci, oy*s-p+ky, ...]. */
+static int backward_weight_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x,
+                                  const vkg_buf *dy, const vkg_buf *dw) {
+    uint32_t hw = g->h_out * g->w_out, kk = g->kernel * g->kernel, N = g->c_in * kk;
+    vkg_pack a = vkg_pack_matrix(g->c_out, g->batch * hw, hw, g->c_out * hw);
+    a.TY = a.vy = a.H = g->h_out, a.TX = a.vx = a.W = g->w_out;
+    a.tys = a.txs = 1;
+    vkg_pack b = vkg_pack_matrix(N, g->batch * hw, g->h_in * g->w_in, g->c_in * g->h_in * g->w_in);
+    b.nrc = kk, b.nc = g->kernel;
+    b.TY = b.vy = g->h_out, b.TX = b.vx = g->w_out;
+    b.y0 = b.x0 = -(int32_t)g->pad, b.ry = b.rx = 1, b.tys = b.txs = (int32_t)g->stride;
+    b.H = g->h_in, b.W = g->w_in;
+    vkg_packed_gemm q = {.a = a, .b = b, .a_src = dy, .b_src = x, .c = dw};
+    q.csm = N, q.d1 = q.d2 = N, q.cs3 = 1;
+    if (g->flags & FLAG_ACCUMULATE) q.flags |= VKG_PACKED_ACCUMULATE;
+    return vkg_packed_gemms(rec, &q, 1);
+}
+
 /* conv2d_fwd: x is the large grid, y the small one; M = c_out, N = batch*h_out*w_out. */
 static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *x,
                    const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y) {
@@ -85,6 +181,8 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
         vkg_gemm_shape s = {g.batch, g.c_out, K, K, 1, 1, K, g.flags, 1};
         return vkg_gemm(rec, s, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
     }
+    int packed = forward_packed(rec, &g, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
+    if (packed != 0) return packed < 0 ? -1 : 0;
     return record(rec, "conv2d_fwd", &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf, g.c_out,
                   g.batch * g.h_out * g.w_out, 1);
 }
@@ -101,6 +199,8 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
         vkg_gemm_shape s = {g.batch, K, g.c_out, g.c_out, 1, K, 1, g.flags, g.kernel * g.kernel};
         return vkg_gemm(rec, s, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
     }
+    int packed = backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
+    if (packed != 0) return packed < 0 ? -1 : 0;
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     return record(rec, "conv2d_bwd_input", &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf, &dx->buf,
@@ -128,6 +228,8 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
         vkg_gemm_shape s = {g.c_out, K, g.batch, 1, g.c_out, K, 1, g.flags, 1};
         return vkg_gemm(rec, s, &dy->buf, &x->buf, NULL, &dw->buf);
     }
+    int packed = backward_weight_packed(rec, &g, &x->buf, &dy->buf, &dw->buf);
+    if (packed != 0) return packed < 0 ? -1 : 0;
     uint32_t M = g.c_out, N = g.c_in * g.kernel * g.kernel, K = g.batch * g.h_out * g.w_out;
     vkg_kernel k = {
         .shader = "conv2d_bwd_weight", .push = &g, .push_size = CONV_PUSH_BYTES, .nbufs = 3};

@@ -29,4 +29,35 @@ int vkg_check_count(const char *op, const char *what, const vkg_tensor *t, size_
 /* Binds buffer b at binding i of kernel k, marking it written when `writes` is set. */
 #define VKG_BIND(k, i, b, writes) ((k).bufs[(i)] = (b), (k).write_mask |= (writes) ? 1u << (i) : 0u)
 
+/* One operand of a packed GEMM as shaders/gemm_pack.comp reads it (see its header comment):
+ * rows x K values from a source tensor, packed k-contiguous and zero-padded. */
+typedef struct vkg_pack {
+    uint32_t rows, K, KT; /* KT is filled in by vkg_packed_gemms */
+    uint32_t nrc, nc;
+    uint32_t TY, TX, vy, vx;
+    int32_t y0, x0, ry, rx, tys, txs;
+    uint32_t sb, sc, H, W;
+} vkg_pack;
+
+/* A plain matrix operand: element (row, k) at src[row * row_stride + k * k_stride]. */
+vkg_pack vkg_pack_matrix(uint32_t rows, uint32_t K, uint32_t row_stride, uint32_t k_stride);
+
+/* C[m, n] = sum_k A(m, k) B(n, k) (+ bias, + C) with both operands packed first, for CPU devices
+ * (shaders/gemm_packed.comp). The output index and flags are those of its push constants. */
+typedef struct vkg_packed_gemm {
+    vkg_pack a, b; /* M = a.rows, N = b.rows; a.K == b.K */
+    const vkg_buf *a_src, *b_src, *bias, *c;
+    uint32_t flags; /* VKG_PACKED_BIAS_M, VKG_PACKED_ACCUMULATE, VKG_PACKED_BIAS_N */
+    uint32_t bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
+} vkg_packed_gemm;
+#define VKG_PACKED_BIAS_M 1u
+#define VKG_PACKED_ACCUMULATE 2u
+#define VKG_PACKED_BIAS_N 4u
+
+/* Records `count` packed GEMMs (their packed operands side by side in the scratch buffer, so
+ * they need no barriers between them). Returns 1 when recorded, 0 when the packed path does not
+ * apply (not chosen for this device, or an operand too large for a texel buffer or the scratch
+ * buffer: the caller uses the tiled kernels), -1 on error. */
+int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count);
+
 #endif

@@ -1,0 +1,69 @@
+#!/bin/sh
+# One call that measures everything on a machine lent for a few minutes (a GPU machine without a
+# package registry): it takes the build made elsewhere and carried in the working tree (build/),
+# and writes every output under $OUT (default ./device-check-out):
+#   selfcheck.txt      build/vkgan selfcheck
+#   tests.txt          build/vkgan_tests conv dense gemm parity (validation on when the layer is
+#                      installed)
+#   bench-kernels.txt  build/vkgan bench-kernels (both DCGAN sizes, batches 64 and 128)
+#   bench-packed.txt   the same for the 28x28 model with the packed (CPU) GEMM path forced
+#   vs-pytorch.txt     tools/bench_vs_pytorch.sh, only when PyTorch is importable there
+#   summary.txt        the exit status and wall time of each step
+# A step that fails or times out does not stop the others. On lavapipe it works as a dry run:
+#   VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json tools/device_check.sh --quick
+# (--quick: the 28x28 model at batch 64 with one replay, and 2 short PyTorch rounds).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+out=${OUT:-device-check-out}
+mkdir -p "$out"
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+summary="$out/summary.txt"
+: >"$summary"
+
+step() { # step NAME SECONDS COMMAND...: runs COMMAND with a time limit into $out/NAME.txt
+    name=$1 limit=$2
+    shift 2
+    start=$(date +%s)
+    echo "== $name: $*" >&2
+    timeout "$limit" "$@" >"$out/$name.txt" 2>&1
+    rc=$?
+    printf '%-16s rc %3d  %4d s  %s\n' "$name" "$rc" $(($(date +%s) - start)) "$*" | tee -a "$summary" >&2
+}
+
+for f in build/vkgan build/vkgan_tests; do
+    [ -x "$f" ] || { echo "device_check.sh: $f missing: build first and carry build/" | tee -a "$summary" >&2; exit 1; }
+done
+{
+    uname -a
+    nproc
+    command -v nvidia-smi >/dev/null && nvidia-smi
+    build/vkgan devices
+} >"$out/machine.txt" 2>&1
+
+layer=0
+for d in /usr/share/vulkan/explicit_layer.d /usr/local/share/vulkan/explicit_layer.d /etc/vulkan/explicit_layer.d; do
+    [ -e "$d/VkLayer_khronos_validation.json" ] && layer=1
+done
+
+step selfcheck 120 build/vkgan selfcheck
+step tests 400 env VKGAN_VALIDATION=$layer build/vkgan_tests conv dense gemm parity
+if [ "$quick" = 1 ]; then
+    step bench-kernels 300 build/vkgan bench-kernels --model 28 --batch 64 --repeat 1
+    step bench-packed 300 env VKGAN_GEMM=packed build/vkgan bench-kernels --model 28 --batch 64 --repeat 1
+else
+    step bench-kernels 300 build/vkgan bench-kernels
+    step bench-packed 200 env VKGAN_GEMM=packed build/vkgan bench-kernels --model 28
+fi
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    tdev=cpu
+    /usr/bin/python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null && tdev=cuda
+    if [ "$quick" = 1 ]; then
+        step vs-pytorch 300 tools/bench_vs_pytorch.sh --rounds 2 --steps 20 --torch-device "$tdev"
+    else
+        step vs-pytorch 300 tools/bench_vs_pytorch.sh --rounds 3 --steps 200 --threads "$(nproc)" --torch-device "$tdev"
+    fi
+else
+    echo "vs-pytorch       skipped: PyTorch is not importable by /usr/bin/python3 here" | tee -a "$summary" >&2
+fi
+echo "outputs in $out" >&2
