@@ -199,6 +199,11 @@ TEST(cli_resume_refuses_changed_options) {
              "train --quiet --data ring8 --batch 8 --mlp-hidden 8 --steps 10 --out %s/run", dir);
     int code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the run: %d: %s", code, err);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    char *config = test_read_text(path); /* automatic values are resolved: no "auto" left */
+    CHECK(config && strstr(config, "\"classifier\":\t\"none\"") && !strstr(config, "\"auto\""),
+          "config.json: %s", config ? config : "(missing)");
     static const char *changed[] = {"--batch 16", "--lr 0.001", "--g-width 32", "--ema 0.9",
                                     "--data grid25"};
     for (size_t i = 0; i < sizeof changed / sizeof *changed; i++) {
@@ -241,4 +246,10 @@ TEST(cli_class_names_recorded_and_sampled_by_name) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "'Sneaker'") && lines(err) == 1, "--class zebra: %d: %s", code,
           err);
+    snprintf(args, sizeof args, "report %s/run --out %s/r.html", dir, dir); /* rows named */
+    code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(path, sizeof path, "%s/r.html", dir);
+    char *html = test_read_text(path);
+    CHECK(code == 0 && html && strstr(html, "One row per class") && strstr(html, "9 Ankle boot"),
+          "report: %d: %s", code, err);
 }

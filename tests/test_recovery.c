@@ -289,8 +289,9 @@ TEST(recovery_killed_before_the_first_checkpoint_resumes) {
 
     snprintf(args, sizeof args, "train --out %s " RING " --steps 20", run);
     int code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 1 && one_line(err) && strstr(err, "--resume"), "same --out: exit %d: %s", code,
-          err);
+    char advice[PATH_MAX + 32]; /* the command as it was run, so pasting it works */
+    snprintf(advice, sizeof advice, "'%s train --resume", test_vkgan_path());
+    CHECK(code == 1 && one_line(err) && strstr(err, advice), "same --out: exit %d: %s", code, err);
     snprintf(args, sizeof args, "train --resume %s --steps 20 --quiet", run);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "resume without a checkpoint: exit %d: %s", code, err);

@@ -343,6 +343,19 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
     }
     if (log->nevents) fputs("</table>\n", f);
     fputs("<h2>Samples over time (the fixed latent batch)</h2>\n", f);
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(config, "data");
+    const cJSON *names = cJSON_GetObjectItemCaseSensitive(data, "class_names");
+    const cJSON *conditional = cJSON_GetObjectItemCaseSensitive(opts, "conditional");
+    if (cJSON_IsNumber(conditional) && conditional->valuedouble != 0 && cJSON_IsArray(names)) {
+        fputs("<p>One row per class, from the top: ", f); /* the grids' layout (grid.c) */
+        int i = 0;
+        for (const cJSON *n = names->child; n; n = n->next, i++)
+            if (cJSON_IsString(n)) {
+                fprintf(f, "%s%d ", i ? ", " : "", i);
+                html_text(f, n->valuestring);
+            }
+        fputs(".</p>\n", f);
+    }
     if (grids(f, dir) < 0) return -1;
     char reals[VKG_PATH_MAX + 32];
     snprintf(reals, sizeof reals, "%s/reals.png", dir);
