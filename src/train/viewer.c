@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <stb_image.h>
 
@@ -83,38 +84,33 @@ static float number(const cJSON *row, const char *key) {
     return cJSON_IsNumber(v) ? (float)v->valuedouble : NAN;
 }
 
-/* metrics.jsonl again when it has grown (a running run); a torn last line is left for later. */
+/* One metrics line: a point of the graphs or an event mark. */
+static int add_row(const cJSON *row, unsigned step, const char *event, void *user) {
+    viewer *v = user;
+    if (event) {
+        if (v->mark_count < MAX_MARKS) {
+            graph_mark *m = &v->marks[v->mark_count++];
+            m->step = step;
+            snprintf(m->name, sizeof m->name, "%s", event);
+        }
+        return 0;
+    }
+    float x[H_VALUES] = {number(row, "loss_d"), number(row, "loss_g"),
+                         number(row, "d_x"),    number(row, "d_g_z"),
+                         number(row, "fcd"),    number(row, "class_entropy")};
+    return history_add(&v->h, step, x);
+}
+
+/* The graphs from metrics.jsonl, again whenever it has grown. */
 static int read_metrics(viewer *v) {
     char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/metrics.jsonl", v->dir);
     struct stat st;
     if (stat(path, &st) != 0 || st.st_size == v->metrics_size) return 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
     v->metrics_size = st.st_size;
     history_clear(&v->h);
     v->mark_count = 0;
-    char line[4096];
-    int r = 0;
-    while (r == 0 && fgets(line, sizeof line, f)) {
-        cJSON *row = cJSON_Parse(line);
-        if (!row) continue;
-        float x[H_VALUES] = {number(row, "loss_d"), number(row, "loss_g"),
-                             number(row, "d_x"),    number(row, "d_g_z"),
-                             number(row, "fcd"),    number(row, "class_entropy")};
-        float step = number(row, "step");
-        const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
-        if (step >= 0 && cJSON_IsString(event) && v->mark_count < MAX_MARKS) {
-            graph_mark *m = &v->marks[v->mark_count++];
-            m->step = (unsigned)step;
-            snprintf(m->name, sizeof m->name, "%s", event->valuestring);
-        } else if (step >= 0) {
-            r = history_add(&v->h, (unsigned)step, x);
-        }
-        cJSON_Delete(row);
-    }
-    fclose(f);
-    return r;
+    return metrics_read(v->dir, add_row, v) < 0 && access(path, R_OK) == 0 ? -1 : 0;
 }
 
 static int by_step(const void *a, const void *b) {
@@ -426,11 +422,11 @@ static int loop(viewer *v, const char *shot_path) {
         }
         return vkg_set_error("%s: the window could not draw a frame (minimised?)", shot_path);
     }
-    int dirty = 1;
+    int dirty = 1, shot = 0;
     v->last_scan = v->last_walk = now();
     for (;;) {
         window_poll(v->win, v->show == SHOW_WALK ? 1.0 / 60 : 0.1);
-        int shot = 0, q = input(v, &dirty, &shot);
+        int q = input(v, &dirty, &shot);
         if (q) return q < 0 ? -1 : 0;
         int mx, my;
         window_mouse(v->win, &mx, &my);
@@ -454,7 +450,12 @@ static int loop(viewer *v, const char *shot_path) {
             if (r < 0) return -1;
             if (r > 0) dirty = 0;
         }
-        if (shot && screenshot(v, NULL) < 0) return -1;
+        /* P: once a frame with everything asked for before it is drawn (while the last frame
+         * is still on the device, render() draws nothing and the frame at hand is older) */
+        if (shot && !dirty && !window_dirty(v->win)) {
+            if (screenshot(v, NULL) < 0) return -1;
+            shot = 0;
+        }
     }
 }
 
