@@ -176,11 +176,18 @@ static const char *last_validation(void) {
 }
 
 /* Arguments: name parts to run (all when none), and "--exclude PART" to leave tests out. */
+/* Arguments: NAME-PART... (tests whose names contain one), --exclude PART, --exact NAME (that
+ * test alone: CTest runs each test so, one process each). */
 static int matches(const char *name, int argc, char **argv) {
     int wanted = 0, included = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--exclude") == 0) {
             if (i + 1 < argc && strstr(name, argv[++i])) return 0;
+            continue;
+        }
+        if (strcmp(argv[i], "--exact") == 0) {
+            wanted = 1;
+            included |= i + 1 < argc && strcmp(name, argv[++i]) == 0;
             continue;
         }
         wanted = 1;
@@ -229,5 +236,5 @@ int main(int argc, char **argv) {
     vkg_ctx_destroy(ctx_shared);
     vkg_ctx_destroy(ctx_main);
     printf("%d passed, %d failed\n", passed, failures);
-    return failures ? 1 : 0;
+    return failures || passed == 0 ? 1 : 0; /* a filter that matched nothing is an error too */
 }
