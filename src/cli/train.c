@@ -1,5 +1,6 @@
 /* vkgan train, vkgan sample and vkgan view: argument handling around src/train. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli/commands.h"
 #include "vkgan/error.h"
@@ -12,6 +13,16 @@ int cmd_train(int argc, char **argv) {
     if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;
     return vkg_train_run(&o);
+}
+
+/* --class: a name (looked up in the checkpoint) or an index, which must be a class number */
+static int class_spec(const char *value) {
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (*value && !*end && (v < 0 || v > 1023))
+        return vkg_set_error("--class %s: a class index is 0 to 1023 (or give the class's name)",
+                             value);
+    return 0;
 }
 
 typedef struct sample_args {
@@ -36,7 +47,7 @@ static const vkg_opt sample_opts[] = {
     {"class", "C", VKG_OPT_STR, F(cls), 0, 0, NULL,
      "conditional models: every sample of class C, its name as the data names it (a folder's "
      "name, 'Sneaker') or its index (default: one row per class)",
-     0},
+     0, NULL, NULL, 0, 0, class_spec},
     CLI_DEVICE_OPTIONS(sample_args),
 };
 #undef F
