@@ -37,7 +37,7 @@ static const vkg_opt table[] = {
      "--quiet, --profile, --view and --screenshot may be given again",
      G_RUN},
     {"steps", "N", INT, F(steps), 0, 1e9, "0",
-     "training steps (G updates); 0: from --epochs, else 3000 on a GPU, 1200 on a CPU device",
+     "training steps (G updates); 0: from --epochs, else 3000",
      G_RUN},
     {"epochs", "E", INT, F(epochs), 0, 1e6, "0", "train for E passes over the data", G_RUN},
     {"batch", "B", INT, F(batch), 0, 65535, "0",
@@ -59,7 +59,7 @@ static const vkg_opt table[] = {
     {"g-width", "W", INT, F(g_width), 0, 1024, "0",
      "channels of G's last hidden map (ngf); 0: 64 on a GPU, 16 on a CPU device", G_MODEL},
     {"d-width", "W", INT, F(d_width), 0, 1024, "0",
-     "channels of D's first map (ndf); 0: as G's on a GPU, half of G's on a CPU device", G_MODEL},
+     "channels of D's first map (ndf); 0: as G's", G_MODEL},
     {"bias", NULL, FLAG, F(bias), 0, 1, "0",
      "bias terms in the layers not followed by batch norm (G's output layer, D's first and last "
      "convolutions), as PyTorch's default bias=True gives them; off: none, as in the DCGAN "
