@@ -5,24 +5,40 @@
 
 #include "check.h"
 
+/* One Adam step over n parameters p (zeroed gradient, moments 0), recorded once: the test
+ * uploads gradients and replays it. */
+typedef struct adam_case {
+    vkg_tensor p, g, m, v;
+    vkg_buf hyper_buf;
+    vkg_rec *rec;
+} adam_case;
+
+static int adam_case_make(vkg_ctx *ctx, vkg_arena *arena, size_t n, const double *p,
+                          const vkg_adam_hyper *hyper, adam_case *c) {
+    c->p = upload_tensor(ctx, arena, 1, (int)n, 1, 1, p);
+    c->g = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    c->m = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    c->v = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
+    c->rec = test_rec(ctx);
+    if (test_failed() || vkg_arena_alloc(arena, sizeof *hyper, &c->hyper_buf) < 0 ||
+        vkg_upload(ctx, &c->hyper_buf, hyper, sizeof *hyper) < 0 ||
+        vkg_counter_add(c->rec, &c->hyper_buf, VKG_ADAM_STEP_INDEX, 1) < 0 ||
+        vkg_adam_step(c->rec, &c->p.buf, &c->g.buf, &c->m.buf, &c->v.buf, &c->hyper_buf) < 0)
+        return -1;
+    return vkg_rec_end(c->rec);
+}
+
 static void check_adam(int decoupled, float weight_decay) {
     vkg_ctx *ctx = test_ctx();
     vkg_arena *arena = test_arena(ctx);
     size_t n = 1000;
     double *p = random_doubles(n, -1, 1, 1001), *m = test_doubles(n), *v = test_doubles(n);
-    vkg_tensor tp = upload_tensor(ctx, arena, 1, (int)n, 1, 1, p);
-    vkg_tensor tg = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_tensor tm = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_tensor tv = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_buf hyper_buf;
-    CHECK_OK(vkg_arena_alloc(arena, sizeof(vkg_adam_hyper), &hyper_buf));
     vkg_adam_hyper hyper = {2e-4f, 0.5f, 0.999f, 1e-8f, weight_decay, (uint32_t)decoupled, 0};
-    CHECK_OK(vkg_upload(ctx, &hyper_buf, &hyper, sizeof hyper));
-    vkg_rec *rec = test_rec(ctx);
-    CHECK(!test_failed(), "setup");
-    CHECK_OK(vkg_counter_add(rec, &hyper_buf, VKG_ADAM_STEP_INDEX, 1));
-    CHECK_OK(vkg_adam_step(rec, &tp.buf, &tg.buf, &tm.buf, &tv.buf, &hyper_buf));
-    CHECK_OK(vkg_rec_end(rec));
+    adam_case c;
+    CHECK_OK(adam_case_make(ctx, arena, n, p, &hyper, &c));
+    vkg_tensor tp = c.p, tg = c.g, tm = c.m, tv = c.v;
+    vkg_buf hyper_buf = c.hyper_buf;
+    vkg_rec *rec = c.rec;
     for (int t = 1; t <= 12; t++) {
         double *g = random_doubles(n, -1, 1, 2000 + (uint64_t)t);
         if (t == 7) { /* the host changes the learning rate between steps */
@@ -66,19 +82,11 @@ TEST(adam_bias_correction_first_steps) {
     vkg_arena *arena = test_arena(ctx);
     size_t n = 256;
     double *p = test_doubles(n), *m = test_doubles(n), *v = test_doubles(n);
-    vkg_tensor tp = upload_tensor(ctx, arena, 1, (int)n, 1, 1, p);
-    vkg_tensor tg = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_tensor tm = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_tensor tv = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    vkg_buf hyper_buf;
-    CHECK_OK(vkg_arena_alloc(arena, sizeof(vkg_adam_hyper), &hyper_buf));
     vkg_adam_hyper hyper = {1e-3f, 0.5f, 0.999f, 1e-8f, 0, 0, 0};
-    CHECK_OK(vkg_upload(ctx, &hyper_buf, &hyper, sizeof hyper));
-    vkg_rec *rec = test_rec(ctx);
-    CHECK(!test_failed(), "setup");
-    CHECK_OK(vkg_counter_add(rec, &hyper_buf, VKG_ADAM_STEP_INDEX, 1));
-    CHECK_OK(vkg_adam_step(rec, &tp.buf, &tg.buf, &tm.buf, &tv.buf, &hyper_buf));
-    CHECK_OK(vkg_rec_end(rec));
+    adam_case c;
+    CHECK_OK(adam_case_make(ctx, arena, n, p, &hyper, &c));
+    vkg_tensor tp = c.p, tg = c.g;
+    vkg_rec *rec = c.rec;
     for (int t = 1; t <= 3; t++) {
         double *g = random_doubles(n, 0.1, 1, 3000 + (uint64_t)t);
         for (size_t i = 1; i < n; i += 2) g[i] = -g[i];

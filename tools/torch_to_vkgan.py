@@ -22,7 +22,6 @@ hyperparameters and step, vkgan.options, vkgan.data_shape). --resume needs a run
 an empty DIR/samples/.
 Names or shapes that do not fit the model of the options: one error line, exit status 2.
 """
-import argparse
 import json
 import os
 import sys
@@ -31,7 +30,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vkgan_torch_models import build, to_vkgan_layout, write_safetensors  # noqa: E402
+from vkgan_torch_models import (build, script_parser, to_vkgan_layout,  # noqa: E402
+                                write_safetensors)
 
 
 def fail(msg, code=2):
@@ -97,9 +97,7 @@ def adam(model, name, opt_sd, path, lr, betas):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n".join(__doc__.split("\n")[2:]))
+    p = script_parser(__doc__)
     p.add_argument("state_dict", help="a .pt file (torch.save) holding G and D")
     p.add_argument("out", help="the vkgan checkpoint to write (.safetensors)")
     p.add_argument("--image-size", type=int, required=True, help="28, 32 or 64")

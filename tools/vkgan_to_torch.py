@@ -20,7 +20,6 @@ Load it with:
 (batch statistics in batches of the training batch size, as vkgan samples), requiring every
 value within --tolerance (1e-4) of vkgan's.
 """
-import argparse
 import json
 import os
 import subprocess
@@ -32,7 +31,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from vkgan_torch_models import (build, config_from_options, from_vkgan_layout,  # noqa: E402
-                                g_input, read_safetensors)
+                                g_input, read_safetensors, script_parser)
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
@@ -133,9 +132,7 @@ def check(ckpt, out, g, args):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n".join(__doc__.split("\n")[2:]))
+    p = script_parser(__doc__)
     p.add_argument("checkpoint", help="a .safetensors file from RUN/checkpoints/")
     p.add_argument("out", help="the .pt file to write (torch.save)")
     p.add_argument("--check", action="store_true",

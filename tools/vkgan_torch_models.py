@@ -13,6 +13,7 @@ so its state_dict names ("3.weight", "3.running_mean") are vkgan's checkpoint na
 nn.Linear's [out, in] (see to_vkgan_layout / from_vkgan_layout); conv weights are [out, in, k, k]
 and transposed-conv weights [in, out, k, k] in both.
 """
+import argparse
 import json
 import os
 import struct
@@ -218,3 +219,11 @@ def read_safetensors(path):
         a, b = h["data_offsets"]
         tensors[name] = np.frombuffer(data[base + a:base + b], "<f4").reshape(h["shape"]).copy()
     return tensors, meta
+
+
+def script_parser(doc):
+    """An argument parser for a tool script: its docstring's first line as the description, the
+    rest as the epilog (as written)."""
+    return argparse.ArgumentParser(description=doc.split("\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter,
+                                   epilog="\n".join(doc.split("\n")[2:]))
