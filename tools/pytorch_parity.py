@@ -62,9 +62,7 @@ field, decimal text); tensors, all F32, named as vkgan's checkpoints name them:
   (D's gradients: those of its last D step; G's: those of the G step.)
 """
 import argparse
-import json
 import os
-import struct
 import sys
 
 import numpy as np
