@@ -51,6 +51,8 @@ TEST(cli_bad_options_are_named) {
         {"devices --frobnicate", "--frobnicate"},
         {"train --data pictures", "pictures"},
         {"train --on-failure panic", "panic"},
+        {"train --image-size 30", "--image-size 30"},
+        {"train --batch 0x10", "0x10"},
     };
     for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
         code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,
@@ -215,6 +217,10 @@ TEST(cli_resume_refuses_changed_options) {
                   strstr(err, "only --steps") && lines(err) == 1,
               "%s: %d: %s", changed[i], code, err);
     }
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 5", dir); /* < done */
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--steps 5") && strstr(err, "step 10") && lines(err) == 1,
+          "fewer steps than done: %d: %s", code, err);
     snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 15 --batch 8 --validation",
              dir);
     code = test_run_vkgan("", args, err, sizeof err);

@@ -32,7 +32,7 @@ typedef struct vkg_opt {
     const char *choices; /* TEXT / STR: the allowed values, "a|b|c" (NULL: any) */
     int positional;      /* taken from an argument that does not start with "-" */
     int required;
-    /* TEXT / STR: checks the form of a value; 0, or -1 with vkg_error() */
+    /* checks the form of a value (text as given) before anything else; 0, or -1 with vkg_error() */
     int (*check)(const char *value);
 } vkg_opt;
 

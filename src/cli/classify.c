@@ -139,7 +139,8 @@ int cmd_score(int argc, char **argv) {
     int code = cli_parse(&score_table, argc, argv, &a);
     if (code >= 0) return code;
     if (!a.checkpoint == !a.images)
-        return cli_error("vkgan score needs one of --checkpoint PATH and --images DIR|GRID.png") +
+        return cli_error("vkgan score needs exactly one of --checkpoint PATH and --images "
+                         "DIR|GRID.png") +
                1;
     score_options o = {.checkpoint = a.checkpoint,
                        .images = a.images,

@@ -25,7 +25,8 @@ int vkg_write_file_atomic(const char *path, const void *const *parts, const size
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0) return vkg_set_error("%s: cannot create it (%s)", tmp, strerror(errno));
+    if (fd < 0) /* named as the user gave it: the temporary file is ours */
+        return vkg_set_error("%s: cannot create it (%s)", path, strerror(errno));
     int ok = 1;
     for (int i = 0; ok && i < count; i++) ok = write_all(fd, parts[i], sizes[i]) == 0;
     ok = ok && fsync(fd) == 0;

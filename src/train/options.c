@@ -17,6 +17,15 @@ static const char *const group_names[] = {"run",
                                           "training health (README: 'Training health')",
                                           "outputs"};
 
+/* The DCGAN builders' sizes (src/gan/dcgan.c), or 0 for the data's own. */
+static int image_size(const char *value) {
+    if (strcmp(value, "0") && strcmp(value, "28") && strcmp(value, "32") && strcmp(value, "64"))
+        return vkg_set_error("--image-size %s: DCGAN models are 28, 32 or 64 pixels (0: the "
+                             "data's)",
+                             value);
+    return 0;
+}
+
 /* `on`, `choices` and `check` are given only where they apply */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -37,8 +46,7 @@ static const vkg_opt table[] = {
      "--quiet, --profile, --view and --screenshot may be given again",
      G_RUN},
     {"steps", "N", INT, F(steps), 0, 1e9, "0",
-     "training steps (G updates); 0: from --epochs, else 3000",
-     G_RUN},
+     "training steps (G updates); 0: from --epochs, else 3000", G_RUN},
     {"epochs", "E", INT, F(epochs), 0, 1e6, "0", "train for E passes over the data", G_RUN},
     {"batch", "B", INT, F(batch), 0, 65535, "0",
      "batch size; 0: 128 on a GPU, 32 on a CPU device (256 for 2D data)", G_RUN},
@@ -54,12 +62,12 @@ static const vkg_opt table[] = {
      "with --view: when training ends, write the window as a PNG and close it", G_RUN},
     {"image-size", "PX", INT, F(image_size), 0, 64, "0",
      "28, 32 or 64; 0: the data's (28 for MNIST-like data, 32 for CIFAR-10, 64 for folders)",
-     G_MODEL},
+     G_MODEL, NULL, NULL, 0, 0, image_size},
     {"latent", "Z", INT, F(latent), 0, 4096, "0", "size of z; 0: 100 (16 for 2D data)", G_MODEL},
     {"g-width", "W", INT, F(g_width), 0, 1024, "0",
      "channels of G's last hidden map (ngf); 0: 64 on a GPU, 16 on a CPU device", G_MODEL},
-    {"d-width", "W", INT, F(d_width), 0, 1024, "0",
-     "channels of D's first map (ndf); 0: as G's", G_MODEL},
+    {"d-width", "W", INT, F(d_width), 0, 1024, "0", "channels of D's first map (ndf); 0: as G's",
+     G_MODEL},
     {"bias", NULL, FLAG, F(bias), 0, 1, "0",
      "bias terms in the layers not followed by batch norm (G's output layer, D's first and last "
      "convolutions), as PyTorch's default bias=True gives them; off: none, as in the DCGAN "

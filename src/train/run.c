@@ -76,9 +76,11 @@ static int resume_options(vkg_train_options *o) {
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
     struct stat st;
     if (stat(path, &st) != 0 && stat(cli.resume, &st) == 0 && S_ISDIR(st.st_mode))
-        return vkg_set_error("%s holds no config.json: the run stopped before it began (or it is "
-                             "not a run); start it again with its options and --out %s",
-                             cli.resume, cli.resume);
+        return rundir_is_start(cli.resume)
+                   ? vkg_set_error("%s holds no config.json: the run stopped before it began; "
+                                   "start it again with its options and --out %s",
+                                   cli.resume, cli.resume)
+                   : vkg_set_error("%s is not a vkgan run directory (no config.json)", cli.resume);
     cJSON *config = rundir_read_json(path);
     if (!config) return -1;
     int r =
@@ -742,6 +744,12 @@ static int train(run *r) {
             if (!o->quiet) printf("%s holds no checkpoint yet: starting it from step 0\n", o->out);
         } else {
             if (vkg_gan_load(&r->gan, path) < 0) return fail("resume");
+            if ((unsigned)o->steps < resumed_at) /* nothing to do is not what was asked */
+                return fprintf(stderr,
+                               "vkgan: error: --steps %d: %s is at step %u already; --steps is "
+                               "the run's total, so give more than that\n",
+                               o->steps, o->out, resumed_at),
+                       2;
             vkg_safetensors *st = vkg_safetensors_read(path);
             const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
             r->seconds_before = sec ? atof(sec) : 0;

@@ -65,8 +65,15 @@ static int only_a_start(const char *dir) {
     return ok && rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
 }
 
+int rundir_is_start(const char *dir) {
+    return only_a_start(dir);
+}
+
 /* The error for a --out that cannot be a new run, true to what DIR holds. */
 static int taken(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return vkg_set_error("--out %s is a file, not a directory: choose another --out", dir);
     char config[4200];
     snprintf(config, sizeof config, "%s/config.json", dir);
     if (access(config, F_OK) == 0)

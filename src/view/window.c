@@ -54,8 +54,8 @@ int window_system_init(vkg_ctx_options *opts) {
     if (!glfwInit()) {
         const char *display = getenv("DISPLAY"), *wayland = getenv("WAYLAND_DISPLAY");
         if ((!display || !*display) && (!wayland || !*wayland))
-            return vkg_set_error("cannot open a window: no display (DISPLAY is not set); train "
-                                 "without --view to run headless, or start one with xvfb-run");
+            return vkg_set_error("cannot open a window: no display (DISPLAY is not set); start "
+                                 "one with xvfb-run (vkgan train runs headless without --view)");
         return vkg_set_error("cannot open a window on display '%s': %s",
                              display ? display : wayland, glfw_message());
     }
