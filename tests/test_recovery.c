@@ -79,6 +79,13 @@ TEST(recovery_crafted_checkpoints_are_refused_by_name) {
         CHECK(code == 1 && one_line(err) && strstr(err, "vkgan.data_shape") && strstr(err, ckpt),
               "%s: exit %d: %s", args, code, err);
     }
+    /* a NaN learning rate in the Adam state would poison every weight at the first step */
+    CHECK(patch_file(ckpt, "\"G.adam\":\"0.000199999995", "\"G.adam\":\"nan") == 0,
+          "no G.adam in %s", ckpt);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 4", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "G.adam") && strstr(err, ckpt),
+          "resume from a NaN Adam state: exit %d: %s", code, err);
     /* the shipped classifier (a safetensors file of another kind), and a header of {} */
     static const unsigned char braces[16] = {8,   0,   0,   0,   0,   0,   0,   0,
                                              '{', '}', ' ', ' ', ' ', ' ', ' ', ' '};

@@ -161,10 +161,17 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
     return rc;
 }
 
-static int parse_adam(const char *path, const char *text, vkg_adam_hyper *h) {
-    if (!text || sscanf(text, "%f %f %f %f %f %u %u", &h->lr, &h->beta1, &h->beta2, &h->eps,
-                        &h->weight_decay, &h->decoupled, &h->step) != 7)
-        return vkg_set_error("%s: missing or malformed Adam state in the metadata", path);
+/* Adam's state from the metadata: "lr beta1 beta2 eps weight_decay decoupled step", each in the
+ * range Adam is defined on (a NaN rate would poison every weight at the first step). */
+static int parse_adam(const char *path, const char *key, vkg_adam_hyper *h, const char *text) {
+    int used = 0;
+    if (!text ||
+        sscanf(text, "%f %f %f %f %f %u %u%n", &h->lr, &h->beta1, &h->beta2, &h->eps,
+               &h->weight_decay, &h->decoupled, &h->step, &used) != 7 ||
+        text[used] || !(h->lr >= 0 && h->lr <= 1) || !(h->beta1 >= 0 && h->beta1 < 1) ||
+        !(h->beta2 >= 0 && h->beta2 < 1) || !(h->eps > 0 && h->eps < 1) ||
+        !(h->weight_decay >= 0 && h->weight_decay <= 1e3) || h->decoupled > 1)
+        return vkg_set_error("%s: metadata %s is missing or not an Adam state in range", path, key);
     return 0;
 }
 
@@ -191,8 +198,8 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
         rc = vkg_set_error("%s: not a vkgan GAN checkpoint (metadata format is %s)", path,
                            format ? format : "missing");
     vkg_adam_hyper hg, hd;
-    if (rc == 0) rc = parse_adam(path, vkg_safetensors_meta(st, "G.adam"), &hg);
-    if (rc == 0) rc = parse_adam(path, vkg_safetensors_meta(st, "D.adam"), &hd);
+    if (rc == 0) rc = parse_adam(path, "G.adam", &hg, vkg_safetensors_meta(st, "G.adam"));
+    if (rc == 0) rc = parse_adam(path, "D.adam", &hd, vkg_safetensors_meta(st, "D.adam"));
     if (rc == 0 && vkg_safetensors_count(st) != n)
         rc = vkg_set_error("%s: holds %d tensors, this model has %d: a checkpoint from another "
                            "model",
