@@ -84,7 +84,6 @@ typedef struct vkg_gan {
     unsigned submitted;
     double step_ms[VKG_LOSS_RING];      /* GPU time of step t in [t % VKG_LOSS_RING] (0: unknown) */
     uint32_t step_ms_of[VKG_LOSS_RING]; /* the step each entry is of */
-    double *timings;                    /* room for one step's per-dispatch times */
     uint32_t steps;                     /* training steps done (or submitted) */
     uint32_t completed;    /* steps known to have finished (the host has not waited for more) */
     vkg_rec *sample;       /* G on fresh z, for evaluation */

@@ -131,6 +131,9 @@ int vkg_rec_dispatch_count(const vkg_rec *rec);
 int vkg_rec_barrier_count(const vkg_rec *rec);
 /* Per-dispatch GPU times in milliseconds of the last completed submit; returns the count. */
 int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max);
+/* The GPU time in milliseconds of the last completed submit of a timed recording, from its first
+ * timestamp to its last (two query reads); 0 with *ms = 0 when it has no timed dispatch. */
+int vkg_rec_span_ms(vkg_rec *rec, double *ms);
 
 /* Fills a range with a 32-bit pattern (recorded as vkCmdFillBuffer). */
 void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word);

@@ -525,19 +525,12 @@ void vkg_gan_destroy(vkg_gan *gan) {
     gan->preview_rec[0] = gan->preview_rec[1] = NULL;
     vkg_arena_destroy(gan->host);
     gan->host = NULL;
-    free(gan->timings);
-    gan->timings = NULL;
 }
 
 /* Keeps the GPU time of the finished replay of a step recording as the time of `step`. */
-enum { MOST_TIMINGS = 4096 };
 static int keep_step_time(vkg_gan *gan, vkg_rec *rec, uint32_t step) {
-    if (!gan->timings && !(gan->timings = malloc(sizeof(double) * MOST_TIMINGS)))
-        return vkg_set_error("out of host memory");
-    int n = vkg_rec_timings(rec, gan->timings, NULL, MOST_TIMINGS);
-    if (n < 0) return -1;
-    double ms = 0;
-    for (int i = 0; i < n; i++) ms += gan->timings[i];
+    double ms;
+    if (vkg_rec_span_ms(rec, &ms) < 0) return -1;
     gan->step_ms[step % VKG_LOSS_RING] = ms, gan->step_ms_of[step % VKG_LOSS_RING] = step;
     return 0;
 }

@@ -373,6 +373,21 @@ int vkg_rec_barrier_count(const vkg_rec *rec) {
     return rec->barriers;
 }
 
+int vkg_rec_span_ms(vkg_rec *rec, double *ms) {
+    *ms = 0;
+    if (!rec->queries || rec->timed < 2) return 0;
+    uint64_t first, last;
+    VkQueryResultFlags wait = VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT;
+    VkResult r = vkGetQueryPoolResults(rec->ctx->device, rec->queries, 0, 1, sizeof first, &first,
+                                       sizeof first, wait);
+    if (r == VK_SUCCESS)
+        r = vkGetQueryPoolResults(rec->ctx->device, rec->queries, (uint32_t)rec->timed - 1, 1,
+                                  sizeof last, &last, sizeof last, wait);
+    if (r != VK_SUCCESS) return vkg_set_error("cannot read timestamps: %s", vkg_result_string(r));
+    *ms = (double)(last - first) * rec->ctx->info.timestamp_period_ns * 1e-6;
+    return 0;
+}
+
 int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max) {
     if (!rec->queries || rec->timed < 2) return 0;
     int n = rec->timed;
