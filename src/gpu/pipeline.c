@@ -94,32 +94,43 @@ static void write_cache(vkg_ctx *ctx) {
     free(data);
 }
 
-int vkg_pipelines_init(vkg_ctx *ctx) {
-    for (int n = 0; n <= VKG_MAX_BINDINGS; n++) {
-        VkDescriptorSetLayoutBinding bindings[VKG_MAX_BINDINGS];
-        for (int i = 0; i < n; i++)
-            bindings[i] =
-                (VkDescriptorSetLayoutBinding){.binding = (uint32_t)i,
-                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-                                               .descriptorCount = 1,
-                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
-        VkDescriptorSetLayoutCreateInfo info = {
-            .sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-            .bindingCount = (uint32_t)n,
-            .pBindings = bindings};
-        VkResult r = vkCreateDescriptorSetLayout(ctx->device, &info, NULL, &ctx->set_layout[n]);
-        if (r != VK_SUCCESS)
-            return vkg_set_error("cannot create a descriptor set layout: %s", vkg_result_string(r));
-        VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, VKG_PUSH_BYTES};
-        VkPipelineLayoutCreateInfo layout = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                             .setLayoutCount = 1,
-                                             .pSetLayouts = &ctx->set_layout[n],
-                                             .pushConstantRangeCount = 1,
-                                             .pPushConstantRanges = &push};
-        r = vkCreatePipelineLayout(ctx->device, &layout, NULL, &ctx->pipe_layout[n]);
-        if (r != VK_SUCCESS)
-            return vkg_set_error("cannot create a pipeline layout: %s", vkg_result_string(r));
+/* A descriptor set layout of nbind bindings (binding i a uniform texel buffer where bit i of
+ * texel_mask is set, else a storage buffer) and its pipeline layout (with the push constants). */
+static int create_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
+                          VkPipelineLayout *pipe) {
+    VkDescriptorSetLayoutBinding bindings[VKG_MAX_BINDINGS];
+    for (int i = 0; i < nbind; i++)
+        bindings[i] = (VkDescriptorSetLayoutBinding){
+            .binding = (uint32_t)i,
+            .descriptorType = (texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+                                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+            .descriptorCount = 1,
+            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo info = {.sType =
+                                                VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                            .bindingCount = (uint32_t)nbind,
+                                            .pBindings = bindings};
+    VkResult r = vkCreateDescriptorSetLayout(ctx->device, &info, NULL, set);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot create a descriptor set layout: %s", vkg_result_string(r));
+    VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, VKG_PUSH_BYTES};
+    VkPipelineLayoutCreateInfo layout = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                         .setLayoutCount = 1,
+                                         .pSetLayouts = set,
+                                         .pushConstantRangeCount = 1,
+                                         .pPushConstantRanges = &push};
+    r = vkCreatePipelineLayout(ctx->device, &layout, NULL, pipe);
+    if (r != VK_SUCCESS) {
+        vkDestroyDescriptorSetLayout(ctx->device, *set, NULL);
+        *set = VK_NULL_HANDLE;
+        return vkg_set_error("cannot create a pipeline layout: %s", vkg_result_string(r));
     }
+    return 0;
+}
+
+int vkg_pipelines_init(vkg_ctx *ctx) {
+    for (int n = 0; n <= VKG_MAX_BINDINGS; n++)
+        if (create_layouts(ctx, n, 0, &ctx->set_layout[n], &ctx->pipe_layout[n]) < 0) return -1;
     cache_path(ctx);
     size_t size;
     void *data = read_cache(ctx, &size);
@@ -156,32 +167,7 @@ int vkg_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLay
     int max = (int)(sizeof ctx->texel_layouts / sizeof *ctx->texel_layouts);
     if (ctx->texel_layout_count == max) return vkg_set_error("too many texel-buffer layouts");
     struct texel_layout *t = &ctx->texel_layouts[ctx->texel_layout_count];
-    VkDescriptorSetLayoutBinding bindings[VKG_MAX_BINDINGS];
-    for (int i = 0; i < nbind; i++)
-        bindings[i] = (VkDescriptorSetLayoutBinding){
-            .binding = (uint32_t)i,
-            .descriptorType = (texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
-                                                    : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
-            .descriptorCount = 1,
-            .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
-    VkDescriptorSetLayoutCreateInfo info = {.sType =
-                                                VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
-                                            .bindingCount = (uint32_t)nbind,
-                                            .pBindings = bindings};
-    VkResult r = vkCreateDescriptorSetLayout(ctx->device, &info, NULL, &t->set);
-    if (r != VK_SUCCESS)
-        return vkg_set_error("cannot create a descriptor set layout: %s", vkg_result_string(r));
-    VkPushConstantRange push = {VK_SHADER_STAGE_COMPUTE_BIT, 0, VKG_PUSH_BYTES};
-    VkPipelineLayoutCreateInfo layout = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
-                                         .setLayoutCount = 1,
-                                         .pSetLayouts = &t->set,
-                                         .pushConstantRangeCount = 1,
-                                         .pPushConstantRanges = &push};
-    r = vkCreatePipelineLayout(ctx->device, &layout, NULL, &t->pipe);
-    if (r != VK_SUCCESS) {
-        vkDestroyDescriptorSetLayout(ctx->device, t->set, NULL);
-        return vkg_set_error("cannot create a pipeline layout: %s", vkg_result_string(r));
-    }
+    if (create_layouts(ctx, nbind, texel_mask, &t->set, &t->pipe) < 0) return -1;
     t->nbind = nbind;
     t->mask = texel_mask;
     ctx->texel_layout_count++;
