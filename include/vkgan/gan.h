@@ -10,6 +10,8 @@
 
 #include "vkgan/model.h"
 
+struct vkg_safetensors;
+
 /* The training data: `count` rows of c x h x w, bytes 0..255 (u8, scaled to [-1, 1] on the GPU)
  * or floats already in [-1, 1]. Uploaded once; the host copies nothing per step. */
 typedef struct vkg_gan_data {
@@ -139,6 +141,8 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
  * or other shape is an error naming it (a checkpoint from another model). Training then goes
  * on exactly. */
 int vkg_gan_load(vkg_gan *gan, const char *path);
+/* The same from a file already read (path names it in errors); st stays the caller's. */
+int vkg_gan_load_from(vkg_gan *gan, const struct vkg_safetensors *st, const char *path);
 
 /* The GPU time of a finished step (step <= gan->completed, one of the last VKG_LOSS_RING steps)
  * in milliseconds, from the timestamps that follow every dispatch of the step: from the start

@@ -189,7 +189,12 @@ static int parse_counter(const char *path, const char *key, const char *text, ui
 
 int vkg_gan_load(vkg_gan *gan, const char *path) {
     vkg_safetensors *st = vkg_safetensors_read(path);
-    if (!st) return -1;
+    int rc = st ? vkg_gan_load_from(gan, st, path) : -1;
+    vkg_safetensors_free(st);
+    return rc;
+}
+
+int vkg_gan_load_from(vkg_gan *gan, const vkg_safetensors *st, const char *path) {
     slot *s = calloc(MAX_TENSORS, sizeof *s);
     int n = s ? slots_of(gan, s) : 0, rc = s ? 0 : vkg_set_error("out of host memory");
     const char *format = vkg_safetensors_meta(st, "format"),
@@ -214,6 +219,5 @@ int vkg_gan_load(vkg_gan *gan, const char *path) {
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->g.hyper, &hg, sizeof hg);
     if (rc == 0) rc = vkg_upload(gan->ctx, &gan->d.hyper, &hd, sizeof hd);
     free(s);
-    vkg_safetensors_free(st);
     return rc;
 }

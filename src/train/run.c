@@ -743,19 +743,21 @@ static int train(run *r) {
             if (rundir_start_over(o->out) < 0) return fail("resume");
             if (!o->quiet) printf("%s holds no checkpoint yet: starting it from step 0\n", o->out);
         } else {
-            if (vkg_gan_load(&r->gan, path) < 0) return fail("resume");
+            vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
+            if (!st || vkg_gan_load_from(&r->gan, st, path) < 0) {
+                vkg_safetensors_free(st);
+                return fail("resume");
+            }
+            const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
+            r->seconds_before = sec ? atof(sec) : 0;
+            restore_partial(r, vkg_safetensors_meta(st, "vkgan.metrics_partial"), resumed_at);
+            vkg_safetensors_free(st);
             if ((unsigned)o->steps < resumed_at) /* nothing to do is not what was asked */
                 return fprintf(stderr,
                                "vkgan: error: --steps %d: %s is at step %u already; --steps is "
                                "the run's total, so give more than that\n",
                                o->steps, o->out, resumed_at),
                        2;
-            vkg_safetensors *st = vkg_safetensors_read(path);
-            const char *sec = st ? vkg_safetensors_meta(st, "vkgan.seconds") : NULL;
-            r->seconds_before = sec ? atof(sec) : 0;
-            restore_partial(r, st ? vkg_safetensors_meta(st, "vkgan.metrics_partial") : NULL,
-                            resumed_at);
-            vkg_safetensors_free(st);
             health_reset(&r->h, r->last_step);
             if (!o->quiet) printf("resuming %s from step %u\n", path, resumed_at);
         }
