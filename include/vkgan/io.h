@@ -9,6 +9,8 @@
 
 /* Writes the concatenation of `count` parts to path atomically (temp file, fsync, rename,
  * fsync of the directory). 0, or -1 with vkg_error() naming the path. */
+/* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
+int vkg_is_atomic_temporary(const char *name);
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count);
 

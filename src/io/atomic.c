@@ -20,6 +20,12 @@ static int write_all(int fd, const void *data, size_t n) {
     return 0;
 }
 
+int vkg_is_atomic_temporary(const char *name) {
+    const char *t = NULL; /* the last ".tmp", followed by the writer's PID */
+    for (const char *p = strstr(name, ".tmp"); p; p = strstr(p + 1, ".tmp")) t = p;
+    return t && t[4] && strspn(t + 4, "0123456789") == strlen(t + 4);
+}
+
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count) {
     char tmp[4200];

@@ -58,9 +58,16 @@ static int refuse_changes(const vkg_train_options *cli, const vkg_train_options 
         cJSON *j = vkg_opt_json(t, run);
         char *was =
             j ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, opt->name)) : NULL;
-        vkg_set_error("--%s: a resumed run keeps its options (%s in %s); only --steps, --device, "
-                      "--validation, --quiet, --profile, --view and --screenshot may change",
-                      opt->name, was ? was : "?", path);
+        char may_change[160] = "";
+        for (size_t k = 1; k < sizeof changeable / sizeof *changeable; k++) /* not --resume */
+            snprintf(may_change + strlen(may_change), sizeof may_change - strlen(may_change),
+                     "%s--%s",
+                     k == 1                                           ? ""
+                     : k + 1 < sizeof changeable / sizeof *changeable ? ", "
+                                                                      : " and ",
+                     changeable[k]);
+        vkg_set_error("--%s: a resumed run keeps its options (%s in %s); only %s may change",
+                      opt->name, was ? was : "?", path, may_change);
         free(was);
         cJSON_Delete(j);
         return -1;
@@ -297,11 +304,12 @@ static int mode_metrics(run *r, metrics_row *row) {
     return rc;
 }
 
-/* Writes a checkpoint of the current step: 0 written, 1 not written because the state is not
- * finite (said on stderr; the health check reports the failure), -1 error. Rotation keeps the
- * newest --keep and the last one from before the evidence a failure may still be judged on. */
 static int read_finished_steps(run *r);
 
+/* Writes a checkpoint of the current step: 0 written, 1 not written because the state is not
+ * finite (said on stderr; the health check reports the failure), -1 error. Rotation keeps the
+ * newest --keep and, under rollback, the last one from before the evidence a failure may still
+ * be judged on. */
 static int save_checkpoint(run *r) {
     char path[VKG_PATH_MAX + 64], seconds[32], shape[64], partial[512];
     /* every metrics line up to this step is written before the checkpoint exists, and the sums

@@ -34,17 +34,10 @@ static int make_dirs(const char *path) {
     return make_dir(buf);
 }
 
-/* NAME.tmp<digits>: an atomic write's temporary file (src/io/atomic.c). */
-static int is_temporary(const char *name) {
-    const char *t = NULL;
-    for (const char *p = strstr(name, ".tmp"); p; p = strstr(p + 1, ".tmp")) t = p;
-    return t && t[4] && strspn(t + 4, "0123456789") == strlen(t + 4);
-}
-
 /* Whether DIR holds only what a new run writes before its config.json (the lock, the folders,
  * the first samples, temporary files), with no checkpoint: what a run killed in its first
  * moments leaves. 0 when DIR holds anything else. */
-static int only_a_start(const char *dir) {
+int rundir_is_start(const char *dir) {
     static const char *ours[] = {"train.lock", "samples",       "checkpoints",
                                  "reals.png",  "metrics.jsonl", "metrics.csv"};
     DIR *d = opendir(dir);
@@ -52,7 +45,8 @@ static int only_a_start(const char *dir) {
     struct dirent *e;
     int ok = 1;
     while (ok && (e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || is_temporary(e->d_name))
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            vkg_is_atomic_temporary(e->d_name))
             continue;
         int known = 0;
         for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
@@ -63,10 +57,6 @@ static int only_a_start(const char *dir) {
     unsigned step;
     char path[4200];
     return ok && rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
-}
-
-int rundir_is_start(const char *dir) {
-    return only_a_start(dir);
 }
 
 /* The error for a --out that cannot be a new run, true to what DIR holds. */
@@ -88,10 +78,10 @@ static int taken(const char *dir) {
 int rundir_create(const char *dir, int *lock) {
     struct stat st;
     *lock = -1;
-    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && only_a_start(dir))) return taken(dir);
+    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && rundir_is_start(dir))) return taken(dir);
     if (make_dirs(dir) < 0 || rundir_lock(dir, lock) < 0) return -1;
     /* checked again under the lock: another process may have started a run here meanwhile */
-    if (!only_a_start(dir)) return taken(dir);
+    if (!rundir_is_start(dir)) return taken(dir);
     char sub[4200];
     snprintf(sub, sizeof sub, "%s/samples", dir);
     if (make_dir(sub) < 0) return -1;
@@ -108,7 +98,7 @@ static int remove_temporaries(const char *dir) {
     while ((e = readdir(d))) {
         char path[4600];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (is_temporary(e->d_name) && unlink(path) < 0 && errno != ENOENT)
+        if (vkg_is_atomic_temporary(e->d_name) && unlink(path) < 0 && errno != ENOENT)
             r = vkg_set_error("cannot delete the stale temporary file %s: %s", path,
                               strerror(errno));
     }

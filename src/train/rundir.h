@@ -11,8 +11,9 @@
  * wrote its config.json; it is created with its parents and locked (rundir_lock). 0 or -1 with
  * vkg_error(). */
 int rundir_create(const char *dir, int *lock);
-/* Whether DIR holds only what a run killed before its config.json leaves (it may be started
- * again with the same --out). */
+/* Whether DIR holds only what a run killed before its config.json leaves (the lock, the folders,
+ * the first samples, temporary files) and no checkpoint: it may be started again with the same
+ * --out. */
 int rundir_is_start(const char *dir);
 /* Locks the run directory for this process (flock on DIR/train.lock, which holds the PID; the
  * kernel drops the lock when the process ends, however it ends), then removes the temporary
