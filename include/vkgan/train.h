@@ -47,9 +47,6 @@ void vkg_train_defaults(vkg_train_options *o);
  * was asked for (the caller prints vkg_train_help), or -1 with vkg_error() (a usage error). */
 int vkg_train_parse(int argc, char **argv, vkg_train_options *o);
 void vkg_train_help(FILE *f);
-/* One option by name (without the dashes) from text: used by the parser and to read a run's
- * config.json back. 0, or -1 with vkg_error(). */
-int vkg_train_set(vkg_train_options *o, const char *name, const char *value);
 /* Sets every option named in a JSON object (a run's config.json "options", a checkpoint's
  * metadata) over the defaults; `source` names it in errors. */
 int vkg_train_options_from_json(vkg_train_options *o, const struct cJSON *json, const char *source);

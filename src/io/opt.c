@@ -35,11 +35,11 @@ static int set_entry(const vkg_opt_table *t, const vkg_opt *o, void *s, const ch
     char name[80];
     shown(o, name, sizeof name);
     char *field = (char *)s + o->offset;
+    if (value && o->check && o->check(value) < 0) return -1;
     if (o->kind == VKG_OPT_TEXT || o->kind == VKG_OPT_STR) {
         if (value && o->choices && !is_choice(o->choices, value))
             return vkg_set_error("%s %s: expected one of %s (see 'vkgan %s --help')", name, value,
                                  o->choices, t->command);
-        if (value && o->check && o->check(value) < 0) return -1;
         if (o->kind == VKG_OPT_STR) {
             *(const char **)field = value;
             return 0;
@@ -49,7 +49,6 @@ static int set_entry(const vkg_opt_table *t, const vkg_opt *o, void *s, const ch
         strcpy(field, value);
         return 0;
     }
-    if (o->check && o->check(value) < 0) return -1;
     char *end;
     errno = 0;
     double v = strtod(value, &end);

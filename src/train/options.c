@@ -159,10 +159,6 @@ const vkg_opt_table *vkg_train_table(void) {
     return &train_table;
 }
 
-int vkg_train_set(vkg_train_options *o, const char *name, const char *value) {
-    return vkg_opt_set(&train_table, o, name, value);
-}
-
 void vkg_train_defaults(vkg_train_options *o) {
     memset(o, 0, sizeof *o);
     vkg_opt_defaults(&train_table, o);
