@@ -443,6 +443,18 @@ check() {
     CHECK_FILES=$files CHECK_TORN=$torn
 }
 
+# The temporary files seen after kills must all be gone by now (a restart removes them).
+stale_gone() {
+    local what=$1 f
+    for f in "${TMP_LIST[@]}"; do
+        if [ -e "$f" ]; then
+            STALE_LEFT=$((STALE_LEFT + 1))
+            fail "$what: the stale temporary file $f is still there"
+        fi
+    done
+    TMP_LIST=()
+}
+
 # compare REF RUN LABEL
 compare() {
     local out
@@ -548,13 +560,7 @@ torture() {
     echo "  tortured run: $((SECONDS - t)) s"
     check "$dir" strict "$name finished"
     echo "  finished run: $CHECK_FILES files parse"
-    for f in "${TMP_LIST[@]}"; do
-        if [ -e "$f" ]; then
-            STALE_LEFT=$((STALE_LEFT + 1))
-            fail "$name: the stale temporary file $f is still there"
-        fi
-    done
-    TMP_LIST=()
+    stale_gone "$name"
     compare "$ref" "$dir" "$name"
 }
 
@@ -605,13 +611,7 @@ disk_full() {
     echo "  enlarged to 64 MiB, resumed from step $step: exit $rc"
     [ $rc = 0 ] || { fail "disk: the resume exited $rc: $(tail -n 2 "$base/resume.log")"; return; }
     check "$base/mnt/run" strict "disk resumed"
-    for f in "${TMP_LIST[@]}"; do
-        if [ -e "$f" ]; then
-            STALE_LEFT=$((STALE_LEFT + 1))
-            fail "disk: the stale temporary file $f is still there"
-        fi
-    done
-    TMP_LIST=()
+    stale_gone "disk"
     compare "$base/straight" "$base/mnt/run" "disk"
     umount "$base/mnt"
     MOUNTED=""
