@@ -104,8 +104,10 @@ static int list(const char *dir, names *dirs, names *files, int depth) {
     return rc;
 }
 
-static void sort(names *n) {
-    if (n->count > 1) qsort(n->items, (size_t)n->count, sizeof(char *), by_name);
+/* Sorts the names from index `from` on. */
+static void sort(names *n, int from) {
+    if (n->count - from > 1)
+        qsort(n->items + from, (size_t)(n->count - from), sizeof(char *), by_name);
 }
 
 /* The formats the README promises, by content: stb_image decodes by content, not by name, and
@@ -170,7 +172,7 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
         return vkg_set_error("folder images are read with 1 or 3 channels, not %d", channels);
     names classes = {0}, files = {0}, empty = {0};
     int rc = list(dir, &classes, &files, 0), first_class_file[MAX_CLASSES + 1], class_count = 0;
-    sort(&classes), sort(&files);
+    sort(&classes, 0), sort(&files, 0);
     if (rc == 0 && classes.count > MAX_CLASSES)
         rc = vkg_set_error("%s: %d class folders; vkgan reads up to %d", dir, classes.count,
                            MAX_CLASSES);
@@ -184,14 +186,10 @@ int vkg_load_folder(const char *dir, int size, int channels, vkg_dataset *out) {
         if (strlen(classes.items[c]) >= VKG_CLASS_NAME)
             rc = vkg_set_error("%s: a class name of more than %d bytes", sub, VKG_CLASS_NAME - 1);
         first_class_file[c] = files.count;
-        names mine = {0};
-        if (rc == 0) rc = list(sub, NULL, &mine, 1);
-        sort(&mine);
-        for (int i = 0; rc == 0 && i < mine.count; i++)
-            rc = push(&files, mine.items[i]) < 0 ? vkg_set_error("out of host memory") : 0;
-        if (rc == 0 && mine.count == 0 && push(&empty, classes.items[c]) < 0)
+        if (rc == 0) rc = list(sub, NULL, &files, 1); /* the class's images, in name order */
+        sort(&files, first_class_file[c]);
+        if (rc == 0 && files.count == first_class_file[c] && push(&empty, classes.items[c]) < 0)
             rc = vkg_set_error("out of host memory");
-        clear(&mine);
     }
     class_count = classes.count;
     if (rc == 0 && empty.count > 0) { /* as ImageFolder: a class without examples is an error */
