@@ -58,19 +58,18 @@ struct cJSON *vkg_train_options_json(const vkg_train_options *o);
  * failure (--on-failure stop; health_exit_code). */
 int vkg_train_run(vkg_train_options *o);
 
-/* A class of a checkpoint's conditional model from text: its index, or its name as the run's data
- * named it (the checkpoint's vkgan.class_names). 0, or -1 with vkg_error() listing the names. */
-int vkg_sample_class(const char *checkpoint, const char *text, int *cls);
 /* vkgan sample: a grid of n images from a checkpoint (EMA weights when it has them); for a
  * conditional model all of class `cls`, or with cls < 0 one row per class. 0, or -1 with
  * vkg_error() (nothing printed). */
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation);
-/* vkg_sample_run, and with raw (non-NULL, non-empty) also a safetensors file there: "images"
- * (G's float output, [rows, c, h, w] or [rows, 2]), "z" [rows, latent] and, for a conditional
- * model, "labels" [rows], rows being n rounded up to whole training batches. */
+/* vkg_sample_run with the class as text: its index or its name as the run's data named it (the
+ * checkpoint's vkgan.class_names; an unknown one is an error listing them), NULL for one row per
+ * class; and with raw (non-NULL, non-empty) also a safetensors file there: "images" (G's float
+ * output, [rows, c, h, w] or [rows, 2]), "z" [rows, latent] and, for a conditional model,
+ * "labels" [rows], rows being n rounded up to whole training batches. */
 int vkg_sample_write(const char *checkpoint, int n, const char *out, const char *raw, unsigned seed,
-                     int cls, const char *device, int validation);
+                     const char *cls, const char *device, int validation);
 
 /* vkgan view: a run directory in the window (graphs, saved grids, G from the newest checkpoint,
  * a latent walk); with shot_path, one frame is written there and the window closes. Returns the

@@ -92,10 +92,7 @@ int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
-    int cls = -1;
-    if (a.cls && vkg_sample_class(a.checkpoint, a.cls, &cls) < 0)
-        return cli_error("%s", vkg_error());
-    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, cls, a.device,
+    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)
         return cli_error("%s", vkg_error());
     printf("wrote %d samples to %s\n", a.n, a.out);

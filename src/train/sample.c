@@ -109,47 +109,51 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     return r;
 }
 
-int vkg_sample_class(const char *checkpoint, const char *text, int *cls) {
+/* The class of `text` (NULL: -1, one row per class): an index, or a name in the checkpoint's
+ * vkgan.class_names. */
+static int class_index(const vkg_safetensors *st, const char *path, const char *text, int *cls) {
     char *end;
-    long v = strtol(text, &end, 10);
-    if (*text && !*end) { /* an index; checked against the model when it is built */
-        *cls = v >= 0 && v < 1 << 20 ? (int)v : 1 << 20;
+    long v = text ? strtol(text, &end, 10) : -1;
+    if (!text || (*text && !*end)) { /* an index: checked against the model when it is built */
+        *cls = v >= -1 && v < 1 << 20 ? (int)v : 1 << 20;
         return 0;
     }
-    vkg_safetensors *st = vkg_safetensors_read(checkpoint);
-    if (!st) return -1;
-    cJSON *names = cJSON_Parse(vkg_safetensors_meta(st, "vkgan.class_names")
-                                   ? vkg_safetensors_meta(st, "vkgan.class_names")
-                                   : "null");
-    *cls = -1;
-    int i = 0;
-    for (const cJSON *e = cJSON_IsArray(names) ? names->child : NULL; e; e = e->next, i++)
-        if (cJSON_IsString(e) && strcmp(e->valuestring, text) == 0 && *cls < 0) *cls = i;
+    const char *json = vkg_safetensors_meta(st, "vkgan.class_names");
+    cJSON *names = cJSON_Parse(json ? json : "null");
     char known[600] = "";
-    for (const cJSON *e = cJSON_IsArray(names) ? names->child : NULL; e; e = e->next)
-        if (cJSON_IsString(e) && strlen(known) + strlen(e->valuestring) + 8 < sizeof known)
+    int i = 0;
+    *cls = -1;
+    for (const cJSON *e = cJSON_IsArray(names) ? names->child : NULL; e; e = e->next, i++) {
+        if (!cJSON_IsString(e)) continue;
+        if (*cls < 0 && strcmp(e->valuestring, text) == 0) *cls = i;
+        if (strlen(known) + strlen(e->valuestring) + 8 < sizeof known)
             snprintf(known + strlen(known), sizeof known - strlen(known), "%s'%s'",
                      known[0] ? ", " : "", e->valuestring);
-    int r =
-        *cls >= 0 ? 0
-        : known[0]
-            ? vkg_set_error("--class %s: the model's classes are %.500s (or their index)", text,
-                            known)
-            : vkg_set_error("--class %s: %s names no classes (give an index)", text, checkpoint);
+    }
     cJSON_Delete(names);
-    vkg_safetensors_free(st);
-    return r;
+    if (*cls >= 0) return 0;
+    if (known[0])
+        return vkg_set_error("--class %s: the model's classes are %.500s (or their index)", text,
+                             known);
+    return vkg_set_error("--class %s: %s names no classes (give an index)", text, path);
 }
 
 int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed, int cls,
                    const char *device, int validation) {
-    return vkg_sample_write(checkpoint, n, out, NULL, seed, cls, device, validation);
+    char text[16];
+    snprintf(text, sizeof text, "%d", cls);
+    return vkg_sample_write(checkpoint, n, out, NULL, seed, cls >= 0 ? text : NULL, device,
+                            validation);
 }
 
 int vkg_sample_write(const char *checkpoint, int n, const char *out, const char *raw, unsigned seed,
-                     int cls, const char *device, int validation) {
+                     const char *cls_text, const char *device, int validation) {
     vkg_safetensors *st = vkg_safetensors_read(checkpoint);
-    if (!st) return -1;
+    int cls;
+    if (!st || class_index(st, checkpoint, cls_text, &cls) < 0) {
+        vkg_safetensors_free(st);
+        return -1;
+    }
     vkg_ctx_options copts = {.device = device, .validation = validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
     int r = ctx ? generate(ctx, st, checkpoint, n, out, raw && raw[0] ? raw : NULL, seed, cls) : -1;
