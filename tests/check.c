@@ -6,6 +6,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -147,6 +148,44 @@ int test_run_vkgan(const char *env, const char *args, char *err, size_t size) {
 
 int test_run_vkgan_output(const char *env, const char *args, char *out, size_t size) {
     return run_capture(env, args, "2>&1", out, size);
+}
+
+int test_spawn_vkgan(const char *args) {
+    char cmd[PATH_MAX + 4600];
+    snprintf(cmd, sizeof cmd, "exec '%s' %s 2>/dev/null", test_vkgan_path(), args);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static int line_count(const char *path) {
+    FILE *f = fopen(path, "r");
+    int n = 0, c;
+    while (f && (c = fgetc(f)) != EOF) n += c == '\n';
+    if (f) fclose(f);
+    return n;
+}
+
+/* 0 when the process has ended (reaped), else sleeps a poll interval and returns 1. */
+static int still_running(int pid, long ns) {
+    if (waitpid(pid, NULL, WNOHANG) == pid) return 0;
+    nanosleep(&(struct timespec){0, ns}, NULL); /* a poll, not a deadline */
+    return 1;
+}
+
+int test_wait_for_file(const char *path, int pid) {
+    while (access(path, F_OK) != 0)
+        if (!still_running(pid, 1000000)) return -1;
+    return 0;
+}
+
+int test_wait_for_lines(const char *path, int lines, int pid) {
+    while (line_count(path) < lines)
+        if (!still_running(pid, 20000000)) return -1;
+    return 0;
 }
 
 char *test_read_text(const char *path) {

@@ -87,6 +87,13 @@ int test_run_vkgan_output(const char *env, const char *args, char *out, size_t s
  * named tensors and metadata values (keys may be NULL); `why` names the first that differs. */
 int test_same_tensors(const char *a, const char *b, const char *const *names, int count,
                       const char *const *keys, int nkeys, char *why, size_t size);
+/* Starts `vkgan ARGS` in the background (stderr to /dev/null); its PID. */
+int test_spawn_vkgan(const char *args);
+/* Wait for a file to exist, or to hold at least `lines` lines, while the process `pid` runs:
+ * 0 once it does, -1 when the process has ended first (it is then reaped). Polls without a
+ * deadline: a slow machine is only slower. */
+int test_wait_for_file(const char *path, int pid);
+int test_wait_for_lines(const char *path, int lines, int pid);
 /* A file's text in test memory (NUL-terminated), or NULL. */
 char *test_read_text(const char *path);
 /* A recording started for the running test (destroyed at its end). */

@@ -191,39 +191,6 @@ TEST(recovery_rollback_never_restores_a_nan) {
     }
 }
 
-/* Starts `vkgan ARGS` in the background (stderr to /dev/null); its PID. */
-static pid_t spawn_vkgan(const char *args) {
-    char cmd[PATH_MAX + 4600];
-    snprintf(cmd, sizeof cmd, "exec '%s' %s 2>/dev/null", test_vkgan_path(), args);
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-/* Waits until a file has at least `lines` lines, or the process has ended (0: it has them). */
-static int wait_for_lines(const char *path, int lines, pid_t pid) {
-    for (;;) {
-        char *text = test_read_text(path);
-        int n = 0;
-        for (const char *p = text; p && *p; p++) n += *p == '\n';
-        if (n >= lines) return 0;
-        if (waitpid(pid, NULL, WNOHANG) == pid) return -1;
-        nanosleep(&(struct timespec){0, 20000000}, NULL); /* a poll, not a deadline */
-    }
-}
-
-/* Waits until a file exists, or the process has ended (0: it exists). */
-static int wait_for_file(const char *path, pid_t pid) {
-    while (access(path, F_OK) != 0) {
-        if (waitpid(pid, NULL, WNOHANG) == pid) return -1;
-        nanosleep(&(struct timespec){0, 1000000}, NULL); /* a poll, not a deadline */
-    }
-    return 0;
-}
-
 /* The step and loss columns of a metrics.csv (test memory): what a resume must reproduce. */
 static char *loss_columns(const char *path) {
     char *text = test_read_text(path), *out = test_alloc(text ? strlen(text) + 1 : 1), *o = out;
@@ -252,9 +219,9 @@ TEST(recovery_metrics_after_a_kill_match_an_uninterrupted_run) {
     int code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the straight run: exit %d: %s", code, err);
     snprintf(args, sizeof args, "train --out %s/killed %s", dir, common);
-    pid_t pid = spawn_vkgan(args);
+    pid_t pid = test_spawn_vkgan(args);
     snprintf(path, sizeof path, "%s/killed/checkpoints/step-000000014.safetensors", dir);
-    int seen = wait_for_file(path, pid);
+    int seen = test_wait_for_file(path, pid);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     CHECK(seen == 0, "the run ended before its step-14 checkpoint");
@@ -284,9 +251,9 @@ TEST(recovery_killed_before_the_first_checkpoint_resumes) {
     snprintf(run, sizeof run, "%s/killed", dir);
     snprintf(args, sizeof args, "train --out %s " RING " --steps 100000 --checkpoint-every 100000",
              run);
-    pid_t pid = spawn_vkgan(args);
+    pid_t pid = test_spawn_vkgan(args);
     snprintf(path, sizeof path, "%s/metrics.csv", run);
-    int logged = wait_for_lines(path, 3, pid);
+    int logged = test_wait_for_lines(path, 3, pid);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     CHECK(logged == 0, "the run ended before it logged two lines");
