@@ -462,6 +462,11 @@ int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx) {
     return ctx->direct_tiles;
 }
 
+void vkg_ctx_texel_limits(const vkg_ctx *ctx, uint32_t *max_elements, uint64_t *offset_alignment) {
+    *max_elements = ctx->max_texel_elements;
+    *offset_alignment = ctx->texel_offset_alignment;
+}
+
 int vkg_ctx_uses_packed_gemm(const vkg_ctx *ctx) {
     return ctx->packed_gemm;
 }

@@ -1,21 +1,16 @@
-/* Private structures of the GPU layer, shared by its files and by the kernel library. */
+/* Private structures of the GPU layer, shared by its files only (src/gpu/). */
 #ifndef VKGAN_GPU_INTERNAL_H
 #define VKGAN_GPU_INTERNAL_H
 
 #include <volk.h>
 
 #include "vkgan/gpu.h"
-
-#define VKG_MAX_BINDINGS 8
-#define VKG_MAX_SPEC 12
-#define VKG_PUSH_BYTES 128
+#include "vkgan/kernel.h"
 
 typedef struct vkg_pipeline {
-    char shader[48];
+    vkg_shader_id shader;
     uint32_t spec[VKG_MAX_SPEC];
     int nspec;
-    int nbind;
-    unsigned texel_mask;
     VkPipeline pipeline;
 } vkg_pipeline;
 
@@ -66,20 +61,6 @@ struct vkg_ctx {
     uint64_t staging_size;
 };
 
-/* One dispatch of a compute shader: what the kernel library hands to a recording. */
-typedef struct vkg_kernel {
-    const char *shader; /* name in the embedded table */
-    uint32_t spec[VKG_MAX_SPEC];
-    int nspec;
-    const vkg_buf *bufs[VKG_MAX_BINDINGS];
-    int nbufs;
-    unsigned write_mask; /* bit i set: binding i is written */
-    unsigned texel_mask; /* bit i set: binding i is read as an rgba32f uniform texel buffer */
-    const void *push;
-    uint32_t push_size;
-    uint32_t groups[3];
-} vkg_kernel;
-
 /* For the window: the recording's command buffer (for image commands), and a submit that waits
  * for `wait` (at `stage`) and signals `signal` (either may be VK_NULL_HANDLE). */
 VkCommandBuffer vkg_rec_command_buffer(vkg_rec *rec);
@@ -89,13 +70,9 @@ int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFla
  * barrier (the hazard tracking of vkg_rec_kernel), and counts it as read. */
 int vkg_rec_transfer_read(vkg_rec *rec, const vkg_buf *buf);
 
-/* Records one dispatch (pipeline and descriptor set made here, once); -1 with an error set. */
-int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *kernel);
-vkg_ctx *vkg_rec_ctx(vkg_rec *rec);
-
-/* Returns (creating on first use) the pipeline for a shader and its specialization constants. */
-VkPipeline vkg_pipeline_get(vkg_ctx *ctx, const char *shader, const uint32_t *spec, int nspec,
-                            int nbind, unsigned texel_mask);
+/* Returns (creating on first use) the pipeline for a shader and its specialization constants;
+ * its layout is that of the shader's bindings (vkg_layouts with its nbind and texel_mask). */
+VkPipeline vkg_pipeline_get(vkg_ctx *ctx, vkg_shader_id shader, const uint32_t *spec, int nspec);
 /* The descriptor-set and pipeline layouts for `nbind` bindings of which those in `texel_mask`
  * are uniform texel buffers (the rest storage buffers); 0 when they cannot be made. */
 int vkg_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
@@ -113,8 +90,5 @@ int vkg_buffer_create(vkg_ctx *ctx, uint64_t bytes, VkMemoryPropertyFlags requir
 const char *vkg_result_string(VkResult result);
 /* Runs a one-time command buffer filled by `fill`, and waits for it. */
 int vkg_run_once(vkg_ctx *ctx, void (*fill)(VkCommandBuffer, void *), void *user);
-
-/* The embedded shader table's own copy of a shader name ("?" when there is none). */
-const char *vkg_shader_name(const char *name);
 
 #endif

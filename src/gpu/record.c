@@ -209,15 +209,20 @@ static VkBufferView texel_view(vkg_rec *rec, const char *shader, int binding, co
 int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
     vkg_ctx *ctx = rec->ctx;
     if (rec->failed) return -1;
-    if (k->nbufs > VKG_MAX_BINDINGS || k->push_size > VKG_PUSH_BYTES)
-        return vkg_set_error("kernel %s: too many bindings or push constants", k->shader),
+    const vkg_shader_info *shader = vkg_shader_get(k->shader);
+    if (!shader)
+        return vkg_set_error("a kernel without a shader (id %d)", (int)k->shader), fail(rec);
+    if (k->push_size != shader->push_size || (k->push_size && !k->push))
+        return vkg_set_error("kernel %s: %u bytes of push constants for the shader's %u",
+                             shader->name, k->push_size, shader->push_size),
                fail(rec);
-    VkPipeline pipeline =
-        vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec, k->nbufs, k->texel_mask);
+    VkPipeline pipeline = vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec);
     if (!pipeline) return fail(rec);
+    int nbind = shader->nbind;
+    unsigned written = shader->write_mask;
     VkDescriptorSetLayout set_layout;
     VkPipelineLayout layout;
-    if (vkg_layouts(ctx, k->nbufs, k->texel_mask, &set_layout, &layout) < 0) return fail(rec);
+    if (vkg_layouts(ctx, nbind, shader->texel_mask, &set_layout, &layout) < 0) return fail(rec);
     VkDescriptorSet set = allocate_set(rec, set_layout);
     if (!set) return fail(rec);
 
@@ -225,14 +230,14 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
     VkBufferView views[VKG_MAX_BINDINGS];
     VkWriteDescriptorSet writes[VKG_MAX_BINDINGS];
     int need_barrier = 0;
-    for (int i = 0; i < k->nbufs; i++) {
+    for (int i = 0; i < nbind; i++) {
         const vkg_buf *b = k->bufs[i];
         if (!b || !b->buffer || b->size == 0)
-            return vkg_set_error("kernel %s: binding %d has no buffer", k->shader, i), fail(rec);
+            return vkg_set_error("kernel %s: binding %d has no buffer", shader->name, i), fail(rec);
         if (b->offset % ctx->info.storage_offset_alignment != 0)
             return vkg_set_error("kernel %s: binding %d starts at byte %llu, not a multiple of "
                                  "%s's storage-buffer offset alignment (%llu)",
-                                 k->shader, i, (unsigned long long)b->offset, ctx->info.name,
+                                 shader->name, i, (unsigned long long)b->offset, ctx->info.name,
                                  (unsigned long long)ctx->info.storage_offset_alignment),
                    fail(rec);
         infos[i] = (VkDescriptorBufferInfo){(VkBuffer)b->buffer, b->offset, b->size};
@@ -242,19 +247,19 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
                                            .descriptorCount = 1,
                                            .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                            .pBufferInfo = &infos[i]};
-        if ((k->texel_mask >> i) & 1) {
-            views[i] = texel_view(rec, k->shader, i, b);
+        if ((shader->texel_mask >> i) & 1) {
+            views[i] = texel_view(rec, shader->name, i, b);
             if (!views[i]) return fail(rec);
             writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
             writes[i].pBufferInfo = NULL;
             writes[i].pTexelBufferView = &views[i];
         }
-        need_barrier |= needs_barrier(rec, b, (k->write_mask >> i) & 1);
+        need_barrier |= needs_barrier(rec, b, (written >> i) & 1);
     }
-    vkUpdateDescriptorSets(ctx->device, (uint32_t)k->nbufs, writes, 0, NULL);
+    vkUpdateDescriptorSets(ctx->device, (uint32_t)nbind, writes, 0, NULL);
     if (need_barrier) barrier(rec);
-    for (int i = 0; i < k->nbufs; i++)
-        if (track(rec, k->bufs[i], (k->write_mask >> i) & 1) < 0) return fail(rec);
+    for (int i = 0; i < nbind; i++)
+        if (track(rec, k->bufs[i], (written >> i) & 1) < 0) return fail(rec);
 
     vkCmdBindPipeline(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline);
     vkCmdBindDescriptorSets(rec->cb, VK_PIPELINE_BIND_POINT_COMPUTE, layout, 0, 1, &set, 0, NULL);
@@ -264,7 +269,7 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
                   k->groups[2] ? k->groups[2] : 1);
     rec->dispatches++;
     if (rec->queries && rec->timed < MAX_TIMESTAMPS) {
-        rec->names[rec->timed] = vkg_shader_name(k->shader); /* k->shader may not outlive us */
+        rec->names[rec->timed] = shader->name;
         vkCmdWriteTimestamp(rec->cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, rec->queries,
                             (uint32_t)rec->timed++);
     }

@@ -15,13 +15,12 @@ int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const
     size_t count = vkg_tensor_count(x);
     if (vkg_check_count("activation forward", "the output", y, count) < 0) return -1;
     activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
-    vkg_kernel k = {.shader = "activation_fwd",
+    vkg_kernel k = {.shader = VKG_SHADER_ACTIVATION_FWD,
                     .push = &p,
                     .push_size = sizeof p,
-                    .nbufs = 2,
                     .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &y->buf, 1);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &y->buf);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -34,18 +33,17 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
     if (kind == VKG_LEAKY_RELU && slope < 0)
         return vkg_set_error("activation backward: leaky relu slope %g must be >= 0", slope);
     activation_push p = {(uint32_t)count, (uint32_t)kind, slope};
-    vkg_kernel k = {.shader = "activation_bwd",
+    vkg_kernel k = {.shader = VKG_SHADER_ACTIVATION_BWD,
                     .push = &p,
                     .push_size = sizeof p,
-                    .nbufs = 3,
                     .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
-    VKG_BIND(k, 0, &y->buf, 0);
-    VKG_BIND(k, 1, &dy->buf, 0);
-    VKG_BIND(k, 2, &dx->buf, 1);
+    VKG_BIND(k, 0, &y->buf);
+    VKG_BIND(k, 1, &dy->buf);
+    VKG_BIND(k, 2, &dx->buf);
     return vkg_rec_kernel(rec, &k);
 }
 
-static int pool(vkg_rec *rec, const char *shader, const char *op, int kernel, int stride,
+static int pool(vkg_rec *rec, vkg_shader_id shader, const char *op, int kernel, int stride,
                 const vkg_tensor *in, const vkg_tensor *out, const vkg_buf *src, const vkg_buf *dst,
                 size_t threads) {
     if (kernel < 1 || stride < 1)
@@ -61,21 +59,20 @@ static int pool(vkg_rec *rec, const char *shader, const char *op, int kernel, in
     vkg_kernel k = {.shader = shader,
                     .push = &p,
                     .push_size = sizeof p,
-                    .nbufs = 2,
                     .groups = {vkg_elementwise_groups(rec, threads), 1, 1}};
-    VKG_BIND(k, 0, src, 0);
-    VKG_BIND(k, 1, dst, 1);
+    VKG_BIND(k, 0, src);
+    VKG_BIND(k, 1, dst);
     return vkg_rec_kernel(rec, &k);
 }
 
 int vkg_avg_pool2d_forward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *x,
                            const vkg_tensor *y) {
-    return pool(rec, "avg_pool_fwd", "avg_pool2d forward", kernel, stride, x, y, &x->buf, &y->buf,
-                vkg_tensor_count(y));
+    return pool(rec, VKG_SHADER_AVG_POOL_FWD, "avg_pool2d forward", kernel, stride, x, y, &x->buf,
+                &y->buf, vkg_tensor_count(y));
 }
 
 int vkg_avg_pool2d_backward(vkg_rec *rec, int kernel, int stride, const vkg_tensor *dy,
                             const vkg_tensor *dx) {
-    return pool(rec, "avg_pool_bwd", "avg_pool2d backward", kernel, stride, dx, dy, &dy->buf,
-                &dx->buf, vkg_tensor_count(dx));
+    return pool(rec, VKG_SHADER_AVG_POOL_BWD, "avg_pool2d backward", kernel, stride, dx, dy,
+                &dy->buf, &dx->buf, vkg_tensor_count(dx));
 }

@@ -14,15 +14,14 @@ static int record(vkg_rec *rec, average_push *p, const vkg_buf *counters, const 
     if (avg->size < params->size || (grads && grads->size < params->size))
         return vkg_set_error("parameter average: the ranges are smaller than the parameters");
     p->count = (uint32_t)(params->size / sizeof(float));
-    vkg_kernel k = {.shader = "param_average",
+    vkg_kernel k = {.shader = VKG_SHADER_PARAM_AVERAGE,
                     .push = p,
                     .push_size = sizeof *p,
-                    .nbufs = 4,
                     .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
-    VKG_BIND(k, 0, counters ? counters : params, 0);
-    VKG_BIND(k, 1, params, 0);
-    VKG_BIND(k, 2, avg, 1); /* writable in the shader: written as far as sync goes */
-    VKG_BIND(k, 3, grads ? grads : avg, 1);
+    VKG_BIND(k, 0, counters ? counters : params);
+    VKG_BIND(k, 1, params);
+    VKG_BIND(k, 2, avg); /* writable in the shader: written as far as sync goes */
+    VKG_BIND(k, 3, grads ? grads : avg);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -51,8 +50,8 @@ int vkg_linear_decay(vkg_rec *rec, const vkg_buf *counters, uint32_t index, floa
         float start, steps;
     } p = {index, start, steps};
     vkg_kernel k = {
-        .shader = "linear_decay", .push = &p, .push_size = sizeof p, .nbufs = 2, .groups = {1}};
-    VKG_BIND(k, 0, counters, 0);
-    VKG_BIND(k, 1, out, 1);
+        .shader = VKG_SHADER_LINEAR_DECAY, .push = &p, .push_size = sizeof p, .groups = {1}};
+    VKG_BIND(k, 0, counters);
+    VKG_BIND(k, 1, out);
     return vkg_rec_kernel(rec, &k);
 }

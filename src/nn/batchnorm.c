@@ -28,20 +28,18 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     if (check_params(op, bn, x) < 0 ||
         vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
         return -1;
-    char name[48];
     bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
                          bn->eps,        bn->momentum,   (uint32_t)training};
-    vkg_kernel k = {
-        .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
-    vkg_reduction_kernel(rec, "batchnorm_fwd", name, sizeof name, &k);
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &bn->gamma.buf, 0);
-    VKG_BIND(k, 2, &bn->beta.buf, 0);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_FWD, &k);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &bn->gamma.buf);
+    VKG_BIND(k, 2, &bn->beta.buf);
     /* writable in the shader (updated in training): written as far as synchronization goes */
-    VKG_BIND(k, 3, &bn->running_mean.buf, 1);
-    VKG_BIND(k, 4, &bn->running_var.buf, 1);
-    VKG_BIND(k, 5, &bn->saved.buf, 1);
-    VKG_BIND(k, 6, &y->buf, 1);
+    VKG_BIND(k, 3, &bn->running_mean.buf);
+    VKG_BIND(k, 4, &bn->running_var.buf);
+    VKG_BIND(k, 5, &bn->saved.buf);
+    VKG_BIND(k, 6, &y->buf);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -55,19 +53,17 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
         (dgamma && (vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
                     vkg_check_count(op, "dbeta", dbeta, c) < 0)))
         return -1;
-    char name[48];
     bn_backward_push p = {(uint32_t)x->n,     (uint32_t)x->c,       (uint32_t)(x->h * x->w),
                           training ? 1u : 0u, accumulate ? 1u : 0u, dgamma ? 1u : 0u};
-    vkg_kernel k = {
-        .push = &p, .push_size = sizeof p, .nbufs = 7, .groups = {(uint32_t)x->c, 1, 1}};
-    vkg_reduction_kernel(rec, "batchnorm_bwd", name, sizeof name, &k);
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &dy->buf, 0);
-    VKG_BIND(k, 2, &bn->gamma.buf, 0);
-    VKG_BIND(k, 3, &bn->saved.buf, 0);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_BWD, &k);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &dy->buf);
+    VKG_BIND(k, 2, &bn->gamma.buf);
+    VKG_BIND(k, 3, &bn->saved.buf);
     /* without parameter gradients dx stands in for them: bound, never written */
-    VKG_BIND(k, 4, dgamma ? &dgamma->buf : &dx->buf, 1);
-    VKG_BIND(k, 5, dgamma ? &dbeta->buf : &dx->buf, 1);
-    VKG_BIND(k, 6, &dx->buf, 1);
+    VKG_BIND(k, 4, dgamma ? &dgamma->buf : &dx->buf);
+    VKG_BIND(k, 5, dgamma ? &dbeta->buf : &dx->buf);
+    VKG_BIND(k, 6, &dx->buf);
     return vkg_rec_kernel(rec, &k);
 }

@@ -55,15 +55,14 @@ static void conv_spec(const conv_push *g, vkg_kernel *k) {
     k->spec[7] = g->stride;
 }
 
-static int record(vkg_rec *rec, const char *shader, conv_push *g, const vkg_buf *b0,
+static int record(vkg_rec *rec, vkg_shader_id shader, conv_push *g, const vkg_buf *b0,
                   const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out, uint32_t M,
                   uint32_t N, uint32_t phases) {
     vkg_kernel k = {.shader = shader, .push = g, .push_size = CONV_PUSH_BYTES};
-    k.nbufs = 4;
-    VKG_BIND(k, 0, b0, 0);
-    VKG_BIND(k, 1, b1, 0);
-    VKG_BIND(k, 2, bias, 0);
-    VKG_BIND(k, 3, out, 1);
+    VKG_BIND(k, 0, b0);
+    VKG_BIND(k, 1, b1);
+    VKG_BIND(k, 2, bias);
+    VKG_BIND(k, 3, out);
     vkg_gemm_setup(rec, M, N, &k);
     conv_spec(g, &k);
     k.groups[2] = phases;
@@ -183,8 +182,8 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
     }
     int packed = forward_packed(rec, &g, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
     if (packed != 0) return packed < 0 ? -1 : 0;
-    return record(rec, "conv2d_fwd", &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf, g.c_out,
-                  g.batch * g.h_out * g.w_out, 1);
+    return record(rec, VKG_SHADER_CONV2D_FWD, &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf,
+                  g.c_out, g.batch * g.h_out * g.w_out, 1);
 }
 
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
@@ -203,8 +202,8 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     if (packed != 0) return packed < 0 ? -1 : 0;
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
-    return record(rec, "conv2d_bwd_input", &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf, &dx->buf,
-                  g.c_in, g.batch * rows * cols, g.stride * g.stride);
+    return record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf,
+                  &dx->buf, g.c_in, g.batch * rows * cols, g.stride * g.stride);
 }
 
 /* How many parts to split a K-long reduction over `tiles` workgroups into: enough workgroups to
@@ -232,7 +231,7 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
     if (packed != 0) return packed < 0 ? -1 : 0;
     uint32_t M = g.c_out, N = g.c_in * g.kernel * g.kernel, K = g.batch * g.h_out * g.w_out;
     vkg_kernel k = {
-        .shader = "conv2d_bwd_weight", .push = &g, .push_size = CONV_PUSH_BYTES, .nbufs = 3};
+        .shader = VKG_SHADER_CONV2D_BWD_WEIGHT, .push = &g, .push_size = CONV_PUSH_BYTES};
     vkg_gemm_setup(rec, M, N, &k);
     conv_spec(&g, &k);
     uint32_t splits = split_count(rec, k.groups[0] * k.groups[1], K);
@@ -242,21 +241,20 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
         return -1;
     if (splits > 1) g.flags |= 4u; /* FLAG_SPLIT: part z of the sum goes to parts */
     k.groups[2] = splits;
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &dy->buf, 0);
-    VKG_BIND(k, 2, splits > 1 ? &parts : &dw->buf, 1);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &dy->buf);
+    VKG_BIND(k, 2, splits > 1 ? &parts : &dw->buf);
     if (vkg_rec_kernel(rec, &k) < 0) return -1;
     if (splits == 1) return 0;
     struct {
         uint32_t count, splits, accumulate;
     } sum = {M * N, splits, accumulate ? 1u : 0u};
-    vkg_kernel add = {.shader = "sum_splits",
+    vkg_kernel add = {.shader = VKG_SHADER_SUM_SPLITS,
                       .push = &sum,
                       .push_size = sizeof sum,
-                      .nbufs = 2,
                       .groups = {vkg_elementwise_groups(rec, sum.count), 1, 1}};
-    VKG_BIND(add, 0, &parts, 0);
-    VKG_BIND(add, 1, &dw->buf, 1);
+    VKG_BIND(add, 0, &parts);
+    VKG_BIND(add, 1, &dw->buf);
     return vkg_rec_kernel(rec, &add);
 }
 

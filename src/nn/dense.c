@@ -25,11 +25,11 @@ int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf 
     if (push.flags & VKG_GEMM_ACCUMULATE) g.flags |= VKG_PACKED_ACCUMULATE;
     int packed = vkg_packed_gemms(rec, &g, 1);
     if (packed != 0) return packed < 0 ? -1 : 0;
-    vkg_kernel k = {.shader = "gemm", .push = &push, .push_size = sizeof push, .nbufs = 4};
-    VKG_BIND(k, 0, a, 0);
-    VKG_BIND(k, 1, b, 0);
-    VKG_BIND(k, 2, bias ? bias : a, 0);
-    VKG_BIND(k, 3, c, 1);
+    vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};
+    VKG_BIND(k, 0, a);
+    VKG_BIND(k, 1, b);
+    VKG_BIND(k, 2, bias ? bias : a);
+    VKG_BIND(k, 3, c);
     vkg_gemm_setup(rec, push.M, push.N, &k);
     return vkg_rec_kernel(rec, &k);
 }

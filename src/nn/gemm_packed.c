@@ -31,29 +31,30 @@ static uint64_t align_up(uint64_t v, uint64_t a) {
 }
 
 static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *dst) {
-    vkg_kernel k = {.shader = "gemm_pack",
+    vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACK,
                     .push = p,
                     .push_size = sizeof *p,
-                    .nbufs = 2,
                     .groups = {(p->rows + 63) / 64, (p->KT + 3) / 4, 1}};
-    VKG_BIND(k, 0, src, 0);
-    VKG_BIND(k, 1, dst, 1);
+    VKG_BIND(k, 0, src);
+    VKG_BIND(k, 1, dst);
     return vkg_rec_kernel(rec, &k);
 }
 
 int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     vkg_ctx *ctx = vkg_rec_ctx(rec);
-    if (!ctx->packed_gemm) return 0;
-    uint64_t align = ctx->texel_offset_alignment, total = 0;
+    if (!vkg_ctx_uses_packed_gemm(ctx)) return 0;
+    uint32_t max_texels;
+    uint64_t align, total = 0;
+    vkg_ctx_texel_limits(ctx, &max_texels, &align);
     for (int i = 0; i < count; i++) {
         if (g[i].a.rows == 0 || g[i].b.rows == 0) continue;
         g[i].a.KT = g[i].b.KT = texels(g[i].a.K);
         uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)g[i].b.rows * g[i].b.KT;
-        if (ta > ctx->max_texel_elements || tb > ctx->max_texel_elements) return 0;
+        if (ta > max_texels || tb > max_texels) return 0;
         total += align_up(ta * 16, align) + align_up(tb * 16, align);
     }
     if (total == 0) return 1;
-    if (total > ctx->info.max_storage_buffer_range) return 0;
+    if (total > vkg_ctx_device(ctx)->max_storage_buffer_range) return 0;
     vkg_buf scratch;
     if (vkg_ctx_scratch(ctx, total, &scratch) < 0) return -1;
     uint64_t at = scratch.offset;
@@ -71,16 +72,14 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
         } push = {q->a.rows, q->b.rows, q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
                   q->csm,    q->d1,     q->d2,   q->cs1,   q->cs2,
                   q->cs3,    q->offset};
-        vkg_kernel k = {.shader = "gemm_packed",
+        vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
                         .push = &push,
                         .push_size = sizeof push,
-                        .nbufs = 4,
-                        .texel_mask = 3u,
                         .groups = {((q->b.rows + 7) / 8 + 63) / 64, (q->a.rows + 7) / 8, 1}};
-        VKG_BIND(k, 0, &pa, 0);
-        VKG_BIND(k, 1, &pb, 0);
-        VKG_BIND(k, 2, q->bias ? q->bias : q->a_src, 0);
-        VKG_BIND(k, 3, q->c, 1);
+        VKG_BIND(k, 0, &pa);
+        VKG_BIND(k, 1, &pb);
+        VKG_BIND(k, 2, q->bias ? q->bias : q->a_src);
+        VKG_BIND(k, 3, q->c);
         if (vkg_rec_kernel(rec, &k) < 0) return -1;
     }
     return 1;

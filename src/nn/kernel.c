@@ -10,10 +10,10 @@ uint32_t vkg_elementwise_groups(vkg_rec *rec, size_t count) {
     return groups > most ? (uint32_t)most : (uint32_t)groups;
 }
 
-void vkg_reduction_kernel(vkg_rec *rec, const char *base, char *name, size_t size, vkg_kernel *k) {
+void vkg_reduction_kernel(vkg_rec *rec, vkg_shader_id base, vkg_kernel *k) {
     vkg_ctx *ctx = vkg_rec_ctx(rec);
-    snprintf(name, size, "%s%s", base, vkg_ctx_uses_subgroups(ctx) ? "_sg" : "");
-    k->shader = name;
+    vkg_shader_id variant = vkg_shader_get(base)->subgroup;
+    k->shader = vkg_ctx_uses_subgroups(ctx) && variant ? variant : base;
     k->spec[0] = vkg_ctx_uses_direct_tiles(ctx) ? 64 : 256;
     k->nspec = 1;
 }

@@ -2,16 +2,15 @@
 #ifndef VKGAN_NN_KERNEL_H
 #define VKGAN_NN_KERNEL_H
 
-#include "gpu/internal.h"
+#include "vkgan/kernel.h"
 #include "vkgan/nn.h"
 
 /* Workgroups for an elementwise kernel of 256 threads with a grid-stride loop: one element a
  * thread on a GPU; on a CPU device, where each workgroup costs microseconds, a few fat ones. */
 uint32_t vkg_elementwise_groups(vkg_rec *rec, size_t count);
-/* Sets up a reduction kernel (shaders including reduce.glsl): the shader name, with the subgroup
- * variant's suffix when the device uses subgroups, and the workgroup size. `name` holds the name.
- */
-void vkg_reduction_kernel(vkg_rec *rec, const char *base, char *name, size_t size, vkg_kernel *k);
+/* Sets up a reduction kernel (shaders including reduce.glsl): the shader, or its subgroup variant
+ * when the device uses subgroups, and the workgroup size. */
+void vkg_reduction_kernel(vkg_rec *rec, vkg_shader_id base, vkg_kernel *k);
 /* Specialization constants of the tiled GEMM core (threads, BM, BN, BK, TM, TN), picked from the
  * device's limits and the problem's M; sets k->spec, k->nspec and k->groups for M x N. */
 void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k);
@@ -26,8 +25,6 @@ int vkg_gemm(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf
              const vkg_buf *bias, const vkg_buf *c);
 /* Fails (with the op's name) when a tensor does not hold `count` elements. */
 int vkg_check_count(const char *op, const char *what, const vkg_tensor *t, size_t count);
-/* Binds buffer b at binding i of kernel k, marking it written when `writes` is set. */
-#define VKG_BIND(k, i, b, writes) ((k).bufs[(i)] = (b), (k).write_mask |= (writes) ? 1u << (i) : 0u)
 
 /* One operand of a packed GEMM as shaders/gemm_pack.comp reads it (see its header comment):
  * rows x K values from a source tensor, packed k-contiguous and zero-padded. */

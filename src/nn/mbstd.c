@@ -20,19 +20,18 @@ static int check(const char *op, const vkg_tensor *x, const vkg_tensor *y,
 
 static int record(vkg_rec *rec, const vkg_tensor *x, const vkg_buf *y, const vkg_tensor *saved,
                   const vkg_buf *dx, uint32_t mode, size_t count) {
-    char name[48];
     mbstd_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w), mode, 1e-8f};
-    vkg_kernel k = {.push = &p, .push_size = sizeof p, .nbufs = 4};
-    vkg_reduction_kernel(rec, "mbstd", name, sizeof name, &k);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p};
+    vkg_reduction_kernel(rec, VKG_SHADER_MBSTD, &k);
     uint32_t threads = k.spec[0];
     k.groups[0] =
         mode == STATS || mode == SUM_GRAD ? 1 : (uint32_t)((count + threads - 1) / threads);
     if (k.groups[0] > 4096) k.groups[0] = 4096; /* the shader loops over the rest */
     /* bindings 1-3 are writable in the shader: written as far as synchronization goes */
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, y, 1);
-    VKG_BIND(k, 2, &saved->buf, 1);
-    VKG_BIND(k, 3, dx, 1);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, y);
+    VKG_BIND(k, 2, &saved->buf);
+    VKG_BIND(k, 3, dx);
     return vkg_rec_kernel(rec, &k);
 }
 

@@ -13,14 +13,13 @@ static int record(vkg_rec *rec, const vkg_tensor *narrow, const vkg_tensor *wide
     uint32_t p[5] = {(uint32_t)narrow->n, (uint32_t)narrow->c, (uint32_t)classes,
                      (uint32_t)(narrow->h * narrow->w), mode};
     size_t count = mode ? vkg_tensor_count(narrow) : vkg_tensor_count(wide);
-    vkg_kernel k = {.shader = "onehot",
+    vkg_kernel k = {.shader = VKG_SHADER_ONEHOT,
                     .push = p,
                     .push_size = sizeof p,
-                    .nbufs = 3,
                     .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
-    VKG_BIND(k, 0, mode ? &wide->buf : &narrow->buf, 0);
-    VKG_BIND(k, 1, labels, 0);
-    VKG_BIND(k, 2, mode ? &narrow->buf : &wide->buf, 1);
+    VKG_BIND(k, 0, mode ? &wide->buf : &narrow->buf);
+    VKG_BIND(k, 1, labels);
+    VKG_BIND(k, 2, mode ? &narrow->buf : &wide->buf);
     return vkg_rec_kernel(rec, &k);
 }
 

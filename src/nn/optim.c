@@ -9,17 +9,16 @@ int vkg_bce_with_logits(vkg_rec *rec, const vkg_tensor *logits, const vkg_tensor
         return -1;
     if (!out || out->size < 2 * sizeof(float))
         return vkg_set_error("bce with logits: the output range must hold 2 floats");
-    char name[48];
     struct {
         uint32_t count;
         float grad_scale;
     } p = {(uint32_t)n, grad_scale};
-    vkg_kernel k = {.push = &p, .push_size = sizeof p, .nbufs = 4, .groups = {1, 1, 1}};
-    vkg_reduction_kernel(rec, "bce_logits", name, sizeof name, &k);
-    VKG_BIND(k, 0, &logits->buf, 0);
-    VKG_BIND(k, 1, &targets->buf, 0);
-    VKG_BIND(k, 2, out, 1);
-    VKG_BIND(k, 3, &dlogits->buf, 1);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {1, 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_BCE_LOGITS, &k);
+    VKG_BIND(k, 0, &logits->buf);
+    VKG_BIND(k, 1, &targets->buf);
+    VKG_BIND(k, 2, out);
+    VKG_BIND(k, 3, &dlogits->buf);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -30,16 +29,15 @@ int vkg_adam_step(vkg_rec *rec, const vkg_buf *params, const vkg_buf *grads, con
     if (hyper->size < sizeof(vkg_adam_hyper))
         return vkg_set_error("adam: the hyperparameter range is smaller than vkg_adam_hyper");
     uint32_t count = (uint32_t)(params->size / sizeof(float));
-    vkg_kernel k = {.shader = "adam",
+    vkg_kernel k = {.shader = VKG_SHADER_ADAM,
                     .push = &count,
                     .push_size = sizeof count,
-                    .nbufs = 5,
                     .groups = {vkg_elementwise_groups(rec, count), 1, 1}};
-    VKG_BIND(k, 0, params, 1);
-    VKG_BIND(k, 1, grads, 0);
-    VKG_BIND(k, 2, m, 1);
-    VKG_BIND(k, 3, v, 1);
-    VKG_BIND(k, 4, hyper, 0);
+    VKG_BIND(k, 0, params);
+    VKG_BIND(k, 1, grads);
+    VKG_BIND(k, 2, m);
+    VKG_BIND(k, 3, v);
+    VKG_BIND(k, 4, hyper);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -48,8 +46,8 @@ int vkg_counter_add(vkg_rec *rec, const vkg_buf *counters, uint32_t index, uint3
         return vkg_set_error("counter add: index %u is outside the counter range", index);
     uint32_t p[2] = {index, delta};
     vkg_kernel k = {
-        .shader = "counter_add", .push = p, .push_size = sizeof p, .nbufs = 1, .groups = {1, 1, 1}};
-    VKG_BIND(k, 0, counters, 1);
+        .shader = VKG_SHADER_COUNTER_ADD, .push = p, .push_size = sizeof p, .groups = {1, 1, 1}};
+    VKG_BIND(k, 0, counters);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -60,12 +58,9 @@ int vkg_fma_peak(vkg_rec *rec, const vkg_buf *out, uint32_t groups, uint32_t ite
         uint32_t iterations;
         float seed;
     } p = {iterations, 0.5f};
-    vkg_kernel k = {.shader = "fma_peak",
-                    .push = &p,
-                    .push_size = sizeof p,
-                    .nbufs = 1,
-                    .groups = {groups, 1, 1}};
-    VKG_BIND(k, 0, out, 1);
+    vkg_kernel k = {
+        .shader = VKG_SHADER_FMA_PEAK, .push = &p, .push_size = sizeof p, .groups = {groups, 1, 1}};
+    VKG_BIND(k, 0, out);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -76,12 +71,12 @@ int vkg_loss_ring(vkg_rec *rec, const vkg_buf *counters, uint32_t index, const v
                              (unsigned long long)ring->size);
     uint32_t p[2] = {index, slots};
     vkg_kernel k = {
-        .shader = "loss_ring", .push = p, .push_size = sizeof p, .nbufs = 5, .groups = {1, 1, 1}};
-    VKG_BIND(k, 0, counters, 0);
-    VKG_BIND(k, 1, a, 0);
-    VKG_BIND(k, 2, b, 0);
-    VKG_BIND(k, 3, c, 0);
-    VKG_BIND(k, 4, ring, 1);
+        .shader = VKG_SHADER_LOSS_RING, .push = p, .push_size = sizeof p, .groups = {1, 1, 1}};
+    VKG_BIND(k, 0, counters);
+    VKG_BIND(k, 1, a);
+    VKG_BIND(k, 2, b);
+    VKG_BIND(k, 3, c);
+    VKG_BIND(k, 4, ring);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -100,17 +95,16 @@ int vkg_softmax_xent(vkg_rec *rec, const vkg_tensor *logits, const vkg_buf *labe
     if (!out || out->size < (2 + classes) * sizeof(float))
         return vkg_set_error("softmax cross-entropy: the output range must hold %u floats",
                              2 + classes);
-    char name[48];
     struct {
         uint32_t rows, classes;
         float grad_scale;
         uint32_t has_labels, has_grad, accumulate;
     } p = {rows, classes, grad_scale, labels != NULL, dlogits != NULL, accumulate != 0};
-    vkg_kernel k = {.push = &p, .push_size = sizeof p, .nbufs = 4, .groups = {1, 1, 1}};
-    vkg_reduction_kernel(rec, "softmax_xent", name, sizeof name, &k);
-    VKG_BIND(k, 0, &logits->buf, 0);
-    VKG_BIND(k, 1, labels ? labels : &logits->buf, 0);
-    VKG_BIND(k, 2, out, 1);
-    VKG_BIND(k, 3, dlogits ? &dlogits->buf : out, 1); /* unused without a gradient */
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {1, 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_SOFTMAX_XENT, &k);
+    VKG_BIND(k, 0, &logits->buf);
+    VKG_BIND(k, 1, labels ? labels : &logits->buf);
+    VKG_BIND(k, 2, out);
+    VKG_BIND(k, 3, dlogits ? &dlogits->buf : out); /* unused without a gradient */
     return vkg_rec_kernel(rec, &k);
 }

@@ -26,17 +26,16 @@ static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t
 }
 
 /* Binding 0 is the step counter; when there is none any bound range will do, it is not read. */
-static int record(vkg_rec *rec, const char *shader, const vkg_rng *rng, rng_push *p,
+static int record(vkg_rec *rec, vkg_shader_id shader, const vkg_rng *rng, rng_push *p,
                   const vkg_buf *x, const vkg_buf *y, const vkg_buf *scale) {
     vkg_kernel k = {.shader = shader,
                     .push = p,
                     .push_size = sizeof *p,
-                    .nbufs = scale ? 4 : 3,
                     .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
-    VKG_BIND(k, 0, rng->counters ? rng->counters : x, 0);
-    VKG_BIND(k, 1, x, 0);
-    VKG_BIND(k, 2, y, 1);
-    if (scale) VKG_BIND(k, 3, scale, 0);
+    VKG_BIND(k, 0, rng->counters ? rng->counters : x);
+    VKG_BIND(k, 1, x);
+    VKG_BIND(k, 2, y);
+    if (scale) VKG_BIND(k, 3, scale);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -46,17 +45,17 @@ int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
     if (vkg_check_count("dropout", "the output", y, count) < 0) return -1;
     if (!(p >= 0.0f && p < 1.0f)) return vkg_set_error("dropout: p = %g is not in [0, 1)", p);
     rng_push push = key(rng, count, p, 0, 0);
-    return record(rec, "dropout", rng, &push, &x->buf, &y->buf, NULL);
+    return record(rec, VKG_SHADER_DROPOUT, rng, &push, &x->buf, &y->buf, NULL);
 }
 
 int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y) {
     rng_push push = key(rng, vkg_tensor_count(y), mean, std, FILL_NORMAL);
-    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+    return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
 
 int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y) {
     rng_push push = key(rng, vkg_tensor_count(y), lo, hi, FILL_UNIFORM);
-    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+    return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
 
 int vkg_fill_labels(vkg_rec *rec, const vkg_rng *rng, const vkg_label_noise *labels,
@@ -66,7 +65,7 @@ int vkg_fill_labels(vkg_rec *rec, const vkg_rng *rng, const vkg_label_noise *lab
         return vkg_set_error("labels: the flip probability %g is not in [0, 1]", l->flip);
     rng_push push = key(rng, vkg_tensor_count(y), l->lo, l->hi, FILL_LABELS);
     push.c = l->other_lo, push.d = l->other_hi, push.e = l->flip;
-    return record(rec, "rng_fill", rng, &push, &y->buf, &y->buf, &y->buf);
+    return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
 
 int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *sigma,
@@ -75,7 +74,7 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
     if (vkg_check_count("add noise", "the output", y, count) < 0) return -1;
     if (!sigma || !sigma->buffer) return vkg_set_error("add noise: no sigma buffer");
     rng_push push = key(rng, count, 0, std, ADD_NORMAL);
-    return record(rec, "rng_fill", rng, &push, &x->buf, &y->buf, sigma);
+    return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &x->buf, &y->buf, sigma);
 }
 
 int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
@@ -96,14 +95,13 @@ int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf
         uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8, split;
     } p = {rng->seed,      rng->step_base, rng->step_index, rng->counters != NULL,
            (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u,    (uint32_t)split};
-    vkg_kernel k = {.shader = "gather_epoch",
+    vkg_kernel k = {.shader = VKG_SHADER_GATHER_EPOCH,
                     .push = &p,
                     .push_size = sizeof p,
-                    .nbufs = 4,
                     .groups = {(uint32_t)out->n, 1, 1}};
-    VKG_BIND(k, 0, rng->counters ? rng->counters : data, 0);
-    VKG_BIND(k, 1, data, 0);
-    VKG_BIND(k, 2, &out->buf, 1);
-    VKG_BIND(k, 3, split < rows ? rest : data, 0);
+    VKG_BIND(k, 0, rng->counters ? rng->counters : data);
+    VKG_BIND(k, 1, data);
+    VKG_BIND(k, 2, &out->buf);
+    VKG_BIND(k, 3, split < rows ? rest : data);
     return vkg_rec_kernel(rec, &k);
 }

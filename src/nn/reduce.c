@@ -10,14 +10,12 @@ typedef struct channel_sum_push {
 int vkg_channel_sum(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *out, float scale,
                     int accumulate) {
     if (vkg_check_count("channel sum", "the output", out, (size_t)x->c) < 0) return -1;
-    char name[48];
     channel_sum_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w), scale,
                           accumulate ? 1u : 0u};
-    vkg_kernel k = {
-        .push = &p, .push_size = sizeof p, .nbufs = 2, .groups = {(uint32_t)x->c, 1, 1}};
-    vkg_reduction_kernel(rec, "channel_sum", name, sizeof name, &k);
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &out->buf, 1);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_CHANNEL_SUM, &k);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &out->buf);
     return vkg_rec_kernel(rec, &k);
 }
 

@@ -17,20 +17,18 @@ int vkg_vbn_forward(vkg_rec *rec, const vkg_batchnorm *bn, int ref_count, const 
     const char *op = "virtual batchnorm forward";
     if (check(op, bn, x, stats) < 0 || vkg_check_count(op, "y", y, vkg_tensor_count(x)) < 0)
         return -1;
-    char name[48];
     struct {
         uint32_t batch, channels, hw, ref_count;
         float eps;
     } p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w), (uint32_t)ref_count, bn->eps};
-    vkg_kernel k = {
-        .push = &p, .push_size = sizeof p, .nbufs = 6, .groups = {(uint32_t)(x->n * x->c), 1, 1}};
-    vkg_reduction_kernel(rec, "vbn_fwd", name, sizeof name, &k);
-    VKG_BIND(k, 0, &x->buf, 0);
-    VKG_BIND(k, 1, &bn->gamma.buf, 0);
-    VKG_BIND(k, 2, &bn->beta.buf, 0);
-    VKG_BIND(k, 3, &bn->saved.buf, 0);
-    VKG_BIND(k, 4, &stats->buf, 1);
-    VKG_BIND(k, 5, &y->buf, 1);
+    vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)(x->n * x->c), 1, 1}};
+    vkg_reduction_kernel(rec, VKG_SHADER_VBN_FWD, &k);
+    VKG_BIND(k, 0, &x->buf);
+    VKG_BIND(k, 1, &bn->gamma.buf);
+    VKG_BIND(k, 2, &bn->beta.buf);
+    VKG_BIND(k, 3, &bn->saved.buf);
+    VKG_BIND(k, 4, &stats->buf);
+    VKG_BIND(k, 5, &y->buf);
     return vkg_rec_kernel(rec, &k);
 }
 
@@ -46,21 +44,20 @@ int vkg_vbn_backward(vkg_rec *rec, const vkg_batchnorm *bn, int ref_count, const
         return -1;
     for (uint32_t mode = 0; mode < 2; mode++) {
         if ((mode == 0 && !dx) || (mode == 1 && !dgamma)) continue;
-        char name[48];
         uint32_t p[6] = {(uint32_t)x->n,      (uint32_t)x->c, (uint32_t)(x->h * x->w),
                          (uint32_t)ref_count, mode,           accumulate ? 1u : 0u};
-        vkg_kernel k = {.push = p, .push_size = sizeof p, .nbufs = 7};
+        vkg_kernel k = {.push = p, .push_size = sizeof p};
         k.groups[0] = mode == 0 ? (uint32_t)(x->n * x->c) : (uint32_t)x->c;
-        vkg_reduction_kernel(rec, "vbn_bwd", name, sizeof name, &k);
+        vkg_reduction_kernel(rec, VKG_SHADER_VBN_BWD, &k);
         const vkg_tensor *grads = dgamma ? dgamma : &bn->saved; /* bound, unused in mode 0 */
-        VKG_BIND(k, 0, &x->buf, 0);
-        VKG_BIND(k, 1, &dy->buf, 0);
-        VKG_BIND(k, 2, &bn->gamma.buf, 0);
-        VKG_BIND(k, 3, &stats->buf, 0);
+        VKG_BIND(k, 0, &x->buf);
+        VKG_BIND(k, 1, &dy->buf);
+        VKG_BIND(k, 2, &bn->gamma.buf);
+        VKG_BIND(k, 3, &stats->buf);
         /* writable in the shader: written as far as synchronization goes, in either mode */
-        VKG_BIND(k, 4, dx ? &dx->buf : &bn->saved.buf, 1);
-        VKG_BIND(k, 5, &grads->buf, 1);
-        VKG_BIND(k, 6, dbeta ? &dbeta->buf : &bn->saved.buf, 1);
+        VKG_BIND(k, 4, dx ? &dx->buf : &bn->saved.buf);
+        VKG_BIND(k, 5, &grads->buf);
+        VKG_BIND(k, 6, dbeta ? &dbeta->buf : &bn->saved.buf);
         if (vkg_rec_kernel(rec, &k) < 0) return -1;
     }
     return 0;
