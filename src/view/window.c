@@ -4,13 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gpu/internal.h"
 #include "view/frame.h"
+/* Vulkan's types only (no functions), for GLFW to declare glfwCreateWindowSurface: the window
+ * hands it to the GPU layer, which owns the surface and swapchain (vkgan/present.h). */
+#ifndef VK_NO_PROTOTYPES
+#define VK_NO_PROTOTYPES
+#endif
+#include <vulkan/vulkan_core.h>
 #define GLFW_INCLUDE_NONE
 #include <GLFW/glfw3.h>
 
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/present.h"
 
 #define MAX_IMAGES 8
 #define KEY_QUEUE 64
@@ -19,13 +25,10 @@
 struct window {
     vkg_ctx *ctx;
     GLFWwindow *glfw;
-    VkSurfaceKHR surface;
-    VkSwapchainKHR swapchain;
-    VkImage images[MAX_IMAGES];
-    uint32_t image_count;
-    VkExtent2D extent;
+    vkg_present *present; /* surface, swapchain, semaphores */
+    int swapchain;        /* a swapchain has been made */
+    int width, height;    /* of the swapchain's images and the frame */
     int red_first;
-    VkSemaphore acquired, rendered[MAX_IMAGES];
     int stale; /* the swapchain must be remade */
 
     vkg_arena *host; /* mapped: frame description, spans, font, a dummy binding */
@@ -148,67 +151,19 @@ static void destroy_recordings(window *win) {
 }
 
 static int make_swapchain(window *win) {
-    vkg_ctx *ctx = win->ctx;
-    VkSurfaceCapabilitiesKHR caps;
-    VkResult r = vkGetPhysicalDeviceSurfaceCapabilitiesKHR(ctx->phys, win->surface, &caps);
-    if (r != VK_SUCCESS)
-        return vkg_set_error("cannot query the window surface: %s", vkg_result_string(r));
     int fw, fh;
     glfwGetFramebufferSize(win->glfw, &fw, &fh);
-    VkExtent2D extent = caps.currentExtent;
-    if (extent.width == UINT32_MAX) extent = (VkExtent2D){(uint32_t)fw, (uint32_t)fh};
-    if (extent.width == 0 || extent.height == 0) return 0; /* minimised: try again later */
-    if (extent.width > VP_MAX_COLUMNS) extent.width = VP_MAX_COLUMNS;
-    if (!(caps.supportedUsageFlags & VK_IMAGE_USAGE_TRANSFER_DST_BIT))
-        return vkg_set_error("the window's swapchain images cannot be copied to on %s",
-                             ctx->info.name);
-    uint32_t n = 16;
-    VkSurfaceFormatKHR formats[16];
-    vkGetPhysicalDeviceSurfaceFormatsKHR(ctx->phys, win->surface, &n, formats);
-    VkSurfaceFormatKHR format = {VK_FORMAT_UNDEFINED, 0};
-    for (uint32_t i = 0; i < n && !format.format; i++) /* UNORM: the bytes we compute, as is */
-        if (formats[i].format == VK_FORMAT_B8G8R8A8_UNORM ||
-            formats[i].format == VK_FORMAT_R8G8B8A8_UNORM)
-            format = formats[i];
-    if (!format.format)
-        return vkg_set_error("the window offers no 8-bit UNORM BGRA or RGBA format");
-    win->red_first = format.format == VK_FORMAT_R8G8B8A8_UNORM;
-    uint32_t modes_n = 8;
-    VkPresentModeKHR modes[8], mode = VK_PRESENT_MODE_FIFO_KHR;
-    vkGetPhysicalDeviceSurfacePresentModesKHR(ctx->phys, win->surface, &modes_n, modes);
-    for (uint32_t i = 0; i < modes_n; i++) /* never let presenting hold training up */
-        if (modes[i] == VK_PRESENT_MODE_MAILBOX_KHR) mode = modes[i];
-    uint32_t count = caps.minImageCount + 1;
-    if (caps.maxImageCount && count > caps.maxImageCount) count = caps.maxImageCount;
-    VkSwapchainKHR old = win->swapchain;
-    VkSwapchainCreateInfoKHR info = {.sType = VK_STRUCTURE_TYPE_SWAPCHAIN_CREATE_INFO_KHR,
-                                     .surface = win->surface,
-                                     .minImageCount = count,
-                                     .imageFormat = format.format,
-                                     .imageColorSpace = format.colorSpace,
-                                     .imageExtent = extent,
-                                     .imageArrayLayers = 1,
-                                     .imageUsage = VK_IMAGE_USAGE_TRANSFER_DST_BIT,
-                                     .imageSharingMode = VK_SHARING_MODE_EXCLUSIVE,
-                                     .preTransform = caps.currentTransform,
-                                     .compositeAlpha = VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR,
-                                     .presentMode = mode,
-                                     .clipped = VK_TRUE,
-                                     .oldSwapchain = old};
-    r = vkCreateSwapchainKHR(ctx->device, &info, NULL, &win->swapchain);
-    if (old) vkDestroySwapchainKHR(ctx->device, old, NULL);
-    if (r != VK_SUCCESS) {
-        win->swapchain = VK_NULL_HANDLE;
-        return vkg_set_error("cannot make the window's swapchain: %s", vkg_result_string(r));
-    }
-    win->image_count = MAX_IMAGES;
-    vkGetSwapchainImagesKHR(ctx->device, win->swapchain, &win->image_count, win->images);
-    win->extent = extent;
+    int made = vkg_present_resize(win->present, fw, fh, VP_MAX_COLUMNS, &win->width, &win->height,
+                                  &win->red_first);
+    if (made < 0) win->swapchain = 0; /* the old one is gone too */
+    if (made <= 0) return made;       /* minimised (try again later) or an error */
+    win->swapchain = 1;
     /* the frame buffer at the new size */
     vkg_arena_destroy(win->frames);
-    win->frames = vkg_arena_create(ctx, 0);
+    win->frames = vkg_arena_create(win->ctx, 0);
     if (!win->frames ||
-        vkg_arena_alloc(win->frames, 4ull * extent.width * extent.height, &win->frame) < 0)
+        vkg_arena_alloc(win->frames, 4ull * (uint64_t)win->width * (uint64_t)win->height,
+                        &win->frame) < 0)
         return -1;
     win->stale = 0;
     win->dirty = 1;
@@ -219,9 +174,8 @@ static int make_swapchain(window *win) {
 static int remake(window *win) {
     for (int i = 0; i < MAX_IMAGES; i++)
         if (win->recs[i] && vkg_rec_wait(win->recs[i]) < 0) return -1;
-    vkQueueWaitIdle(win->ctx->queue); /* the presentation engine lets go of the images */
     destroy_recordings(win);
-    return make_swapchain(win);
+    return make_swapchain(win); /* waits for the queue: the presentation engine lets go */
 }
 
 /* ---- opening ---- */
@@ -244,10 +198,6 @@ static int make_host_buffers(window *win) {
 }
 
 window *window_open(vkg_ctx *ctx, const char *title, int w, int h) {
-    if (!ctx->present) {
-        vkg_set_error("the device was not set up for a window");
-        return NULL;
-    }
     window *win = calloc(1, sizeof *win);
     if (!win) {
         vkg_set_error("out of host memory");
@@ -266,20 +216,9 @@ window *window_open(vkg_ctx *ctx, const char *title, int w, int h) {
     glfwSetMouseButtonCallback(win->glfw, on_button);
     glfwSetFramebufferSizeCallback(win->glfw, on_resize);
     glfwSetWindowRefreshCallback(win->glfw, on_refresh);
-    VkResult r = glfwCreateWindowSurface(ctx->instance, win->glfw, NULL, &win->surface);
-    VkBool32 supported = VK_FALSE;
-    if (r == VK_SUCCESS)
-        vkGetPhysicalDeviceSurfaceSupportKHR(ctx->phys, ctx->queue_family, win->surface,
-                                             &supported);
-    VkSemaphoreCreateInfo s = {.sType = VK_STRUCTURE_TYPE_SEMAPHORE_CREATE_INFO};
-    int ok = r == VK_SUCCESS && supported &&
-             vkCreateSemaphore(ctx->device, &s, NULL, &win->acquired) == VK_SUCCESS;
-    for (int i = 0; ok && i < MAX_IMAGES; i++)
-        ok = vkCreateSemaphore(ctx->device, &s, NULL, &win->rendered[i]) == VK_SUCCESS;
-    if (!ok) {
-        vkg_set_error(r != VK_SUCCESS ? "cannot make a Vulkan surface for the window: %s"
-                                      : "%s cannot present to this window",
-                      r != VK_SUCCESS ? vkg_result_string(r) : ctx->info.name);
+    win->present =
+        vkg_present_create(ctx, (vkg_surface_fn)(void (*)(void))glfwCreateWindowSurface, win->glfw);
+    if (!win->present) {
         window_close(win);
         return NULL;
     }
@@ -292,16 +231,10 @@ window *window_open(vkg_ctx *ctx, const char *title, int w, int h) {
 
 void window_close(window *win) {
     if (!win) return;
-    vkg_ctx *ctx = win->ctx;
-    if (ctx->device) vkQueueWaitIdle(ctx->queue);
+    vkg_present_destroy(win->present); /* waits for the queue first */
     destroy_recordings(win);
     vkg_arena_destroy(win->frames);
     vkg_arena_destroy(win->host);
-    if (win->acquired) vkDestroySemaphore(ctx->device, win->acquired, NULL);
-    for (int i = 0; i < MAX_IMAGES; i++)
-        if (win->rendered[i]) vkDestroySemaphore(ctx->device, win->rendered[i], NULL);
-    if (win->swapchain) vkDestroySwapchainKHR(ctx->device, win->swapchain, NULL);
-    if (win->surface) vkDestroySurfaceKHR(ctx->instance, win->surface, NULL);
     if (win->glfw) glfwDestroyWindow(win->glfw);
     free(win);
 }
@@ -360,7 +293,7 @@ int window_ready(window *win) {
         win->last = NULL;
     }
     if ((win->stale || !win->swapchain) && remake(win) <= 0) return 0;
-    win->canvas.width = (int)win->extent.width, win->canvas.height = (int)win->extent.height;
+    win->canvas.width = win->width, win->canvas.height = win->height;
     return 1;
 }
 
@@ -372,27 +305,11 @@ double window_frame_ms(window *win) {
     return win->frame_ms;
 }
 
-static void image_barrier(VkCommandBuffer cb, VkImage image, VkImageLayout from, VkImageLayout to,
-                          VkAccessFlags src, VkAccessFlags dst, VkPipelineStageFlags src_stage,
-                          VkPipelineStageFlags dst_stage) {
-    VkImageMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_IMAGE_MEMORY_BARRIER,
-                              .srcAccessMask = src,
-                              .dstAccessMask = dst,
-                              .oldLayout = from,
-                              .newLayout = to,
-                              .srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                              .dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED,
-                              .image = image,
-                              .subresourceRange = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 1, 0, 1}};
-    vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 0, NULL, 0, NULL, 1, &b);
-}
-
 /* compose, points, text; then the copy into swapchain image i. */
 static vkg_rec *record(window *win, uint32_t i, const vkg_buf *images, const vkg_buf *packed,
                        const vkg_buf *points) {
     vkg_rec *rec = vkg_rec_begin(win->ctx, 1);
     if (!rec) return NULL;
-    uint32_t w = win->extent.width, h = win->extent.height;
     frame_bufs bufs = {&win->frame,
                        &win->params,
                        &win->spans,
@@ -400,24 +317,9 @@ static vkg_rec *record(window *win, uint32_t i, const vkg_buf *images, const vkg
                        images,
                        packed,
                        points != &win->dummy ? points : NULL};
-    int r = frame_record(rec, &bufs, (int)w, (int)h);
-    r |= vkg_rec_transfer_read(rec, &win->frame);
-    if (r == 0) {
-        VkCommandBuffer cb = vkg_rec_command_buffer(rec);
-        VkImage image = win->images[i];
-        image_barrier(cb, image, VK_IMAGE_LAYOUT_UNDEFINED, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 0,
-                      VK_ACCESS_TRANSFER_WRITE_BIT, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT);
-        VkBufferImageCopy region = {.bufferOffset = win->frame.offset,
-                                    .imageSubresource = {VK_IMAGE_ASPECT_COLOR_BIT, 0, 0, 1},
-                                    .imageExtent = {w, h, 1}};
-        vkCmdCopyBufferToImage(cb, (VkBuffer)win->frame.buffer, image,
-                               VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, &region);
-        image_barrier(cb, image, VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL,
-                      VK_IMAGE_LAYOUT_PRESENT_SRC_KHR, VK_ACCESS_TRANSFER_WRITE_BIT, 0,
-                      VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT);
-        r = vkg_rec_end(rec);
-    }
+    int r = frame_record(rec, &bufs, win->width, win->height);
+    if (r == 0) r = vkg_present_record_copy(win->present, rec, i, &win->frame);
+    if (r == 0) r = vkg_rec_end(rec);
     if (r < 0) {
         vkg_rec_destroy(rec);
         return NULL;
@@ -441,29 +343,12 @@ int window_draw(window *win, const vkg_tensor *images, const vkg_buf *packed,
     if (!points) c->p[VP_POINTS] = 0;
     canvas_finish(c);
     uint32_t i;
-    VkResult r = vkAcquireNextImageKHR(win->ctx->device, win->swapchain, 100000000ull,
-                                       win->acquired, VK_NULL_HANDLE, &i);
-    if (r == VK_ERROR_OUT_OF_DATE_KHR) return win->stale = 1, 0;
-    if (r == VK_TIMEOUT || r == VK_NOT_READY) return 0;
-    if (r != VK_SUCCESS && r != VK_SUBOPTIMAL_KHR)
-        return vkg_set_error("cannot get a window image: %s", vkg_result_string(r));
-    if (r == VK_SUBOPTIMAL_KHR) win->stale = 1;
+    int acquired = vkg_present_acquire(win->present, &i, &win->stale);
+    if (acquired <= 0) return acquired;
     if (!win->recs[i] && !(win->recs[i] = record(win, i, b[0], b[1], b[2]))) return -1;
-    if (vkg_rec_submit_signalling(win->recs[i], win->acquired, VK_PIPELINE_STAGE_TRANSFER_BIT,
-                                  win->rendered[i]) < 0)
-        return -1;
+    if (vkg_present_submit(win->present, win->recs[i], i) < 0) return -1;
     win->last = win->recs[i];
-    VkPresentInfoKHR present = {.sType = VK_STRUCTURE_TYPE_PRESENT_INFO_KHR,
-                                .waitSemaphoreCount = 1,
-                                .pWaitSemaphores = &win->rendered[i],
-                                .swapchainCount = 1,
-                                .pSwapchains = &win->swapchain,
-                                .pImageIndices = &i};
-    r = vkQueuePresentKHR(win->ctx->queue, &present);
-    if (r == VK_ERROR_OUT_OF_DATE_KHR || r == VK_SUBOPTIMAL_KHR)
-        win->stale = 1;
-    else if (r != VK_SUCCESS)
-        return vkg_set_error("cannot show the frame: %s", vkg_result_string(r));
+    if (vkg_present_show(win->present, i, &win->stale) < 0) return -1;
     win->dirty = 0;
     return 1;
 }
@@ -471,7 +356,7 @@ int window_draw(window *win, const vkg_tensor *images, const vkg_buf *packed,
 int window_screenshot(window *win, const char *path) {
     if (!win->frame.buffer) return vkg_set_error("%s: no frame has been drawn yet", path);
     if (win->last && vkg_rec_wait(win->last) < 0) return -1;
-    size_t n = (size_t)win->extent.width * win->extent.height;
+    size_t n = (size_t)win->width * (size_t)win->height;
     uint8_t *px = malloc(4 * n);
     if (!px) return vkg_set_error("out of host memory");
     int r = vkg_download(win->ctx, &win->frame, px, 4 * n);
@@ -479,7 +364,7 @@ int window_screenshot(window *win, const char *path) {
         uint8_t *q = px + 4 * i, red = q[win->red_first ? 0 : 2], blue = q[win->red_first ? 2 : 0];
         px[3 * i] = red, px[3 * i + 1] = q[1], px[3 * i + 2] = blue;
     }
-    if (r == 0) r = vkg_write_png(path, px, (int)win->extent.width, (int)win->extent.height, 3);
+    if (r == 0) r = vkg_write_png(path, px, win->width, win->height, 3);
     free(px);
     return r;
 }
