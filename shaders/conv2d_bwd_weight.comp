@@ -5,7 +5,7 @@
 // dw[co,ci,ky,kx] = sum_{b,oy,ox} dy[b,co,oy,ox] * x[b,ci,oy*s-p+ky,ox*s-p+kx]
 // K is long (a whole batch of pixels) and M x N often small, so K may be split over workgroup z
 // (FLAG_SPLIT): part z of the sum goes to dw[z * M * N + ...] (a scratch range then), and
-// shaders/sum_splits.comp adds the parts in a fixed order.
+// shaders/conv2d_sum_splits.comp adds the parts in a fixed order.
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DW { float dw[]; };

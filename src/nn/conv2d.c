@@ -74,7 +74,7 @@ static int full_window(const conv_push *g) {
            g->kernel == g->w_in;
 }
 
-/* Packed path (CPU devices, src/nn/gemm_packed.c). Operands in the notation of
+/* Packed path (CPU devices, src/nn/gemm.c). Operands in the notation of
  * shaders/gemm_pack.comp; "small" is the convolution's output grid, "large" its input grid. */
 
 /* The weights [c_out][c_in][k][k] as rows co, k = (ci, ky, kx). */
@@ -249,7 +249,7 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
     struct {
         uint32_t count, splits, accumulate;
     } sum = {M * N, splits, accumulate ? 1u : 0u};
-    vkg_kernel add = {.shader = VKG_SHADER_SUM_SPLITS,
+    vkg_kernel add = {.shader = VKG_SHADER_CONV2D_SUM_SPLITS,
                       .push = &sum,
                       .push_size = sizeof sum,
                       .groups = {vkg_elementwise_groups(rec, sum.count), 1, 1}};

@@ -45,7 +45,7 @@ int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
     if (vkg_check_count("dropout", "the output", y, count) < 0) return -1;
     if (!(p >= 0.0f && p < 1.0f)) return vkg_set_error("dropout: p = %g is not in [0, 1)", p);
     rng_push push = key(rng, count, p, 0, 0);
-    return record(rec, VKG_SHADER_DROPOUT, rng, &push, &x->buf, &y->buf, NULL);
+    return record(rec, VKG_SHADER_RNG_DROPOUT, rng, &push, &x->buf, &y->buf, NULL);
 }
 
 int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y) {
@@ -95,7 +95,7 @@ int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf
         uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8, split;
     } p = {rng->seed,      rng->step_base, rng->step_index, rng->counters != NULL,
            (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u,    (uint32_t)split};
-    vkg_kernel k = {.shader = VKG_SHADER_GATHER_EPOCH,
+    vkg_kernel k = {.shader = VKG_SHADER_RNG_GATHER_EPOCH,
                     .push = &p,
                     .push_size = sizeof p,
                     .groups = {(uint32_t)out->n, 1, 1}};
