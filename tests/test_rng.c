@@ -1,4 +1,6 @@
-/* Philox RNG (known-answer vectors), dropout, normal / uniform fills and added noise. */
+/* Philox RNG (known-answer vectors), dropout, normal / uniform fills and added noise, D's label
+ * targets (label smoothing, soft and noisy labels) against the reference Philox draws, the
+ * epoch permutation and its gather. */
 #include <math.h>
 
 #include "check.h"
@@ -256,4 +258,47 @@ TEST(epoch_gather_bytes) {
 }
 TEST(epoch_gather_floats) {
     check_epoch_gather(0);
+}
+
+/* The reference target of element i (rng_fill mode 3). */
+static double ref_label(const vkg_rng *rng, const vkg_label_noise *l, uint32_t i, int *flipped) {
+    uint32_t ctr[4] = {i, rng->step_base, 0, 0}, key[2] = {rng->seed, rng->stream}, r[4];
+    ref_philox4x32(ctr, key, r);
+    double u = ref_rng_uniform(r[0]);
+    *flipped = ref_rng_uniform(r[1]) < l->flip;
+    return *flipped ? l->other_lo + (l->other_hi - l->other_lo) * u : l->lo + (l->hi - l->lo) * u;
+}
+
+TEST(label_targets_smoothing_soft_and_noisy) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    int n = 20000;
+    vkg_tensor t = upload_tensor(ctx, arena, n, 1, 1, 1, NULL);
+    vkg_rng rng = {.seed = 9, .stream = 5, .step_base = 3};
+    const vkg_label_noise cases[3] = {
+        {0.9f, 0.9f, 0, 0, 0},         /* one-sided label smoothing */
+        {0.7f, 1.2f, 0, 0.3f, 0},      /* soft real labels */
+        {0.7f, 1.2f, 0.0f, 0.3f, 0.1f} /* soft and 10% flipped */
+    };
+    for (int c = 0; c < 3; c++) {
+        vkg_rec *rec = test_rec(ctx);
+        CHECK(!test_failed(), "setup");
+        CHECK_OK(vkg_fill_labels(rec, &rng, &cases[c], &t));
+        CHECK_OK(vkg_rec_end(rec));
+        CHECK_OK(vkg_rec_run(rec));
+        float *got = download_tensor(ctx, &t);
+        double *want = test_doubles((size_t)n);
+        int flips = 0, f;
+        for (int i = 0; i < n; i++)
+            want[i] = ref_label(&rng, &cases[c], (uint32_t)i, &f), flips += f;
+        CHECK_CLOSE("targets", got, want, (size_t)n, 1e-6, 1e-6);
+        double lo = 9, hi = -9;
+        for (int i = 0; i < n; i++) lo = fmin(lo, got[i]), hi = fmax(hi, got[i]);
+        if (c == 0) CHECK(lo == hi && fabs(lo - 0.9) < 1e-7, "smoothed targets %g..%g", lo, hi);
+        if (c == 1) CHECK(lo >= 0.7 && hi <= 1.2 && hi - lo > 0.49, "soft targets %g..%g", lo, hi);
+        if (c == 2)
+            CHECK(fabs(flips / (double)n - 0.1) < 0.01 && lo < 0.3, "%d of %d flipped", flips, n);
+    }
+    vkg_label_noise bad = {1, 1, 0, 0, 1.5f};
+    CHECK(vkg_fill_labels(test_rec(ctx), &rng, &bad, &t) < 0, "flip 1.5 accepted");
 }

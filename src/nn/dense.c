@@ -1,38 +1,5 @@
-/* Dense layers on the strided GEMM kernel (shaders/gemm.comp). */
+/* Dense layers, forward and backward, on vkg_gemm (src/nn/gemm.c). */
 #include "nn/kernel.h"
-
-int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
-             const vkg_buf *bias, const vkg_buf *c) {
-    if (push.bias_div == 0) push.bias_div = 1;
-    /* Packed path (CPU devices): the longer of M and N goes along the invocations (x), so small
-     * batches still give every thread work. */
-    int swap = push.M > push.N;
-    vkg_pack pm = vkg_pack_matrix(push.M, push.K, push.sam, push.sak),
-             pn = vkg_pack_matrix(push.N, push.K, push.sbn, push.sbk);
-    uint32_t rows_out = swap ? push.M : push.N; /* the packed GEMM's N */
-    vkg_packed_gemm g = {.a = swap ? pn : pm,
-                         .b = swap ? pm : pn,
-                         .a_src = swap ? b : a,
-                         .b_src = swap ? a : b,
-                         .bias = bias,
-                         .c = c,
-                         .bias_div = push.bias_div,
-                         .csm = swap ? 1 : push.N,
-                         .d1 = rows_out ? rows_out : 1,
-                         .d2 = rows_out ? rows_out : 1,
-                         .cs3 = swap ? push.N : 1};
-    if (push.flags & VKG_GEMM_BIAS) g.flags |= swap ? VKG_PACKED_BIAS_M : VKG_PACKED_BIAS_N;
-    if (push.flags & VKG_GEMM_ACCUMULATE) g.flags |= VKG_PACKED_ACCUMULATE;
-    int packed = vkg_packed_gemms(rec, &g, 1);
-    if (packed != 0) return packed < 0 ? -1 : 0;
-    vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};
-    VKG_BIND(k, 0, a);
-    VKG_BIND(k, 1, b);
-    VKG_BIND(k, 2, bias ? bias : a);
-    VKG_BIND(k, 3, c);
-    vkg_gemm_setup(rec, push.M, push.N, &k);
-    return vkg_rec_kernel(rec, &k);
-}
 
 static int dense_shapes(const char *op, const vkg_tensor *x, const vkg_tensor *w,
                         const vkg_tensor *y, uint32_t *n, uint32_t *in, uint32_t *out) {

@@ -1,4 +1,7 @@
-/* Packed GEMMs for CPU devices: each operand is first rearranged into a k-contiguous,
+/* The GEMMs every dense layer and full-window convolution runs on: the tiled strided GEMM
+ * (shaders/gemm.comp, its tiles picked by vkg_gemm_setup) and, on CPU devices, packed GEMMs.
+ *
+ * Packed GEMMs: each operand is first rearranged into a k-contiguous,
  * zero-padded matrix (shaders/gemm_pack.comp), then multiplied by shaders/gemm_packed.comp,
  * which reads both through rgba32f texel buffers. The packing costs one pass over each operand;
  * in exchange the GEMM's inner loop has no index arithmetic, no bounds checks and only
@@ -83,4 +86,67 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
         if (vkg_rec_kernel(rec, &k) < 0) return -1;
     }
     return 1;
+}
+
+void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
+    const vkg_device_info *d = vkg_ctx_device(vkg_rec_ctx(rec));
+    /* 64x64 tiles of 4x4 register blocks (256 threads, 8 KiB shared memory). Narrow problems
+     * (1-3 image channels, a few output channels) get flatter tiles so fewer computed rows or
+     * columns are thrown away; devices with fewer than 256 threads a workgroup get 32x32 tiles
+     * of 64 threads. */
+    uint32_t bm = 64, bn = 64, bk = 16, tm = 4, tn = 4;
+    if (d->max_workgroup_invocations < 256 || d->shared_memory < 8192)
+        bm = bn = 32, bk = 8;
+    else if (M == 1)
+        bm = 1, tm = 1, bn = 256, tn = 1;
+    else if (M <= 4)
+        bm = 4, tm = 1, bn = 256;
+    else if (N <= 4)
+        bn = 4, tn = 1, bm = 256;
+    else if (M <= 32)
+        bm = 32, tm = 2;
+    else if (N <= 32)
+        bn = 32, tn = 2;
+    uint32_t direct = (uint32_t)vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec));
+    if (direct) bk = 8;
+    uint32_t threads = (bm / tm) * (bn / tn);
+    uint32_t spec[9] = {threads, bm, bn, bk, tm, tn, 0, 0, direct};
+    for (int i = 0; i < 9; i++) k->spec[i] = spec[i];
+    k->nspec = 9;
+    k->groups[0] = (N + bn - 1) / bn;
+    k->groups[1] = (M + bm - 1) / bm;
+    k->groups[2] = 1;
+}
+
+int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
+             const vkg_buf *bias, const vkg_buf *c) {
+    if (push.bias_div == 0) push.bias_div = 1;
+    /* Packed path (CPU devices): the longer of M and N goes along the invocations (x), so small
+     * batches still give every thread work. */
+    int swap = push.M > push.N;
+    vkg_pack pm = vkg_pack_matrix(push.M, push.K, push.sam, push.sak),
+             pn = vkg_pack_matrix(push.N, push.K, push.sbn, push.sbk);
+    uint32_t rows_out = swap ? push.M : push.N; /* the packed GEMM's N */
+    vkg_packed_gemm g = {.a = swap ? pn : pm,
+                         .b = swap ? pm : pn,
+                         .a_src = swap ? b : a,
+                         .b_src = swap ? a : b,
+                         .bias = bias,
+                         .c = c,
+                         .bias_div = push.bias_div,
+                         .csm = swap ? 1 : push.N,
+                         .d1 = rows_out ? rows_out : 1,
+                         .d2 = rows_out ? rows_out : 1,
+                         .cs3 = swap ? push.N : 1};
+    if (push.flags & VKG_GEMM_BIAS) g.flags |= swap ? VKG_PACKED_BIAS_M : VKG_PACKED_BIAS_N;
+    if (push.flags & VKG_GEMM_ACCUMULATE) g.flags |= VKG_PACKED_ACCUMULATE;
+    int packed = vkg_packed_gemms(rec, &g, 1);
+    if (packed != 0) return packed < 0 ? -1 : 0;
+    vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};
+    VKG_BIND(k, 0, a);
+    VKG_BIND(k, 1, b);
+    VKG_BIND(k, 2, bias ? bias : a);
+    VKG_BIND(k, 3, c);
+    vkg_gemm_setup(rec, push.M, push.N, &k);
+    return vkg_rec_kernel(rec, &k);
 }

@@ -1,5 +1,5 @@
-/* Parameter averages (EMA, historical mean), the historical-averaging penalty and a linear
- * schedule kept on the GPU (shaders/param_average.comp, shaders/linear_decay.comp). */
+/* Parameter averages (EMA, historical mean) and the historical-averaging penalty
+ * (shaders/param_average.comp). */
 #include "nn/kernel.h"
 
 typedef struct average_push {
@@ -20,7 +20,7 @@ static int record(vkg_rec *rec, average_push *p, const vkg_buf *counters, const 
                     .groups = {vkg_elementwise_groups(rec, p->count), 1, 1}};
     VKG_BIND(k, 0, counters ? counters : params);
     VKG_BIND(k, 1, params);
-    VKG_BIND(k, 2, avg); /* writable in the shader: written as far as sync goes */
+    VKG_BIND(k, 2, avg);
     VKG_BIND(k, 3, grads ? grads : avg);
     return vkg_rec_kernel(rec, &k);
 }
@@ -38,20 +38,4 @@ int vkg_average_penalty(vkg_rec *rec, const vkg_buf *params, const vkg_buf *avg,
                         const vkg_buf *grads) {
     average_push p = {0, AVERAGE_PENALTY, 0, 2.0f * lambda};
     return record(rec, &p, NULL, params, avg, grads);
-}
-
-int vkg_linear_decay(vkg_rec *rec, const vkg_buf *counters, uint32_t index, float start,
-                     float steps, const vkg_buf *out) {
-    if (!(steps > 0)) return vkg_set_error("linear decay: %g steps is not positive", steps);
-    if ((uint64_t)(index + 1) * 4 > counters->size || out->size < 4)
-        return vkg_set_error("linear decay: the counter or the output range is too small");
-    struct {
-        uint32_t index;
-        float start, steps;
-    } p = {index, start, steps};
-    vkg_kernel k = {
-        .shader = VKG_SHADER_LINEAR_DECAY, .push = &p, .push_size = sizeof p, .groups = {1}};
-    VKG_BIND(k, 0, counters);
-    VKG_BIND(k, 1, out);
-    return vkg_rec_kernel(rec, &k);
 }
