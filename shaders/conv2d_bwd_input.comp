@@ -53,8 +53,8 @@ float load_b(uint k, uint n) {
 void store_c(uint m, uint n, float v) {
     decompose(n);
     uint i = ((memo_b * g.c_in + m) * g.h_in + memo_iy) * g.w_in + memo_ix;
-    if ((g.flags & FLAG_BIAS) != 0u) v += bias[m];
-    if ((g.flags & FLAG_ACCUMULATE) != 0u) v += dx[i];
+    if ((g.flags & GEMM_FLAG_BIAS) != 0u) v += bias[m];
+    if ((g.flags & GEMM_FLAG_ACCUMULATE) != 0u) v += dx[i];
     dx[i] = v;
 }
 #include "gemm_tile.glsl"

@@ -4,7 +4,7 @@
 // conv_transpose2d with the grids swapped): M = c_out, N = c_in*k*k, K = batch*h_out*w_out.
 // dw[co,ci,ky,kx] = sum_{b,oy,ox} dy[b,co,oy,ox] * x[b,ci,oy*s-p+ky,ox*s-p+kx]
 // K is long (a whole batch of pixels) and M x N often small, so K may be split over workgroup z
-// (FLAG_SPLIT): part z of the sum goes to dw[z * M * N + ...] (a scratch range then), and
+// (CONV_FLAG_SPLIT): part z of the sum goes to dw[z * M * N + ...] (a scratch range then), and
 // shaders/conv2d_sum_splits.comp adds the parts in a fixed order.
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
@@ -23,14 +23,13 @@ float load_b(uint k, uint n) {
     uint r = n % kk, p = k % hw;
     return tap(k / hw, n / kk, p / g.w_out, p % g.w_out, r / KERNEL, r % KERNEL);
 }
-#define FLAG_SPLIT 4u
 void store_c(uint m, uint n, float v) {
     uint N = g.c_in * KERNEL * KERNEL, i = m * N + n;
-    if ((g.flags & FLAG_SPLIT) != 0u) {
+    if ((g.flags & CONV_FLAG_SPLIT) != 0u) {
         dw[gl_WorkGroupID.z * g.c_out * N + i] = v;
         return;
     }
-    if ((g.flags & FLAG_ACCUMULATE) != 0u) v += dw[i];
+    if ((g.flags & GEMM_FLAG_ACCUMULATE) != 0u) v += dw[i];
     dw[i] = v;
 }
 #include "gemm_tile.glsl"

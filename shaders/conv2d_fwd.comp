@@ -27,8 +27,8 @@ float load_b(uint k, uint n) {
 void store_c(uint m, uint n, float v) {
     uint hw = g.h_out * g.w_out;
     uint i = ((n / hw) * g.c_out + m) * hw + n % hw;
-    if ((g.flags & FLAG_BIAS) != 0u) v += bias[m];
-    if ((g.flags & FLAG_ACCUMULATE) != 0u) v += y[i];
+    if ((g.flags & GEMM_FLAG_BIAS) != 0u) v += bias[m];
+    if ((g.flags & GEMM_FLAG_ACCUMULATE) != 0u) v += y[i];
     y[i] = v;
 }
 #include "gemm_tile.glsl"

@@ -3,17 +3,16 @@
 // host swaps the roles: its input is the "out" grid here). Weights are [c_out][c_in][k][k].
 // Kernel size and stride are specialization constants, so the index arithmetic divides by
 // constants (a multiply and shift) instead of by runtime values.
-layout(constant_id = 6) const uint KERNEL = 4;
-layout(constant_id = 7) const uint STRIDE = 2;
+#include "gemm_contract.h"
+layout(constant_id = SPEC_KERNEL) const uint KERNEL = 4;
+layout(constant_id = SPEC_STRIDE) const uint STRIDE = 2;
 layout(push_constant) uniform Geometry {
     uint batch;
     uint c_out, h_out, w_out;
     uint c_in, h_in, w_in;
     uint pad;
-    uint flags; // FLAG_BIAS: add bias[m]; FLAG_ACCUMULATE: add to what the output holds
+    uint flags; // GEMM_FLAG_BIAS: add bias[m]; GEMM_FLAG_ACCUMULATE: add what the output holds
 } g;
-#define FLAG_BIAS 1u
-#define FLAG_ACCUMULATE 2u
 
 float input_at(uint b, uint c, int y, int x);
 

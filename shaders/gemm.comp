@@ -1,5 +1,6 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
+#include "gemm_contract.h"
 // General strided GEMM: C[m,n] = bias[n / bias_div] + sum_k A[m*sam + k*sak] * B[k*sbk + n*sbn]
 // (C row-major M x N). The strides express the transposes of the dense backward passes and the
 // full-window convolutions that are dense layers in disguise.
@@ -10,7 +11,7 @@ layout(std430, binding = 3) buffer C { float c[]; };
 layout(push_constant) uniform Shape {
     uint M, N, K;
     uint sam, sak, sbk, sbn;
-    uint flags; // 1: add the bias; 2: accumulate into C
+    uint flags; // GEMM_FLAG_BIAS, GEMM_FLAG_ACCUMULATE
     uint bias_div;
 } s;
 
@@ -18,8 +19,8 @@ float load_a(uint m, uint k) { return a[m * s.sam + k * s.sak]; }
 float load_b(uint k, uint n) { return b[k * s.sbk + n * s.sbn]; }
 void store_c(uint m, uint n, float v) {
     uint i = m * s.N + n;
-    if ((s.flags & 1u) != 0u) v += bias[n / s.bias_div];
-    if ((s.flags & 2u) != 0u) v += c[i];
+    if ((s.flags & GEMM_FLAG_BIAS) != 0u) v += bias[n / s.bias_div];
+    if ((s.flags & GEMM_FLAG_ACCUMULATE) != 0u) v += c[i];
     c[i] = v;
 }
 #include "gemm_tile.glsl"

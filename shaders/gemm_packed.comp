@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Packed GEMM for CPU devices: C[m, n] = sum_k A[m][k] * B[n][k], both operands packed by
 // shaders/gemm_pack.comp with k contiguous and zero-padded to KT texels (a multiple of 2), read
 // as rgba32f texel buffers. On lavapipe a texel fetch is a branch-free vectorised gather while a
@@ -11,6 +12,7 @@
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
 // which covers a row-major matrix, an NCHW convolution output and one stride phase of a
 // transposed convolution's output.
+#include "gemm_contract.h"
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer B;
@@ -18,7 +20,7 @@ layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) buffer C { float c[]; };
 layout(push_constant) uniform Shape {
     uint M, N, KT;
-    uint flags; // 1: add bias[m / bias_div]; 2: add what C holds; 4: add bias[n / bias_div]
+    uint flags; // PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N
     uint bias_div;
     uint csm, d1, d2, cs1, cs2, cs3, offset;
 } p;
@@ -27,9 +29,9 @@ void store(uint m, uint n, float v) {
     if (m >= p.M || n >= p.N) return;
     uint i = m * p.csm + (n / p.d1) * p.cs1 + ((n % p.d1) / p.d2) * p.cs2 + (n % p.d2) * p.cs3 +
              p.offset;
-    if ((p.flags & 1u) != 0u) v += bias[m / p.bias_div];
-    if ((p.flags & 4u) != 0u) v += bias[n / p.bias_div];
-    if ((p.flags & 2u) != 0u) v += c[i];
+    if ((p.flags & PACKED_FLAG_BIAS_M) != 0u) v += bias[m / p.bias_div];
+    if ((p.flags & PACKED_FLAG_BIAS_N) != 0u) v += bias[n / p.bias_div];
+    if ((p.flags & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
     c[i] = v;
 }
 

@@ -7,13 +7,14 @@
 // With DIRECT (chosen for CPU devices, where shared memory is ordinary cached memory and a
 // barrier is a costly context switch) each thread reads its operands straight from the loaders,
 // BK at a time, column by column so a loader's per-column index arithmetic is reused.
-layout(local_size_x_id = 0) in;
-layout(constant_id = 1) const uint BM = 64;
-layout(constant_id = 2) const uint BN = 64;
-layout(constant_id = 3) const uint BK = 16;
-layout(constant_id = 4) const uint TM = 4;
-layout(constant_id = 5) const uint TN = 4;
-layout(constant_id = 8) const bool DIRECT = false;
+#include "gemm_contract.h"
+layout(local_size_x_id = SPEC_THREADS) in;
+layout(constant_id = SPEC_BM) const uint BM = 64;
+layout(constant_id = SPEC_BN) const uint BN = 64;
+layout(constant_id = SPEC_BK) const uint BK = 16;
+layout(constant_id = SPEC_TM) const uint TM = 4;
+layout(constant_id = SPEC_TN) const uint TN = 4;
+layout(constant_id = SPEC_DIRECT) const bool DIRECT = false;
 
 shared float tile_a[BK * BM];
 shared float tile_b[BK * BN];

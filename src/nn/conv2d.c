@@ -15,8 +15,6 @@ typedef struct conv_push {
     uint32_t kernel, stride; /* not pushed */
 } conv_push;
 #define CONV_PUSH_BYTES (9 * sizeof(uint32_t))
-#define FLAG_BIAS 1u /* as shaders/conv_geometry.glsl */
-#define FLAG_ACCUMULATE 2u
 
 int vkg_conv_out_size(int in, const vkg_conv *p) {
     return (in + 2 * p->pad - p->kernel) / p->stride + 1;
@@ -49,10 +47,10 @@ static int geometry(const char *op, const vkg_conv *p, const vkg_tensor *small,
     return 0;
 }
 
-/* Specialization constants 6 and 7 of the convolution shaders. */
+/* The convolution shaders' own specialization constants. */
 static void conv_spec(const conv_push *g, vkg_kernel *k) {
-    k->spec[6] = g->kernel;
-    k->spec[7] = g->stride;
+    k->spec[SPEC_KERNEL] = g->kernel;
+    k->spec[SPEC_STRIDE] = g->stride;
 }
 
 static int record(vkg_rec *rec, vkg_shader_id shader, conv_push *g, const vkg_buf *b0,
@@ -110,7 +108,7 @@ static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, co
     vkg_packed_gemm q = {
         .a = pack_weights(g), .b = pack_im2col(g), .a_src = w, .b_src = x, .bias = b, .c = y};
     store_nchw(&q, g->c_out, g->h_out * g->w_out);
-    if (g->flags & FLAG_BIAS) q.flags |= VKG_PACKED_BIAS_M;
+    if (g->flags & GEMM_FLAG_BIAS) q.flags |= PACKED_FLAG_BIAS_M;
     return vkg_packed_gemms(rec, &q, 1);
 }
 
@@ -145,7 +143,7 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
         q[phase].d1 = rows * cols > 0 ? rows * cols : 1, q[phase].d2 = bb.nc;
         q[phase].cs1 = g->c_in * g->h_in * g->w_in, q[phase].cs2 = s * g->w_in, q[phase].cs3 = s;
         q[phase].offset = py * g->w_in + px;
-        if (g->flags & FLAG_BIAS) q[phase].flags |= VKG_PACKED_BIAS_M;
+        if (g->flags & GEMM_FLAG_BIAS) q[phase].flags |= PACKED_FLAG_BIAS_M;
     }
     return vkg_packed_gemms(rec, q, (int)(s * s));
 }
@@ -164,7 +162,7 @@ static int backward_weight_packed(vkg_rec *rec, const conv_push *g, const vkg_bu
     b.H = g->h_in, b.W = g->w_in;
     vkg_packed_gemm q = {.a = a, .b = b, .a_src = dy, .b_src = x, .c = dw};
     q.csm = N, q.d1 = q.d2 = N, q.cs3 = 1;
-    if (g->flags & FLAG_ACCUMULATE) q.flags |= VKG_PACKED_ACCUMULATE;
+    if (g->flags & GEMM_FLAG_ACCUMULATE) q.flags |= PACKED_FLAG_ACCUMULATE;
     return vkg_packed_gemms(rec, &q, 1);
 }
 
@@ -174,7 +172,7 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
     conv_push g;
     if (geometry(op, p, y, x, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)y->c) < 0) return -1;
-    g.flags = b ? 1u : 0u;
+    g.flags = b ? GEMM_FLAG_BIAS : 0u;
     if (full_window(&g)) { /* y[b, co] = sum_j x[b, j] w[co, j], j over c_in*k*k */
         uint32_t K = g.c_in * g.kernel * g.kernel;
         vkg_gemm_shape s = {g.batch, g.c_out, K, K, 1, 1, K, g.flags, 1};
@@ -192,7 +190,7 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     conv_push g;
     if (geometry(op, p, dy, dx, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)dx->c) < 0) return -1;
-    g.flags = b ? 1u : 0u;
+    g.flags = b ? GEMM_FLAG_BIAS : 0u;
     if (full_window(&g)) { /* dx[b, j] = bias[j / (k*k)] + sum_co dy[b, co] w[co, j] */
         uint32_t K = g.c_in * g.kernel * g.kernel;
         vkg_gemm_shape s = {g.batch, K, g.c_out, g.c_out, 1, K, 1, g.flags, g.kernel * g.kernel};
@@ -221,7 +219,7 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
                            const vkg_tensor *dy, const vkg_tensor *dw, int accumulate) {
     conv_push g;
     if (geometry(op, p, dy, x, dw, &g) < 0) return -1;
-    g.flags = accumulate ? 2u : 0u;
+    g.flags = accumulate ? GEMM_FLAG_ACCUMULATE : 0u;
     if (full_window(&g)) { /* dw[co, j] = sum_b dy[b, co] x[b, j] */
         uint32_t K = g.c_in * g.kernel * g.kernel;
         vkg_gemm_shape s = {g.c_out, K, g.batch, 1, g.c_out, K, 1, g.flags, 1};
@@ -239,7 +237,7 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
     if (splits > 1 &&
         vkg_ctx_scratch(vkg_rec_ctx(rec), (uint64_t)splits * M * N * sizeof(float), &parts) < 0)
         return -1;
-    if (splits > 1) g.flags |= 4u; /* FLAG_SPLIT: part z of the sum goes to parts */
+    if (splits > 1) g.flags |= CONV_FLAG_SPLIT; /* part z of the sum goes to parts */
     k.groups[2] = splits;
     VKG_BIND(k, 0, &x->buf);
     VKG_BIND(k, 1, &dy->buf);

@@ -17,7 +17,7 @@ int vkg_dense_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w, co
     uint32_t n, in, out;
     if (dense_shapes("dense forward", x, w, y, &n, &in, &out) < 0) return -1;
     if (b && vkg_check_count("dense forward", "the bias", b, out) < 0) return -1;
-    vkg_gemm_shape p = {n, out, in, in, 1, out, 1, b ? VKG_GEMM_BIAS : 0u, 1};
+    vkg_gemm_shape p = {n, out, in, in, 1, out, 1, b ? GEMM_FLAG_BIAS : 0u, 1};
     return vkg_gemm(rec, p, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
 }
 
@@ -33,6 +33,6 @@ int vkg_dense_backward_weight(vkg_rec *rec, const vkg_tensor *x, const vkg_tenso
                               const vkg_tensor *dw, int accumulate) {
     uint32_t n, in, out;
     if (dense_shapes("dense backward (weight)", x, dw, dy, &n, &in, &out) < 0) return -1;
-    vkg_gemm_shape p = {in, out, n, 1, in, out, 1, accumulate ? VKG_GEMM_ACCUMULATE : 0u, 1};
+    vkg_gemm_shape p = {in, out, n, 1, in, out, 1, accumulate ? GEMM_FLAG_ACCUMULATE : 0u, 1};
     return vkg_gemm(rec, p, &x->buf, &dy->buf, NULL, &dw->buf);
 }

@@ -110,9 +110,11 @@ void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
     uint32_t direct = (uint32_t)vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec));
     if (direct) bk = 8;
     uint32_t threads = (bm / tm) * (bn / tn);
-    uint32_t spec[9] = {threads, bm, bn, bk, tm, tn, 0, 0, direct};
-    for (int i = 0; i < 9; i++) k->spec[i] = spec[i];
-    k->nspec = 9;
+    uint32_t spec[SPEC_COUNT] = {
+        [SPEC_THREADS] = threads, [SPEC_BM] = bm, [SPEC_BN] = bn,        [SPEC_BK] = bk,
+        [SPEC_TM] = tm,           [SPEC_TN] = tn, [SPEC_DIRECT] = direct};
+    for (int i = 0; i < SPEC_COUNT; i++) k->spec[i] = spec[i];
+    k->nspec = SPEC_COUNT;
     k->groups[0] = (N + bn - 1) / bn;
     k->groups[1] = (M + bm - 1) / bm;
     k->groups[2] = 1;
@@ -138,8 +140,8 @@ int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf 
                          .d1 = rows_out ? rows_out : 1,
                          .d2 = rows_out ? rows_out : 1,
                          .cs3 = swap ? push.N : 1};
-    if (push.flags & VKG_GEMM_BIAS) g.flags |= swap ? VKG_PACKED_BIAS_M : VKG_PACKED_BIAS_N;
-    if (push.flags & VKG_GEMM_ACCUMULATE) g.flags |= VKG_PACKED_ACCUMULATE;
+    if (push.flags & GEMM_FLAG_BIAS) g.flags |= swap ? PACKED_FLAG_BIAS_M : PACKED_FLAG_BIAS_N;
+    if (push.flags & GEMM_FLAG_ACCUMULATE) g.flags |= PACKED_FLAG_ACCUMULATE;
     int packed = vkg_packed_gemms(rec, &g, 1);
     if (packed != 0) return packed < 0 ? -1 : 0;
     vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};

@@ -2,6 +2,7 @@
 #ifndef VKGAN_NN_KERNEL_H
 #define VKGAN_NN_KERNEL_H
 
+#include "gemm_contract.h" /* shaders/: spec ids and flags shared with the GEMM shaders */
 #include "vkgan/kernel.h"
 #include "vkgan/nn.h"
 
@@ -19,8 +20,6 @@ void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k);
 typedef struct vkg_gemm_shape {
     uint32_t M, N, K, sam, sak, sbk, sbn, flags, bias_div;
 } vkg_gemm_shape;
-#define VKG_GEMM_BIAS 1u
-#define VKG_GEMM_ACCUMULATE 2u
 int vkg_gemm(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
              const vkg_buf *bias, const vkg_buf *c);
 /* Fails (with the op's name) when a tensor does not hold `count` elements. */
@@ -44,12 +43,9 @@ vkg_pack vkg_pack_matrix(uint32_t rows, uint32_t K, uint32_t row_stride, uint32_
 typedef struct vkg_packed_gemm {
     vkg_pack a, b; /* M = a.rows, N = b.rows; a.K == b.K */
     const vkg_buf *a_src, *b_src, *bias, *c;
-    uint32_t flags; /* VKG_PACKED_BIAS_M, VKG_PACKED_ACCUMULATE, VKG_PACKED_BIAS_N */
+    uint32_t flags; /* PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N */
     uint32_t bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
 } vkg_packed_gemm;
-#define VKG_PACKED_BIAS_M 1u
-#define VKG_PACKED_ACCUMULATE 2u
-#define VKG_PACKED_BIAS_N 4u
 
 /* Records `count` packed GEMMs (their packed operands side by side in the scratch buffer, so
  * they need no barriers between them). Returns 1 when recorded, 0 when the packed path does not
