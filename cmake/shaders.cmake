@@ -8,7 +8,6 @@
 # library) and ${out_var}_INCLUDE (the folder holding the generated vkgan/shader_ids.h).
 function(vkgan_embed_shaders out_var shader_dir)
   file(GLOB sources CONFIGURE_DEPENDS ${shader_dir}/*.comp)
-  file(GLOB includes CONFIGURE_DEPENDS ${shader_dir}/*.glsl ${shader_dir}/*.h)
   set(out_dir ${CMAKE_BINARY_DIR}/shaders)
   file(MAKE_DIRECTORY ${out_dir})
   set(spvs "")
@@ -32,8 +31,9 @@ function(vkgan_embed_shaders out_var shader_dir)
       set(spv ${out_dir}/${name}.spv)
       add_custom_command(
         OUTPUT ${spv}
-        COMMAND ${GLSLANG} -V --target-env vulkan1.1 ${defines} -o ${spv} ${src}
-        DEPENDS ${src} ${includes}
+        COMMAND ${GLSLANG} -V --target-env vulkan1.1 ${defines} --depfile ${spv}.d -o ${spv} ${src}
+        DEPENDS ${src}
+        DEPFILE ${spv}.d # the files it includes: editing one rebuilds only its includers
         COMMENT "glslang ${name}"
         VERBATIM)
       list(APPEND spvs ${spv})

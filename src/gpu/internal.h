@@ -61,8 +61,8 @@ struct vkg_ctx {
     uint64_t staging_size;
 };
 
-/* For the window: the recording's command buffer (for image commands), and a submit that waits
- * for `wait` (at `stage`) and signals `signal` (either may be VK_NULL_HANDLE). */
+/* For presentation (present.c): the recording's command buffer (for image commands), and a
+ * submit that waits for `wait` (at `stage`) and signals `signal` (either may be VK_NULL_HANDLE). */
 VkCommandBuffer vkg_rec_command_buffer(vkg_rec *rec);
 int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFlags stage,
                               VkSemaphore signal);
