@@ -17,6 +17,9 @@ typedef struct vkg_present vkg_present;
 typedef int (*vkg_surface_fn)(void *instance, void *window, const void *allocator,
                               uint64_t *surface);
 
+/* 0 when the context was made for a window (vkg_ctx_options.present), else -1 with an error set. */
+int vkg_present_check(const vkg_ctx *ctx);
+
 /* The surface for `window` (made by `make_surface`) and the semaphores of its frames; the
  * swapchain is made by vkg_present_resize. NULL with an error set: the context was not made for a
  * window, no surface, or its queue cannot present to it. */

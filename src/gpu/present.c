@@ -17,11 +17,12 @@ struct vkg_present {
     VkSemaphore acquired, rendered[MAX_IMAGES];
 };
 
+int vkg_present_check(const vkg_ctx *ctx) {
+    return ctx->present ? 0 : vkg_set_error("the device was not set up for a window");
+}
+
 vkg_present *vkg_present_create(vkg_ctx *ctx, vkg_surface_fn make_surface, void *window) {
-    if (!ctx->present) {
-        vkg_set_error("the device was not set up for a window");
-        return NULL;
-    }
+    if (vkg_present_check(ctx) < 0) return NULL;
     vkg_present *p = calloc(1, sizeof *p);
     if (!p) {
         vkg_set_error("out of host memory");

@@ -198,6 +198,7 @@ static int make_host_buffers(window *win) {
 }
 
 window *window_open(vkg_ctx *ctx, const char *title, int w, int h) {
+    if (vkg_present_check(ctx) < 0) return NULL;
     window *win = calloc(1, sizeof *win);
     if (!win) {
         vkg_set_error("out of host memory");
