@@ -41,12 +41,21 @@ static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *ds
     return vkg_rec_kernel(rec, &k);
 }
 
+/* A GEMM with fewer than 4 rows of A (a convolution with one output or input channel) and a
+ * long B fills 1 of the 8 rows of each register block while its packing pass copies all of B:
+ * the tiled kernels' 1-row tiles are 2.7-4x faster there (G3 forward, D1 backward-input;
+ * docs/PERF.md). With a short B the packed path still wins (D3 forward). */
+static int thin(const vkg_packed_gemm *g) {
+    return g->a.rows < 4 && g->b.rows >= 512;
+}
+
 int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     vkg_ctx *ctx = vkg_rec_ctx(rec);
     if (!ctx->packed_gemm) return 0;
     uint64_t align = ctx->texel_offset_alignment, total = 0;
     for (int i = 0; i < count; i++) {
         if (g[i].a.rows == 0 || g[i].b.rows == 0) continue;
+        if (thin(&g[i])) return 0;
         g[i].a.KT = g[i].b.KT = texels(g[i].a.K);
         uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)g[i].b.rows * g[i].b.KT;
         if (ta > ctx->max_texel_elements || tb > ctx->max_texel_elements) return 0;
