@@ -43,6 +43,14 @@ static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *ds
     return vkg_rec_kernel(rec, &k);
 }
 
+/* A GEMM with fewer than 4 rows of A (a convolution with one output or input channel) and a
+ * long B fills 1 of the 8 rows of each register block while its packing pass copies all of B:
+ * the tiled kernels' 1-row tiles are 1.6x faster there (G3 forward, D1 backward-input;
+ * docs/PERF.md). With a short B the packed path still wins (D3 forward). */
+static int thin(const vkg_packed_gemm *g) {
+    return g->a.rows < 4 && g->b.rows >= 512;
+}
+
 int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     vkg_ctx *ctx = vkg_rec_ctx(rec);
     if (!vkg_ctx_uses_packed_gemm(ctx)) return 0;
@@ -51,6 +59,7 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     vkg_ctx_texel_limits(ctx, &max_texels, &align);
     for (int i = 0; i < count; i++) {
         if (g[i].a.rows == 0 || g[i].b.rows == 0) continue;
+        if (thin(&g[i])) return 0;
         g[i].a.KT = g[i].b.KT = texels(g[i].a.K);
         uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)g[i].b.rows * g[i].b.KT;
         if (ta > max_texels || tb > max_texels) return 0;
