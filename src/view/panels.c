@@ -103,11 +103,3 @@ void panels_screenshot_path(const char *run_dir, const char *stem, char *path, s
     for (int i = 2; i < 1000 && stat(path, &st) == 0; i++)
         snprintf(path, size, "%s/screenshots/%s-%d.png", run_dir, stem, i);
 }
-
-void panels_duration(double seconds, char *out, size_t size) {
-    long t = isfinite(seconds) && seconds > 0 ? lround(seconds) : 0;
-    if (t >= 3600)
-        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else
-        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
-}

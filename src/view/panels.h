@@ -36,8 +36,6 @@ void panels_help(canvas *c, const char *const *lines, int n);
  * class), else cols x rows; cols is clamped to what the count allows. */
 void panels_grid_shape(int count, int classes, int *cols, int *rows);
 
-/* A duration as 12m05s or 1h02m (negative or not finite: 0m00s); for ETAs. */
-void panels_duration(double seconds, char *out, size_t size);
 /* RUN_DIR/screenshots/STEM.png, or STEM-2.png, ... when taken (the folder is made). */
 void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size);
 

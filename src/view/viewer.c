@@ -17,7 +17,9 @@
 #include "train/sampler.h"
 #include "view/panels.h"
 #include "view/window.h"
+#include "vkgan/view.h"
 #include "vkgan/data.h"
+#include "vkgan/clock.h"
 #include "vkgan/error.h"
 
 enum { SHOW_CHECKPOINT, SHOW_SAVED, SHOW_WALK };
@@ -56,12 +58,6 @@ typedef struct viewer {
     int show, log_scale, help, cols, mx, my;
     double last_scan, last_walk;
 } viewer;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static const char *const HELP[] = {
     "vkgan view: keys",
@@ -423,7 +419,7 @@ static int loop(viewer *v, const char *shot_path) {
         return vkg_set_error("%s: the window could not draw a frame (minimised?)", shot_path);
     }
     int dirty = 1, shot = 0;
-    v->last_scan = v->last_walk = now();
+    v->last_scan = v->last_walk = vkg_now();
     for (;;) {
         window_poll(v->win, v->show == SHOW_WALK ? 1.0 / 60 : 0.1);
         int q = input(v, &dirty, &shot);
@@ -431,7 +427,7 @@ static int loop(viewer *v, const char *shot_path) {
         int mx, my;
         window_mouse(v->win, &mx, &my);
         if (mx != v->mx || my != v->my) v->mx = mx, v->my = my, dirty = 1;
-        double t = now();
+        double t = vkg_now();
         if (t - v->last_scan > 1) { /* a running run: new metrics, grids, checkpoints */
             long long size = v->metrics_size;
             int grids = v->grid_count;
