@@ -1,5 +1,6 @@
 /* The trainer as a library (include/vkgan/train.h), without the vkgan binary: observers see
  * the run, the fault seam provokes a failure, and --on-failure rollback and stop act on it. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -14,7 +15,7 @@ typedef struct seen {
     int steps;       /* finished steps told */
     unsigned last;   /* the last of them */
     int metrics;     /* metrics lines */
-    int health, rollbacks, warnings;
+    int health, rollbacks, warnings, notes;
     unsigned health_step, since, to_step;
     char health_name[32];
 } seen;
@@ -52,6 +53,7 @@ static int on_event(void *user, const vkg_train_event *e) {
 static void on_message(void *user, vkg_train_level level, const char *text) {
     (void)text;
     ((seen *)user)->warnings += level == VKG_TRAIN_WARNING;
+    ((seen *)user)->notes += level != VKG_TRAIN_WARNING;
 }
 
 static vkg_train_observer watcher(seen *s) {
@@ -140,4 +142,27 @@ TEST(trainer_refusals_are_errors) {
     CHECK(vkg_trainer_open(&t, &o, NULL, 0) == VKG_TRAIN_REFUSED && t == NULL &&
               strstr(vkg_error(), "--screenshot needs --view"),
           "--screenshot without --view: %s", vkg_error());
+}
+
+/* Not quiet, with a warning on the way (a NaN: a refused checkpoint, a health event): every
+ * word goes to the observers, none to stdout or stderr. */
+TEST(trainer_prints_nothing) {
+    seen s = {.nan_at = 3};
+    vkg_train_options o = tiny("loud");
+    o.steps = 10, o.quiet = 0;
+    vkg_train_observer obs = watcher(&s);
+    char path[4300];
+    snprintf(path, sizeof path, "%s/printed.txt", test_tmpdir());
+    fflush(stdout), fflush(stderr);
+    int out = dup(1), err = dup(2), file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(out >= 0 && err >= 0 && file >= 0, "cannot redirect the output");
+    dup2(file, 1), dup2(file, 2);
+    int ended = test_train(&o, &obs, 1);
+    fflush(stdout), fflush(stderr);
+    dup2(out, 1), dup2(err, 2);
+    close(out), close(err), close(file);
+    char *printed = test_read_text(path);
+    CHECK(ended == VKG_TRAIN_DONE, "the run: %d: %s", ended, vkg_error());
+    CHECK(printed && !*printed, "the library printed: %s", printed ? printed : "?");
+    CHECK(s.notes >= 4 && s.warnings >= 2, "%d notes, %d warnings told", s.notes, s.warnings);
 }

@@ -113,6 +113,7 @@ typedef struct vkg_train_info {
 typedef enum vkg_train_level {
     VKG_TRAIN_NOTE,    /* what the run is doing (the binary prints it on stdout unless --quiet) */
     VKG_TRAIN_WARNING, /* something went wrong and the run goes on (stderr, always) */
+    VKG_TRAIN_REMARK,  /* about the device, before training (stderr unless --quiet) */
 } vkg_train_level;
 
 /* between_steps: stop training now (vkg_trainer_run returns VKG_TRAIN_STOPPED). */

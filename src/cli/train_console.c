@@ -15,6 +15,8 @@ static void message(void *user, vkg_train_level level, const char *text) {
     train_console *c = user;
     if (level == VKG_TRAIN_WARNING) {
         fprintf(stderr, "%s%s\n", train_console_clear(c), text);
+    } else if (level == VKG_TRAIN_REMARK) {
+        if (!c->quiet) fprintf(stderr, "%s\n", text);
     } else if (!c->quiet) {
         printf("%s\n", text);
         fflush(stdout);

@@ -16,7 +16,7 @@
 /* ---- telling the observers ---- */
 
 void trainer_message(vkg_trainer *t, vkg_train_level level, const char *fmt, ...) {
-    char text[2048];
+    char text[3 * VKG_PATH_MAX]; /* a message may name two paths */
     va_list args;
     va_start(args, fmt);
     vsnprintf(text, sizeof text, fmt, args);
@@ -214,9 +214,10 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     if (rc == 0 && !o->out[0]) trainer_default_out(o);
     if (rc == 0 && o->screenshot[0] && !o->view)
         rc = vkg_set_error("--screenshot needs --view") < 0 ? VKG_TRAIN_REFUSED : 0;
+    /* quiet: the device's own note on a software device is the observers' (below) */
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
                              .validation = o->validation ? 1 : -1,
-                             .quiet = o->quiet};
+                             .quiet = 1};
     /* the data first: a missing file is reported before any device work */
     if (rc == 0 && vkg_dataset_load(o->data, o->image_size ? o->image_size : 64, 3,
                                     (uint64_t)o->seed, &t->data) < 0)
@@ -225,6 +226,10 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     for (int i = 0; rc == 0 && i < count; i++)
         if (t->obs[i].device_options) rc = t->obs[i].device_options(t->obs[i].user, &copts);
     if (rc == 0 && !(t->ctx = vkg_ctx_create(&copts))) rc = -1;
+    if (rc == 0 && strcmp(vkg_ctx_device(t->ctx)->type, "cpu") == 0)
+        trainer_message(t, VKG_TRAIN_REMARK,
+                        "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow",
+                        vkg_ctx_device(t->ctx)->name);
     if (rc == 0) rc = trainer_resolve(t, vkg_ctx_device(t->ctx));
     if (rc == 0) rc = set_up(t);
     if (rc != 0) {
