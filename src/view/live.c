@@ -25,7 +25,8 @@ struct live {
     history h, q; /* every step's scalars; the quality checks */
     graph_mark marks[64];
     int mark_count;
-    int paused, fresh, log_scale, help, cols;
+    int paused, fresh;
+    panels_view pv; /* grid columns, log scale, help */
     unsigned preview_step, drawn_step, steps;
     double next_preview, next_frame, last_frame, start;
     double step_seconds; /* smoothed wall time of a step */
@@ -59,7 +60,7 @@ live *live_open(vkg_ctx *ctx, const live_preview *preview, unsigned step, const 
         vkg_set_error("out of host memory");
         return NULL;
     }
-    l->s = *s, l->p = *preview, l->cols = 8, l->mx = l->my = -1;
+    l->s = *s, l->p = *preview, l->pv.cols = 8, l->mx = l->my = -1;
     l->start = l->rate_time = vkg_now();
     if (!(l->win = window_open(ctx, s->title, 1280, 720)) || l->p.refresh(l->p.user, 0) < 0) {
         live_close(l);
@@ -133,15 +134,12 @@ static void draw(live *l, int done) {
     if (l->s.modes) {
         panels_scatter(c, area, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
     } else {
-        int cols = l->cols, rows;
-        panels_grid_shape(p->n, l->s.classes, &cols, &rows);
-        l->cols = cols;
-        canvas_image_grid(c, area, p->n, p->c, p->h, p->w, cols, rows, l->s.classes);
+        panels_image_grid(c, area, p, l->s.classes, &l->pv);
     }
-    panels_graphs(c, &lay, &l->h, &l->q, l->marks, l->mark_count, l->log_scale,
-                  l->help ? -1 : l->mx, l->my);
+    panels_graphs(c, &lay, &l->h, &l->q, l->marks, l->mark_count, l->pv.log_scale,
+                  l->pv.help ? -1 : l->mx, l->my);
     status(l, c, lay.status, done);
-    if (l->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+    if (l->pv.help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
 }
 
 static int save_grid(live *l) {
@@ -154,7 +152,7 @@ static int save_grid(live *l) {
     if (r == 0 && l->s.modes)
         r = vkg_write_png_scatter(path, f, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
     else if (r == 0) { /* the cells drawn (draw()): cols a row, one row per class */
-        int cols = l->cols, rows;
+        int cols = l->pv.cols, rows;
         panels_grid_shape(p->n, l->s.classes, &cols, &rows);
         int shown = l->s.classes > 0 || cols * rows > p->n ? p->n : cols * rows;
         r = vkg_write_png_class_grid(path, f, shown, l->s.classes, p->c, p->h, p->w, cols);
@@ -193,18 +191,6 @@ static int keys(live *l, int *screenshot) {
             l->fresh = !l->fresh;
             l->next_preview = 0;
             break;
-        case '+':
-            l->cols++;
-            break;
-        case '-':
-            l->cols--;
-            break;
-        case 'l':
-            l->log_scale = !l->log_scale;
-            break;
-        case 'h':
-            l->help = !l->help;
-            break;
         case 'c':
             actions |= LIVE_CHECKPOINT;
             break;
@@ -216,6 +202,7 @@ static int keys(live *l, int *screenshot) {
             actions |= LIVE_QUIT;
             break;
         default:
+            panels_key(k, &l->pv);
             break;
         }
     }

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "vkgan/gpu.h"
+
 layout panels_layout(int w, int h) {
     layout l;
     int status_h = 24, m = 8;
@@ -93,6 +95,31 @@ void panels_grid_shape(int count, int classes, int *cols, int *rows) {
     *cols = *cols < 1 ? 1 : *cols > most ? most : *cols;
     *rows = classes > 0 ? classes : (count / *cols < *cols ? count / *cols : *cols);
     if (*rows < 1) *rows = 1;
+}
+
+void panels_image_grid(canvas *c, rect area, const vkg_tensor *t, int classes, panels_view *v) {
+    int rows;
+    panels_grid_shape(t->n, classes, &v->cols, &rows);
+    canvas_image_grid(c, area, t->n, t->c, t->h, t->w, v->cols, rows, classes);
+}
+
+int panels_key(int key, panels_view *v) {
+    switch (key) {
+    case '+':
+        v->cols++;
+        return 1;
+    case '-':
+        v->cols--;
+        return 1;
+    case 'l':
+        v->log_scale = !v->log_scale;
+        return 1;
+    case 'h':
+        v->help = !v->help;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size) {

@@ -55,7 +55,8 @@ typedef struct viewer {
     double walk_t;
     uint64_t rng;
     vkg_dataset modes; /* 2D data: the modes */
-    int show, log_scale, help, cols, mx, my;
+    int show, mx, my;
+    panels_view pv; /* grid columns, log scale, help */
     double last_scan, last_walk;
 } viewer;
 
@@ -291,19 +292,16 @@ static void draw(viewer *v) {
     } else if (y && v->shape[0]) {
         panels_scatter(c, area, y->n, v->modes.modes, v->modes.mode_count, v->modes.mode_sigma);
     } else if (y) {
-        int cols = v->cols, rows;
-        panels_grid_shape(y->n, v->s.classes, &cols, &rows);
-        v->cols = cols;
-        canvas_image_grid(c, area, y->n, y->c, y->h, y->w, cols, rows, v->s.classes);
+        panels_image_grid(c, area, y, v->s.classes, &v->pv);
     }
-    panels_graphs(c, &lay, &v->h, &v->h, v->marks, v->mark_count, v->log_scale,
-                  v->help ? -1 : v->mx, v->my);
+    panels_graphs(c, &lay, &v->h, &v->h, v->marks, v->mark_count, v->pv.log_scale,
+                  v->pv.help ? -1 : v->mx, v->my);
     char left[VKG_PATH_MAX + 128], right[300];
     snprintf(left, sizeof left, "%.120s  metrics to step %u  saved grids %d", v->dir,
              v->h.count ? v->h.step[v->h.count - 1] : 0, v->grid_count);
     snprintf(right, sizeof right, "%s   H: help", vkg_ctx_device(v->ctx)->name);
     panels_status(c, lay.status, left, right);
-    if (v->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+    if (v->pv.help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
 }
 
 static int render(viewer *v) {
@@ -363,18 +361,6 @@ static int input(viewer *v, int *dirty, int *shot) {
                 v->walk_t = 0;
             }
             break;
-        case '+':
-            v->cols++;
-            break;
-        case '-':
-            v->cols--;
-            break;
-        case 'l':
-            v->log_scale = !v->log_scale;
-            break;
-        case 'h':
-            v->help = !v->help;
-            break;
         case 'p':
             *shot = 1;
             break;
@@ -382,6 +368,7 @@ static int input(viewer *v, int *dirty, int *shot) {
         case KEY_ESCAPE:
             return 1;
         default:
+            panels_key(k, &v->pv);
             break;
         }
     }
@@ -407,7 +394,7 @@ static int scan(viewer *v) {
 }
 
 static int loop(viewer *v, const char *shot_path) {
-    v->show = SHOW_CHECKPOINT, v->cols = 8, v->grid_at = -1, v->rng = 0x9e3779b97f4a7c15ull;
+    v->show = SHOW_CHECKPOINT, v->pv.cols = 8, v->grid_at = -1, v->rng = 0x9e3779b97f4a7c15ull;
     if (scan(v) < 0) return -1;
     if (shot_path) { /* one frame, then close */
         for (int i = 0; i < 500; i++) {
