@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "vkgan/io.h"
+#include "vkgan/train.h"
 
 int close_enough(const char *what, const float *got, const double *want, size_t n, double atol,
                  double rtol) {
@@ -224,4 +225,16 @@ int test_same_tensors(const char *a, const char *b, const char *const *names, in
     vkg_safetensors_free(x);
     vkg_safetensors_free(y);
     return same;
+}
+
+int test_train(vkg_train_options *o, const vkg_train_observer *extra, int n) {
+    vkg_train_observer obs[8];
+    if (n > 6 || vkg_train_metrics_files(&obs[0]) < 0) return -1;
+    for (int i = 0; i < n; i++) obs[1 + i] = extra[i];
+    vkg_trainer *t;
+    int rc = vkg_trainer_open(&t, o, obs, 1 + n);
+    if (rc != 0) return rc;
+    rc = vkg_trainer_run(t, NULL);
+    if (vkg_trainer_close(t) < 0 && rc >= 0) rc = -1;
+    return rc;
 }

@@ -94,6 +94,13 @@ int test_spawn_vkgan(const char *args);
  * deadline: a slow machine is only slower. */
 int test_wait_for_file(const char *path, int pid);
 int test_wait_for_lines(const char *path, int lines, int pid);
+/* A training run in-process, as the vkgan binary composes it but printing nothing: the trainer
+ * with the metrics files and `extra` observers (up to 6; may be NULL). What vkg_trainer_run
+ * returned (VKG_TRAIN_DONE, ...), or < 0 from vkg_trainer_open / _run / _close with
+ * vkg_error(). */
+struct vkg_train_options;
+struct vkg_train_observer;
+int test_train(struct vkg_train_options *o, const struct vkg_train_observer *extra, int n);
 /* A file's text in test memory (NUL-terminated), or NULL. */
 char *test_read_text(const char *path);
 /* A recording started for the running test (destroyed at its end). */

@@ -1,6 +1,7 @@
 /* Files: atomic writes, PNG grids, safetensors round trips and corrupt files. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,31 @@ TEST(io_png_grid_layout_and_values) {
     CHECK(ok, "grid is %dx%d", w, h);
     CHECK(first == 128 && second == 255 && odd == 0 && border == 0,
           "pixels 0 -> %d, 1 -> %d, -1 -> %d, border %d", first, second, odd, border);
+}
+
+/* A conditional model's grid, as samples/, vkgan sample and the window's S key write it: one row
+ * per class, row k column j holding example j * classes + k (the window's layout,
+ * shaders/view_layout.glsl VI_CLASSES), `cols` a row; S once wrote it transposed. */
+TEST(io_class_grid_is_one_row_per_class) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/classes.png", test_tmpdir());
+    enum { N = 12, K = 3, COLS = 2, S = 2 }; /* 12 examples of 3 classes, 2x2 pixels each */
+    float images[N * S * S];
+    for (int i = 0; i < N * S * S; i++) images[i] = (i / (S * S)) / 8.0f - 0.7f;
+    CHECK_OK(vkg_write_png_class_grid(path, images, N, K, 1, S, S, COLS));
+    int w, h, c;
+    uint8_t *png = stbi_load(path, &w, &h, &c, 1);
+    CHECK(png != NULL, "cannot read the grid back: %s", stbi_failure_reason());
+    int ok = w == COLS * (S + 2) + 2 && h == K * (S + 2) + 2, wrong = -1;
+    for (int k = 0; ok && k < K; k++)
+        for (int j = 0; j < COLS; j++) {
+            int example = j * K + k, at = (2 + k * (S + 2)) * w + 2 + j * (S + 2);
+            if (png[at] != (int)lrintf((example / 8.0f - 0.7f + 1) * 127.5f)) wrong = k * 10 + j;
+        }
+    stbi_image_free(png);
+    CHECK(ok, "grid is %dx%d", w, h);
+    CHECK(wrong < 0, "row %d column %d is not example column * classes + row", wrong / 10,
+          wrong % 10);
 }
 
 TEST(io_safetensors_round_trip_and_format) {

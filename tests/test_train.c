@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "vkgan/data.h"
+#include "vkgan/error.h"
 #include "vkgan/io.h"
 #include "vkgan/train.h"
 
@@ -49,7 +50,7 @@ TEST(train_fashion_mnist_short_run) {
           "Fashion-MNIST is not installed: tools/setup.sh installs dataset-fashion-mnist");
     vkg_train_options o = tiny("fashion-mnist", "run", 40);
     o.sample_every = 20, o.log_every = 10, o.checkpoint_every = 10, o.keep = 2;
-    CHECK(vkg_train_run(&o) == 0, "the run failed");
+    CHECK(test_train(&o, NULL, 0) == VKG_TRAIN_DONE, "the run failed: %s", vkg_error());
     const char *dir = o.out;
     const char *files[] = {"config.json",
                            "metrics.jsonl",
@@ -146,17 +147,17 @@ TEST(train_resume_is_bit_exact) {
     base.feature_matching = 1, base.minibatch_stddev = 1;
     base.log_every = 5, base.sample_every = 12, base.checkpoint_every = 12;
     vkg_train_options straight = base, half = base, resumed;
-    CHECK(vkg_train_run(&straight) == 0, "the straight run failed");
+    CHECK(test_train(&straight, NULL, 0) == VKG_TRAIN_DONE, "the straight run failed");
     snprintf(half.out, sizeof half.out, "%s/halves", test_tmpdir());
     half.steps = 14; /* checkpoints at 12 and 14: resume from 14 */
-    CHECK(vkg_train_run(&half) == 0, "the first half failed");
+    CHECK(test_train(&half, NULL, 0) == VKG_TRAIN_DONE, "the first half failed");
     char ckpt[4300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-000000014.safetensors", half.out);
     CHECK(unlink(ckpt) == 0, "no checkpoint at step 14"); /* as if it crashed after step 14 */
     vkg_train_defaults(&resumed);
     snprintf(resumed.resume, sizeof resumed.resume, "%s", half.out);
     resumed.steps = 24, resumed.validation = 1, resumed.quiet = 1;
-    CHECK(vkg_train_run(&resumed) == 0, "the resumed run failed");
+    CHECK(test_train(&resumed, NULL, 0) == VKG_TRAIN_DONE, "the resumed run failed");
 
     char a[4300], b[4300], why[200];
     snprintf(a, sizeof a, "%s/checkpoints/step-000000024.safetensors", straight.out);
@@ -185,7 +186,7 @@ TEST(train_dcgan_with_every_option) {
     o.g_dropout = 0.5, o.g_leaky = 1, o.d_avg_pool = 1, o.minibatch_stddev = 1;
     o.feature_matching = 1, o.hist_avg = 0.01, o.ema = 0.99, o.log_every = 3;
     o.conditional = 1, o.virtual_bn = 1;
-    CHECK(vkg_train_run(&o) == 0, "the run failed");
+    CHECK(test_train(&o, NULL, 0) == VKG_TRAIN_DONE, "the run failed: %s", vkg_error());
     char ckpt[4300], png[4300];
     snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-000000006.safetensors", o.out);
     snprintf(png, sizeof png, "%s/sample.png", test_tmpdir());

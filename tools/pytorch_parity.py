@@ -4,7 +4,7 @@
 For each fixture (tiny DCGANs at 28x28x1, 32x32x3 and 64x64x3, the ring8 MLP, and 28x28 DCGANs
 with one stabilisation option each, or with --bias) this builds the PyTorch models equal to what
 vkgan's builders make (tools/vkgan_torch_models.py: src/gan/dcgan.c, src/gan/mlp.c,
-run_build_layers in src/train/run.c), draws the initial
+run_build_layers in src/train/setup.c), draws the initial
 weights (DCGAN init), the real batches and z, runs 3 training steps in the order of vkgan's
 recorded step (src/gan/gan.c: record_d_step, record_g_step) and writes
 tests/parity/NAME.safetensors. tests/test_parity.c feeds the same weights and inputs to vkgan

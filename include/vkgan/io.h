@@ -19,6 +19,12 @@ int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, i
 /* Writes n images (NCHW floats in [-1, 1], c = 1 or 3) as one PNG grid with `cols` columns and a
  * 2-pixel border. */
 int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w, int cols);
+/* The grid of a class-conditional model's images (example i of class i % classes), as the
+ * window (shaders/view_layout.glsl, VI_CLASSES) and samples/ show it: one row per class, row k
+ * column j holding example j * classes + k, up to `cols` columns (at most n / classes); with
+ * fewer examples than classes, one example per row. With classes <= 0, vkg_write_png_grid. */
+int vkg_write_png_class_grid(const char *path, const float *images, int n, int classes, int c,
+                             int h, int w, int cols);
 
 /* Writes a scatter plot of n 2D points (x, y pairs) over 3-sigma circles around the modes. */
 int vkg_write_png_scatter(const char *path, const float *points, int n, const float (*modes)[2],

@@ -7,8 +7,6 @@
 #include "cli/commands.h"
 #include "vkgan/error.h"
 
-#define VKGAN_VERSION "0.1.0"
-
 static const char *usage =
     "usage: vkgan <command> [options]\n"
     "\n"

@@ -1,18 +1,114 @@
-/* vkgan train, vkgan sample and vkgan view: argument handling around src/train. */
+/* vkgan train, vkgan sample and vkgan view: argument handling around src/train, and vkgan train
+ * composed from the trainer library and its observers (train_observers.h). */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/train_observers.h"
 #include "vkgan/error.h"
 #include "vkgan/train.h"
+#include "vkgan/view.h"
 
+static volatile sig_atomic_t interrupted; /* Ctrl-C, SIGTERM */
+
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+/* What the run ended with, after vkg_trainer_run: the window's last phase, the checkpoint of a
+ * run stopped early, --profile, the closing lines; the exit code. */
+static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const train_console *c,
+                  train_window *w) {
+    vkg_gan *gan = vkg_trainer_gan(t);
+    if (ended < 0) return cli_error("%s", vkg_error());
+    if (ended == VKG_TRAIN_FAILED) {
+        const vkg_train_failure *f = vkg_trainer_failure(t);
+        fprintf(stderr, "%svkgan: stopped at step %u: %s%s (exit code %d); %s%s\n",
+                train_console_clear(c), f->step, f->name,
+                f->rollbacks ? " again after the last rollback" : "", f->exit_code,
+                f->checkpoint[0] ? "the newest checkpoint from before its evidence is "
+                                 : "no checkpoint from before its evidence was kept",
+                f->checkpoint);
+        return f->exit_code;
+    }
+    int quit = w && train_window_quit(w);
+    if (c->tty && !o->quiet) fputc('\n', stderr);
+    if (w && !quit && !interrupted && train_window_finish(w, t) < 0)
+        return cli_error("%s", vkg_error());
+    int saved = 0; /* 1: the state was not finite, no checkpoint */
+    if (quit) {
+        if ((saved = vkg_trainer_checkpoint(t, 1)) < 0)
+            return cli_error("checkpoint: %s", vkg_error());
+        fprintf(stderr, "vkgan: closed at step %u; %s", gan->steps,
+                saved ? "no checkpoint (not finite)" : "checkpoint written");
+        if (gan->steps < (unsigned)o->steps)
+            fprintf(stderr, "; continue with '%s train --resume %s'", vkg_program(), o->out);
+        fputc('\n', stderr);
+    }
+    if (o->profile && train_print_profile(gan) < 0) return cli_error("profile: %s", vkg_error());
+    if (interrupted) {
+        if ((saved = vkg_trainer_checkpoint(t, 1)) < 0)
+            return cli_error("checkpoint: %s", vkg_error());
+        fprintf(stderr, "vkgan: interrupted at step %u; %s; continue with '%s train --resume %s'\n",
+                gan->steps,
+                saved ? "no checkpoint (the state is not finite): it continues from the newest"
+                      : "checkpoint written",
+                vkg_program(), o->out);
+        return 130;
+    }
+    if (!o->quiet && !quit)
+        printf("done: %u steps in %.1f s; samples in %s/samples\n", gan->steps,
+               vkg_trainer_seconds(t), o->out);
+    if (w && !o->quiet) train_window_report(w);
+    return 0;
+}
+
+/* vkgan train: the trainer with the observers the options ask for. Exit codes: 0 done, 1 error,
+ * 2 usage (or an option a resumed run refuses), 130 interrupted after a checkpoint, 10-16 a
+ * training failure under --on-failure stop (README). */
 int cmd_train(int argc, char **argv) {
     vkg_train_options o;
     int r = vkg_train_parse(argc, argv, &o);
     if (r > 0) vkg_train_help(stdout);
     if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;
-    return vkg_train_run(&o);
+    train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
+    train_faults faults = {.console = &console};
+    if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
+    train_window *window = NULL;
+    if (o.view && !(window = train_window_new(&o))) return cli_error("out of host memory");
+    vkg_train_observer obs[4], metrics;
+    int n = 0;
+    obs[n++] = train_console_observer(&console);
+    if (faults.count) obs[n++] = train_faults_observer(&faults);
+    if (vkg_train_metrics_files(&metrics) < 0) {
+        train_window_free(window);
+        return cli_error("%s", vkg_error());
+    }
+    obs[n++] = metrics;
+    if (window) obs[n++] = train_window_observer(window);
+
+    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    interrupted = 0;
+    vkg_trainer *t;
+    int code = vkg_trainer_open(&t, &o, obs, n);
+    if (code == 0) {
+        code = finish(t, vkg_trainer_run(t, &interrupted), &o, &console, window);
+        if (vkg_trainer_close(t) < 0 && code == 0) code = cli_error("%s", vkg_error());
+    } else {
+        cli_error("%s", vkg_error());
+        code = code == VKG_TRAIN_REFUSED ? 2 : 1;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    train_window_free(window);
+    return code;
 }
 
 /* --class: a name (looked up in the checkpoint) or an index, which must be a class number */

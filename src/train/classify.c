@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "train/classify.h"
+#include "vkgan/clock.h"
 #include "vkgan/error.h"
 
 int image_set_upload(vkg_ctx *ctx, vkg_arena *arena, const vkg_dataset *d, image_set *out) {
@@ -52,12 +53,6 @@ int classify_set(vkg_classifier *cls, vkg_arena *arena, const image_set *set, in
     return r < 0 ? -1 : vkg_classifier_read_stats(cls, chunks * cls->batch, labelled, out);
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
     vkg_dataset train_set = {0}, test_set = {0};
     vkg_arena *arena = NULL;
@@ -96,7 +91,7 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
     r |= vkg_classifier_record_train(step, &cls, &images);
     if (r || vkg_rec_end(step) < 0) goto done;
     int per_epoch = train_set.count / o->batch, total = per_epoch * o->epochs;
-    double start = now(), loss = 0, correct = 0;
+    double start = vkg_now(), loss = 0, correct = 0;
     printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch "
            "%d%s%s\n",
            train_set.name, train_set.count, train_set.classes, o->epochs, per_epoch, o->batch,
@@ -117,17 +112,17 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
             fprintf(stderr,
                     "epoch %.2f  step %d/%d  loss %.4f  batch accuracy %.1f%%  %.0f img/s\n",
                     (double)s / per_epoch, s, total, loss / (n * o->batch),
-                    100 * correct / (n * o->batch), s * (double)o->batch / (now() - start));
+                    100 * correct / (n * o->batch), s * (double)o->batch / (vkg_now() - start));
             loss = correct = 0;
         }
     }
     vkg_class_stats test;
     if (classify_set(&cls, arena, &test_gpu, 1, &test) < 0) goto done;
     printf("test accuracy %.2f%% (%d images), class entropy %.4f nats, %.0f s\n",
-           100 * test.accuracy, test.n, test.entropy, now() - start);
+           100 * test.accuracy, test.n, test.entropy, vkg_now() - start);
     char epochs[16], seconds[32];
     snprintf(epochs, sizeof epochs, "%d", o->epochs);
-    snprintf(seconds, sizeof seconds, "%.0f", now() - start);
+    snprintf(seconds, sizeof seconds, "%.0f", vkg_now() - start);
     const char *const meta[5][2] = {{"data", o->data},
                                     {"epochs", epochs},
                                     {"seconds", seconds},

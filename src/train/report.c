@@ -347,7 +347,8 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
     const cJSON *names = cJSON_GetObjectItemCaseSensitive(data, "class_names");
     const cJSON *conditional = cJSON_GetObjectItemCaseSensitive(opts, "conditional");
     if (cJSON_IsNumber(conditional) && conditional->valuedouble != 0 && cJSON_IsArray(names)) {
-        fputs("<p>One row per class, from the top: ", f); /* the grids' layout (grid.c) */
+        fputs("<p>One row per class, from the top: ",
+              f); /* the grids' layout (vkg_write_png_class_grid) */
         int i = 0;
         for (const cJSON *n = names->child; n; n = n->next, i++)
             if (cJSON_IsString(n)) {

@@ -1,4 +1,4 @@
-/* Shared by vkgan train and vkgan sample. */
+/* Shared by vkgan train and vkgan sample: the models of a run's options. */
 #ifndef VKGAN_TRAIN_RUN_H
 #define VKGAN_TRAIN_RUN_H
 
@@ -11,10 +11,5 @@ int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_l
                      int *ng, vkg_layer_spec *d, int *nd);
 /* The number of classes the models are conditioned on (0 when they are not). */
 int run_classes(const vkg_train_options *o, int dataset_classes);
-
-/* Writes n generated images as a PNG grid: with classes > 0 (example i of class i % classes)
- * one row per class of up to 8 examples, else `cols` columns. */
-int run_write_grid(const char *path, const float *images, int n, int classes, int c, int h, int w,
-                   int cols);
 
 #endif

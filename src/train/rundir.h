@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vkgan/train.h"
+
 /* DIR/config.json, DIR/metrics.jsonl, DIR/metrics.csv, DIR/samples/, DIR/checkpoints/ and
  * DIR/train.lock. A new run needs DIR absent, empty, or left by a run that stopped before it
  * wrote its config.json; it is created with its parents and locked (rundir_lock). 0 or -1 with
@@ -39,14 +41,9 @@ int rundir_write_json(const char *path, const cJSON *json);
 /* Reads and parses a JSON file; NULL with vkg_error() naming it. */
 cJSON *rundir_read_json(const char *path);
 
-/* One metrics line; the mode metrics only for 2D data (modes < 0: none). */
-typedef struct metrics_row {
-    unsigned step;
-    double epoch, seconds, images_per_s;
-    double loss_d, loss_g, d_x, d_g_z, d_g_z_after, lr_d, lr_g;
-    int modes;
-    double high_quality;
-} metrics_row;
+/* One metrics line (include/vkgan/train.h); the mode metrics only for 2D data (modes < 0:
+ * none). */
+typedef vkg_train_metrics metrics_row;
 
 typedef struct metrics_log {
     FILE *jsonl, *csv;

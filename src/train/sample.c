@@ -102,7 +102,9 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     } else if (r == 0) {
         int cols = 1;
         while (cols * cols < n) cols++;
-        r = run_write_grid(out, images, n, cls < 0 ? k : 0, shape[1], shape[2], shape[3], cols);
+        /* with classes, up to 8 a row, as samples/ */
+        r = vkg_write_png_class_grid(out, images, n, cls < 0 ? k : 0, shape[1], shape[2], shape[3],
+                                     cls < 0 && k > 0 ? 8 : cols);
     }
     free(images);
     free(z);

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "view/panels.h"
 #include "view/window.h"
+#include "vkgan/clock.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
 
@@ -20,12 +20,13 @@
 
 struct live {
     live_setup s;
-    vkg_gan *gan;
+    live_preview p;
     window *win;
     history h, q; /* every step's scalars; the quality checks */
     graph_mark marks[64];
     int mark_count;
-    int paused, fresh, log_scale, help, cols;
+    int paused, fresh;
+    panels_view pv; /* grid columns, log scale, help */
     unsigned preview_step, drawn_step, steps;
     double next_preview, next_frame, last_frame, start;
     double step_seconds; /* smoothed wall time of a step */
@@ -38,12 +39,6 @@ struct live {
     int previews_measured;
     int mx, my, wanted; /* mouse; a redraw the user asked for */
 };
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static const char *const HELP[] = {
     "vkgan: keys",
@@ -59,19 +54,19 @@ static const char *const HELP[] = {
     "Hover a graph for the values at a step.",
 };
 
-live *live_open(vkg_ctx *ctx, vkg_gan *gan, const live_setup *s) {
+live *live_open(vkg_ctx *ctx, const live_preview *preview, unsigned step, const live_setup *s) {
     live *l = calloc(1, sizeof *l);
     if (!l) {
         vkg_set_error("out of host memory");
         return NULL;
     }
-    l->s = *s, l->gan = gan, l->cols = 8, l->mx = l->my = -1;
-    l->start = l->rate_time = now();
-    if (!(l->win = window_open(ctx, s->title, 1280, 720)) || vkg_gan_preview(gan, 0) < 0) {
+    l->s = *s, l->p = *preview, l->pv.cols = 8, l->mx = l->my = -1;
+    l->start = l->rate_time = vkg_now();
+    if (!(l->win = window_open(ctx, s->title, 1280, 720)) || l->p.refresh(l->p.user, 0) < 0) {
         live_close(l);
         return NULL;
     }
-    l->preview_step = gan->steps, l->rate_step = gan->steps;
+    l->preview_step = step, l->rate_step = step;
     window_mouse(l->win, &l->mx, &l->my); /* where it starts is not a move */
     return l;
 }
@@ -84,11 +79,10 @@ void live_close(live *l) {
     free(l);
 }
 
-int live_step(live *l, unsigned step, const float x[VKG_LOSSES]) {
+int live_step(live *l, unsigned step, float loss_d, float loss_g, float d_x, float d_g_z) {
     float v[H_VALUES];
     history_blank(v);
-    v[H_LOSS_D] = x[VKG_LOSS_D_REAL] + x[VKG_LOSS_D_FAKE], v[H_LOSS_G] = x[VKG_LOSS_G];
-    v[H_DX] = x[VKG_DX], v[H_DGZ] = x[VKG_DGZ_D];
+    v[H_LOSS_D] = loss_d, v[H_LOSS_G] = loss_g, v[H_DX] = d_x, v[H_DGZ] = d_g_z;
     return history_add(&l->h, step, v);
 }
 
@@ -117,7 +111,7 @@ void live_rewind(live *l, unsigned step) {
 static void status(live *l, canvas *c, rect r, int done) {
     char left[256], right[300], eta[32];
     double rate = l->step_seconds > 0 ? 1 / l->step_seconds : 0;
-    panels_duration(rate > 0 ? (l->s.total_steps - (int)l->steps) / rate : 0, eta, sizeof eta);
+    vkg_duration_text(rate > 0 ? (l->s.total_steps - (int)l->steps) / rate : 0, eta, sizeof eta);
     double epoch = (double)l->steps * l->s.d_steps * l->s.batch / (double)l->s.data_count;
     snprintf(left, sizeof left, "%s  step %u/%d  epoch %.2f  %.0f img/s  ETA %s",
              done        ? "done"
@@ -136,33 +130,33 @@ static void draw(live *l, int done) {
     snprintf(title, sizeof title, "samples, %s z, step %u", l->fresh ? "fresh" : "fixed",
              l->preview_step);
     rect area = panels_image_box(c, lay.image, title);
-    const vkg_tensor *p = &l->gan->preview;
+    const vkg_tensor *p = l->p.images;
     if (l->s.modes) {
         panels_scatter(c, area, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
     } else {
-        int cols = l->cols, rows;
-        panels_grid_shape(p->n, l->s.classes, &cols, &rows);
-        l->cols = cols;
-        canvas_image_grid(c, area, p->n, p->c, p->h, p->w, cols, rows, l->s.classes);
+        panels_image_grid(c, area, p, l->s.classes, &l->pv);
     }
-    panels_graphs(c, &lay, &l->h, &l->q, l->marks, l->mark_count, l->log_scale,
-                  l->help ? -1 : l->mx, l->my);
+    panels_graphs(c, &lay, &l->h, &l->q, l->marks, l->mark_count, l->pv.log_scale,
+                  l->pv.help ? -1 : l->mx, l->my);
     status(l, c, lay.status, done);
-    if (l->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+    if (l->pv.help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
 }
 
 static int save_grid(live *l) {
     char path[4200];
     snprintf(path, sizeof path, "%s/view-grid-step-%09u.png", l->s.run_dir, l->preview_step);
-    const vkg_tensor *p = &l->gan->preview;
+    const vkg_tensor *p = l->p.images;
     float *f = malloc(sizeof(float) * vkg_tensor_count(p));
     if (!f) return vkg_set_error("out of host memory");
-    int r = vkg_gan_wait(l->gan) < 0 ? -1 : vkg_tensor_download(l->gan->ctx, p, f);
+    int r = l->p.read(l->p.user, f);
     if (r == 0 && l->s.modes)
         r = vkg_write_png_scatter(path, f, p->n, l->s.modes, l->s.mode_count, l->s.mode_sigma);
-    else if (r == 0)
-        r = vkg_write_png_grid(path, f, p->n, p->c, p->h, p->w,
-                               l->s.classes ? l->s.classes : l->cols);
+    else if (r == 0) { /* the cells drawn (draw()): cols a row, one row per class */
+        int cols = l->pv.cols, rows;
+        panels_grid_shape(p->n, l->s.classes, &cols, &rows);
+        int shown = l->s.classes > 0 || cols * rows > p->n ? p->n : cols * rows;
+        r = vkg_write_png_class_grid(path, f, shown, l->s.classes, p->c, p->h, p->w, cols);
+    }
     free(f);
     if (r == 0) fprintf(stderr, "\nvkgan: wrote %s\n", path);
     return r;
@@ -197,18 +191,6 @@ static int keys(live *l, int *screenshot) {
             l->fresh = !l->fresh;
             l->next_preview = 0;
             break;
-        case '+':
-            l->cols++;
-            break;
-        case '-':
-            l->cols--;
-            break;
-        case 'l':
-            l->log_scale = !l->log_scale;
-            break;
-        case 'h':
-            l->help = !l->help;
-            break;
         case 'c':
             actions |= LIVE_CHECKPOINT;
             break;
@@ -220,6 +202,7 @@ static int keys(live *l, int *screenshot) {
             actions |= LIVE_QUIT;
             break;
         default:
+            panels_key(k, &l->pv);
             break;
         }
     }
@@ -239,8 +222,8 @@ static void measure_rate(live *l, double t) {
  * measured time (before one has finished: G's forward pass as preview_share of a step). */
 static int refresh_preview(live *l, double t, int force) {
     if (!force && (l->paused || l->steps == l->preview_step || t < l->next_preview)) return 0;
-    double measured = vkg_gan_preview_ms(l->gan);
-    if (vkg_gan_preview(l->gan, l->fresh) < 0) return -1;
+    double measured = l->p.refresh_ms(l->p.user);
+    if (l->p.refresh(l->p.user, l->fresh) < 0) return -1;
     double cost = measured >= 0 ? measured / 1000 : l->s.preview_share * l->step_seconds;
     if (measured >= 0) l->preview_seconds += cost, l->previews_measured++;
     l->spent += cost, l->previews++;
@@ -257,8 +240,8 @@ static int redraw(live *l, double t, int done) {
     if (!(due || window_dirty(l->win) || (l->wanted && t - l->last_frame >= MIN_FRAME))) return 0;
     if (!window_ready(l->win)) return 0;
     draw(l, done);
-    int r = window_draw(l->win, l->s.modes ? NULL : &l->gan->preview, NULL,
-                        l->s.modes ? &l->gan->preview : NULL);
+    int r =
+        window_draw(l->win, l->s.modes ? NULL : l->p.images, NULL, l->s.modes ? l->p.images : NULL);
     if (r <= 0) return r;
     double cost = window_frame_ms(l->win) / 1000; /* of the previous frame: about the same */
     l->spent += cost, l->frame_seconds += cost, l->frames++;
@@ -272,14 +255,14 @@ int live_tick(live *l, unsigned steps, int done) {
     l->steps = steps;
     for (;;) {
         window_poll(l->win, l->paused || done ? MIN_FRAME : 0);
-        double t = now();
+        double t = vkg_now();
         measure_rate(l, t);
         int screenshot = 0, actions = keys(l, &screenshot);
         if (actions < 0) return -1;
         int force = l->next_preview == 0;
         if (refresh_preview(l, t, force) < 0 || redraw(l, t, done) < 0) return -1;
         if (screenshot) { /* the frame with everything asked for so far */
-            for (int i = 0; i < 200 && l->wanted && redraw(l, now(), done) == 0; i++)
+            for (int i = 0; i < 200 && l->wanted && redraw(l, vkg_now(), done) == 0; i++)
                 window_poll(l->win, 0.01);
             if (screenshot_key(l) < 0) return -1;
         }
@@ -289,19 +272,19 @@ int live_tick(live *l, unsigned steps, int done) {
 
 int live_final(live *l, unsigned steps, const char *path) {
     l->steps = steps;
-    if (refresh_preview(l, now(), 1) < 0) return -1;
+    if (refresh_preview(l, vkg_now(), 1) < 0) return -1;
     l->wanted = 1, l->next_frame = 0;
     int drawn = 0;
     for (int i = 0; i < 500 && drawn == 0; i++) { /* up to 5 s for the window to be ready */
         window_poll(l->win, 0.01);
-        if ((drawn = redraw(l, now(), 1)) < 0) return -1;
+        if ((drawn = redraw(l, vkg_now(), 1)) < 0) return -1;
     }
     if (!drawn) return vkg_set_error("%s: the window could not draw a frame (minimised?)", path);
     return live_screenshot(l, path);
 }
 
 void live_report(const live *l, FILE *f) {
-    double wall = now() - l->start;
+    double wall = vkg_now() - l->start;
     fprintf(f,
             "window: %d frames (%.1f ms each on the device), %d previews (%.1f ms each); %.1f%% "
             "of the device's time\n",

@@ -1,12 +1,14 @@
-/* vkgan train --view: the window beside a training run. The trainer reports every finished step
- * and calls live_tick between submissions; the window refreshes G's preview and redraws within
- * a small share of the device's time, and turns keys into actions. */
+/* vkgan train --view: the window beside a training run. It knows no trainer and no GAN: whoever
+ * composes it (src/cli/train_window.c) passes on every finished step's scalars, the quality
+ * checks and events, and calls live_tick between submissions; the window refreshes G's preview
+ * through a narrow interface (live_preview) and redraws within a small share of the device's
+ * time, and turns keys into actions. */
 #ifndef VKGAN_VIEW_LIVE_H
 #define VKGAN_VIEW_LIVE_H
 
 #include <stdio.h>
 
-#include "vkgan/gan.h"
+#include "vkgan/gpu.h"
 
 typedef struct live_setup {
     const char *title, *device, *run_dir;
@@ -19,14 +21,29 @@ typedef struct live_setup {
     double preview_share; /* G's forward pass over one batch, as a share of a training step */
 } live_setup;
 
+/* G's preview: images on the device that refresh fills. */
+typedef struct live_preview {
+    const vkg_tensor *images; /* NCHW floats in [-1, 1], or [n, 2] points for 2D data */
+    /* Queues G on the fixed (fresh 0) or a new random (fresh 1) latent batch into images;
+     * never waits. 0 or -1 with vkg_error(). */
+    int (*refresh)(void *user, int fresh);
+    /* GPU milliseconds of the last refresh (-1 while none has finished). */
+    double (*refresh_ms)(void *user);
+    /* Waits for the queued work and copies images to the host (vkg_tensor_count floats). */
+    int (*read)(void *user, float *out);
+    void *user;
+} live_preview;
+
 typedef struct live live;
 
 enum { LIVE_CHECKPOINT = 1, LIVE_QUIT = 2 };
 
-live *live_open(vkg_ctx *ctx, vkg_gan *gan, const live_setup *s);
+/* Opens the window on ctx's device and queues the first preview; `step`: training's step now.
+ * The preview interface is copied. */
+live *live_open(vkg_ctx *ctx, const live_preview *preview, unsigned step, const live_setup *s);
 void live_close(live *l);
-/* One finished step's scalars (VKG_LOSS_*). */
-int live_step(live *l, unsigned step, const float losses[VKG_LOSSES]);
+/* One finished step's scalars: D's loss (real + fake), G's, D(x) and D(G(z)). */
+int live_step(live *l, unsigned step, float loss_d, float loss_g, float d_x, float d_g_z);
 /* A quality check's FCD and class entropy (the quality graph). */
 int live_quality(live *l, unsigned step, float fcd, float entropy);
 /* A training-health event (a mark on the graphs). */

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
+#include "vkgan/gpu.h"
+
 layout panels_layout(int w, int h) {
     layout l;
     int status_h = 24, m = 8;
@@ -95,6 +97,31 @@ void panels_grid_shape(int count, int classes, int *cols, int *rows) {
     if (*rows < 1) *rows = 1;
 }
 
+void panels_image_grid(canvas *c, rect area, const vkg_tensor *t, int classes, panels_view *v) {
+    int rows;
+    panels_grid_shape(t->n, classes, &v->cols, &rows);
+    canvas_image_grid(c, area, t->n, t->c, t->h, t->w, v->cols, rows, classes);
+}
+
+int panels_key(int key, panels_view *v) {
+    switch (key) {
+    case '+':
+        v->cols++;
+        return 1;
+    case '-':
+        v->cols--;
+        return 1;
+    case 'l':
+        v->log_scale = !v->log_scale;
+        return 1;
+    case 'h':
+        v->help = !v->help;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size) {
     snprintf(path, size, "%s/screenshots", run_dir);
     mkdir(path, 0777);
@@ -102,12 +129,4 @@ void panels_screenshot_path(const char *run_dir, const char *stem, char *path, s
     struct stat st;
     for (int i = 2; i < 1000 && stat(path, &st) == 0; i++)
         snprintf(path, size, "%s/screenshots/%s-%d.png", run_dir, stem, i);
-}
-
-void panels_duration(double seconds, char *out, size_t size) {
-    long t = isfinite(seconds) && seconds > 0 ? lround(seconds) : 0;
-    if (t >= 3600)
-        snprintf(out, size, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else
-        snprintf(out, size, "%ldm%02lds", t / 60, t % 60);
 }

@@ -36,8 +36,18 @@ void panels_help(canvas *c, const char *const *lines, int n);
  * class), else cols x rows; cols is clamped to what the count allows. */
 void panels_grid_shape(int count, int classes, int *cols, int *rows);
 
-/* A duration as 12m05s or 1h02m (negative or not finite: 0m00s); for ETAs. */
-void panels_duration(double seconds, char *out, size_t size);
+/* What the keys both windows share do to what they show. */
+typedef struct panels_view {
+    int cols, log_scale, help; /* grid columns (+ / -), log-scale losses (L), the help (H) */
+} panels_view;
+/* G's images (NCHW) as the grid v->cols wide (clamped to what the count allows and kept), one
+ * row per class when classes > 0. */
+struct vkg_tensor;
+void panels_image_grid(canvas *c, rect area, const struct vkg_tensor *images, int classes,
+                       panels_view *v);
+/* Applies a key of the shared set (+, -, L, H) to v: 1 when it was one of them, else 0. */
+int panels_key(int key, panels_view *v);
+
 /* RUN_DIR/screenshots/STEM.png, or STEM-2.png, ... when taken (the folder is made). */
 void panels_screenshot_path(const char *run_dir, const char *stem, char *path, size_t size);
 

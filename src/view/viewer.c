@@ -17,7 +17,9 @@
 #include "train/sampler.h"
 #include "view/panels.h"
 #include "view/window.h"
+#include "vkgan/view.h"
 #include "vkgan/data.h"
+#include "vkgan/clock.h"
 #include "vkgan/error.h"
 
 enum { SHOW_CHECKPOINT, SHOW_SAVED, SHOW_WALK };
@@ -53,15 +55,10 @@ typedef struct viewer {
     double walk_t;
     uint64_t rng;
     vkg_dataset modes; /* 2D data: the modes */
-    int show, log_scale, help, cols, mx, my;
+    int show, mx, my;
+    panels_view pv; /* grid columns, log scale, help */
     double last_scan, last_walk;
 } viewer;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static const char *const HELP[] = {
     "vkgan view: keys",
@@ -295,19 +292,16 @@ static void draw(viewer *v) {
     } else if (y && v->shape[0]) {
         panels_scatter(c, area, y->n, v->modes.modes, v->modes.mode_count, v->modes.mode_sigma);
     } else if (y) {
-        int cols = v->cols, rows;
-        panels_grid_shape(y->n, v->s.classes, &cols, &rows);
-        v->cols = cols;
-        canvas_image_grid(c, area, y->n, y->c, y->h, y->w, cols, rows, v->s.classes);
+        panels_image_grid(c, area, y, v->s.classes, &v->pv);
     }
-    panels_graphs(c, &lay, &v->h, &v->h, v->marks, v->mark_count, v->log_scale,
-                  v->help ? -1 : v->mx, v->my);
+    panels_graphs(c, &lay, &v->h, &v->h, v->marks, v->mark_count, v->pv.log_scale,
+                  v->pv.help ? -1 : v->mx, v->my);
     char left[VKG_PATH_MAX + 128], right[300];
     snprintf(left, sizeof left, "%.120s  metrics to step %u  saved grids %d", v->dir,
              v->h.count ? v->h.step[v->h.count - 1] : 0, v->grid_count);
     snprintf(right, sizeof right, "%s   H: help", vkg_ctx_device(v->ctx)->name);
     panels_status(c, lay.status, left, right);
-    if (v->help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
+    if (v->pv.help) panels_help(c, HELP, (int)(sizeof HELP / sizeof *HELP));
 }
 
 static int render(viewer *v) {
@@ -367,18 +361,6 @@ static int input(viewer *v, int *dirty, int *shot) {
                 v->walk_t = 0;
             }
             break;
-        case '+':
-            v->cols++;
-            break;
-        case '-':
-            v->cols--;
-            break;
-        case 'l':
-            v->log_scale = !v->log_scale;
-            break;
-        case 'h':
-            v->help = !v->help;
-            break;
         case 'p':
             *shot = 1;
             break;
@@ -386,6 +368,7 @@ static int input(viewer *v, int *dirty, int *shot) {
         case KEY_ESCAPE:
             return 1;
         default:
+            panels_key(k, &v->pv);
             break;
         }
     }
@@ -411,7 +394,7 @@ static int scan(viewer *v) {
 }
 
 static int loop(viewer *v, const char *shot_path) {
-    v->show = SHOW_CHECKPOINT, v->cols = 8, v->grid_at = -1, v->rng = 0x9e3779b97f4a7c15ull;
+    v->show = SHOW_CHECKPOINT, v->pv.cols = 8, v->grid_at = -1, v->rng = 0x9e3779b97f4a7c15ull;
     if (scan(v) < 0) return -1;
     if (shot_path) { /* one frame, then close */
         for (int i = 0; i < 500; i++) {
@@ -423,7 +406,7 @@ static int loop(viewer *v, const char *shot_path) {
         return vkg_set_error("%s: the window could not draw a frame (minimised?)", shot_path);
     }
     int dirty = 1, shot = 0;
-    v->last_scan = v->last_walk = now();
+    v->last_scan = v->last_walk = vkg_now();
     for (;;) {
         window_poll(v->win, v->show == SHOW_WALK ? 1.0 / 60 : 0.1);
         int q = input(v, &dirty, &shot);
@@ -431,7 +414,7 @@ static int loop(viewer *v, const char *shot_path) {
         int mx, my;
         window_mouse(v->win, &mx, &my);
         if (mx != v->mx || my != v->my) v->mx = mx, v->my = my, dirty = 1;
-        double t = now();
+        double t = vkg_now();
         if (t - v->last_scan > 1) { /* a running run: new metrics, grids, checkpoints */
             long long size = v->metrics_size;
             int grids = v->grid_count;

@@ -1,0 +1,194 @@
+/* vkgan train's options: a resumed run's (and what it refuses to change), the values that
+ * depend on the device and the data, the models and the GAN's configuration. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "train/rundir.h"
+#include "train/trainer.h"
+#include "vkgan/error.h"
+#include "vkgan/opt.h"
+
+/* What a resumed run may change: the rest is the run's (its config.json). */
+static const char *const changeable[] = {"resume", "steps",   "device", "validation",
+                                         "quiet",  "profile", "view",   "screenshot"};
+
+/* Whether an option given with --resume differs from the run's: one line naming it. */
+static int refuse_changes(const vkg_train_options *cli, const vkg_train_options *run,
+                          const char *path) {
+    const vkg_opt_table *t = vkg_train_table();
+    for (int i = 0; i < t->count; i++) {
+        const vkg_opt *opt = &t->opts[i];
+        int may = 0;
+        for (size_t k = 0; k < sizeof changeable / sizeof *changeable; k++)
+            may |= strcmp(opt->name, changeable[k]) == 0;
+        if (!cli->given[i] || may || vkg_opt_equal(opt, cli, run)) continue;
+        cJSON *j = vkg_opt_json(t, run);
+        char *was =
+            j ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, opt->name)) : NULL;
+        char may_change[160] = "";
+        for (size_t k = 1; k < sizeof changeable / sizeof *changeable; k++) /* not --resume */
+            snprintf(may_change + strlen(may_change), sizeof may_change - strlen(may_change),
+                     "%s--%s",
+                     k == 1                                           ? ""
+                     : k + 1 < sizeof changeable / sizeof *changeable ? ", "
+                                                                      : " and ",
+                     changeable[k]);
+        vkg_set_error("--%s: a resumed run keeps its options (%s in %s); only %s may change",
+                      opt->name, was ? was : "?", path, may_change);
+        free(was);
+        cJSON_Delete(j);
+        return -1;
+    }
+    return 0;
+}
+
+/* The options of the run being resumed: its config.json, with the command line's --steps (when
+ * given), --device, --validation and --quiet. Any other option given must equal the run's. */
+int trainer_resume_options(vkg_train_options *o) {
+    vkg_train_options cli = *o;
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", cli.resume);
+    struct stat st;
+    if (stat(path, &st) != 0 && stat(cli.resume, &st) == 0 && S_ISDIR(st.st_mode))
+        return rundir_is_start(cli.resume)
+                   ? vkg_set_error("%s holds no config.json: the run stopped before it began; "
+                                   "start it again with its options and --out %s",
+                                   cli.resume, cli.resume)
+                   : vkg_set_error("%s is not a vkgan run directory (no config.json)", cli.resume);
+    cJSON *config = rundir_read_json(path);
+    if (!config) return -1;
+    int r =
+        vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);
+    cJSON_Delete(config);
+    if (r < 0) return -1;
+    if (refuse_changes(&cli, o, path) < 0) return VKG_TRAIN_REFUSED;
+    if (cli.steps) o->steps = cli.steps;
+    snprintf(o->device, sizeof o->device, "%s", cli.device);
+    snprintf(o->out, sizeof o->out, "%s", cli.resume);
+    snprintf(o->resume, sizeof o->resume, "%s", cli.resume);
+    o->validation = cli.validation, o->quiet = cli.quiet, o->view = cli.view;
+    snprintf(o->screenshot, sizeof o->screenshot, "%s", cli.screenshot);
+    return 0;
+}
+
+int trainer_is_points(const vkg_dataset *d) {
+    return d->points != NULL;
+}
+
+/* Fills in the automatic values (0 in the options) from the device and the data. */
+int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev) {
+    vkg_train_options *o = t->o;
+    const vkg_dataset *data = &t->data;
+    int cpu = strcmp(dev->type, "cpu") == 0;
+    /* a CPU device (lavapipe) runs the paper's model at seconds a step: a narrower model and
+     * batch that show clothing in about 10 minutes on 2 cores (README, docs/PERF.md) */
+    if (!o->batch) o->batch = trainer_is_points(data) ? 256 : cpu ? 32 : 128;
+    if (!o->latent) o->latent = trainer_is_points(data) ? 16 : 100;
+    if (!o->g_width) o->g_width = cpu ? 16 : 64;
+    if (!o->d_width) o->d_width = o->g_width; /* D at least as wide as G (Radford et al.) */
+    if (!o->lr_d) o->lr_d = o->lr;
+    if (!o->lr_g) o->lr_g = o->lr;
+    if (!trainer_is_points(data)) {
+        if (!o->image_size) o->image_size = data->height;
+        if (o->image_size != data->height || o->image_size != data->width)
+            return vkg_set_error("--image-size %d: the %s images are %dx%d (only folder: data is "
+                                 "resized)",
+                                 o->image_size, data->name, data->height, data->width);
+    }
+    if (o->conditional && data->classes < 2)
+        return vkg_set_error("--conditional: %s has no class labels", data->name);
+    if (!o->steps) {
+        long per_epoch =
+            (data->count + (long)o->batch * o->d_steps - 1) / ((long)o->batch * o->d_steps);
+        o->steps = o->epochs ? (int)(o->epochs * per_epoch) : 3000;
+    }
+    if (o->instance_noise > 0 && !o->noise_steps) o->noise_steps = o->steps;
+    if (strcmp(o->classifier, "auto") == 0) { /* the shipped classifier of the data, if any */
+        const char *shipped = quality_default_classifier(o->data);
+        int wanted = !trainer_is_points(data) && o->health_every > 0;
+        if (wanted && !shipped)
+            trainer_message(
+                t, VKG_TRAIN_NOTE,
+                "no quality metrics: vkgan ships an FCD classifier for fashion-mnist only "
+                "(make one with '%s train-classifier' and pass --classifier FILE)\n",
+                vkg_program());
+        snprintf(o->classifier, sizeof o->classifier, "%s", wanted && shipped ? shipped : "none");
+    }
+    return 0;
+}
+
+/* ---- models ---- */
+
+int run_build_layers(const vkg_train_options *o, int points, int channels, vkg_layer_spec *g,
+                     int *ng, vkg_layer_spec *d, int *nd) {
+    if (points) {
+        *ng = vkg_mlp_generator(o->mlp_hidden, o->mlp_depth, 2, g);
+        *nd = vkg_mlp_discriminator(o->mlp_hidden, o->mlp_depth, d);
+    } else {
+        vkg_dcgan_shape s = {.image_size = o->image_size,
+                             .channels = channels,
+                             .latent = o->latent,
+                             .g_width = o->g_width,
+                             .d_width = o->d_width,
+                             .g_dropout = (float)o->g_dropout,
+                             .g_leaky = o->g_leaky,
+                             .d_avg_pool = o->d_avg_pool,
+                             .g_virtual_bn = o->virtual_bn,
+                             .bias = o->bias};
+        *ng = vkg_dcgan_generator(&s, g);
+        *nd = vkg_dcgan_discriminator(&s, d);
+    }
+    if (*ng < 0 || *nd < 0) return -1;
+    if (o->minibatch_stddev) { /* before D's last layer (the logit) */
+        if (*nd + 1 > VKG_MAX_LAYERS) return vkg_set_error("D has too many layers");
+        d[*nd] = d[*nd - 1];
+        d[*nd - 1] = (vkg_layer_spec){.kind = VKG_LAYER_MBSTD};
+        ++*nd;
+    }
+    return 0;
+}
+
+int run_classes(const vkg_train_options *o, int dataset_classes) {
+    return o->conditional ? dataset_classes : 0;
+}
+
+vkg_gan_config trainer_gan_config(const vkg_train_options *o, int dataset_classes) {
+    vkg_gan_config c = {
+        .batch = o->batch,
+        .latent = o->latent,
+        .lr_d = (float)o->lr_d,
+        .lr_g = (float)o->lr_g,
+        .beta1 = (float)o->beta1,
+        .beta2 = (float)o->beta2,
+        .seed = (uint32_t)o->seed,
+        .d_steps = o->d_steps,
+        .noise_sigma = (float)o->instance_noise,
+        .noise_steps = o->noise_steps,
+        .ema = (float)o->ema,
+        .hist_avg = (float)o->hist_avg,
+        .feature_matching = o->feature_matching,
+        .classes = run_classes(o, dataset_classes),
+    };
+    float real = o->label_smoothing > 0 ? (float)o->label_smoothing : 1.0f;
+    c.real_labels = (vkg_label_noise){real, real, 0, 0, (float)o->flip_labels};
+    c.fake_labels = (vkg_label_noise){0, 0, real, real, (float)o->flip_labels};
+    if (o->soft_labels) {
+        c.real_labels = (vkg_label_noise){0.7f, 1.2f, 0, 0.3f, (float)o->flip_labels};
+        c.fake_labels = (vkg_label_noise){0, 0.3f, 0.7f, 1.2f, (float)o->flip_labels};
+    }
+    if (real == 1.0f && !o->soft_labels && o->flip_labels == 0) /* the plain 1 and 0 */
+        memset(&c.real_labels, 0, sizeof c.real_labels),
+            memset(&c.fake_labels, 0, sizeof c.fake_labels);
+    return c;
+}
+
+void trainer_default_out(vkg_train_options *o) {
+    char stamp[32], name[80];
+    time_t t = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
+    size_t n = strcspn(o->data, ":/"); /* "mnist:/x/y" -> "mnist" */
+    snprintf(name, sizeof name, "%.*s", (int)(n < 40 ? n : 40), o->data);
+    snprintf(o->out, sizeof o->out, "runs/%s-%s", name, stamp);
+}

@@ -1,0 +1,98 @@
+/* The trainer's own state, shared by its files (private to src/train):
+ *   trainer.c  the loop: open, run, checkpoint, close, and telling the observers;
+ *   setup.c    options: resume (and what it refuses), the automatic values, models, GAN config;
+ *   output.c   the run directory's files: config.json, reals.png, samples/, checkpoints;
+ *   interval.c reading finished steps and the metrics of each logging interval;
+ *   policy.c   quality checks, health events and --on-failure (rollback, stop), fault seams. */
+#ifndef VKGAN_TRAIN_TRAINER_H
+#define VKGAN_TRAIN_TRAINER_H
+
+#include <cjson/cJSON.h>
+
+#include "train/health.h"
+#include "train/quality.h"
+#include "train/run.h"
+#include "train/summary.h"
+#include "vkgan/data.h"
+#include "vkgan/train.h"
+
+#define TRAINER_OBSERVERS 8
+
+struct vkg_trainer {
+    vkg_train_options *o;
+    vkg_train_observer obs[TRAINER_OBSERVERS];
+    int nobs;
+    int started; /* the observers' start was called */
+    vkg_ctx *ctx;
+    vkg_arena *arena;
+    vkg_dataset data;
+    int data_loaded;
+    vkg_gan gan;
+    int gan_made;
+    model_totals tg, td;    /* G's and D's sizes */
+    int fresh;              /* starts at step 0 */
+    unsigned resumed_at;    /* the checkpoint's step when resuming */
+    char config_text[8192]; /* the options, compact JSON, in every checkpoint */
+    double start, seconds_before, last_time;
+    unsigned last_step;
+    unsigned read_upto; /* the last step whose scalars were read */
+    double sums[VKG_LOSSES];
+    int summed;    /* steps in sums: since the last metrics line */
+    float *images; /* one batch of G's output */
+    quality q;     /* the FCD classifier, when there is one for the data */
+    int quality_on;
+    health h;
+    health_event pending; /* a failure that --on-failure stop or rollback acts on */
+    int has_pending, rollbacks;
+    vkg_train_failure failure;
+    int lock;          /* DIR/train.lock, held while the run lasts */
+    char *class_names; /* a conditional model's class names (JSON), for its checkpoints */
+};
+
+/* ---- setup.c ---- */
+/* Options of a resumed run (o->resume set): 0, -1, or VKG_TRAIN_REFUSED. */
+int trainer_resume_options(vkg_train_options *o);
+/* RUN/<data>-<date>-<time> when --out was not given. */
+void trainer_default_out(vkg_train_options *o);
+/* Fills in the automatic values (0 in the options) from the device and the data. */
+int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev);
+vkg_gan_config trainer_gan_config(const vkg_train_options *o, int dataset_classes);
+int trainer_is_points(const vkg_dataset *d);
+
+/* ---- output.c ---- */
+int trainer_write_config(vkg_trainer *t);
+int trainer_write_reals(vkg_trainer *t);
+int trainer_write_samples(vkg_trainer *t, unsigned step);
+/* 0 written, 1 not written (not finite; warned), -1. */
+int trainer_save_checkpoint(vkg_trainer *t);
+/* The interval in progress at a checkpoint (its vkgan.metrics_partial). */
+void trainer_restore_partial(vkg_trainer *t, const char *text, unsigned at);
+
+/* ---- interval.c ---- */
+/* Reads the scalars of every finished step and logs the intervals that end among them. */
+int trainer_read_finished_steps(vkg_trainer *t);
+/* One metrics line for the steps read since the last one, ending at `step`. */
+int trainer_log_metrics(vkg_trainer *t, unsigned step);
+
+/* ---- policy.c ---- */
+/* The classifier for the data (none for 2D points or without one), and the health state. */
+int trainer_open_quality(vkg_trainer *t);
+/* FCD, class entropy, diversity (and class accuracy) of G now, judged by the health checks. */
+int trainer_quality_check(vkg_trainer *t, unsigned step);
+/* Reports health events (warning, event line); the first is kept for --on-failure. */
+int trainer_report_events(vkg_trainer *t, const health_event *ev, int n, const cJSON *numbers);
+/* --on-failure on the pending event: 0 go on (warned, rolled back), 1 stop (t->failure), -1. */
+int trainer_act_on_failure(vkg_trainer *t);
+
+/* ---- trainer.c: telling the observers ---- */
+void trainer_message(vkg_trainer *t, vkg_train_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int trainer_tell_step(vkg_trainer *t, unsigned step, const float losses[VKG_LOSSES]);
+int trainer_tell_metrics(vkg_trainer *t, const vkg_train_metrics *m);
+int trainer_tell_event(vkg_trainer *t, const vkg_train_event *e);
+/* -1 with vkg_error() prefixed by `what` ("what: ..."). */
+int trainer_fail(const char *what);
+double trainer_now(void);
+size_t trainer_example_size(const vkg_trainer *t);
+
+#endif
