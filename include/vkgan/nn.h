@@ -117,6 +117,11 @@ typedef struct vkg_rng {
     uint32_t seed, stream, step_base;
     const vkg_buf *counters; /* NULL: step = step_base */
     uint32_t step_index;
+    /* Data-parallel ranks: this process's batch is examples first .. first + n - 1 of a global
+     * batch of `total` examples (total 0: its batch is the whole one). Element i of a draw into
+     * an [n, ...] tensor is keyed as element first * (count / n) + i, so the global batch's
+     * numbers do not depend on how it is split. */
+    uint32_t first, total;
 } vkg_rng;
 /* y = dropout(x): kept elements scaled by 1/(1-p); the backward pass is the same call on dy */
 int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
@@ -137,11 +142,12 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
                    const vkg_tensor *x, const vkg_tensor *y);
 
 /* The batch of the current step in shuffled-epoch order: example b of step s is sample
- * g = s * batch + b, from epoch g / rows, at row permute(g % rows, seed, epoch) (a keyed Feistel
- * permutation, so each epoch visits every row once and the order needs no storage). The step is
- * rng->step_base + counters[step_index] (step_base may be (uint32_t)-1 for a counter advanced at
- * the top of the step); rng->stream is unused. data holds `rows` rows of out's row length, as
- * bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while steps * batch < 2^32. */
+ * g = s * batch + b (with rng->total set: s * total + rng->first + b), from epoch g / rows, at row
+ * permute(g % rows, seed, epoch) (a keyed Feistel permutation, so each epoch visits every row once
+ * and the order needs no storage). The step is rng->step_base + counters[step_index] (step_base may
+ * be (uint32_t)-1 for a counter advanced at the top of the step); rng->stream is unused. data holds
+ * `rows` rows of out's row length, as bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while
+ * steps * batch < 2^32. */
 int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out);
 /* The same for data in two ranges (a dataset larger than one binding): rows 0 .. split-1 in

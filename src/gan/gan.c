@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "vkgan/error.h"
 #include "vkgan/gan.h"
@@ -27,12 +28,74 @@ static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
     return &gan->losses[index / 2].buf;
 }
 
-/* A draw keyed by the number of real batches drawn so far (advanced at the top of each D step). */
+static int ranks(const vkg_gan_config *c) {
+    return c->ranks.ranks > 1 ? c->ranks.ranks : 1;
+}
+
+/* A draw keyed by the number of real batches drawn so far (advanced at the top of each D step),
+ * for this rank's share of the global batch. */
 static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
-    return (vkg_rng){.seed = gan->config.seed,
+    const vkg_gan_config *c = &gan->config;
+    return (vkg_rng){.seed = c->seed,
                      .stream = stream,
                      .counters = &gan->counters.buf,
-                     .step_index = VKG_COUNTER_BATCH};
+                     .step_index = VKG_COUNTER_BATCH,
+                     .first = (uint32_t)(c->ranks.rank * c->batch),
+                     .total = (uint32_t)(ranks(c) * c->batch)};
+}
+
+/* Several ranks: the cut's ranges are averaged across them on the host between two parts of
+ * the step (in staging, in place: the sum in rank order, then the scale). */
+static int reduce_cut(void *user) {
+    vkg_gan_cut *cut = user;
+    const vkg_gan_ranks *rk = &cut->gan->config.ranks;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (rk->sum(rk->user, cut->map, cut->count) < 0) return -1;
+    float scale = 1.0f / (float)rk->ranks;
+    for (size_t i = 0; i < cut->count; i++) cut->map[i] *= scale;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    cut->gan->reduce_s += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    return 0;
+}
+
+/* Staging for the ranges (their sizes summed), in the GAN's host-visible arena. */
+static int cut_alloc(vkg_gan *gan, vkg_gan_cut *cut, const vkg_buf *const *ranges, int n) {
+    uint64_t bytes = 0;
+    for (int i = 0; i < n; i++) bytes += ranges[i]->size;
+    cut->gan = gan;
+    cut->count = (size_t)(bytes / sizeof(float));
+    if (vkg_arena_alloc(gan->host, bytes, &cut->stage) < 0) return -1;
+    cut->map = vkg_arena_host(gan->host, &cut->stage);
+    return 0;
+}
+
+/* A reduction point: the ranges go to staging, the host averages them across the ranks, and
+ * they come back (nothing with one rank). */
+static int record_cut(vkg_rec *rec, vkg_gan_cut *cut, const vkg_buf *const *ranges, int n) {
+    if (!cut->map) return 0;
+    int r = 0;
+    vkg_buf part = cut->stage;
+    for (int pass = 0; pass < 2; pass++) {
+        part.offset = cut->stage.offset;
+        for (int i = 0; i < n; i++) {
+            part.size = ranges[i]->size;
+            r |= pass ? vkg_rec_copy(rec, &part, ranges[i]) : vkg_rec_copy(rec, ranges[i], &part);
+            part.offset += part.size;
+        }
+        if (pass == 0) r |= vkg_rec_host_call(rec, reduce_cut, cut);
+    }
+    return r;
+}
+
+/* What each reduction point averages: a model's gradients and the losses of its step. */
+static int d_cut_ranges(const vkg_gan *gan, const vkg_buf **out) {
+    out[0] = &gan->d.grads.buf, out[1] = &gan->losses[0].buf, out[2] = &gan->losses[1].buf;
+    return 3;
+}
+static int g_cut_ranges(const vkg_gan *gan, const vkg_buf **out) {
+    out[0] = &gan->g.grads.buf, out[1] = &gan->losses[2].buf;
+    return 2;
 }
 
 /* G on its input: after a reference pass over the fixed reference batch when G has virtual
@@ -167,6 +230,8 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan, int k) {
     r |= vkg_bce_with_logits(rec, logits, &gan->fake_targets, loss_slot(gan, VKG_LOSS_D_FAKE),
                              &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, NULL, 1, 1, 1);
+    const vkg_buf *ranges[3];
+    r |= record_cut(rec, &gan->cut_d, ranges, d_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->d, &gan->d_hist);
     r |= vkg_model_adam(rec, &gan->d);
     return r ? -1 : 0;
@@ -222,6 +287,8 @@ static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
         r |= vkg_onehot_backward(rec, &gan->dfake_cat, &gan->fake_labels.buf, gan->config.classes,
                                  &gan->dfake);
     r |= vkg_model_backward(rec, &gan->g, g_input(gan), &gan->dfake, NULL, 1, 0, 1);
+    const vkg_buf *ranges[2];
+    r |= record_cut(rec, &gan->cut_g, ranges, g_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
     if (gan->config.ema > 0)
@@ -274,7 +341,11 @@ static int record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
 }
 
 int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw) {
-    vkg_rng z_rng = {.seed = gan->config.seed, .stream = STREAM_Z_EVAL, .step_base = draw};
+    int n = ranks(&gan->config);
+    vkg_rng z_rng = {.seed = gan->config.seed,
+                     .stream = STREAM_Z_EVAL,
+                     .step_base = draw / (uint32_t)n,
+                     .first = draw % (uint32_t)n * (uint32_t)gan->config.batch};
     if (vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z) < 0) return -1;
     return record_generate_body(rec, gan, &gan->z, NULL);
 }
@@ -312,6 +383,15 @@ static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
 static int check_config(const vkg_gan_config *c) {
     if (c->batch < 1 || c->latent < 1)
         return vkg_set_error("batch %d and latent size %d must be positive", c->batch, c->latent);
+    if (ranks(c) > 1 && (!c->ranks.sum || c->ranks.rank < 0 || c->ranks.rank >= c->ranks.ranks))
+        return vkg_set_error("rank %d of %d: not a rank, or no sum across ranks", c->ranks.rank,
+                             c->ranks.ranks);
+    if (ranks(c) > 1 && (c->feature_matching || c->external_inputs))
+        return vkg_set_error("feature matching and external inputs run in one process only");
+    if (ranks(c) > 1 && c->classes && c->batch % c->classes)
+        return vkg_set_error("%d ranks: a conditional model needs a per-rank batch (%d) that is a "
+                             "multiple of the %d classes",
+                             c->ranks.ranks, c->batch, c->classes);
     if (c->d_steps < 0 || c->d_steps > 100)
         return vkg_set_error("D steps per G step: %d is not in 1..100", c->d_steps);
     if (c->noise_sigma < 0 || (c->noise_sigma > 0 && c->noise_steps < 1))
@@ -329,7 +409,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     const vkg_gan_config *c = &gan->config;
     int b = c->batch, r = 0;
     r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->z);
-    r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->fixed_z);
+    r |= vkg_tensor_alloc(arena, b * ranks(c), c->latent, 1, 1, &gan->fixed_z); /* global */
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->real);
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->real_targets);
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fake_targets);
@@ -344,6 +424,13 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     if (!gan->host || vkg_arena_alloc(gan->host, VKG_LOSS_RING * 8 * sizeof(float), &gan->ring) < 0)
         return -1;
     gan->ring_map = vkg_arena_host(gan->host, &gan->ring);
+    if (ranks(c) > 1) {
+        const vkg_buf *ranges[3];
+        if (cut_alloc(gan, &gan->cut_d, ranges, d_cut_ranges(gan, ranges)) < 0 ||
+            cut_alloc(gan, &gan->cut_g, ranges, g_cut_ranges(gan, ranges)) < 0)
+            return -1;
+        r |= vkg_tensor_alloc(arena, b * ranks(c), s->c, s->h, s->w, &gan->samples);
+    }
     if (c->noise_sigma > 0)
         r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->fake_noisy) |
              vkg_tensor_alloc(arena, 1, 1, 1, 1, &gan->noise_level);
@@ -466,6 +553,30 @@ static int initialise(vkg_gan *gan) {
     return r;
 }
 
+/* Several ranks: the sample recordings make the global batch one rank's share at a time, into
+ * gan->samples: part j from z elements j * batch * latent .. (the draw one process makes). */
+static int record_samples_parts(vkg_gan *gan) {
+    const vkg_gan_config *c = &gan->config;
+    int r = 0;
+    for (int j = 0; j < ranks(c); j++) {
+        size_t each = vkg_tensor_count(vkg_model_output(&gan->g)), zn = vkg_tensor_count(&gan->z);
+        vkg_tensor out = vkg_tensor_view(&gan->samples, (size_t)j * each, c->batch, gan->shape.c,
+                                         gan->shape.h, gan->shape.w);
+        vkg_tensor fixed =
+            vkg_tensor_view(&gan->fixed_z, (size_t)j * zn, c->batch, c->latent, 1, 1);
+        vkg_rng z_rng = {.seed = c->seed,
+                         .stream = STREAM_Z_SAMPLE,
+                         .counters = &gan->counters.buf,
+                         .step_index = VKG_COUNTER_SAMPLE,
+                         .first = (uint32_t)(j * c->batch)};
+        r |= vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z);
+        r |= record_generate_body(gan->sample, gan, &gan->z, &out);
+        r |= vkg_rec_copy(gan->sample_fixed, &fixed.buf, &gan->z.buf);
+        r |= record_generate_body(gan->sample_fixed, gan, &gan->z, &out);
+    }
+    return r ? -1 : vkg_rec_end(gan->sample) < 0 ? -1 : vkg_rec_end(gan->sample_fixed);
+}
+
 static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
                   const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
                   const vkg_gan_config *config, vkg_gan *gan) {
@@ -490,7 +601,9 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
         if (!(gan->step[i] = vkg_rec_begin(ctx, 1)) || /* every dispatch timed */
             record_step(gan->step[i], gan) < 0)
             return -1;
-    if (!(gan->sample = vkg_rec_begin(ctx, 0))) return -1;
+    if (!(gan->sample = vkg_rec_begin(ctx, 0)) || !(gan->sample_fixed = vkg_rec_begin(ctx, 0)))
+        return -1;
+    if (ranks(config) > 1) return record_samples_parts(gan);
     vkg_rng z_rng = {.seed = config->seed,
                      .stream = STREAM_Z_SAMPLE,
                      .counters = &gan->counters.buf,
@@ -498,7 +611,6 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     if (vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z) < 0 ||
         record_generate(gan->sample, gan, &gan->z) < 0)
         return -1;
-    if (!(gan->sample_fixed = vkg_rec_begin(ctx, 0))) return -1;
     return record_generate(gan->sample_fixed, gan, &gan->fixed_z);
 }
 
@@ -607,7 +719,8 @@ int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]) {
 
 static int generate(vkg_gan *gan, vkg_rec *rec, float *out) {
     if (vkg_gan_wait(gan) < 0 || vkg_rec_run(rec) < 0) return -1;
-    return vkg_tensor_download(gan->ctx, vkg_model_output(&gan->g), out);
+    return vkg_tensor_download(
+        gan->ctx, ranks(&gan->config) > 1 ? &gan->samples : vkg_model_output(&gan->g), out);
 }
 
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {
