@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include "cli/commands.h"
+#include "dist/dist.h"
+#include "train/dist_run.h"
 #include "vkgan/error.h"
 #include "vkgan/train.h"
 
@@ -12,7 +14,8 @@ int cmd_train(int argc, char **argv) {
     if (r > 0) vkg_train_help(stdout);
     if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;
-    return vkg_train_run(&o);
+    if (dist_init() < 0) return cli_error("%s", vkg_error()), 1; /* under mpirun: join the ranks */
+    return dist_run_end(vkg_train_run(&o));
 }
 
 /* --class: a name (looked up in the checkpoint) or an index, which must be a class number */

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "train/dist_run.h"
 #include "train/health.h"
 #include "train/quality.h"
 #include "train/run.h"
@@ -396,7 +397,7 @@ static int open_quality(run *r) {
     if (is_points(d) || o->health_every == 0) path = NULL;
     if (path) {
         if (quality_open(&r->q, r->ctx, path, d->channels, d->height, d->width,
-                         run_classes(o, d->classes), o->batch) < 0 ||
+                         run_classes(o, d->classes), r->gan.config.batch) < 0 ||
             quality_record_gan(&r->q, &r->gan, o->health_samples) < 0)
             return vkg_set_error("--classifier: %s", vkg_error());
         r->quality_on = 1;
@@ -490,6 +491,7 @@ static int rollback(run *r, const health_event *e) {
         vkg_model_set_lr(r->ctx, &r->gan.g, (float)o->lr_g) < 0 ||
         rundir_drop_checkpoints_after(o->out, to) < 0)
         return -1;
+    dist_run_loaded(path, o->lr_d, o->lr_g); /* the other ranks roll back with it */
     fprintf(stderr, "%svkgan: rollback %d of %d: back to step %u (%s); learning rates D %g, G %g\n",
             r->tty ? "\r\033[K" : "", r->rollbacks, o->max_rollbacks, to, path, o->lr_d, o->lr_g);
     cJSON *j = cJSON_CreateObject();
@@ -732,10 +734,15 @@ static int train(run *r) {
                          is_points(d) ? 1 : d->width,
                          d->labels};
     vkg_gan_config config = gan_config(o, d->classes);
-    if (!(r->arena = vkg_arena_create(r->ctx, 0))) return fail(NULL);
+    if (dist_run_config(&config) < 0 || !(r->arena = vkg_arena_create(r->ctx, 0)))
+        return fail(NULL);
     if (vkg_gan_create(r->ctx, r->arena, g, ng, dl, nd, &data, &config, &r->gan) < 0)
         return fail("setting up training");
     r->gan_made = 1;
+    if (dist_run_follower()) { /* ranks other than 0 step as rank 0 says (train/dist_run.c) */
+        int rc = dist_run_follow(&r->gan, &interrupted);
+        return rc < 0 ? fail(NULL) : rc;
+    }
     if (!(r->images = malloc(sizeof(float) * example_size(r) * (size_t)o->batch)))
         return fail("out of host memory");
 
@@ -756,6 +763,7 @@ static int train(run *r) {
                 vkg_safetensors_free(st);
                 return fail("resume");
             }
+            dist_run_loaded(path, 0, 0); /* the other ranks load it too */
             const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
             r->seconds_before = sec ? atof(sec) : 0;
             restore_partial(r, vkg_safetensors_meta(st, "vkgan.metrics_partial"), resumed_at);
@@ -791,6 +799,11 @@ static int train(run *r) {
     int code = 0; /* a failure's exit code (--on-failure stop) */
     do {
         while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit) {
+            int ranks = dist_run_lead(&r->gan, &interrupted); /* several ranks: step together */
+            if (ranks != 0) {
+                if (ranks < 0) return fail(NULL);
+                break;
+            }
             if (vkg_gan_submit(&r->gan, 1) < 0) return fail("training");
             if (inject_fault(r) < 0) return fail("VKGAN_FAULT");
             unsigned s = r->gan.steps;
@@ -856,6 +869,8 @@ int vkg_train_run(vkg_train_options *o) {
     if (refused)
         return refused > 1 ? fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 2 : fail("resume");
     if (!o->out[0]) default_out(o);
+    if ((refused = dist_run_setup(o)) != 0) /* several ranks: this one's device */
+        return refused > 1 ? fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 2 : fail(NULL);
     run r = {.o = o, .tty = isatty(STDERR_FILENO), .lock = -1};
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
                              .validation = o->validation ? 1 : -1,
