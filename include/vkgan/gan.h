@@ -26,19 +26,12 @@ typedef struct vkg_gan_data {
  * (with the losses) averaged across the ranks by `sum` before each Adam step. */
 typedef struct vkg_gan_ranks {
     int rank, ranks; /* ranks 0 or 1: one process, no host calls in the step */
+    int sync_bn;     /* batch norm with the global batch's statistics (vkg_batchnorm.sync) */
     /* sums `count` floats across the ranks in place, in a fixed order (the same result on every
      * rank); 0, or -1 with vkg_error() */
     int (*sum)(void *user, float *values, size_t count);
     void *user;
 } vkg_gan_ranks;
-
-/* One reduction point of the step: the ranges summed there, through host-visible staging. */
-typedef struct vkg_gan_cut {
-    struct vkg_gan *gan;
-    vkg_buf stage;
-    float *map;
-    size_t count;
-} vkg_gan_cut;
 
 typedef struct vkg_gan_config {
     int batch, latent; /* batch: this process's share (the global batch / ranks.ranks) */
@@ -116,10 +109,11 @@ typedef struct vkg_gan {
     int preview_last;    /* the recording of the last preview, -1 before the first */
     vkg_rec *finite_rec; /* vkg_gan_nonfinite */
     vkg_tensor finite_sums[4];
-    /* several ranks: D's and G's reduction points, the global batch of samples */
-    vkg_gan_cut cut_d, cut_g;
+    /* several ranks: the sums across them, the bytes they sum in one step, the global batch
+     * of samples */
+    vkg_allsum allsum;
+    double reduce_bytes;
     vkg_tensor samples;
-    double reduce_s; /* host seconds in the reductions so far */
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the

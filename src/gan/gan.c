@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "vkgan/error.h"
 #include "vkgan/gan.h"
@@ -44,48 +43,11 @@ static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
                      .total = (uint32_t)(ranks(c) * c->batch)};
 }
 
-/* Several ranks: the cut's ranges are averaged across them on the host between two parts of
- * the step (in staging, in place: the sum in rank order, then the scale). */
-static int reduce_cut(void *user) {
-    vkg_gan_cut *cut = user;
-    const vkg_gan_ranks *rk = &cut->gan->config.ranks;
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (rk->sum(rk->user, cut->map, cut->count) < 0) return -1;
-    float scale = 1.0f / (float)rk->ranks;
-    for (size_t i = 0; i < cut->count; i++) cut->map[i] *= scale;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    cut->gan->reduce_s += (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    return 0;
-}
-
-/* Staging for the ranges (their sizes summed), in the GAN's host-visible arena. */
-static int cut_alloc(vkg_gan *gan, vkg_gan_cut *cut, const vkg_buf *const *ranges, int n) {
-    uint64_t bytes = 0;
-    for (int i = 0; i < n; i++) bytes += ranges[i]->size;
-    cut->gan = gan;
-    cut->count = (size_t)(bytes / sizeof(float));
-    if (vkg_arena_alloc(gan->host, bytes, &cut->stage) < 0) return -1;
-    cut->map = vkg_arena_host(gan->host, &cut->stage);
-    return 0;
-}
-
-/* A reduction point: the ranges go to staging, the host averages them across the ranks, and
- * they come back (nothing with one rank). */
-static int record_cut(vkg_rec *rec, vkg_gan_cut *cut, const vkg_buf *const *ranges, int n) {
-    if (!cut->map) return 0;
-    int r = 0;
-    vkg_buf part = cut->stage;
-    for (int pass = 0; pass < 2; pass++) {
-        part.offset = cut->stage.offset;
-        for (int i = 0; i < n; i++) {
-            part.size = ranges[i]->size;
-            r |= pass ? vkg_rec_copy(rec, &part, ranges[i]) : vkg_rec_copy(rec, ranges[i], &part);
-            part.offset += part.size;
-        }
-        if (pass == 0) r |= vkg_rec_host_call(rec, reduce_cut, cut);
-    }
-    return r;
+/* Several ranks: the ranges are averaged across them (summed in rank order, then scaled) on the
+ * host between two parts of the step; nothing with one. */
+static int record_average(vkg_rec *rec, vkg_gan *gan, const vkg_buf *const *ranges, int n) {
+    int k = ranks(&gan->config);
+    return k > 1 ? vkg_allsum_record(rec, &gan->allsum, ranges, n, 1.0f / (float)k) : 0;
 }
 
 /* What each reduction point averages: a model's gradients and the losses of its step. */
@@ -231,7 +193,7 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan, int k) {
                              &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, NULL, 1, 1, 1);
     const vkg_buf *ranges[3];
-    r |= record_cut(rec, &gan->cut_d, ranges, d_cut_ranges(gan, ranges));
+    r |= record_average(rec, gan, ranges, d_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->d, &gan->d_hist);
     r |= vkg_model_adam(rec, &gan->d);
     return r ? -1 : 0;
@@ -288,7 +250,7 @@ static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
                                  &gan->dfake);
     r |= vkg_model_backward(rec, &gan->g, g_input(gan), &gan->dfake, NULL, 1, 0, 1);
     const vkg_buf *ranges[2];
-    r |= record_cut(rec, &gan->cut_g, ranges, g_cut_ranges(gan, ranges));
+    r |= record_average(rec, gan, ranges, g_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
     if (gan->config.ema > 0)
@@ -425,10 +387,12 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
         return -1;
     gan->ring_map = vkg_arena_host(gan->host, &gan->ring);
     if (ranks(c) > 1) {
-        const vkg_buf *ranges[3];
-        if (cut_alloc(gan, &gan->cut_d, ranges, d_cut_ranges(gan, ranges)) < 0 ||
-            cut_alloc(gan, &gan->cut_g, ranges, g_cut_ranges(gan, ranges)) < 0)
-            return -1;
+        gan->allsum = (vkg_allsum){
+            .ranks = c->ranks.ranks, .sum = c->ranks.sum, .user = c->ranks.user, .host = gan->host};
+        for (int m = 0; c->ranks.sync_bn && m < 2; m++) {
+            vkg_model *model = m ? &gan->d : &gan->g;
+            for (int i = 0; i < model->count; i++) model->layers[i].bn.sync = &gan->allsum;
+        }
         r |= vkg_tensor_alloc(arena, b * ranks(c), s->c, s->h, s->w, &gan->samples);
     }
     if (c->noise_sigma > 0)
@@ -597,10 +561,12 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     if (vkg_model_set_adam(ctx, &gan->d, &hd) < 0 || vkg_model_set_adam(ctx, &gan->g, &hg) < 0 ||
         initialise(gan) < 0)
         return -1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (!(gan->step[i] = vkg_rec_begin(ctx, 1)) || /* every dispatch timed */
             record_step(gan->step[i], gan) < 0)
             return -1;
+        if (i == 0) gan->reduce_bytes = gan->allsum.bytes; /* the sums of one step */
+    }
     if (!(gan->sample = vkg_rec_begin(ctx, 0)) || !(gan->sample_fixed = vkg_rec_begin(ctx, 0)))
         return -1;
     if (ranks(config) > 1) return record_samples_parts(gan);
@@ -635,6 +601,7 @@ void vkg_gan_destroy(vkg_gan *gan) {
     gan->finite_rec = NULL;
     gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
     gan->preview_rec[0] = gan->preview_rec[1] = NULL;
+    vkg_allsum_free(&gan->allsum);
     vkg_arena_destroy(gan->host);
     gan->host = NULL;
 }

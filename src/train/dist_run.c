@@ -82,14 +82,14 @@ static int sum(void *user, float *values, size_t count) {
     return dist_sum(values, count);
 }
 
-int dist_run_config(vkg_gan_config *c) {
+int dist_run_config(vkg_gan_config *c, int sync_bn) {
     if (!several()) return 0;
     if (c->batch % dist_size())
         return vkg_set_error("batch %d: %d ranks split the batch evenly, so it must be a multiple "
                              "of %d",
                              c->batch, dist_size(), dist_size());
     c->batch /= dist_size();
-    c->ranks = (vkg_gan_ranks){dist_rank(), dist_size(), sum, NULL};
+    c->ranks = (vkg_gan_ranks){dist_rank(), dist_size(), sync_bn, sum, NULL};
     return 0;
 }
 

@@ -15,9 +15,9 @@
  * kind), and the other ranks quiet, without window. 0; 2 for a usage error; -1 other errors
  * (vkg_error() says which). */
 int dist_run_setup(vkg_train_options *o);
-/* The GAN configuration's share of the batch (--batch / ranks: an error unless it divides) and
- * the sum across ranks. 0 or -1. */
-int dist_run_config(vkg_gan_config *c);
+/* The GAN configuration's share of the batch (--batch / ranks: an error unless it divides),
+ * the sum across ranks and --sync-bn. 0 or -1. */
+int dist_run_config(vkg_gan_config *c, int sync_bn);
 /* Whether this process is a rank other than 0. */
 int dist_run_follower(void);
 /* A rank other than 0, once its GAN is built: loads what rank 0 loads and steps as rank 0 says

@@ -734,7 +734,7 @@ static int train(run *r) {
                          is_points(d) ? 1 : d->width,
                          d->labels};
     vkg_gan_config config = gan_config(o, d->classes);
-    if (dist_run_config(&config) < 0 || !(r->arena = vkg_arena_create(r->ctx, 0)))
+    if (dist_run_config(&config, o->sync_bn) < 0 || !(r->arena = vkg_arena_create(r->ctx, 0)))
         return fail(NULL);
     if (vkg_gan_create(r->ctx, r->arena, g, ng, dl, nd, &data, &config, &r->gan) < 0)
         return fail("setting up training");
