@@ -22,7 +22,8 @@ typedef struct control {
 static struct {
     control pending; /* rank 0: a load the others have not been told of */
     int has_pending;
-    int gathered; /* rank 0 heard the others and has not answered yet */
+    int gathered;   /* rank 0 heard the others and has not answered yet */
+    unsigned steps; /* steps led */
 } lead;
 
 static int several(void) {
@@ -162,8 +163,17 @@ int dist_run_lead(vkg_gan *gan, volatile sig_atomic_t *interrupted) {
     free(all);
     if (rc < 0 || *interrupted) return rc < 0 ? -1 : 1;
     control c = lead.has_pending ? lead.pending : (control){.cmd = CMD_STEP};
-    lead.has_pending = 0, lead.gathered = 0;
+    lead.has_pending = 0, lead.gathered = 0, lead.steps++;
     return dist_broadcast(&c, sizeof c);
+}
+
+void dist_run_summary(const vkg_gan *gan, FILE *out) {
+    if (!several() || !lead.steps) return;
+    const vkg_allsum *s = &gan->allsum;
+    fprintf(out,
+            "%d ranks: %.3f MB summed across them per step (%d points), %.2f ms a step in the "
+            "sums (rank 0's host time, waiting for the others included)\n",
+            dist_size(), gan->reduce_bytes / 1e6, s->count / 2, 1e3 * s->seconds / lead.steps);
 }
 
 void dist_run_loaded(const char *path, double lr_d, double lr_g) {

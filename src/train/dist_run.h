@@ -6,6 +6,7 @@
 #define VKGAN_TRAIN_DIST_RUN_H
 
 #include <signal.h>
+#include <stdio.h>
 
 #include "vkgan/gan.h"
 #include "vkgan/train.h"
@@ -27,6 +28,8 @@ int dist_run_follow(vkg_gan *gan, volatile sig_atomic_t *interrupted);
  * 1 returned: no step), every 100 steps compares the ranks' weights (an error when they
  * differ), and lets the others step with it (0). -1 on error. */
 int dist_run_lead(vkg_gan *gan, volatile sig_atomic_t *interrupted);
+/* Rank 0: what the sums across ranks cost, one line (nothing with one rank). */
+void dist_run_summary(const vkg_gan *gan, FILE *out);
 /* Rank 0 loaded a checkpoint (resume, rollback): the others load it before their next step,
  * with these learning rates (0: the checkpoint's). */
 void dist_run_loaded(const char *path, double lr_d, double lr_g);

@@ -837,6 +837,7 @@ static int train(run *r) {
             fprintf(stderr, "; continue with '%s train --resume %s'", vkg_program(), o->out);
         fputc('\n', stderr);
     }
+    if (!o->quiet) dist_run_summary(&r->gan, stdout); /* several ranks: the sums' cost */
     if (o->profile && print_profile(r) < 0) return fail("profile");
     if (interrupted) {
         if (log_metrics(r, r->gan.steps) < 0 || (saved = save_checkpoint(r)) < 0)
