@@ -36,7 +36,8 @@ int dist_broadcast(void *bytes, size_t n);
  * elsewhere). */
 int dist_gather(uint64_t value, uint64_t *all);
 
-/* Bytes sent by dist_sum so far (this rank's share) and the seconds its calls took. */
-void dist_sum_totals(double *bytes, double *seconds);
+/* What dist_sum cost so far: the bytes summed, the seconds its calls took, and of those (on rank
+ * 0) the seconds until every other rank's values had arrived (waiting for slower ranks). */
+void dist_sum_totals(double *bytes, double *seconds, double *waiting);
 
 #endif

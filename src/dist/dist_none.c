@@ -32,6 +32,6 @@ int dist_gather(uint64_t value, uint64_t *all) {
     if (all) all[0] = value;
     return 0;
 }
-void dist_sum_totals(double *bytes, double *seconds) {
-    *bytes = *seconds = 0;
+void dist_sum_totals(double *bytes, double *seconds, double *waiting) {
+    *bytes = *seconds = *waiting = 0;
 }

@@ -169,11 +169,13 @@ int dist_run_lead(vkg_gan *gan, volatile sig_atomic_t *interrupted) {
 
 void dist_run_summary(const vkg_gan *gan, FILE *out) {
     if (!several() || !lead.steps) return;
-    const vkg_allsum *s = &gan->allsum;
+    double bytes, seconds, waiting;
+    dist_sum_totals(&bytes, &seconds, &waiting);
     fprintf(out,
-            "%d ranks: %.3f MB summed across them per step (%d points), %.2f ms a step in the "
-            "sums (rank 0's host time, waiting for the others included)\n",
-            dist_size(), gan->reduce_bytes / 1e6, s->count / 2, 1e3 * s->seconds / lead.steps);
+            "%d ranks: %.3f MB summed across them a step (%d sums); rank 0 spent %.2f ms a step "
+            "in the sums, %.2f ms of it waiting for the other ranks' values\n",
+            dist_size(), gan->reduce_bytes / 1e6, gan->allsum.count / 2, 1e3 * seconds / lead.steps,
+            1e3 * waiting / lead.steps);
 }
 
 void dist_run_loaded(const char *path, double lr_d, double lr_g) {
