@@ -425,6 +425,8 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
             r |= vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_real_labels) |
                  vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_fake_labels);
     }
+    if (vkg_model_has_virtual_bn(&gan->g) && ranks(c) > 1)
+        return vkg_set_error("virtual batch norm runs in one process only");
     if (vkg_model_has_virtual_bn(&gan->g))
         r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->ref_z) |
              (c->classes ? vkg_tensor_alloc(arena, b, c->latent + c->classes, 1, 1, &gan->ref_z_cat)
