@@ -1,6 +1,7 @@
 /* The ranks through MPI (see dist.h): point-to-point and broadcasts, nonblocking, polled against
  * a deadline. */
 #include <mpi.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,11 +73,12 @@ int dist_local_rank(void) {
     return d.local_rank;
 }
 
-/* Polls the requests until all are done or the deadline passes (sleeping 0.1 ms between polls:
- * the other ranks may share these cores). */
+/* Polls the requests until all are done or the deadline passes: yielding the core between the
+ * first polls (a message in flight needs both ranks to poll, fragment by fragment), then
+ * sleeping 0.1 ms between them (the other ranks may be computing on these cores). */
 static int wait_all(MPI_Request *req, int n, const char *what) {
     double until = now() + d.timeout;
-    for (;;) {
+    for (long polls = 0;; polls++) {
         int done = 0;
         if (MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
             return vkg_set_error("rank %d of %d: %s failed: a rank is gone", d.rank, d.size, what);
@@ -85,8 +87,12 @@ static int wait_all(MPI_Request *req, int n, const char *what) {
             return vkg_set_error("rank %d of %d: %s got no answer within %.0f s "
                                  "(VKGAN_DIST_TIMEOUT): a rank died or stopped answering",
                                  d.rank, d.size, what, d.timeout);
-        struct timespec pause = {0, 100000};
-        nanosleep(&pause, NULL);
+        if (polls < 1000) {
+            sched_yield();
+        } else {
+            struct timespec pause = {0, 100000};
+            nanosleep(&pause, NULL);
+        }
     }
 }
 
