@@ -29,12 +29,7 @@ static int skipped(void) {
 static int run_ranks(int n, const char *args, char *out, size_t size) {
     char cmd[PATH_MAX + 4600];
     snprintf(cmd, sizeof cmd, "%s %d '%s' %s 2>&1", MPIRUN, n, test_vkgan_path(), args);
-    FILE *p = popen(cmd, "r");
-    if (!p) return -1;
-    size_t got = fread(out, 1, size - 1, p);
-    out[got] = 0;
-    int status = pclose(p);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return test_run_shell(cmd, out, size);
 }
 
 static const char *checkpoint(const char *dir, int step) {
