@@ -24,6 +24,7 @@ static struct {
     int has_pending;
     int gathered;   /* rank 0 heard the others and has not answered yet */
     unsigned steps; /* steps led */
+    int released;   /* the others were told to stop */
 } lead;
 
 static int several(void) {
@@ -185,17 +186,24 @@ void dist_run_loaded(const char *path, double lr_d, double lr_g) {
     lead.has_pending = 1;
 }
 
+int dist_run_release(int interrupted) {
+    if (!several() || dist_rank() != 0 || lead.released) return 0;
+    control c = {.cmd = CMD_STOP, .interrupted = interrupted};
+    uint64_t *all = lead.gathered ? NULL : calloc((size_t)dist_size(), sizeof *all);
+    int rc = lead.gathered ? 0 : !all ? vkg_set_error("out of host memory") : dist_gather(0, all);
+    free(all);
+    if (rc == 0) rc = dist_broadcast(&c, sizeof c);
+    lead.released = 1, lead.gathered = 0;
+    return rc;
+}
+
 /* Exit codes 1 (an error) and 2 (a usage error) may come before the others follow or while
  * they cannot answer: every rank ends at once. Any other code ends the run in order. */
 int dist_run_end(int rc) {
     int abrupt = rc == 1 || rc == 2;
-    if (several() && dist_rank() == 0 && !abrupt) { /* the others stop where they wait */
-        control c = {.cmd = CMD_STOP, .interrupted = rc == 130};
-        uint64_t *all = lead.gathered ? NULL : calloc((size_t)dist_size(), sizeof *all);
-        if (!lead.gathered && (!all || dist_gather(0, all) < 0)) rc = 1;
-        free(all);
-        if (rc != 1 && dist_broadcast(&c, sizeof c) < 0) rc = 1;
-        if (rc == 1) fprintf(stderr, "vkgan: error: stopping the other ranks: %s\n", vkg_error());
+    if (!abrupt && dist_run_release(rc == 130) < 0) { /* the others stop where they wait */
+        fprintf(stderr, "vkgan: error: stopping the other ranks: %s\n", vkg_error());
+        rc = 1;
     }
     if (several() && (abrupt || rc == 1)) dist_abort(rc); /* a rank that failed ends them all */
     dist_finalize();

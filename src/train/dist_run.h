@@ -33,6 +33,8 @@ void dist_run_summary(const vkg_gan *gan, FILE *out);
 /* Rank 0 loaded a checkpoint (resume, rollback): the others load it before their next step,
  * with these learning rates (0: the checkpoint's). */
 void dist_run_loaded(const char *path, double lr_d, double lr_g);
+/* Rank 0: tells the others to stop now (once; before a window that stays open). 0 or -1. */
+int dist_run_release(int interrupted);
 /* When the command ends with `rc` on this rank: rank 0 tells the others to stop, then the ranks
  * part; an error (1) or usage error (2) on any rank ends every rank at once (MPI_Abort).
  * Returns rc. */

@@ -826,6 +826,7 @@ static int train(run *r) {
         if (code > 0) return code;
     } while (r->gan.steps < (unsigned)o->steps && !interrupted && !quit);
     if (r->tty && !o->quiet) fputc('\n', stderr);
+    if (r->live && dist_run_release(0) < 0) return fail(NULL); /* several ranks: done */
     if (r->live && !quit && !interrupted && (quit = close_live(r)) < 0) return fail("--view");
     int saved = 0; /* 1: the state was not finite, no checkpoint */
     if (quit) {
