@@ -225,3 +225,18 @@ TEST(mpi_killed_rank_leaves_a_resumable_run) {
     CHECK(test_run_vkgan("", cmd, out, sizeof out) == 0, "the resume failed: %s", out);
     CHECK(access(checkpoint(dir, newest + 2), R_OK) == 0, "the resumed run wrote no checkpoint");
 }
+
+/* Replicas that diverge (G frozen on rank 0 alone by a fault injected there) are caught at the
+ * next comparison of the ranks' weights (step 100) with one error naming the rank. */
+TEST(mpi_diverged_replicas_are_one_error) {
+    if (skipped()) return;
+    char args[PATH_MAX + 300], out[16384];
+    snprintf(args, sizeof args, RING8 " --steps 150 --log-every 50 --out %s/run", test_tmpdir());
+    char cmd[2 * PATH_MAX + 400];
+    snprintf(cmd, sizeof cmd, "VKGAN_FAULT=freeze-g@3 %s 2 '%s' %s 2>&1", MPIRUN, test_vkgan_path(),
+             args);
+    int rc = test_run_shell(cmd, out, sizeof out);
+    CHECK(rc != 0, "the run went on with diverged replicas: %s", out);
+    CHECK(strstr(out, "at step 100 the weights of rank 1 differ from rank 0's"),
+          "no error names the diverged rank: %s", out);
+}
