@@ -6,6 +6,10 @@
 //   written at all without param_grads: a pass that only carries the gradient to the input),
 //   training: dx = gamma * invstd * (dy - dbeta/M - xhat * dgamma/M)  (the batch stats depend on x)
 //   eval:     dx = gamma * invstd * dy
+// Synchronised (data-parallel ranks; stage 0 is all of it at once): stage 1 writes this batch's
+// sums of dy and dy * xhat to sums[c], sums[C + c] (and the parameters' gradients, this
+// rank's), the host sums them across the ranks, stage 2 computes dx with the means over the
+// `ranks` equal batches.
 #include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
@@ -14,9 +18,10 @@ layout(std430, binding = 3) readonly buffer Saved { float saved[]; };
 layout(std430, binding = 4) buffer DGamma { float dgamma[]; };
 layout(std430, binding = 5) buffer DBeta { float dbeta[]; };
 layout(std430, binding = 6) writeonly buffer DX { float dx[]; };
+layout(std430, binding = 7) buffer Sums { float sums[]; }; // [sum dy[C], sum dy * xhat[C]]
 layout(push_constant) uniform P {
     uint batch, channels, hw;
-    uint training, accumulate, param_grads;
+    uint training, accumulate, param_grads, stage, ranks;
 } p;
 
 void main() {
@@ -24,20 +29,29 @@ void main() {
     uint count = p.batch * p.hw;
     float mean = saved[c], invstd = saved[p.channels + c];
     float sdy = 0.0, sdyx = 0.0;
-    for (uint i = tid; i < count; i += REDUCE_THREADS) {
-        uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
-        sdy += dy[j];
-        sdyx += dy[j] * (x[j] - mean) * invstd;
-    }
-    sdy = workgroup_sum(sdy);
-    sdyx = workgroup_sum(sdyx);
-    if (tid == 0u && p.param_grads != 0u) {
-        dbeta[c] = p.accumulate != 0u ? dbeta[c] + sdy : sdy;
-        dgamma[c] = p.accumulate != 0u ? dgamma[c] + sdyx : sdyx;
+    if (p.stage == 2u) { // the sums of every rank
+        sdy = sums[c], sdyx = sums[p.channels + c];
+    } else {
+        for (uint i = tid; i < count; i += REDUCE_THREADS) {
+            uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
+            sdy += dy[j];
+            sdyx += dy[j] * (x[j] - mean) * invstd;
+        }
+        sdy = workgroup_sum(sdy);
+        sdyx = workgroup_sum(sdyx);
+        if (tid == 0u && p.param_grads != 0u) {
+            dbeta[c] = p.accumulate != 0u ? dbeta[c] + sdy : sdy;
+            dgamma[c] = p.accumulate != 0u ? dgamma[c] + sdyx : sdyx;
+        }
+        if (p.stage == 1u) {
+            if (tid == 0u) sums[c] = sdy, sums[p.channels + c] = sdyx;
+            return;
+        }
     }
     float k = gamma[c] * invstd;
-    float mdy = p.training != 0u ? sdy / float(count) : 0.0;
-    float mdyx = p.training != 0u ? sdyx / float(count) : 0.0;
+    float total = float(count * max(p.ranks, 1u));
+    float mdy = p.training != 0u ? sdy / total : 0.0;
+    float mdyx = p.training != 0u ? sdyx / total : 0.0;
     for (uint i = tid; i < count; i += REDUCE_THREADS) {
         uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
         dx[j] = k * (dy[j] - mdy - (x[j] - mean) * invstd * mdyx);

@@ -15,6 +15,7 @@ layout(std430, binding = 3) readonly buffer Data2 { uint words2[]; };
 layout(push_constant) uniform P {
     uint seed, step_base, step_index, has_counter;
     uint rows, row, is_u8, split;
+    uint total, first; // data-parallel ranks: the global batch, the examples before this share
 } p;
 
 uint word(uint w, bool second) {
@@ -22,9 +23,9 @@ uint word(uint w, bool second) {
 }
 
 void main() {
-    uint b = gl_WorkGroupID.x, batch = gl_NumWorkGroups.x;
+    uint b = gl_WorkGroupID.x;
     uint step = p.step_base + (p.has_counter != 0u ? counters[p.step_index] : 0u);
-    uint g = step * batch + b;
+    uint g = step * p.total + p.first + b;
     uint r = permute_index(g % p.rows, p.rows, p.seed, g / p.rows);
     bool second = r >= p.split;
     if (second) r -= p.split;

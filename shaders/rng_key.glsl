@@ -8,11 +8,12 @@ layout(push_constant) uniform Key {
     float a, b; // kernel parameters (see each shader)
     uint mode;
     float c, d, e; // more kernel parameters
+    uint first;    // elements before this process's share of a global batch (data-parallel ranks)
 } key;
 
 uint rng_step() {
     return key.step_base + (key.has_counter != 0u ? counters[key.step_index] : 0u);
 }
 uvec4 rng_bits(uint element, uint step) {
-    return philox4x32(uvec4(element, step, 0u, 0u), uvec2(key.seed, key.stream));
+    return philox4x32(uvec4(key.first + element, step, 0u, 0u), uvec2(key.seed, key.stream));
 }

@@ -130,17 +130,21 @@ const char *test_vkgan_path(void) {
     return exe;
 }
 
-/* Runs `env vkgan args redirect` and reads what the pipe gets. */
-static int run_capture(const char *env, const char *args, const char *redirect, char *out,
-                       size_t size) {
-    char cmd[PATH_MAX + 9000];
-    snprintf(cmd, sizeof cmd, "%s '%s' %s %s", env, test_vkgan_path(), args, redirect);
+int test_run_shell(const char *cmd, char *out, size_t size) {
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     size_t got = fread(out, 1, size - 1, p);
     out[got] = 0;
     int status = pclose(p);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Runs `env vkgan args redirect` and reads what the pipe gets. */
+static int run_capture(const char *env, const char *args, const char *redirect, char *out,
+                       size_t size) {
+    char cmd[PATH_MAX + 9000];
+    snprintf(cmd, sizeof cmd, "%s '%s' %s %s", env, test_vkgan_path(), args, redirect);
+    return test_run_shell(cmd, out, size);
 }
 
 int test_run_vkgan(const char *env, const char *args, char *err, size_t size) {

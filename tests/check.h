@@ -79,6 +79,9 @@ const char *test_tmpdir(void);
 void test_write(const char *dir, const char *name, const void *data, size_t size);
 /* The vkgan binary built next to the test binary. */
 const char *test_vkgan_path(void);
+/* Runs a shell command line; returns its exit code (-1 when it did not exit), what it printed
+ * on stdout in out. */
+int test_run_shell(const char *cmd, char *out, size_t size);
 /* Runs `vkgan ARGS` with `env` prepended; returns the exit code, stderr's text in err. */
 int test_run_vkgan(const char *env, const char *args, char *err, size_t size);
 /* The same with stdout and stderr together in out. */

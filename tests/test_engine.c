@@ -20,6 +20,7 @@ typedef struct tiny_model {
 enum { BATCH = 16, LATENT = 8, HIDDEN = 24 };
 
 static void tiny_init(vkg_ctx *ctx, vkg_arena *arena, tiny_model *t) {
+    memset(t, 0, sizeof *t); /* every field the step does not use is empty (bn.sync: none) */
     size_t nw1 = LATENT * HIDDEN, nw2 = HIDDEN, nparams = nw1 + nw2 + 2 * HIDDEN;
     double *params = random_doubles(nparams, -0.3, 0.3, 1111);
     for (size_t i = nw1 + nw2; i < nw1 + nw2 + HIDDEN; i++) params[i] = 1; /* gamma */

@@ -8,6 +8,9 @@
 #   bench-kernels.txt  build/vkgan bench-kernels (both DCGAN sizes, batches 64 and 128)
 #   bench-packed.txt   the same for the 28x28 model with the packed (CPU) GEMM path forced
 #   vs-pytorch.txt     tools/bench_vs_pytorch.sh, only when PyTorch is importable there
+#   mpi-1rank.txt      mpirun -np 1 vkgan train (the MPI build as one rank), when mpirun is there
+#   mpi-2ranks-1gpu.txt  2 ranks sharing one GPU: the bytes and time of the sums across ranks
+#   mpi-Nranks.txt     N ranks on N GPUs, only where the machine has N >= 2 (nvidia-smi -L)
 #   summary.txt        the exit status and wall time of each step
 # A step that fails or times out does not stop the others. On lavapipe it works as a dry run:
 #   VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json tools/device_check.sh --quick
@@ -65,5 +68,27 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     fi
 else
     echo "vs-pytorch       skipped: PyTorch is not importable by /usr/bin/python3 here" | tee -a "$summary" >&2
+fi
+# Data-parallel training (README: 'Several GPUs or machines'). The MPI build needs libmpi where
+# it runs (Debian's libopenmpi3): without mpirun these steps say so and are skipped.
+if command -v mpirun >/dev/null; then
+    mpi="mpirun --allow-run-as-root --oversubscribe"
+    data=fashion-mnist
+    [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || data=ring8
+    train="build/vkgan train --data $data --health-every 0 --log-every 50"
+    steps=200
+    [ "$quick" = 1 ] && steps=20
+    step mpi-1rank 300 $mpi -np 1 $train --steps "$steps" --out "$out/mpi-1rank-run"
+    step mpi-2ranks-1gpu 300 $mpi -np 2 $train --steps "$steps" --batch 128 \
+        --out "$out/mpi-2ranks-1gpu-run"
+    gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')
+    if [ "${gpus:-0}" -ge 2 ]; then
+        step mpi-Nranks 300 $mpi -np "$gpus" $train --steps "$steps" --batch $((64 * gpus)) \
+            --out "$out/mpi-Nranks-run"
+    else
+        echo "mpi-Nranks       skipped: ${gpus:-0} GPU(s) here (N ranks need N >= 2)" | tee -a "$summary" >&2
+    fi
+else
+    echo "mpi              skipped: no mpirun here (carry openmpi-bin, or build with -DVKGAN_MPI=OFF)" | tee -a "$summary" >&2
 fi
 echo "outputs in $out" >&2

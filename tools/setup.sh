@@ -9,7 +9,8 @@ packages=(cmake make gcc pkg-config libc6-dev
           vulkan-validationlayers libglfw3-dev libstb-dev zlib1g-dev libcjson-dev
           dataset-fashion-mnist
           console-setup-linux          # the window's 8x16 font, embedded at build time
-          xvfb xauth xdotool imagemagick) # the window's tests: a virtual X server, keys, screenshots
+          xvfb xauth xdotool imagemagick  # the window's tests: a virtual X server, keys, screenshots
+          openmpi-bin libopenmpi-dev)     # data-parallel training: mpirun -np N build/vkgan train
 
 missing=()
 for p in "${packages[@]}"; do

@@ -20,8 +20,21 @@ typedef struct vkg_gan_data {
     const int32_t *labels; /* count labels (class-conditional GANs), or NULL */
 } vkg_gan_data;
 
+/* Data-parallel training (vkgan train under mpirun): `ranks` processes each run the step on
+ * their share of a global batch of ranks * batch examples, rank r on examples r * batch ..
+ * (r + 1) * batch - 1, every random draw keyed by the global example index, and the gradients
+ * (with the losses) averaged across the ranks by `sum` before each Adam step. */
+typedef struct vkg_gan_ranks {
+    int rank, ranks; /* ranks 0 or 1: one process, no host calls in the step */
+    int sync_bn;     /* batch norm with the global batch's statistics (vkg_batchnorm.sync) */
+    /* sums `count` floats across the ranks in place, in a fixed order (the same result on every
+     * rank); 0, or -1 with vkg_error() */
+    int (*sum)(void *user, float *values, size_t count);
+    void *user;
+} vkg_gan_ranks;
+
 typedef struct vkg_gan_config {
-    int batch, latent;
+    int batch, latent; /* batch: this process's share (the global batch / ranks.ranks) */
     float lr_d, lr_g, beta1, beta2;
     uint32_t seed;
     /* stabilisation; zero leaves each off (the DCGAN recipe) */
@@ -43,6 +56,7 @@ typedef struct vkg_gan_config {
      * host fills with vkg_gan_set_inputs before each step, instead of the GPU's gather and
      * Philox draws (every other draw, e.g. label noise, stays as it is). */
     int external_inputs;
+    vkg_gan_ranks ranks;
 } vkg_gan_config;
 
 /* Scalars of a step, in the order of the GPU loss buffer. */
@@ -95,6 +109,11 @@ typedef struct vkg_gan {
     int preview_last;    /* the recording of the last preview, -1 before the first */
     vkg_rec *finite_rec; /* vkg_gan_nonfinite */
     vkg_tensor finite_sums[4];
+    /* several ranks: the sums across them, the bytes they sum in one step, the global batch
+     * of samples */
+    vkg_allsum allsum;
+    double reduce_bytes;
+    vkg_tensor samples;
 } vkg_gan;
 
 /* Builds both models, uploads the dataset and records the step. g maps [batch, latent] to the
@@ -169,6 +188,10 @@ int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw);
  * bit 0 for G's weights, 1 G's gradients, 2 D's weights, 3 D's gradients (waits for the GPU). */
 int vkg_gan_nonfinite(vkg_gan *gan, unsigned *mask);
 
+/* With several ranks (config.ranks) the recordings of vkg_gan_sample and vkg_gan_sample_fixed
+ * generate the global batch (ranks * batch examples, as one process would) part by part, and
+ * vkg_gan_record_generate's draw counts per-rank batches: draw d is part d % ranks of global
+ * draw d / ranks. */
 /* Generates one batch from fresh z (draw `index` of the evaluation stream) into out. */
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out);
 /* Generates the batch of the fixed latent vectors (with the EMA weights when that is on); when

@@ -135,6 +135,15 @@ int vkg_rec_timings(vkg_rec *rec, double *ms, const char **names, int max);
  * timestamp to its last (two query reads); 0 with *ms = 0 when it has no timed dispatch. */
 int vkg_rec_span_ms(vkg_rec *rec, double *ms);
 
+/* A host call between two parts of a recording (data-parallel training sums gradients across
+ * processes there): the commands recorded so far end a part. Submitting the recording then
+ * runs its parts in order, waiting for each and calling fn(user) on the host before the next
+ * is queued (the submit returns once the last part is queued); fn's -1 (with vkg_error) stops
+ * the submit there. Every write before the call is visible to the host in fn, and fn's writes
+ * to host-visible memory to the commands after it. Timestamps run on across the parts. */
+typedef int (*vkg_host_fn)(void *user);
+int vkg_rec_host_call(vkg_rec *rec, vkg_host_fn fn, void *user);
+
 /* Fills a range with a 32-bit pattern (recorded as vkCmdFillBuffer). */
 void vkg_rec_fill(vkg_rec *rec, const vkg_buf *dst, uint32_t word);
 /* Copies src to dst (ranges of the same size; recorded as vkCmdCopyBuffer). */

@@ -45,12 +45,40 @@ int vkg_conv_transpose2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const 
                                          const vkg_tensor *dy, const vkg_tensor *dw,
                                          int accumulate);
 
+/* ---- sums across processes (data-parallel training) ----
+ * A point of a recording where ranges are summed across the processes of a data-parallel run:
+ * the ranges are copied to host-visible staging, `sum` adds them across the processes on the
+ * host (vkg_rec_host_call), the result is scaled by `scale` and copied back. Each point keeps
+ * its staging for the lifetime of the vkg_allsum. */
+typedef struct vkg_allsum_point vkg_allsum_point;
+typedef struct vkg_allsum {
+    int ranks; /* processes (> 1) */
+    /* sums `count` floats across the processes in place, in a fixed order (the same result in
+     * every process); 0, or -1 with vkg_error() */
+    int (*sum)(void *user, float *values, size_t count);
+    void *user;
+    vkg_arena *host; /* a mapped arena (vkg_arena_create_mapped) for the staging */
+    vkg_allsum_point **points;
+    int count;
+    double seconds, bytes; /* host time in the sums so far, bytes summed per replay of all */
+} vkg_allsum;
+int vkg_allsum_record(vkg_rec *rec, vkg_allsum *s, const vkg_buf *const *ranges, int n,
+                      float scale);
+/* Frees the points (not the arena). */
+void vkg_allsum_free(vkg_allsum *s);
+
 /* ---- batch normalisation over (N, H, W) per channel; dense features use h = w = 1 ---- */
 typedef struct vkg_batchnorm {
     vkg_tensor gamma, beta;               /* [C] */
     vkg_tensor running_mean, running_var; /* [C] */
     vkg_tensor saved;                     /* [2C]: batch mean, 1/sqrt(var + eps) */
     float eps, momentum;
+    /* Synchronised batch norm (data-parallel training; NULL: this process's batch alone): in
+     * VKG_BN_TRAIN the statistics are those of the global batch, its per-channel sums added
+     * across the processes (and in the backward pass the sums of dy and dy * xhat); `sums`
+     * [2C] carries them. The parameters' gradients stay this process's. */
+    vkg_allsum *sync;
+    vkg_tensor sums;
 } vkg_batchnorm;
 /* training: VKG_BN_TRAIN normalises with the batch statistics and updates the running ones,
  * VKG_BN_BATCH_STATS uses the batch statistics and leaves the running ones alone (generating
@@ -117,6 +145,11 @@ typedef struct vkg_rng {
     uint32_t seed, stream, step_base;
     const vkg_buf *counters; /* NULL: step = step_base */
     uint32_t step_index;
+    /* Data-parallel ranks: this process's batch is examples first .. first + n - 1 of a global
+     * batch of `total` examples (total 0: its batch is the whole one). Element i of a draw into
+     * an [n, ...] tensor is keyed as element first * (count / n) + i, so the global batch's
+     * numbers do not depend on how it is split. */
+    uint32_t first, total;
 } vkg_rng;
 /* y = dropout(x): kept elements scaled by 1/(1-p); the backward pass is the same call on dy */
 int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
@@ -137,11 +170,12 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
                    const vkg_tensor *x, const vkg_tensor *y);
 
 /* The batch of the current step in shuffled-epoch order: example b of step s is sample
- * g = s * batch + b, from epoch g / rows, at row permute(g % rows, seed, epoch) (a keyed Feistel
- * permutation, so each epoch visits every row once and the order needs no storage). The step is
- * rng->step_base + counters[step_index] (step_base may be (uint32_t)-1 for a counter advanced at
- * the top of the step); rng->stream is unused. data holds `rows` rows of out's row length, as
- * bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while steps * batch < 2^32. */
+ * g = s * batch + b (with rng->total set: s * total + rng->first + b), from epoch g / rows, at row
+ * permute(g % rows, seed, epoch) (a keyed Feistel permutation, so each epoch visits every row once
+ * and the order needs no storage). The step is rng->step_base + counters[step_index] (step_base may
+ * be (uint32_t)-1 for a counter advanced at the top of the step); rng->stream is unused. data holds
+ * `rows` rows of out's row length, as bytes (u8: 0..255 scaled to [-1, 1]) or floats. Valid while
+ * steps * batch < 2^32. */
 int vkg_gather_epoch_batch(vkg_rec *rec, const vkg_rng *rng, const vkg_buf *data, int u8, int rows,
                            const vkg_tensor *out);
 /* The same for data in two ranges (a dataset larger than one binding): rows 0 .. split-1 in

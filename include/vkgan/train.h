@@ -38,7 +38,8 @@ typedef struct vkg_train_options {
     int max_rollbacks;
     int log_every, sample_every, checkpoint_every, keep;
     int validation, quiet, profile;
-    int view;                      /* the live window */
+    int sync_bn; /* several ranks (mpirun): batch norm with the global batch's statistics */
+    int view;    /* the live window */
     char screenshot[VKG_PATH_MAX]; /* --view: write the last frame here and close */
     unsigned char given[96];       /* vkg_train_parse: the options the command line named */
 } vkg_train_options;

@@ -7,6 +7,8 @@
 
 #include "cli/commands.h"
 #include "cli/train_observers.h"
+#include "train/dist_run.h"
+#include "vkgan/dist.h"
 #include "vkgan/error.h"
 #include "vkgan/train.h"
 #include "vkgan/view.h"
@@ -24,6 +26,7 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
                   train_window *w) {
     vkg_gan *gan = vkg_trainer_gan(t);
     if (ended < 0) return cli_error("%s", vkg_error());
+    if (dist_rank() > 0) return ended == VKG_TRAIN_STOPPED ? 130 : 0; /* rank 0 speaks */
     if (ended == VKG_TRAIN_FAILED) {
         const vkg_train_failure *f = vkg_trainer_failure(t);
         fprintf(stderr, "%svkgan: stopped at step %u: %s%s (exit code %d); %s%s\n",
@@ -35,8 +38,10 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
         return f->exit_code;
     }
     int quit = w && train_window_quit(w);
+    /* stopped, and not by the window: Ctrl-C or SIGTERM here or on another rank */
+    int stopped = interrupted || (ended == VKG_TRAIN_STOPPED && !quit);
     if (c->tty && !o->quiet) fputc('\n', stderr);
-    if (w && !quit && !interrupted && train_window_finish(w, t) < 0)
+    if (w && !quit && !stopped && train_window_finish(w, t) < 0)
         return cli_error("%s", vkg_error());
     int saved = 0; /* 1: the state was not finite, no checkpoint */
     if (quit) {
@@ -48,8 +53,9 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
             fprintf(stderr, "; continue with '%s train --resume %s'", vkg_program(), o->out);
         fputc('\n', stderr);
     }
+    if (!o->quiet) dist_run_summary(gan, stdout); /* several ranks: what the sums cost */
     if (o->profile && train_print_profile(gan) < 0) return cli_error("profile: %s", vkg_error());
-    if (interrupted) {
+    if (stopped) {
         if ((saved = vkg_trainer_checkpoint(t, 1)) < 0)
             return cli_error("checkpoint: %s", vkg_error());
         fprintf(stderr, "vkgan: interrupted at step %u; %s; continue with '%s train --resume %s'\n",
@@ -66,15 +72,12 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
     return 0;
 }
 
-/* vkgan train: the trainer with the observers the options ask for. Exit codes: 0 done, 1 error,
- * 2 usage (or an option a resumed run refuses), 130 interrupted after a checkpoint, 10-16 a
- * training failure under --on-failure stop (README). */
-int cmd_train(int argc, char **argv) {
-    vkg_train_options o;
-    int r = vkg_train_parse(argc, argv, &o);
-    if (r > 0) vkg_train_help(stdout);
-    if (r < 0) cli_error("%s", vkg_error());
-    if (r != 0) return r > 0 ? 0 : 2;
+/* vkgan train once the options are parsed (and, under mpirun, the ranks joined). */
+static int train(vkg_train_options *po) {
+    vkg_train_options o = *po;
+    /* several ranks: this one's device; ranks other than 0 quiet and without a window */
+    int ranks = dist_run_setup(&o);
+    if (ranks != 0) return cli_error("%s", vkg_error()), ranks > 1 ? 2 : 1;
     train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
     train_faults faults = {.console = &console};
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
@@ -109,6 +112,19 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGTERM, &old_term, NULL);
     train_window_free(window);
     return code;
+}
+
+/* vkgan train: the trainer with the observers the options ask for. Exit codes: 0 done, 1 error,
+ * 2 usage (or an option a resumed run refuses), 130 interrupted after a checkpoint, 10-16 a
+ * training failure under --on-failure stop (README). */
+int cmd_train(int argc, char **argv) {
+    vkg_train_options o;
+    int r = vkg_train_parse(argc, argv, &o);
+    if (r > 0) vkg_train_help(stdout);
+    if (r < 0) cli_error("%s", vkg_error());
+    if (r != 0) return r > 0 ? 0 : 2;
+    if (dist_init() < 0) return cli_error("%s", vkg_error()); /* under mpirun: join the ranks */
+    return dist_run_end(train(&o));
 }
 
 /* --class: a name (looked up in the checkpoint) or an index, which must be a class number */

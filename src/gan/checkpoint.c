@@ -142,7 +142,8 @@ int vkg_gan_save(vkg_gan *gan, const char *path, const char *const (*extra)[2], 
         char v[7][128];
         snprintf(v[0], 128, "%u", counters[VKG_COUNTER_STEP]);
         snprintf(v[1], 128, "%u", gan->config.seed);
-        snprintf(v[2], 128, "%d", gan->config.batch);
+        snprintf(v[2], 128, "%d", /* the global batch when several ranks share it */
+                 gan->config.batch * (gan->config.ranks.ranks > 1 ? gan->config.ranks.ranks : 1));
         snprintf(v[3], 128, "%d", gan->config.latent);
         snprintf(v[4], 128, "%.9g %.9g %.9g %.9g %.9g %u %u", hg.lr, hg.beta1, hg.beta2, hg.eps,
                  hg.weight_decay, hg.decoupled, hg.step);

@@ -12,12 +12,37 @@ static const vkg_buf *loss_slot(const vkg_gan *gan, int index) {
     return &gan->losses[index / 2].buf;
 }
 
-/* A draw keyed by the number of real batches drawn so far (advanced at the top of each D step). */
+static int ranks(const vkg_gan_config *c) {
+    return c->ranks.ranks > 1 ? c->ranks.ranks : 1;
+}
+
+/* A draw keyed by the number of real batches drawn so far (advanced at the top of each D step),
+ * for this rank's share of the global batch. */
 static vkg_rng batch_rng(const vkg_gan *gan, uint32_t stream) {
-    return (vkg_rng){.seed = gan->config.seed,
+    const vkg_gan_config *c = &gan->config;
+    return (vkg_rng){.seed = c->seed,
                      .stream = stream,
                      .counters = &gan->counters.buf,
-                     .step_index = VKG_COUNTER_BATCH};
+                     .step_index = VKG_COUNTER_BATCH,
+                     .first = (uint32_t)(c->ranks.rank * c->batch),
+                     .total = (uint32_t)(ranks(c) * c->batch)};
+}
+
+/* Several ranks: the ranges are averaged across them (summed in rank order, then scaled) on the
+ * host between two parts of the step; nothing with one. */
+static int record_average(vkg_rec *rec, vkg_gan *gan, const vkg_buf *const *ranges, int n) {
+    int k = ranks(&gan->config);
+    return k > 1 ? vkg_allsum_record(rec, &gan->allsum, ranges, n, 1.0f / (float)k) : 0;
+}
+
+/* What each reduction point averages: a model's gradients and the losses of its step. */
+static int d_cut_ranges(const vkg_gan *gan, const vkg_buf **out) {
+    out[0] = &gan->d.grads.buf, out[1] = &gan->losses[0].buf, out[2] = &gan->losses[1].buf;
+    return 3;
+}
+static int g_cut_ranges(const vkg_gan *gan, const vkg_buf **out) {
+    out[0] = &gan->g.grads.buf, out[1] = &gan->losses[2].buf;
+    return 2;
 }
 
 /* G on its input: after a reference pass over the fixed reference batch when G has virtual
@@ -152,6 +177,8 @@ static int record_d_step(vkg_rec *rec, vkg_gan *gan, int k) {
     r |= vkg_bce_with_logits(rec, logits, &gan->fake_targets, loss_slot(gan, VKG_LOSS_D_FAKE),
                              &gan->dlogits, 1);
     r |= vkg_model_backward(rec, &gan->d, fake, &gan->dlogits, NULL, 1, 1, 1);
+    const vkg_buf *ranges[3];
+    r |= record_average(rec, gan, ranges, d_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->d, &gan->d_hist);
     r |= vkg_model_adam(rec, &gan->d);
     return r ? -1 : 0;
@@ -207,6 +234,8 @@ static int record_g_step(vkg_rec *rec, vkg_gan *gan) {
         r |= vkg_onehot_backward(rec, &gan->dfake_cat, &gan->fake_labels.buf, gan->config.classes,
                                  &gan->dfake);
     r |= vkg_model_backward(rec, &gan->g, g_input(gan), &gan->dfake, NULL, 1, 0, 1);
+    const vkg_buf *ranges[2];
+    r |= record_average(rec, gan, ranges, g_cut_ranges(gan, ranges));
     r |= hist_penalty(rec, gan, &gan->g, &gan->g_hist);
     r |= vkg_model_adam(rec, &gan->g);
     if (gan->config.ema > 0)
@@ -259,7 +288,11 @@ int gan_record_generate_into(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z,
 }
 
 int vkg_gan_record_generate(vkg_rec *rec, vkg_gan *gan, uint32_t draw) {
-    vkg_rng z_rng = {.seed = gan->config.seed, .stream = STREAM_Z_EVAL, .step_base = draw};
+    int n = ranks(&gan->config);
+    vkg_rng z_rng = {.seed = gan->config.seed,
+                     .stream = STREAM_Z_EVAL,
+                     .step_base = draw / (uint32_t)n,
+                     .first = draw % (uint32_t)n * (uint32_t)gan->config.batch};
     if (vkg_fill_normal(rec, &z_rng, 0, 1, &gan->z) < 0) return -1;
     return record_generate_body(rec, gan, &gan->z, NULL);
 }
@@ -271,6 +304,15 @@ static int record_generate(vkg_rec *rec, vkg_gan *gan, const vkg_tensor *z) {
 static int check_config(const vkg_gan_config *c) {
     if (c->batch < 1 || c->latent < 1)
         return vkg_set_error("batch %d and latent size %d must be positive", c->batch, c->latent);
+    if (ranks(c) > 1 && (!c->ranks.sum || c->ranks.rank < 0 || c->ranks.rank >= c->ranks.ranks))
+        return vkg_set_error("rank %d of %d: not a rank, or no sum across ranks", c->ranks.rank,
+                             c->ranks.ranks);
+    if (ranks(c) > 1 && (c->feature_matching || c->external_inputs))
+        return vkg_set_error("feature matching and external inputs run in one process only");
+    if (ranks(c) > 1 && c->classes && c->batch % c->classes)
+        return vkg_set_error("%d ranks: a conditional model needs a per-rank batch (%d) that is a "
+                             "multiple of the %d classes",
+                             c->ranks.ranks, c->batch, c->classes);
     if (c->d_steps < 0 || c->d_steps > 100)
         return vkg_set_error("D steps per G step: %d is not in 1..100", c->d_steps);
     if (c->noise_sigma < 0 || (c->noise_sigma > 0 && c->noise_steps < 1))
@@ -288,7 +330,7 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     const vkg_gan_config *c = &gan->config;
     int b = c->batch, r = 0;
     r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->z);
-    r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->fixed_z);
+    r |= vkg_tensor_alloc(arena, b * ranks(c), c->latent, 1, 1, &gan->fixed_z); /* global */
     r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->real);
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->real_targets);
     r |= vkg_tensor_alloc(arena, b, 1, 1, 1, &gan->fake_targets);
@@ -303,6 +345,15 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
     if (!gan->host || vkg_arena_alloc(gan->host, VKG_LOSS_RING * 8 * sizeof(float), &gan->ring) < 0)
         return -1;
     gan->ring_map = vkg_arena_host(gan->host, &gan->ring);
+    if (ranks(c) > 1) {
+        gan->allsum = (vkg_allsum){
+            .ranks = c->ranks.ranks, .sum = c->ranks.sum, .user = c->ranks.user, .host = gan->host};
+        for (int m = 0; c->ranks.sync_bn && m < 2; m++) {
+            vkg_model *model = m ? &gan->d : &gan->g;
+            for (int i = 0; i < model->count; i++) model->layers[i].bn.sync = &gan->allsum;
+        }
+        r |= vkg_tensor_alloc(arena, b * ranks(c), s->c, s->h, s->w, &gan->samples);
+    }
     if (c->noise_sigma > 0)
         r |= vkg_tensor_alloc(arena, b, s->c, s->h, s->w, &gan->fake_noisy) |
              vkg_tensor_alloc(arena, 1, 1, 1, 1, &gan->noise_level);
@@ -333,6 +384,8 @@ static int alloc_tensors(vkg_gan *gan, vkg_arena *arena) {
             r |= vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_real_labels) |
                  vkg_tensor_alloc(arena, n, 1, 1, 1, &gan->in_fake_labels);
     }
+    if (vkg_model_has_virtual_bn(&gan->g) && ranks(c) > 1)
+        return vkg_set_error("virtual batch norm runs in one process only");
     if (vkg_model_has_virtual_bn(&gan->g))
         r |= vkg_tensor_alloc(arena, b, c->latent, 1, 1, &gan->ref_z) |
              (c->classes ? vkg_tensor_alloc(arena, b, c->latent + c->classes, 1, 1, &gan->ref_z_cat)
@@ -425,6 +478,30 @@ static int initialise(vkg_gan *gan) {
     return r;
 }
 
+/* Several ranks: the sample recordings make the global batch one rank's share at a time, into
+ * gan->samples: part j from z elements j * batch * latent .. (the draw one process makes). */
+static int record_samples_parts(vkg_gan *gan) {
+    const vkg_gan_config *c = &gan->config;
+    int r = 0;
+    for (int j = 0; j < ranks(c); j++) {
+        size_t each = vkg_tensor_count(vkg_model_output(&gan->g)), zn = vkg_tensor_count(&gan->z);
+        vkg_tensor out = vkg_tensor_view(&gan->samples, (size_t)j * each, c->batch, gan->shape.c,
+                                         gan->shape.h, gan->shape.w);
+        vkg_tensor fixed =
+            vkg_tensor_view(&gan->fixed_z, (size_t)j * zn, c->batch, c->latent, 1, 1);
+        vkg_rng z_rng = {.seed = c->seed,
+                         .stream = STREAM_Z_SAMPLE,
+                         .counters = &gan->counters.buf,
+                         .step_index = VKG_COUNTER_SAMPLE,
+                         .first = (uint32_t)(j * c->batch)};
+        r |= vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z);
+        r |= record_generate_body(gan->sample, gan, &gan->z, &out);
+        r |= vkg_rec_copy(gan->sample_fixed, &fixed.buf, &gan->z.buf);
+        r |= record_generate_body(gan->sample_fixed, gan, &gan->z, &out);
+    }
+    return r ? -1 : vkg_rec_end(gan->sample) < 0 ? -1 : vkg_rec_end(gan->sample_fixed);
+}
+
 static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g_layers,
                   const vkg_layer_spec *d, int d_layers, const vkg_gan_data *data,
                   const vkg_gan_config *config, vkg_gan *gan) {
@@ -445,11 +522,15 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     if (vkg_model_set_adam(ctx, &gan->d, &hd) < 0 || vkg_model_set_adam(ctx, &gan->g, &hg) < 0 ||
         initialise(gan) < 0)
         return -1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         if (!(gan->step[i] = vkg_rec_begin(ctx, 1)) || /* every dispatch timed */
             record_step(gan->step[i], gan) < 0)
             return -1;
-    if (!(gan->sample = vkg_rec_begin(ctx, 0))) return -1;
+        if (i == 0) gan->reduce_bytes = gan->allsum.bytes; /* the sums of one step */
+    }
+    if (!(gan->sample = vkg_rec_begin(ctx, 0)) || !(gan->sample_fixed = vkg_rec_begin(ctx, 0)))
+        return -1;
+    if (ranks(config) > 1) return record_samples_parts(gan);
     vkg_rng z_rng = {.seed = config->seed,
                      .stream = STREAM_Z_SAMPLE,
                      .counters = &gan->counters.buf,
@@ -457,7 +538,6 @@ static int create(vkg_ctx *ctx, vkg_arena *arena, const vkg_layer_spec *g, int g
     if (vkg_fill_normal(gan->sample, &z_rng, 0, 1, &gan->z) < 0 ||
         record_generate(gan->sample, gan, &gan->z) < 0)
         return -1;
-    if (!(gan->sample_fixed = vkg_rec_begin(ctx, 0))) return -1;
     return record_generate(gan->sample_fixed, gan, &gan->fixed_z);
 }
 
@@ -482,6 +562,7 @@ void vkg_gan_destroy(vkg_gan *gan) {
     gan->finite_rec = NULL;
     gan->step[0] = gan->step[1] = gan->sample = gan->sample_fixed = NULL;
     gan->preview_rec[0] = gan->preview_rec[1] = NULL;
+    vkg_allsum_free(&gan->allsum);
     vkg_arena_destroy(gan->host);
     gan->host = NULL;
 }
@@ -566,7 +647,8 @@ int vkg_gan_step_losses(vkg_gan *gan, uint32_t step, float losses[VKG_LOSSES]) {
 
 static int generate(vkg_gan *gan, vkg_rec *rec, float *out) {
     if (vkg_gan_wait(gan) < 0 || vkg_rec_run(rec) < 0) return -1;
-    return vkg_tensor_download(gan->ctx, vkg_model_output(&gan->g), out);
+    return vkg_tensor_download(
+        gan->ctx, ranks(&gan->config) > 1 ? &gan->samples : vkg_model_output(&gan->g), out);
 }
 
 int vkg_gan_sample(vkg_gan *gan, uint32_t index, float *out) {

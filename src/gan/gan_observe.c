@@ -48,7 +48,13 @@ int vkg_gan_preview(vkg_gan *gan, int fresh) {
             r |= vkg_counter_add(*rec, &gan->counters.buf, VKG_COUNTER_PREVIEW, 1);
             r |= vkg_fill_normal(*rec, &z_rng, 0, 1, &gan->z);
         }
-        r |= gan_record_generate_into(*rec, gan, fresh ? &gan->z : &gan->fixed_z, &gan->preview);
+        /* with several ranks the fixed batch's first part (G makes one rank's share) */
+        vkg_tensor fixed =
+            vkg_tensor_view(&gan->fixed_z, 0, gan->config.batch, gan->config.latent, 1, 1);
+        const vkg_tensor *z = fresh                         ? &gan->z
+                              : gan->config.ranks.ranks > 1 ? &fixed
+                                                            : &gan->fixed_z;
+        r |= gan_record_generate_into(*rec, gan, z, &gan->preview);
         if (r < 0) {
             vkg_rec_destroy(*rec);
             *rec = NULL;

@@ -18,9 +18,18 @@ typedef struct range_list {
     int count, cap;
 } range_list;
 
+/* A part of a recording that ends in a host call (vkg_rec_host_call). */
+typedef struct part {
+    VkCommandBuffer cb;
+    vkg_host_fn fn;
+    void *user;
+} part;
+
 struct vkg_rec {
     vkg_ctx *ctx;
-    VkCommandBuffer cb;
+    VkCommandBuffer cb; /* the part being recorded (the last one) */
+    part *parts;        /* the parts before it */
+    int part_count;
     VkFence fence;
     int pending;
     int failed;
@@ -83,6 +92,33 @@ static int track(vkg_rec *rec, const vkg_buf *b, int write) {
                      b->offset + b->size);
 }
 
+/* A new command buffer in rec->cb, begun and ordered after whatever ran before it. */
+static VkResult begin_part(vkg_rec *rec) {
+    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
+                                         .commandPool = rec->ctx->cmd_pool,
+                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                                         .commandBufferCount = 1};
+    VkResult r = vkAllocateCommandBuffers(rec->ctx->device, &alloc, &rec->cb);
+    if (r != VK_SUCCESS) return r;
+    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    vkBeginCommandBuffer(rec->cb, &begin);
+    barrier(rec);
+    return VK_SUCCESS;
+}
+
+/* Ends rec->cb with every write made visible to the host and to later submits. */
+static int end_part(vkg_rec *rec) {
+    VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
+                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
+                         .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
+    vkCmdPipelineBarrier(rec->cb,
+                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, NULL, 0, NULL);
+    VkResult r = vkEndCommandBuffer(rec->cb);
+    if (r != VK_SUCCESS) return vkg_set_error("cannot end a recording: %s", vkg_result_string(r));
+    return 0;
+}
+
 vkg_rec *vkg_rec_begin(vkg_ctx *ctx, int timing) {
     vkg_rec *rec = calloc(1, sizeof *rec);
     if (!rec) {
@@ -90,11 +126,7 @@ vkg_rec *vkg_rec_begin(vkg_ctx *ctx, int timing) {
         return NULL;
     }
     rec->ctx = ctx;
-    VkCommandBufferAllocateInfo alloc = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO,
-                                         .commandPool = ctx->cmd_pool,
-                                         .level = VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                                         .commandBufferCount = 1};
-    VkResult r = vkAllocateCommandBuffers(ctx->device, &alloc, &rec->cb);
+    VkResult r = begin_part(rec);
     VkFenceCreateInfo fence = {.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     if (r == VK_SUCCESS) r = vkCreateFence(ctx->device, &fence, NULL, &rec->fence);
     if (r == VK_SUCCESS && timing) {
@@ -109,10 +141,6 @@ vkg_rec *vkg_rec_begin(vkg_ctx *ctx, int timing) {
         vkg_rec_destroy(rec);
         return NULL;
     }
-    VkCommandBufferBeginInfo begin = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-    vkBeginCommandBuffer(rec->cb, &begin);
-    /* Orders this replay after whatever ran before it on the queue. */
-    barrier(rec);
     rec->barriers = 0;
     if (rec->queries) {
         vkCmdResetQueryPool(rec->cb, rec->queries, 0, MAX_TIMESTAMPS);
@@ -300,16 +328,39 @@ int vkg_rec_copy(vkg_rec *rec, const vkg_buf *src, const vkg_buf *dst) {
 }
 
 int vkg_rec_end(vkg_rec *rec) {
+    return rec->failed ? -1 : end_part(rec);
+}
+
+int vkg_rec_host_call(vkg_rec *rec, vkg_host_fn fn, void *user) {
     if (rec->failed) return -1;
-    /* Makes every write of the recording visible to the host and to later submits. */
-    VkMemoryBarrier b = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                         .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT,
-                         .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vkCmdPipelineBarrier(rec->cb,
-                         VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                         VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, NULL, 0, NULL);
-    VkResult r = vkEndCommandBuffer(rec->cb);
-    if (r != VK_SUCCESS) return vkg_set_error("cannot end a recording: %s", vkg_result_string(r));
+    part *grown = realloc(rec->parts, sizeof *grown * (size_t)(rec->part_count + 1));
+    if (!grown) return vkg_set_error("out of host memory"), fail(rec);
+    rec->parts = grown;
+    if (end_part(rec) < 0) return fail(rec);
+    rec->parts[rec->part_count++] = (part){rec->cb, fn, user};
+    rec->cb = VK_NULL_HANDLE;
+    VkResult r = begin_part(rec);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("cannot continue a recording: %s", vkg_result_string(r)), fail(rec);
+    return 0;
+}
+
+static int submit_cb(vkg_rec *rec, VkCommandBuffer cb, VkSemaphore wait, VkPipelineStageFlags stage,
+                     VkSemaphore signal) {
+    vkResetFences(rec->ctx->device, 1, &rec->fence);
+    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
+                           .waitSemaphoreCount = wait ? 1 : 0,
+                           .pWaitSemaphores = &wait,
+                           .pWaitDstStageMask = &stage,
+                           .commandBufferCount = 1,
+                           .pCommandBuffers = &cb,
+                           .signalSemaphoreCount = signal ? 1 : 0,
+                           .pSignalSemaphores = &signal};
+    VkResult r = vkQueueSubmit(rec->ctx->queue, 1, &submit, rec->fence);
+    if (r != VK_SUCCESS)
+        return vkg_set_error("submitting work to %s failed: %s", rec->ctx->info.name,
+                             vkg_result_string(r));
+    rec->pending = 1;
     return 0;
 }
 
@@ -321,21 +372,13 @@ int vkg_rec_submit_signalling(vkg_rec *rec, VkSemaphore wait, VkPipelineStageFla
                               VkSemaphore signal) {
     if (rec->failed) return vkg_set_error("cannot submit a recording that failed");
     if (rec->pending && vkg_rec_wait(rec) < 0) return -1;
-    vkResetFences(rec->ctx->device, 1, &rec->fence);
-    VkSubmitInfo submit = {.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO,
-                           .waitSemaphoreCount = wait ? 1 : 0,
-                           .pWaitSemaphores = &wait,
-                           .pWaitDstStageMask = &stage,
-                           .commandBufferCount = 1,
-                           .pCommandBuffers = &rec->cb,
-                           .signalSemaphoreCount = signal ? 1 : 0,
-                           .pSignalSemaphores = &signal};
-    VkResult r = vkQueueSubmit(rec->ctx->queue, 1, &submit, rec->fence);
-    if (r != VK_SUCCESS)
-        return vkg_set_error("submitting work to %s failed: %s", rec->ctx->info.name,
-                             vkg_result_string(r));
-    rec->pending = 1;
-    return 0;
+    for (int i = 0; i < rec->part_count; i++) { /* each part, then its host call */
+        const part *p = &rec->parts[i];
+        if (submit_cb(rec, p->cb, i == 0 ? wait : VK_NULL_HANDLE, stage, VK_NULL_HANDLE) < 0 ||
+            vkg_rec_wait(rec) < 0 || p->fn(p->user) < 0)
+            return -1;
+    }
+    return submit_cb(rec, rec->cb, rec->part_count ? VK_NULL_HANDLE : wait, stage, signal);
 }
 
 int vkg_rec_wait(vkg_rec *rec) {
@@ -425,6 +468,9 @@ void vkg_rec_destroy(vkg_rec *rec) {
     free(rec->views);
     if (rec->fence) vkDestroyFence(ctx->device, rec->fence, NULL);
     if (rec->cb) vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &rec->cb);
+    for (int i = 0; i < rec->part_count; i++)
+        vkFreeCommandBuffers(ctx->device, ctx->cmd_pool, 1, &rec->parts[i].cb);
+    free(rec->parts);
     free(rec->pools);
     free(rec->written.items);
     free(rec->read.items);

@@ -4,12 +4,22 @@
 typedef struct bn_forward_push {
     uint32_t batch, channels, hw;
     float eps, momentum;
-    uint32_t training;
+    uint32_t training, stage, ranks;
 } bn_forward_push;
 
 typedef struct bn_backward_push {
-    uint32_t batch, channels, hw, training, accumulate, param_grads;
+    uint32_t batch, channels, hw, training, accumulate, param_grads, stage, ranks;
 } bn_backward_push;
+
+/* Synchronised batch norm: the first or second half of a [2C] range, summed across the
+ * processes between two stages of a kernel. */
+static int sum_half(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *t, int half) {
+    vkg_buf b = t->buf;
+    b.size = sizeof(float) * (uint64_t)t->c;
+    b.offset += half ? b.size : 0;
+    const vkg_buf *ranges[1] = {&b};
+    return vkg_allsum_record(rec, bn->sync, ranges, 1, 1.0f);
+}
 
 static int check_params(const char *op, const vkg_batchnorm *bn, const vkg_tensor *x) {
     size_t c = (size_t)x->c;
@@ -28,8 +38,14 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     if (check_params(op, bn, x) < 0 ||
         vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
         return -1;
-    bn_forward_push p = {(uint32_t)x->n, (uint32_t)x->c, (uint32_t)(x->h * x->w),
-                         bn->eps,        bn->momentum,   (uint32_t)training};
+    bn_forward_push p = {(uint32_t)x->n,
+                         (uint32_t)x->c,
+                         (uint32_t)(x->h * x->w),
+                         bn->eps,
+                         bn->momentum,
+                         (uint32_t)training,
+                         0,
+                         bn->sync ? (uint32_t)bn->sync->ranks : 1};
     vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_FWD, &k);
     VKG_BIND(k, 0, &x->buf);
@@ -40,7 +56,13 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     VKG_BIND(k, 4, &bn->running_var.buf);
     VKG_BIND(k, 5, &bn->saved.buf);
     VKG_BIND(k, 6, &y->buf);
-    return vkg_rec_kernel(rec, &k);
+    if (!bn->sync || training != VKG_BN_TRAIN) return vkg_rec_kernel(rec, &k);
+    int r = 0; /* the sum, the squared deviations from the global mean, the normalisation */
+    for (p.stage = 1; p.stage <= 3; p.stage++) {
+        r |= vkg_rec_kernel(rec, &k);
+        if (p.stage < 3) r |= sum_half(rec, bn, &bn->saved, (int)p.stage - 1);
+    }
+    return r ? -1 : 0;
 }
 
 int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
@@ -53,8 +75,15 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
         (dgamma && (vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
                     vkg_check_count(op, "dbeta", dbeta, c) < 0)))
         return -1;
-    bn_backward_push p = {(uint32_t)x->n,     (uint32_t)x->c,       (uint32_t)(x->h * x->w),
-                          training ? 1u : 0u, accumulate ? 1u : 0u, dgamma ? 1u : 0u};
+    bn_backward_push p = {(uint32_t)x->n,
+                          (uint32_t)x->c,
+                          (uint32_t)(x->h * x->w),
+                          training ? 1u : 0u,
+                          accumulate ? 1u : 0u,
+                          dgamma ? 1u : 0u,
+                          0,
+                          bn->sync ? (uint32_t)bn->sync->ranks : 1};
+    int sync = bn->sync && training;
     vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_BWD, &k);
     VKG_BIND(k, 0, &x->buf);
@@ -65,5 +94,12 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     VKG_BIND(k, 4, dgamma ? &dgamma->buf : &dx->buf);
     VKG_BIND(k, 5, dgamma ? &dbeta->buf : &dx->buf);
     VKG_BIND(k, 6, &dx->buf);
-    return vkg_rec_kernel(rec, &k);
+    /* the sums: used only when synchronised, else any range will do */
+    VKG_BIND(k, 7, sync ? &bn->sums.buf : &dx->buf);
+    if (!sync) return vkg_rec_kernel(rec, &k);
+    p.stage = 1; /* this batch's sums (and the parameters' gradients), summed, then dx */
+    const vkg_buf *sums[1] = {&bn->sums.buf};
+    int r = vkg_rec_kernel(rec, &k) | vkg_allsum_record(rec, bn->sync, sums, 1, 1.0f);
+    p.stage = 2;
+    return r | vkg_rec_kernel(rec, &k) ? -1 : 0;
 }

@@ -142,7 +142,8 @@ int vkg_model_create(vkg_arena *arena, const vkg_layer_spec *specs, int count, i
             L->bn.eps = 1e-5f, L->bn.momentum = 0.1f;
             if (vkg_tensor_alloc(arena, 1, in[0], 1, 1, &L->bn.running_mean) < 0 ||
                 vkg_tensor_alloc(arena, 1, in[0], 1, 1, &L->bn.running_var) < 0 ||
-                vkg_tensor_alloc(arena, 2, in[0], 1, 1, &L->bn.saved) < 0)
+                vkg_tensor_alloc(arena, 2, in[0], 1, 1, &L->bn.saved) < 0 ||
+                vkg_tensor_alloc(arena, 2, in[0], 1, 1, &L->bn.sums) < 0)
                 return -1;
         }
         if (s->kind == VKG_LAYER_MBSTD &&

@@ -6,11 +6,13 @@ typedef struct rng_push {
     float a, b;
     uint32_t mode;
     float c, d, e;
+    uint32_t first;
 } rng_push;
 
 enum { FILL_NORMAL, ADD_NORMAL, FILL_UNIFORM, FILL_LABELS };
 
-static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t mode) {
+/* `n` examples of count / n elements each */
+static rng_push key(const vkg_rng *rng, size_t count, int n, float a, float b, uint32_t mode) {
     return (rng_push){rng->seed,
                       rng->stream,
                       rng->step_base,
@@ -22,7 +24,8 @@ static rng_push key(const vkg_rng *rng, size_t count, float a, float b, uint32_t
                       mode,
                       0,
                       0,
-                      0};
+                      0,
+                      (uint32_t)(rng->first * (count / (size_t)n))};
 }
 
 /* Binding 0 is the step counter; when there is none any bound range will do, it is not read. */
@@ -44,17 +47,17 @@ int vkg_dropout(vkg_rec *rec, const vkg_rng *rng, float p, const vkg_tensor *x,
     size_t count = vkg_tensor_count(x);
     if (vkg_check_count("dropout", "the output", y, count) < 0) return -1;
     if (!(p >= 0.0f && p < 1.0f)) return vkg_set_error("dropout: p = %g is not in [0, 1)", p);
-    rng_push push = key(rng, count, p, 0, 0);
+    rng_push push = key(rng, count, x->n, p, 0, 0);
     return record(rec, VKG_SHADER_RNG_DROPOUT, rng, &push, &x->buf, &y->buf, NULL);
 }
 
 int vkg_fill_normal(vkg_rec *rec, const vkg_rng *rng, float mean, float std, const vkg_tensor *y) {
-    rng_push push = key(rng, vkg_tensor_count(y), mean, std, FILL_NORMAL);
+    rng_push push = key(rng, vkg_tensor_count(y), y->n, mean, std, FILL_NORMAL);
     return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
 
 int vkg_fill_uniform(vkg_rec *rec, const vkg_rng *rng, float lo, float hi, const vkg_tensor *y) {
-    rng_push push = key(rng, vkg_tensor_count(y), lo, hi, FILL_UNIFORM);
+    rng_push push = key(rng, vkg_tensor_count(y), y->n, lo, hi, FILL_UNIFORM);
     return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
 
@@ -63,7 +66,7 @@ int vkg_fill_labels(vkg_rec *rec, const vkg_rng *rng, const vkg_label_noise *lab
     const vkg_label_noise *l = labels;
     if (!(l->flip >= 0.0f && l->flip <= 1.0f))
         return vkg_set_error("labels: the flip probability %g is not in [0, 1]", l->flip);
-    rng_push push = key(rng, vkg_tensor_count(y), l->lo, l->hi, FILL_LABELS);
+    rng_push push = key(rng, vkg_tensor_count(y), y->n, l->lo, l->hi, FILL_LABELS);
     push.c = l->other_lo, push.d = l->other_hi, push.e = l->flip;
     return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &y->buf, &y->buf, &y->buf);
 }
@@ -73,7 +76,7 @@ int vkg_add_normal(vkg_rec *rec, const vkg_rng *rng, float std, const vkg_buf *s
     size_t count = vkg_tensor_count(x);
     if (vkg_check_count("add noise", "the output", y, count) < 0) return -1;
     if (!sigma || !sigma->buffer) return vkg_set_error("add noise: no sigma buffer");
-    rng_push push = key(rng, count, 0, std, ADD_NORMAL);
+    rng_push push = key(rng, count, x->n, 0, std, ADD_NORMAL);
     return record(rec, VKG_SHADER_RNG_FILL, rng, &push, &x->buf, &y->buf, sigma);
 }
 
@@ -92,9 +95,17 @@ int vkg_gather_epoch_batch_split(vkg_rec *rec, const vkg_rng *rng, const vkg_buf
                              rows, row, (unsigned long long)(data->size + (rest ? rest->size : 0)));
     if (out->n > 65535) return vkg_set_error("gather: batch %d is above 65535", out->n);
     struct {
-        uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8, split;
-    } p = {rng->seed,      rng->step_base, rng->step_index, rng->counters != NULL,
-           (uint32_t)rows, (uint32_t)row,  u8 ? 1u : 0u,    (uint32_t)split};
+        uint32_t seed, step_base, step_index, has_counter, rows, row, is_u8, split, total, first;
+    } p = {rng->seed,
+           rng->step_base,
+           rng->step_index,
+           rng->counters != NULL,
+           (uint32_t)rows,
+           (uint32_t)row,
+           u8 ? 1u : 0u,
+           (uint32_t)split,
+           rng->total ? rng->total : (uint32_t)out->n,
+           rng->first};
     vkg_kernel k = {.shader = VKG_SHADER_RNG_GATHER_EPOCH,
                     .push = &p,
                     .push_size = sizeof p,

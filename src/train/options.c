@@ -49,9 +49,18 @@ static const vkg_opt table[] = {
      "training steps (G updates); 0: from --epochs, else 3000", G_RUN},
     {"epochs", "E", INT, F(epochs), 0, 1e6, "0", "train for E passes over the data", G_RUN},
     {"batch", "B", INT, F(batch), 0, 65535, "0",
-     "batch size; 0: 128 on a GPU, 32 on a CPU device (256 for 2D data)", G_RUN},
+     "batch size (under mpirun the global batch, split evenly across the ranks); 0: 128 on a "
+     "GPU, 32 on a CPU device (256 for 2D data)",
+     G_RUN},
     {"seed", "S", INT, F(seed), 0, 2147483647, "1", "seed of every random draw", G_RUN},
-    {"device", "D", TEXT, F(device), 0, 0, "", "device index or part of its name", G_RUN},
+    {"device", "D", TEXT, F(device), 0, 0, "",
+     "device index or part of its name; under mpirun a comma-separated list gives each rank its "
+     "own (rank r takes entry r; default: the local rank's device among the best kind)",
+     G_RUN},
+    {"sync-bn", NULL, FLAG, F(sync_bn), 0, 1, "0",
+     "under mpirun: batch norm normalises with the statistics of the global batch, summed across "
+     "the ranks (off: each rank's own batch, as PyTorch DDP)",
+     G_RUN},
     {"validation", NULL, FLAG, F(validation), 0, 1, "0", "Vulkan validation layer on", G_RUN},
     {"profile", NULL, FLAG, F(profile), 0, 1, "0",
      "time every dispatch of the step and print the GPU time per kernel at the end", G_RUN},

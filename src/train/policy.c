@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "train/dist_run.h"
 #include "train/rundir.h"
 #include "train/trainer.h"
 #include "vkgan/clock.h"
@@ -52,7 +53,7 @@ int trainer_open_quality(vkg_trainer *t) {
     if (trainer_is_points(d) || o->health_every == 0) path = NULL;
     if (path) {
         if (quality_open(&t->q, t->ctx, path, d->channels, d->height, d->width,
-                         run_classes(o, d->classes), o->batch) < 0 ||
+                         run_classes(o, d->classes), t->gan.config.batch) < 0 ||
             quality_record_gan(&t->q, &t->gan, o->health_samples) < 0)
             return vkg_set_error("--classifier: %s", vkg_error());
         t->quality_on = 1;
@@ -127,6 +128,7 @@ static int rollback(vkg_trainer *t, const health_event *e) {
         vkg_model_set_lr(t->ctx, &t->gan.g, (float)o->lr_g) < 0 ||
         rundir_drop_checkpoints_after(o->out, to) < 0)
         return -1;
+    dist_run_loaded(path, o->lr_d, o->lr_g); /* the other ranks roll back with it */
     trainer_message(t, VKG_TRAIN_WARNING,
                     "vkgan: rollback %d of %d: back to step %u (%s); learning rates D %g, G %g",
                     t->rollbacks, o->max_rollbacks, to, path, o->lr_d, o->lr_g);

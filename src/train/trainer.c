@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "train/dist_run.h"
 #include "train/rundir.h"
 #include "train/trainer.h"
 #include "vkgan/clock.h"
@@ -132,6 +133,7 @@ static int resume(vkg_trainer *t) {
         vkg_safetensors_free(st);
         return trainer_fail("resume");
     }
+    dist_run_loaded(path, 0, 0); /* the other ranks load it too */
     const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
     t->seconds_before = sec ? atof(sec) : 0;
     trainer_restore_partial(t, vkg_safetensors_meta(st, "vkgan.metrics_partial"), t->resumed_at);
@@ -165,10 +167,12 @@ static int set_up(vkg_trainer *t) {
                          points ? 1 : d->width,
                          d->labels};
     vkg_gan_config config = trainer_gan_config(o, d->classes);
-    if (!(t->arena = vkg_arena_create(t->ctx, 0))) return -1;
+    if (dist_run_config(&config, o->sync_bn) < 0 || !(t->arena = vkg_arena_create(t->ctx, 0)))
+        return -1;
     if (vkg_gan_create(t->ctx, t->arena, g, ng, dl, nd, &data, &config, &t->gan) < 0)
         return trainer_fail("setting up training");
     t->gan_made = 1;
+    if (dist_run_follower()) return 0; /* rank 0 owns the run directory; the others follow it */
     if (!(t->images = malloc(sizeof(float) * trainer_example_size(t) * (size_t)o->batch)))
         return vkg_set_error("out of host memory");
 
@@ -245,12 +249,21 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
 
 /* ---- the loop ---- */
 
-int vkg_trainer_run(vkg_trainer *t, const volatile sig_atomic_t *stop) {
+/* The loop of rank 0 (or the one process); *signalled is set when a stop flag (here or on
+ * another rank) ended it. */
+static int run_loop(vkg_trainer *t, const volatile sig_atomic_t *stop, int *signalled) {
     const vkg_train_options *o = t->o;
-    int asked = 0; /* an observer asked to stop */
+    int asked = 0; /* an observer asked to stop (or, several ranks, a rank was interrupted) */
     int code = 0;  /* 1: --on-failure stopped the run */
     do {
         while (t->gan.steps < (unsigned)o->steps && !(stop && *stop) && !asked) {
+            /* several ranks: hear them, then step together */
+            int ranks = dist_run_lead(&t->gan, stop && *stop);
+            if (ranks < 0) return -1;
+            if (ranks > 0) {
+                asked = *signalled = 1;
+                break;
+            }
             if (vkg_gan_submit(&t->gan, 1) < 0) return trainer_fail("training");
             unsigned s = t->gan.steps;
             for (int i = 0; i < t->nobs; i++)
@@ -274,7 +287,20 @@ int vkg_trainer_run(vkg_trainer *t, const volatile sig_atomic_t *stop) {
         if ((code = trainer_act_on_failure(t)) < 0) return trainer_fail("--on-failure");
         if (code > 0) return VKG_TRAIN_FAILED;
     } while (t->gan.steps < (unsigned)o->steps && !(stop && *stop) && !asked);
+    if (stop && *stop) *signalled = 1;
     return (stop && *stop) || asked ? VKG_TRAIN_STOPPED : VKG_TRAIN_DONE;
+}
+
+int vkg_trainer_run(vkg_trainer *t, const volatile sig_atomic_t *stop) {
+    if (dist_run_follower()) { /* steps as rank 0 says until it says stop */
+        int rc = dist_run_follow(&t->gan, stop);
+        return rc < 0 ? -1 : rc ? VKG_TRAIN_STOPPED : VKG_TRAIN_DONE;
+    }
+    int signalled = 0, ended = run_loop(t, stop, &signalled);
+    /* several ranks: the others stop now (rank 0 may still checkpoint, profile, keep a window) */
+    if ((ended == VKG_TRAIN_DONE || ended == VKG_TRAIN_STOPPED) && dist_run_release(signalled) < 0)
+        return -1;
+    return ended;
 }
 
 int vkg_trainer_checkpoint(vkg_trainer *t, int close_interval) {
