@@ -41,9 +41,11 @@ typedef struct vkg_classifier_train_options {
     int epochs, batch, seed, validation;
 } vkg_classifier_train_options;
 
-/* What vkg_classifier_train tells its callback, in this order: START once, STEP every 100
- * steps and at the last, TESTED once (before the file is written). */
+/* What vkg_classifier_train tells its callback, in this order: DEVICE once (the device is
+ * open), START once (the data is loaded), STEP every 100 steps and at the last, TESTED once
+ * (before the file is written). */
 typedef enum vkg_classifier_stage {
+    VKG_CLASSIFIER_DEVICE,
     VKG_CLASSIFIER_START,
     VKG_CLASSIFIER_STEP,
     VKG_CLASSIFIER_TESTED,
@@ -51,9 +53,10 @@ typedef enum vkg_classifier_stage {
 
 typedef struct vkg_classifier_progress {
     vkg_classifier_stage stage;
-    const char *data_name; /* START: the training split's name */
-    int count, classes;    /* START: its images and classes; TESTED: count is the
-                            * test images scored */
+    const char *device, *device_type; /* the device's name and type ("cpu": a software one) */
+    const char *data_name;            /* START: the training split's name */
+    int count, classes;               /* START: its images and classes; TESTED: count is the
+                                       * test images scored */
     int epochs, steps_per_epoch, batch;
     int step, total_steps;        /* STEP: the step (1-based) of total_steps */
     double epoch;                 /* STEP: step / steps_per_epoch */

@@ -55,10 +55,16 @@ static const vkg_opt_table classifier_table = {
     classifier_opts,
     sizeof classifier_opts / sizeof *classifier_opts};
 
-/* The training's lines: the start and the test accuracy on stdout, progress on stderr. */
+/* The training's lines: the start and the test accuracy on stdout, the software device's note
+ * and progress on stderr. */
 static void progress(void *user, const vkg_classifier_progress *p) {
     const char *init = user;
-    if (p->stage == VKG_CLASSIFIER_START)
+    if (p->stage == VKG_CLASSIFIER_DEVICE) {
+        if (strcmp(p->device_type, "cpu") == 0)
+            fprintf(stderr,
+                    "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
+                    p->device);
+    } else if (p->stage == VKG_CLASSIFIER_START)
         printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch "
                "%d%s%s\n",
                p->data_name, p->count, p->classes, p->epochs, p->steps_per_epoch, p->batch,

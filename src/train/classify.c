@@ -100,6 +100,8 @@ static int train(vkg_ctx *ctx, const vkg_classifier_train_options *o,
     int per_epoch = train_set.count / o->batch, total = per_epoch * o->epochs;
     double start = vkg_now(), loss = 0, correct = 0;
     vkg_classifier_progress p = {.stage = VKG_CLASSIFIER_START,
+                                 .device = vkg_ctx_device(ctx)->name,
+                                 .device_type = vkg_ctx_device(ctx)->type,
                                  .data_name = train_set.name,
                                  .count = train_set.count,
                                  .classes = train_set.classes,
@@ -153,8 +155,14 @@ done:
 
 int vkg_classifier_train(const vkg_classifier_train_options *o, vkg_classifier_progress_fn progress,
                          void *user) {
-    vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1};
+    /* quiet: the software device's note is the caller's (the DEVICE stage) */
+    vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
+    if (ctx)
+        tell(progress, user,
+             &(vkg_classifier_progress){.stage = VKG_CLASSIFIER_DEVICE,
+                                        .device = vkg_ctx_device(ctx)->name,
+                                        .device_type = vkg_ctx_device(ctx)->type});
     int rc = ctx ? train(ctx, o, progress, user) : -1;
     if (rc == 0 && o->validation && vkg_ctx_validation_count(ctx) > 0)
         rc = vkg_set_error("validation messages were reported");

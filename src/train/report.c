@@ -79,7 +79,7 @@ static int add_row(const cJSON *row, unsigned step, const char *event, void *use
 }
 
 static int read_log(const char *dir, run_log *log) {
-    return metrics_read(dir, add_row, log);
+    return vkg_metrics_read(dir, add_row, log);
 }
 
 /* ---- output helpers ---- */
@@ -385,7 +385,7 @@ int vkg_report_write(const char *dir, const char *out, char *written, size_t siz
     snprintf(path, sizeof path, "%s/report.html", dir);
     if (!out) out = path;
     run_log log = {0};
-    cJSON *config = rundir_read_json(config_path);
+    cJSON *config = vkg_rundir_read_json(config_path);
     char *text = NULL;
     size_t length = 0;
     FILE *f = NULL;

@@ -82,7 +82,7 @@ static int checkpoint_images(vkg_ctx *ctx, const vkg_score_options *o, const cha
     vkg_safetensors *st = vkg_safetensors_read(o->checkpoint);
     if (!st) return -1;
     vkg_train_options to;
-    int r = sampler_read_setup(st, o->checkpoint, &to, shape);
+    int r = vkg_sampler_read_setup(st, o->checkpoint, &to, shape);
     if (r < 0) {
         vkg_safetensors_free(st);
         return -1;

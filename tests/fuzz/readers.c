@@ -12,12 +12,12 @@
 #include <zlib.h>
 
 #include "train/rundir.h"
-#include "vkgan/report.h"
 #include "train/sampler.h"
 #include "vkgan/classifier.h"
 #include "vkgan/data.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/report.h"
 #include "vkgan/train.h"
 
 static const char *names[FUZZ_TARGETS] = {"checkpoint", "classifier", "idx",   "cifar",
@@ -104,7 +104,7 @@ static int checkpoint(const char *dir, const uint8_t *d, size_t n) {
     vkg_safetensors *st = vkg_safetensors_read(path);
     if (!st) return refused(dir);
     static vkg_train_options o;
-    int shape[5], r = outcome(sampler_read_setup(st, path, &o, shape), dir);
+    int shape[5], r = outcome(vkg_sampler_read_setup(st, path, &o, shape), dir);
     /* the tensors the host reads itself: every byte must lie in the file */
     const char *host[] = {"fixed_z", "ref_z"};
     float sum = 0, v;
@@ -203,7 +203,7 @@ static int config(const char *dir, const uint8_t *d, size_t n) {
     char path[400];
     snprintf(path, sizeof path, "%s/config.json", dir);
     if (run_files(dir, 0, 1) < 0 || put(dir, "config.json", d, n, 0) < 0) return FUZZ_SETUP_FAILED;
-    cJSON *json = rundir_read_json(path);
+    cJSON *json = vkg_rundir_read_json(path);
     if (!json) return refused(dir);
     static vkg_train_options o; /* as a resume reads it */
     int r = outcome(
