@@ -1,4 +1,4 @@
-/* G rebuilt from a checkpoint; see sampler.h. */
+/* G rebuilt from a checkpoint (vkg_sampler, include/vkgan/rundir.h). */
 #include "train/sampler.h"
 
 #include <cjson/cJSON.h>
