@@ -1,5 +1,6 @@
 /* The trainer as a library (include/vkgan/train.h), without the vkgan binary: observers see
- * the run, the fault seam provokes a failure, and --on-failure rollback and stop act on it. */
+ * the run, the fault seam provokes a failure, and --on-failure rollback and stop act on it; the
+ * library behind the other subcommands (score.h, report.h) prints nothing either. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +8,9 @@
 
 #include "check.h"
 #include "vkgan/error.h"
+#include "vkgan/io.h"
+#include "vkgan/report.h"
+#include "vkgan/score.h"
 #include "vkgan/train.h"
 
 /* What an observer saw of a run. */
@@ -146,23 +150,85 @@ TEST(trainer_refusals_are_errors) {
 
 /* Not quiet, with a warning on the way (a NaN: a refused checkpoint, a health event): every
  * word goes to the observers, none to stdout or stderr. */
+/* stdout and stderr into a file while the library runs: quiet_begin, the calls, quiet_end. */
+typedef struct quiet {
+    char path[4300];
+    int out, err;
+} quiet;
+static int quiet_begin(quiet *q, const char *name) {
+    snprintf(q->path, sizeof q->path, "%s/%s", test_tmpdir(), name);
+    fflush(stdout), fflush(stderr);
+    q->out = dup(1), q->err = dup(2);
+    int file = open(q->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (q->out < 0 || q->err < 0 || file < 0) return -1;
+    dup2(file, 1), dup2(file, 2), close(file);
+    return 0;
+}
+/* What was printed since quiet_begin (test memory). */
+static char *quiet_end(quiet *q) {
+    fflush(stdout), fflush(stderr);
+    dup2(q->out, 1), dup2(q->err, 2);
+    close(q->out), close(q->err);
+    return test_read_text(q->path);
+}
+
 TEST(trainer_prints_nothing) {
     seen s = {.nan_at = 3};
     vkg_train_options o = tiny("loud");
     o.steps = 10, o.quiet = 0;
     vkg_train_observer obs = watcher(&s);
-    char path[4300];
-    snprintf(path, sizeof path, "%s/printed.txt", test_tmpdir());
-    fflush(stdout), fflush(stderr);
-    int out = dup(1), err = dup(2), file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    CHECK(out >= 0 && err >= 0 && file >= 0, "cannot redirect the output");
-    dup2(file, 1), dup2(file, 2);
+    quiet q;
+    CHECK(quiet_begin(&q, "printed.txt") == 0, "cannot redirect the output");
     int ended = test_train(&o, &obs, 1);
-    fflush(stdout), fflush(stderr);
-    dup2(out, 1), dup2(err, 2);
-    close(out), close(err), close(file);
-    char *printed = test_read_text(path);
+    char *printed = quiet_end(&q);
     CHECK(ended == VKG_TRAIN_DONE, "the run: %d: %s", ended, vkg_error());
     CHECK(printed && !*printed, "the library printed: %s", printed ? printed : "?");
     CHECK(s.notes >= 4 && s.warnings >= 2, "%d notes, %d warnings told", s.notes, s.warnings);
+}
+
+static void count_progress(void *user, const vkg_classifier_progress *p) {
+    *(int *)user += p->stage != VKG_CLASSIFIER_DEVICE;
+}
+
+/* The library behind vkgan sample, score, report and train-classifier prints nothing either,
+ * when it succeeds and when it fails: the numbers and the errors come back to the caller. */
+TEST(commands_print_nothing) {
+    vkg_train_options o = tiny("commands");
+    o.steps = 10;
+    CHECK(test_train(&o, NULL, 0) == VKG_TRAIN_DONE, "the run: %s", vkg_error());
+    char ckpt[4400], png[4400], grid[4400], missing[4400], written[4400];
+    snprintf(ckpt, sizeof ckpt, "%s/checkpoints/step-000000010.safetensors", o.out);
+    snprintf(png, sizeof png, "%s/s.png", test_tmpdir());
+    snprintf(grid, sizeof grid, "%s/grid.png", test_tmpdir());
+    snprintf(missing, sizeof missing, "%s/missing", test_tmpdir());
+    static float images[16 * 28 * 28]; /* a grid of 16 Fashion-MNIST-sized images to score */
+    for (int i = 0; i < 16 * 28 * 28; i++) images[i] = (float)((i * 7919) % 255) / 127.5f - 1;
+    CHECK(vkg_write_png_class_grid(grid, images, 16, 0, 1, 28, 28, 4) == 0, "%s", vkg_error());
+    vkg_score_options so = {.images = grid, .validation = 1, .samples = 512, .seed = 1};
+    vkg_score_result sr;
+    vkg_classifier_train_options co = {.data = "mnist:/nonexistent",
+                                       .out = missing,
+                                       .lr = 1e-3,
+                                       .epochs = 1,
+                                       .batch = 100,
+                                       .seed = 1};
+    int told = 0;
+    quiet q;
+    CHECK(quiet_begin(&q, "commands.txt") == 0, "cannot redirect the output");
+    int sampled = vkg_sample_write(ckpt, 16, png, NULL, 1, NULL, NULL, 1);
+    int no_sample = vkg_sample_write(missing, 16, png, NULL, 1, NULL, NULL, 1);
+    int scored = vkg_score(&so, &sr) == 0 && sr.n == 16 && sr.fcd > 0 ? 0 : -1;
+    so.images = NULL, so.checkpoint = ckpt; /* a 2D-point model has no images to score */
+    int no_score = vkg_score(&so, &sr) == -1 && strstr(vkg_error(), "2D-point") ? -1 : 0;
+    int reported = vkg_report_write(o.out, NULL, written, sizeof written);
+    int no_report = vkg_report_write(missing, NULL, NULL, 0);
+    int no_classifier = vkg_classifier_train(&co, count_progress, &told);
+    char *printed = quiet_end(&q);
+    CHECK(printed && !*printed, "the library printed: %s", printed ? printed : "?");
+    CHECK(sampled == 0 && no_sample == -1, "sample: %d, %d", sampled, no_sample);
+    CHECK(scored == 0 && no_score == -1, "score: %d, %d", scored, no_score);
+    CHECK(reported == 0 && strstr(written, "/report.html") && no_report == -1, "report: %d, %d",
+          reported, no_report);
+    CHECK(no_classifier == -1 && told == 0, "train-classifier: %d, %d stages told", no_classifier,
+          told);
 }

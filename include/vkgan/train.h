@@ -223,4 +223,18 @@ int vkg_sample_run(const char *checkpoint, int n, const char *out, unsigned seed
 int vkg_sample_write(const char *checkpoint, int n, const char *out, const char *raw, unsigned seed,
                      const char *cls, const char *device, int validation);
 
+/* ---- data-parallel runs (vkgan train under mpirun or srun; src/train/dist_run.c) ---- */
+
+/* Before vkg_trainer_open, once the ranks joined (dist_init): this rank's device (the
+ * rank's entry of a comma-separated --device, else the local rank's device among the best
+ * kind), and the other ranks quiet, without window. 0; 2 for a usage error; -1 other errors
+ * (vkg_error() says which). */
+int vkg_train_dist_setup(vkg_train_options *o);
+/* Rank 0: what the sums across ranks cost, one line (nothing with one rank). */
+void vkg_train_dist_summary(const vkg_gan *gan, FILE *out);
+/* When the command ends with `rc` on this rank: rank 0 tells the others to stop, then the ranks
+ * part; an error (1) or usage error (2) on any rank ends every rank at once (MPI_Abort).
+ * Returns rc. */
+int vkg_train_dist_end(int rc);
+
 #endif

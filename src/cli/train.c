@@ -1,4 +1,4 @@
-/* vkgan train, vkgan sample and vkgan view: argument handling around src/train, and vkgan train
+/* vkgan train and vkgan view: argument handling around src/train and src/view, and vkgan train
  * composed from the trainer library and its observers (train_observers.h). */
 #include <signal.h>
 #include <stdio.h>
@@ -7,7 +7,6 @@
 
 #include "cli/commands.h"
 #include "cli/train_observers.h"
-#include "train/dist_run.h"
 #include "vkgan/dist.h"
 #include "vkgan/error.h"
 #include "vkgan/train.h"
@@ -53,7 +52,7 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
             fprintf(stderr, "; continue with '%s train --resume %s'", vkg_program(), o->out);
         fputc('\n', stderr);
     }
-    if (!o->quiet) dist_run_summary(gan, stdout); /* several ranks: what the sums cost */
+    if (!o->quiet) vkg_train_dist_summary(gan, stdout); /* several ranks: what the sums cost */
     if (o->profile && train_print_profile(gan) < 0) return cli_error("profile: %s", vkg_error());
     if (stopped) {
         if ((saved = vkg_trainer_checkpoint(t, 1)) < 0)
@@ -76,7 +75,7 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
 static int train(vkg_train_options *po) {
     vkg_train_options o = *po;
     /* several ranks: this one's device; ranks other than 0 quiet and without a window */
-    int ranks = dist_run_setup(&o);
+    int ranks = vkg_train_dist_setup(&o);
     if (ranks != 0) return cli_error("%s", vkg_error()), ranks > 1 ? 2 : 1;
     train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
     train_faults faults = {.console = &console};
@@ -124,45 +123,11 @@ int cmd_train(int argc, char **argv) {
     if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;
     if (dist_init() < 0) return cli_error("%s", vkg_error()); /* under mpirun: join the ranks */
-    return dist_run_end(train(&o));
+    return vkg_train_dist_end(train(&o));
 }
-
-/* --class: a name (looked up in the checkpoint) or an index, which must be a class number */
-static int class_spec(const char *value) {
-    char *end;
-    long v = strtol(value, &end, 10);
-    if (*value && !*end && (v < 0 || v > 1023))
-        return vkg_set_error("--class %s: a class index is 0 to 1023 (or give the class's name)",
-                             value);
-    return 0;
-}
-
-typedef struct sample_args {
-    const char *checkpoint, *out, *raw, *device;
-    const char *cls;
-    int n, seed, validation;
-} sample_args;
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#define F(field) VKG_OPT_FIELD(sample_args, field)
-static const vkg_opt sample_opts[] = {
-    {"checkpoint", "PATH", VKG_OPT_STR, F(checkpoint), 0, 0, NULL,
-     "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
-    {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
-    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png", "the PNG to write", 0},
-    {"raw", "FILE", VKG_OPT_STR, F(raw), 0, 0, "",
-     "also write G's float output and the z it came from (whole batches) to this .safetensors "
-     "file (tools/vkgan_to_torch.py --check compares PyTorch with it)",
-     0},
-    {"seed", "S", VKG_OPT_INT, F(seed), 0, 2147483647, "1", "seed of z", 0},
-    {"class", "C", VKG_OPT_STR, F(cls), 0, 0, NULL,
-     "conditional models: every sample of class C, its name as the data names it (a folder's "
-     "name, 'Sneaker') or its index (default: one row per class)",
-     0, NULL, NULL, 0, 0, class_spec},
-    CLI_DEVICE_OPTIONS(sample_args),
-};
-#undef F
 #define F(field) VKG_OPT_FIELD(view_args, field)
 typedef struct view_args {
     const char *dir, *screenshot, *device;
@@ -178,16 +143,6 @@ static const vkg_opt view_opts[] = {
 #undef F
 #pragma GCC diagnostic pop
 
-static const vkg_opt_table sample_table = {
-    "sample",
-    "--checkpoint PATH [options]",
-    "Generates N samples from a checkpoint of vkgan train (with G's EMA weights when the run kept "
-    "them) and writes them as one PNG grid (a scatter plot for 2D data).",
-    NULL,
-    0,
-    sample_opts,
-    sizeof sample_opts / sizeof *sample_opts};
-
 static const vkg_opt_table view_table = {
     "view",
     "RUN_DIR [options]",
@@ -199,18 +154,6 @@ static const vkg_opt_table view_table = {
     0,
     view_opts,
     sizeof view_opts / sizeof *view_opts};
-
-int cmd_sample(int argc, char **argv) {
-    sample_args a;
-    int code = cli_parse(&sample_table, argc, argv, &a);
-    if (code >= 0) return code;
-    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
-                         a.validation) < 0)
-        return cli_error("%s", vkg_error());
-    printf("wrote %d samples to %s\n", a.n, a.out);
-    if (a.raw && a.raw[0]) printf("wrote G's raw output and z to %s\n", a.raw);
-    return 0;
-}
 
 int cmd_view(int argc, char **argv) {
     view_args a;

@@ -7,6 +7,7 @@
 #include "train/classify.h"
 #include "vkgan/clock.h"
 #include "vkgan/error.h"
+#include "vkgan/score.h"
 
 int image_set_upload(vkg_ctx *ctx, vkg_arena *arena, const vkg_dataset *d, image_set *out) {
     size_t each = (size_t)d->channels * d->height * d->width;
@@ -53,7 +54,13 @@ int classify_set(vkg_classifier *cls, vkg_arena *arena, const image_set *set, in
     return r < 0 ? -1 : vkg_classifier_read_stats(cls, chunks * cls->batch, labelled, out);
 }
 
-static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
+static void tell(vkg_classifier_progress_fn progress, void *user,
+                 const vkg_classifier_progress *p) {
+    if (progress) progress(user, p);
+}
+
+static int train(vkg_ctx *ctx, const vkg_classifier_train_options *o,
+                 vkg_classifier_progress_fn progress, void *user) {
     vkg_dataset train_set = {0}, test_set = {0};
     vkg_arena *arena = NULL;
     vkg_rec *step = NULL;
@@ -92,10 +99,17 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
     if (r || vkg_rec_end(step) < 0) goto done;
     int per_epoch = train_set.count / o->batch, total = per_epoch * o->epochs;
     double start = vkg_now(), loss = 0, correct = 0;
-    printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch "
-           "%d%s%s\n",
-           train_set.name, train_set.count, train_set.classes, o->epochs, per_epoch, o->batch,
-           o->init ? ", from " : "", o->init ? o->init : "");
+    vkg_classifier_progress p = {.stage = VKG_CLASSIFIER_START,
+                                 .device = vkg_ctx_device(ctx)->name,
+                                 .device_type = vkg_ctx_device(ctx)->type,
+                                 .data_name = train_set.name,
+                                 .count = train_set.count,
+                                 .classes = train_set.classes,
+                                 .epochs = o->epochs,
+                                 .steps_per_epoch = per_epoch,
+                                 .batch = o->batch,
+                                 .total_steps = total};
+    tell(progress, user, &p);
     for (int s = 1; s <= total; s++) {
         if (s % per_epoch == 1 || per_epoch == 1) /* Adam's rate halves each epoch */
             if (vkg_model_set_lr(ctx, &cls.m, (float)o->lr / (float)(1 << ((s - 1) / per_epoch))) <
@@ -109,17 +123,18 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
         loss += scores[0], correct += scores[1];
         if (s % 100 == 0 || s == total) {
             int n = s % 100 ? s % 100 : 100;
-            fprintf(stderr,
-                    "epoch %.2f  step %d/%d  loss %.4f  batch accuracy %.1f%%  %.0f img/s\n",
-                    (double)s / per_epoch, s, total, loss / (n * o->batch),
-                    100 * correct / (n * o->batch), s * (double)o->batch / (vkg_now() - start));
+            p.stage = VKG_CLASSIFIER_STEP, p.step = s, p.epoch = (double)s / per_epoch;
+            p.loss = loss / (n * o->batch), p.accuracy = correct / (n * o->batch);
+            p.seconds = vkg_now() - start, p.images_per_s = s * (double)o->batch / p.seconds;
+            tell(progress, user, &p);
             loss = correct = 0;
         }
     }
     vkg_class_stats test;
     if (classify_set(&cls, arena, &test_gpu, 1, &test) < 0) goto done;
-    printf("test accuracy %.2f%% (%d images), class entropy %.4f nats, %.0f s\n",
-           100 * test.accuracy, test.n, test.entropy, vkg_now() - start);
+    p.stage = VKG_CLASSIFIER_TESTED, p.count = test.n, p.accuracy = test.accuracy;
+    p.entropy = test.entropy, p.seconds = vkg_now() - start;
+    tell(progress, user, &p);
     char epochs[16], seconds[32];
     snprintf(epochs, sizeof epochs, "%d", o->epochs);
     snprintf(seconds, sizeof seconds, "%.0f", vkg_now() - start);
@@ -127,9 +142,8 @@ static int train(vkg_ctx *ctx, const classify_options *o, const char *command) {
                                     {"epochs", epochs},
                                     {"seconds", seconds},
                                     {"device", vkg_ctx_device(ctx)->name},
-                                    {"command", command}};
+                                    {"command", o->command ? o->command : ""}};
     if (vkg_classifier_save(&cls, o->out, &test, meta, 5) < 0) goto done;
-    printf("wrote %s\n", o->out);
     rc = 0;
 done:
     vkg_rec_destroy(step);
@@ -139,13 +153,19 @@ done:
     return rc;
 }
 
-int classify_train_run(const classify_options *o, const char *command) {
-    vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1};
+int vkg_classifier_train(const vkg_classifier_train_options *o, vkg_classifier_progress_fn progress,
+                         void *user) {
+    /* quiet: the software device's note is the caller's (the DEVICE stage) */
+    vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
-    int rc = ctx ? train(ctx, o, command) : -1;
+    if (ctx)
+        tell(progress, user,
+             &(vkg_classifier_progress){.stage = VKG_CLASSIFIER_DEVICE,
+                                        .device = vkg_ctx_device(ctx)->name,
+                                        .device_type = vkg_ctx_device(ctx)->type});
+    int rc = ctx ? train(ctx, o, progress, user) : -1;
     if (rc == 0 && o->validation && vkg_ctx_validation_count(ctx) > 0)
         rc = vkg_set_error("validation messages were reported");
-    if (rc < 0) fprintf(stderr, "vkgan: error: %s\n", vkg_error());
     vkg_ctx_destroy(ctx);
-    return rc < 0 ? 1 : 0;
+    return rc < 0 ? -1 : 0;
 }

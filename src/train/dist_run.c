@@ -64,7 +64,7 @@ static int pick_device(vkg_train_options *o) {
     return 0; /* no device: creating the context says so */
 }
 
-int dist_run_setup(vkg_train_options *o) {
+int vkg_train_dist_setup(vkg_train_options *o) {
     if (!several()) return 0;
     if (o->batch && o->batch % dist_size()) {
         vkg_set_error("--batch %d: %d ranks split the batch evenly, so it must be a multiple of "
@@ -169,7 +169,7 @@ int dist_run_lead(vkg_gan *gan, int interrupted) {
     return dist_broadcast(&c, sizeof c);
 }
 
-void dist_run_summary(const vkg_gan *gan, FILE *out) {
+void vkg_train_dist_summary(const vkg_gan *gan, FILE *out) {
     if (!several() || !lead.steps) return;
     double bytes, seconds, waiting;
     dist_sum_totals(&bytes, &seconds, &waiting);
@@ -200,7 +200,7 @@ int dist_run_release(int interrupted) {
 
 /* Exit codes 1 (an error) and 2 (a usage error) may come before the others follow or while
  * they cannot answer: every rank ends at once. Any other code ends the run in order. */
-int dist_run_end(int rc) {
+int vkg_train_dist_end(int rc) {
     int abrupt = rc == 1 || rc == 2;
     if (!abrupt && dist_run_release(rc == 130) < 0) { /* the others stop where they wait */
         fprintf(stderr, "vkgan: error: stopping the other ranks: %s\n", vkg_error());

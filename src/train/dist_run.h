@@ -11,11 +11,6 @@
 #include "vkgan/gan.h"
 #include "vkgan/train.h"
 
-/* After the options are final (resume read), before the device opens: this rank's device (the
- * rank's entry of a comma-separated --device, else the local rank's device among the best
- * kind), and the other ranks quiet, without window. 0; 2 for a usage error; -1 other errors
- * (vkg_error() says which). */
-int dist_run_setup(vkg_train_options *o);
 /* The GAN configuration's share of the batch (--batch / ranks: an error unless it divides),
  * the sum across ranks and --sync-bn. 0 or -1. */
 int dist_run_config(vkg_gan_config *c, int sync_bn);
@@ -28,16 +23,10 @@ int dist_run_follow(vkg_gan *gan, const volatile sig_atomic_t *interrupted);
  * interrupted (then 1: no step), every 100 steps compares the ranks' weights (an error when they
  * differ), and lets the others step with it (0). -1 on error. */
 int dist_run_lead(vkg_gan *gan, int interrupted);
-/* Rank 0: what the sums across ranks cost, one line (nothing with one rank). */
-void dist_run_summary(const vkg_gan *gan, FILE *out);
 /* Rank 0 loaded a checkpoint (resume, rollback): the others load it before their next step,
  * with these learning rates (0: the checkpoint's). */
 void dist_run_loaded(const char *path, double lr_d, double lr_g);
 /* Rank 0: tells the others to stop now (once; before a window that stays open). 0 or -1. */
 int dist_run_release(int interrupted);
-/* When the command ends with `rc` on this rank: rank 0 tells the others to stop, then the ranks
- * part; an error (1) or usage error (2) on any rank ends every rank at once (MPI_Abort).
- * Returns rc. */
-int dist_run_end(int rc);
 
 #endif

@@ -50,9 +50,9 @@ int trainer_write_reals(vkg_trainer *t) {
 }
 
 /* Writes a checkpoint of the current step: 0 written, 1 not written because the state is not
- * finite (said on stderr; the health check reports the failure), -1 error. Rotation keeps the
- * newest --keep and, under rollback, the last one from before the evidence a failure may still
- * be judged on. */
+ * finite (a warning told to the observers; the health check reports the failure), -1 error.
+ * Rotation keeps the newest --keep and, under rollback, the last one from before the evidence a
+ * failure may still be judged on. */
 int trainer_save_checkpoint(vkg_trainer *t) {
     char path[VKG_PATH_MAX + 64], seconds[32], shape[64], partial[512];
     /* every metrics line up to this step is written before the checkpoint exists, and the sums

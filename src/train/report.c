@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "train/report.h"
 #include "train/rundir.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/report.h"
 #include "vkgan/train.h"
 
 enum { S_LOSS_D, S_LOSS_G, S_DX, S_DGZ, S_FCD, S_ENTROPY, S_COUNT };
@@ -79,7 +79,7 @@ static int add_row(const cJSON *row, unsigned step, const char *event, void *use
 }
 
 static int read_log(const char *dir, run_log *log) {
-    return metrics_read(dir, add_row, log);
+    return vkg_metrics_read(dir, add_row, log);
 }
 
 /* ---- output helpers ---- */
@@ -379,29 +379,28 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
     return 0;
 }
 
-int vkg_report_run(const char *dir, const char *out) {
+int vkg_report_write(const char *dir, const char *out, char *written, size_t size) {
     char config_path[VKG_PATH_MAX + 32], path[VKG_PATH_MAX + 32];
     snprintf(config_path, sizeof config_path, "%s/config.json", dir);
     snprintf(path, sizeof path, "%s/report.html", dir);
     if (!out) out = path;
     run_log log = {0};
-    cJSON *config = rundir_read_json(config_path);
+    cJSON *config = vkg_rundir_read_json(config_path);
     char *text = NULL;
-    size_t size = 0;
+    size_t length = 0;
     FILE *f = NULL;
     int r = config ? read_log(dir, &log) : -1;
-    if (r == 0 && !(f = open_memstream(&text, &size))) r = vkg_set_error("out of host memory");
+    if (r == 0 && !(f = open_memstream(&text, &length))) r = vkg_set_error("out of host memory");
     if (r == 0) r = page(f, dir, &log, config);
     if (f) fclose(f);
     if (r == 0) {
         const void *parts[1] = {text};
-        r = vkg_write_file_atomic(out, parts, &size, 1);
+        r = vkg_write_file_atomic(out, parts, &length, 1);
     }
     free(text);
     for (int k = 0; k < S_COUNT; k++) free(log.s[k].x), free(log.s[k].y);
     free(log.events);
     cJSON_Delete(config);
-    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
-    printf("wrote %s\n", out);
-    return 0;
+    if (r == 0 && written && size) snprintf(written, size, "%s", out);
+    return r < 0 ? -1 : 0;
 }

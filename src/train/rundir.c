@@ -56,7 +56,7 @@ int rundir_is_start(const char *dir) {
     closedir(d);
     unsigned step;
     char path[4200];
-    return ok && rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
+    return ok && vkg_rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
 }
 
 /* The error for a --out that cannot be a new run, true to what DIR holds. */
@@ -195,7 +195,7 @@ static unsigned *checkpoint_steps(const char *dir, int *count) {
     return steps;
 }
 
-int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step) {
+int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step) {
     return rundir_checkpoint_before(dir, UINT_MAX, path, size, step);
 }
 
@@ -290,7 +290,7 @@ static char *read_text(const char *path, size_t *size) {
     return text;
 }
 
-cJSON *rundir_read_json(const char *path) {
+cJSON *vkg_rundir_read_json(const char *path) {
     char *text = read_text(path, NULL);
     if (!text) return NULL;
     cJSON *j = cJSON_Parse(text);
@@ -393,7 +393,7 @@ void metrics_close(metrics_log *log) {
     log->jsonl = log->csv = NULL;
 }
 
-int metrics_read(const char *dir, metrics_fn each, void *user) {
+int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user) {
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
     FILE *f = fopen(path, "r");

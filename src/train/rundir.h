@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "vkgan/rundir.h"
 #include "vkgan/train.h"
 
 /* DIR/config.json, DIR/metrics.jsonl, DIR/metrics.csv, DIR/samples/, DIR/checkpoints/ and
@@ -26,8 +27,13 @@ int rundir_lock(const char *dir, int *lock);
 int rundir_start_over(const char *dir);
 /* DIR/checkpoints/step-<9 digits>.safetensors */
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
-/* The newest checkpoint (highest step); -1 with vkg_error() when there is none. */
-int rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
+/* The newest checkpoint (highest step); -1 with vkg_error() when there is none. The trainer's
+ * name for vkg_rundir_newest_checkpoint (include/vkgan/rundir.h, with vkg_rundir_read_json and
+ * vkg_metrics_read, the readers vkgan view and the report share). */
+static inline int rundir_newest_checkpoint(const char *dir, char *path, size_t size,
+                                           unsigned *step) {
+    return vkg_rundir_newest_checkpoint(dir, path, size, step);
+}
 /* The newest checkpoint from before step `before` (a rollback's target). */
 int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                              unsigned *step);
@@ -38,9 +44,6 @@ int rundir_drop_checkpoints_after(const char *dir, unsigned step);
 int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect);
 /* Writes JSON to path atomically. */
 int rundir_write_json(const char *path, const cJSON *json);
-/* Reads and parses a JSON file; NULL with vkg_error() naming it. */
-cJSON *rundir_read_json(const char *path);
-
 /* One metrics line (include/vkgan/train.h); the mode metrics only for 2D data (modes < 0:
  * none). */
 typedef vkg_train_metrics metrics_row;
@@ -56,13 +59,5 @@ int metrics_write(metrics_log *log, const metrics_row *row);
  * as its first member. */
 int metrics_write_object(metrics_log *log, const cJSON *object);
 void metrics_close(metrics_log *log);
-
-/* Reads DIR/metrics.jsonl (one reader for the report, the viewer and the tests' fuzzer): calls
- * each(row, step, event, user) for every line that is a JSON object with a "step" that is a
- * whole number in 0 .. 2^32 - 1; event is its "event" text or NULL. Other lines (a torn last
- * line, a foreign one) are skipped. Stops at the first non-zero return of each. 0, -1 with
- * vkg_error() naming the file, or what each returned. */
-typedef int (*metrics_fn)(const cJSON *row, unsigned step, const char *event, void *user);
-int metrics_read(const char *dir, metrics_fn each, void *user);
 
 #endif

@@ -16,15 +16,15 @@ static int sample_batches(vkg_ctx *ctx, const vkg_safetensors *st, const char *p
     int k = shape[4];
     vkg_arena *arena = vkg_arena_create(ctx, 0);
     if (!arena) return -1;
-    sampler s;
+    vkg_sampler s;
     memset(&s, 0, sizeof s);
-    int r = sampler_setup(ctx, arena, st, path, o, shape, seed, &s);
+    int r = vkg_sampler_setup(ctx, arena, st, path, o, shape, seed, &s);
     vkg_rec *rec = r == 0 ? vkg_rec_begin(ctx, 0) : NULL;
-    if (r == 0) r = rec ? sampler_record(rec, &s, seed, 1) : -1;
+    if (r == 0) r = rec ? vkg_sampler_record(rec, &s, seed, 1) : -1;
     const vkg_tensor *y = vkg_model_output(&s.g);
     size_t each = r == 0 ? vkg_tensor_count(y) / (size_t)o->batch : 0;
     size_t expected = shape[0] ? 2 : (size_t)shape[1] * shape[2] * shape[3];
-    if (r == 0 && each != expected) /* sampler_read_setup checks this; images is sized by it */
+    if (r == 0 && each != expected) /* vkg_sampler_read_setup checks this; images is sized by it */
         r = vkg_set_error("%s: G makes examples of %zu values, vkgan.data_shape says %zu", path,
                           each, expected);
     size_t row = each > (size_t)o->latent ? each : (size_t)o->latent;
@@ -34,7 +34,7 @@ static int sample_batches(vkg_ctx *ctx, const vkg_safetensors *st, const char *p
         uint32_t counter[4] = {(uint32_t)j, 0, 0, 0};
         int take = n - j * o->batch < o->batch ? n - j * o->batch : o->batch;
         r = vkg_upload(ctx, &s.counter.buf, counter, sizeof counter);
-        if (r == 0 && k) r = sampler_labels(ctx, &s.labels, j * o->batch, k, cls);
+        if (r == 0 && k) r = vkg_sampler_labels(ctx, &s.labels, j * o->batch, k, cls);
         if (r == 0) r = vkg_rec_run(rec);
         if (r == 0) r = vkg_tensor_download(ctx, y, batch);
         if (r == 0)
@@ -63,7 +63,7 @@ static int write_raw(const char *raw, const vkg_train_options *o, const int shap
     int k = shape[4];
     float *labels = k ? malloc(sizeof(float) * (size_t)rows) : NULL;
     if (k && !labels) return vkg_set_error("out of host memory");
-    for (int i = 0; k && i < rows; i++) /* as sampler_labels sets them */
+    for (int i = 0; k && i < rows; i++) /* as vkg_sampler_labels sets them */
         labels[i] = (float)(cls >= 0 ? cls : i % k);
     vkg_st_tensor t[3] = {
         {"images", VKG_F32, shape[0] ? 2 : 4, {rows, shape[1], shape[2], shape[3]}, images},
@@ -81,7 +81,7 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
                     const char *out, const char *raw, unsigned seed, int cls) {
     vkg_train_options o;
     int shape[5];
-    if (sampler_read_setup(st, path, &o, shape) < 0) return -1;
+    if (vkg_sampler_read_setup(st, path, &o, shape) < 0) return -1;
     int k = shape[4];
     if (cls >= 0 && !k) return vkg_set_error("--class: %s is not class-conditional", path);
     if (cls >= k && k) return vkg_set_error("--class %d: the model has classes 0..%d", cls, k - 1);

@@ -1,4 +1,4 @@
-/* G rebuilt from a checkpoint; see sampler.h. */
+/* G rebuilt from a checkpoint (vkg_sampler, include/vkgan/rundir.h). */
 #include "train/sampler.h"
 
 #include <cjson/cJSON.h>
@@ -61,8 +61,8 @@ static int check_setup(const char *path, const vkg_train_options *o, const int s
 }
 
 /* The run's options and data shape from the checkpoint's metadata. */
-int sampler_read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
-                       int shape[5]) {
+int vkg_sampler_read_setup(const vkg_safetensors *st, const char *path, vkg_train_options *o,
+                           int shape[5]) {
     const char *text = vkg_safetensors_meta(st, "vkgan.options");
     const char *dims = vkg_safetensors_meta(st, "vkgan.data_shape");
     int used = 0;
@@ -82,7 +82,7 @@ int sampler_read_setup(const vkg_safetensors *st, const char *path, vkg_train_op
 }
 
 /* The labels of examples first .. first + count - 1 as floats: all `cls`, or i % classes. */
-int sampler_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, int cls) {
+int vkg_sampler_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, int cls) {
     float *f = malloc(sizeof(float) * (size_t)t->n);
     if (!f) return vkg_set_error("out of host memory");
     for (int i = 0; i < t->n; i++) f[i] = (float)(cls >= 0 ? cls : (first + i) % classes);
@@ -91,8 +91,9 @@ int sampler_labels(vkg_ctx *ctx, const vkg_tensor *t, int first, int classes, in
     return r;
 }
 
-int sampler_setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, const char *path,
-                  const vkg_train_options *o, const int shape[5], unsigned seed, sampler *s) {
+int vkg_sampler_setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, const char *path,
+                      const vkg_train_options *o, const int shape[5], unsigned seed,
+                      vkg_sampler *s) {
     memset(s, 0, sizeof *s);
     vkg_layer_spec g[VKG_MAX_LAYERS], d[VKG_MAX_LAYERS];
     int ng, nd, b = o->batch, k = s->classes = shape[4];
@@ -118,12 +119,12 @@ int sampler_setup(vkg_ctx *ctx, vkg_arena *arena, const vkg_safetensors *st, con
         return -1;
     if (k && (vkg_tensor_alloc(arena, b, o->latent + k, 1, 1, &s->ref_cat) < 0 ||
               vkg_tensor_alloc(arena, b, 1, 1, 1, &s->ref_labels) < 0 ||
-              sampler_labels(ctx, &s->ref_labels, 0, k, -1) < 0))
+              vkg_sampler_labels(ctx, &s->ref_labels, 0, k, -1) < 0))
         return -1;
     return 0;
 }
 
-int sampler_record(vkg_rec *rec, sampler *s, unsigned seed, int draw_z) {
+int vkg_sampler_record(vkg_rec *rec, vkg_sampler *s, unsigned seed, int draw_z) {
     int k = s->classes, r = 0;
     vkg_rng z_rng = {.seed = seed, .stream = STREAM_Z_USER, .counters = &s->counter.buf};
     if (draw_z) r |= vkg_fill_normal(rec, &z_rng, 0, 1, &s->z);

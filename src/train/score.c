@@ -8,9 +8,9 @@
 
 #include "train/quality.h"
 #include "train/sampler.h"
-#include "train/score.h"
 #include "vkgan/data.h"
 #include "vkgan/error.h"
+#include "vkgan/score.h"
 
 #define BORDER 2 /* of vkgan's PNG grids (src/io/png_grid.c) */
 
@@ -77,12 +77,12 @@ static int read_images(const char *path, int c, int h, int w, float **images, in
 }
 
 /* Generated images of a checkpoint (and their classes when conditional). */
-static int checkpoint_images(vkg_ctx *ctx, const score_options *o, const char **classifier,
+static int checkpoint_images(vkg_ctx *ctx, const vkg_score_options *o, const char **classifier,
                              float **images, float **labels, int *n, int shape[5]) {
     vkg_safetensors *st = vkg_safetensors_read(o->checkpoint);
     if (!st) return -1;
     vkg_train_options to;
-    int r = sampler_read_setup(st, o->checkpoint, &to, shape);
+    int r = vkg_sampler_read_setup(st, o->checkpoint, &to, shape);
     if (r < 0) {
         vkg_safetensors_free(st);
         return -1;
@@ -107,7 +107,7 @@ static int checkpoint_images(vkg_ctx *ctx, const score_options *o, const char **
     return r;
 }
 
-static int score(vkg_ctx *ctx, const score_options *o) {
+static int score(vkg_ctx *ctx, const vkg_score_options *o, vkg_score_result *res) {
     const char *classifier = o->classifier;
     float *images = NULL, *labels = NULL;
     int n = 0, shape[5] = {0}, r, c, h, w, k;
@@ -125,27 +125,31 @@ static int score(vkg_ctx *ctx, const score_options *o) {
     if (r == 0)
         r = quality_open(&q, ctx, classifier, shape[1], shape[2], shape[3], shape[4], batch_for(n));
     if (r == 0) r = quality_of_images(&q, images, labels, n, &out);
-    if (r == 0) {
-        printf("FCD %.3f  class entropy %.4f nats (real %.4f)  diversity %.4g (real %.4g)", out.fcd,
-               out.entropy, q.real.entropy, out.diversity, q.real.diversity);
-        if (out.accuracy >= 0) printf("  class accuracy %.2f%%", 100 * out.accuracy);
-        printf("\n%d samples from %s; classifier %s (FCD falls as the sample count grows: compare "
-               "at equal counts)\n",
-               n, o->checkpoint ? o->checkpoint : o->images, classifier);
-    }
+    if (r == 0)
+        *res = (vkg_score_result){.n = n,
+                                  .classifier = classifier,
+                                  .fcd = out.fcd,
+                                  .entropy = out.entropy,
+                                  .real_entropy = q.real.entropy,
+                                  .diversity = out.diversity,
+                                  .real_diversity = q.real.diversity,
+                                  .accuracy = out.accuracy};
     quality_close(&q);
     free(images);
     free(labels);
     return r;
 }
 
-int vkg_score_run(const score_options *o) {
+int vkg_score(const vkg_score_options *o, vkg_score_result *out) {
+    memset(out, 0, sizeof *out);
+    if (!o->checkpoint == !o->images)
+        return vkg_set_error("vkgan score needs exactly one of --checkpoint PATH and --images "
+                             "DIR|GRID.png");
     vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1, .quiet = 1};
     vkg_ctx *ctx = vkg_ctx_create(&copts);
-    int r = ctx ? score(ctx, o) : -1;
+    int r = ctx ? score(ctx, o, out) : -1;
     if (r == 0 && o->validation && vkg_ctx_validation_count(ctx) > 0)
         r = vkg_set_error("validation messages were reported");
     vkg_ctx_destroy(ctx);
-    if (r < 0) return fprintf(stderr, "vkgan: error: %s\n", vkg_error()), 1;
-    return 0;
+    return r < 0 ? -1 : 0;
 }

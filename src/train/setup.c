@@ -57,7 +57,7 @@ int trainer_resume_options(vkg_train_options *o) {
                                    "start it again with its options and --out %s",
                                    cli.resume, cli.resume)
                    : vkg_set_error("%s is not a vkgan run directory (no config.json)", cli.resume);
-    cJSON *config = rundir_read_json(path);
+    cJSON *config = vkg_rundir_read_json(path);
     if (!config) return -1;
     int r =
         vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);

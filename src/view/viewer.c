@@ -13,14 +13,13 @@
 
 #include <stb_image.h>
 
-#include "train/rundir.h"
-#include "train/sampler.h"
 #include "view/panels.h"
 #include "view/window.h"
 #include "vkgan/view.h"
 #include "vkgan/data.h"
 #include "vkgan/clock.h"
 #include "vkgan/error.h"
+#include "vkgan/rundir.h"
 
 enum { SHOW_CHECKPOINT, SHOW_SAVED, SHOW_WALK };
 
@@ -49,7 +48,7 @@ typedef struct viewer {
     int have_g, shape[5];
     vkg_train_options o;
     vkg_arena *arena;
-    sampler s;
+    vkg_sampler s;
     vkg_rec *rec;
     float *z, *walk_a, *walk_b, *fixed_z;
     double walk_t;
@@ -107,7 +106,7 @@ static int read_metrics(viewer *v) {
     v->metrics_size = st.st_size;
     history_clear(&v->h);
     v->mark_count = 0;
-    return metrics_read(v->dir, add_row, v) < 0 && access(path, R_OK) == 0 ? -1 : 0;
+    return vkg_metrics_read(v->dir, add_row, v) < 0 && access(path, R_OK) == 0 ? -1 : 0;
 }
 
 static int by_step(const void *a, const void *b) {
@@ -195,15 +194,15 @@ static void free_generator(viewer *v) {
 static int load_generator(viewer *v) {
     char path[VKG_PATH_MAX + 64];
     unsigned step;
-    if (rundir_newest_checkpoint(v->dir, path, sizeof path, &step) < 0) return 0; /* none yet */
+    if (vkg_rundir_newest_checkpoint(v->dir, path, sizeof path, &step) < 0) return 0; /* none yet */
     if (v->have_g && step == v->ckpt_step) return 0;
     vkg_safetensors *st = vkg_safetensors_read(path);
     if (!st) return -1;
     free_generator(v);
-    int r = sampler_read_setup(st, path, &v->o, v->shape);
+    int r = vkg_sampler_read_setup(st, path, &v->o, v->shape);
     size_t zn = (size_t)v->o.batch * v->o.latent;
     if (r == 0 && !(v->arena = vkg_arena_create(v->ctx, 0))) r = -1;
-    if (r == 0) r = sampler_setup(v->ctx, v->arena, st, path, &v->o, v->shape, 1, &v->s);
+    if (r == 0) r = vkg_sampler_setup(v->ctx, v->arena, st, path, &v->o, v->shape, 1, &v->s);
     if (r == 0 && !(v->z = malloc(sizeof(float) * zn * 4))) r = vkg_set_error("out of memory");
     int ndim;
     int64_t dims[4];
@@ -216,9 +215,10 @@ static int load_generator(viewer *v) {
         memcpy(v->z, fixed, sizeof(float) * zn);
         memcpy(v->walk_a, fixed, sizeof(float) * zn);
         memcpy(v->walk_b, fixed, sizeof(float) * zn);
-        if (v->s.classes) r = sampler_labels(v->ctx, &v->s.labels, 0, v->s.classes, -1);
+        if (v->s.classes) r = vkg_sampler_labels(v->ctx, &v->s.labels, 0, v->s.classes, -1);
     }
-    if (r == 0) r = (v->rec = vkg_rec_begin(v->ctx, 0)) ? sampler_record(v->rec, &v->s, 1, 0) : -1;
+    if (r == 0)
+        r = (v->rec = vkg_rec_begin(v->ctx, 0)) ? vkg_sampler_record(v->rec, &v->s, 1, 0) : -1;
     vkg_safetensors_free(st);
     if (r < 0) return free_generator(v), -1;
     v->have_g = 1, v->ckpt_step = step;
@@ -445,7 +445,7 @@ static int loop(viewer *v, const char *shot_path) {
 int vkg_view_run(const char *dir, const char *shot_path, const char *device, int validation) {
     char config[VKG_PATH_MAX + 32];
     snprintf(config, sizeof config, "%s/config.json", dir);
-    cJSON *json = rundir_read_json(config);
+    cJSON *json = vkg_rundir_read_json(config);
     if (!json) {
         fprintf(stderr, "vkgan: error: %s: not a run directory of vkgan train (%s)\n", dir,
                 vkg_error());

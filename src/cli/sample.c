@@ -1,0 +1,67 @@
+/* vkgan sample: argument handling and printing around vkg_sample_write (include/vkgan/train.h). */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli/commands.h"
+#include "vkgan/error.h"
+#include "vkgan/train.h"
+
+/* --class: a name (looked up in the checkpoint) or an index, which must be a class number */
+static int class_spec(const char *value) {
+    char *end;
+    long v = strtol(value, &end, 10);
+    if (*value && !*end && (v < 0 || v > 1023))
+        return vkg_set_error("--class %s: a class index is 0 to 1023 (or give the class's name)",
+                             value);
+    return 0;
+}
+
+typedef struct sample_args {
+    const char *checkpoint, *out, *raw, *device;
+    const char *cls;
+    int n, seed, validation;
+} sample_args;
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#define F(field) VKG_OPT_FIELD(sample_args, field)
+static const vkg_opt sample_opts[] = {
+    {"checkpoint", "PATH", VKG_OPT_STR, F(checkpoint), 0, 0, NULL,
+     "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
+    {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
+    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png", "the PNG to write", 0},
+    {"raw", "FILE", VKG_OPT_STR, F(raw), 0, 0, "",
+     "also write G's float output and the z it came from (whole batches) to this .safetensors "
+     "file (tools/vkgan_to_torch.py --check compares PyTorch with it)",
+     0},
+    {"seed", "S", VKG_OPT_INT, F(seed), 0, 2147483647, "1", "seed of z", 0},
+    {"class", "C", VKG_OPT_STR, F(cls), 0, 0, NULL,
+     "conditional models: every sample of class C, its name as the data names it (a folder's "
+     "name, 'Sneaker') or its index (default: one row per class)",
+     0, NULL, NULL, 0, 0, class_spec},
+    CLI_DEVICE_OPTIONS(sample_args),
+};
+#undef F
+#pragma GCC diagnostic pop
+
+static const vkg_opt_table sample_table = {
+    "sample",
+    "--checkpoint PATH [options]",
+    "Generates N samples from a checkpoint of vkgan train (with G's EMA weights when the run kept "
+    "them) and writes them as one PNG grid (a scatter plot for 2D data).",
+    NULL,
+    0,
+    sample_opts,
+    sizeof sample_opts / sizeof *sample_opts};
+
+int cmd_sample(int argc, char **argv) {
+    sample_args a;
+    int code = cli_parse(&sample_table, argc, argv, &a);
+    if (code >= 0) return code;
+    if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
+                         a.validation) < 0)
+        return cli_error("%s", vkg_error());
+    printf("wrote %d samples to %s\n", a.n, a.out);
+    if (a.raw && a.raw[0]) printf("wrote G's raw output and z to %s\n", a.raw);
+    return 0;
+}
