@@ -53,6 +53,8 @@ TEST(cli_bad_options_are_named) {
         {"train --on-failure panic", "panic"},
         {"train --image-size 30", "--image-size 30"},
         {"train --batch 0x10", "0x10"},
+        {"train --steps 1e3", "1e3"},
+        {"train --batch 16.0", "16.0"},
     };
     for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
         code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,
@@ -244,4 +246,14 @@ TEST(cli_class_names_recorded_and_sampled_by_name) {
     char *html = test_read_text(path);
     CHECK(code == 0 && html && strstr(html, "One row per class") && strstr(html, "9 Ankle boot"),
           "report: %d: %s", code, err);
+    /* a class name for a model with no classes: that is what is wrong, not the name */
+    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --out %s/r8", dir);
+    CHECK(test_run_vkgan("", args, err, sizeof err) == 0, "ring8: %s", err);
+    snprintf(args, sizeof args,
+             "sample --checkpoint %s/r8/checkpoints/step-000000002.safetensors --class Sneaker "
+             "--out %s/r8.png",
+             dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "is not class-conditional") && lines(err) == 1,
+          "--class on ring8: %d: %s", code, err);
 }

@@ -248,3 +248,33 @@ TEST(mpi_diverged_replicas_are_one_error) {
     CHECK(strstr(out, "at step 100 the weights of rank 1 differ from rank 0's"),
           "no error names the diverged rank: %s", out);
 }
+
+/* What the ranks cannot split is refused before any device work: exit code 2, the one line said
+ * once (by rank 0), no run directory; likewise a --device list that is not one entry per rank,
+ * and (in one process) a --device list at all. */
+TEST(mpi_refusals_are_one_line_and_usage_errors) {
+    if (skipped()) return;
+    static const struct {
+        const char *args, *says;
+    } cases[] = {
+        {"--batch 15", "--batch 15: 2 ranks split the batch evenly"},
+        {"--feature-matching", "--feature-matching runs in one process only"},
+        {"--virtual-bn", "--virtual-bn runs in one process only"},
+        {"--device 0,0,0", "one device per rank, 3 entries for 2 ranks"},
+        {"--device 0,,", "one device per rank"},
+    };
+    char out[8192], args[PATH_MAX + 1024], dir[PATH_MAX];
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(dir, sizeof dir, "%s/refused%zu", test_tmpdir(), i);
+        snprintf(args, sizeof args, RING8 " --steps 5 --out '%s' %s", dir, cases[i].args);
+        CHECK(run_ranks(2, args, out, sizeof out) == 2, "%s: not a usage error: %s", cases[i].args,
+              out);
+        const char *first = strstr(out, cases[i].says);
+        CHECK(first, "%s: the message is missing: %s", cases[i].args, out);
+        CHECK(!strstr(first + 1, cases[i].says), "%s: said more than once: %s", cases[i].args, out);
+        CHECK(access(dir, F_OK) != 0, "%s: %s was made", cases[i].args, dir);
+    }
+    snprintf(args, sizeof args, RING8 " --steps 5 --device 0,0 --out '%s/one'", test_tmpdir());
+    CHECK(test_run_vkgan("", args, out, sizeof out) == 2, "one process, a device list: %s", out);
+    CHECK(strstr(out, "needs mpirun"), "one process, a device list: %s", out);
+}

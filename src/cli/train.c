@@ -76,7 +76,12 @@ static int train(vkg_train_options *po) {
     vkg_train_options o = *po;
     /* several ranks: this one's device; ranks other than 0 quiet and without a window */
     int ranks = vkg_train_dist_setup(&o);
-    if (ranks != 0) return cli_error("%s", vkg_error()), ranks > 1 ? 2 : 1;
+    if (ranks > 0) { /* the same options on every rank: rank 0 says it, all part without abort */
+        if (dist_rank() == 0) cli_error("%s", vkg_error());
+        dist_finalize();
+        return 2;
+    }
+    if (ranks < 0) return cli_error("%s", vkg_error());
     train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
     train_faults faults = {.console = &console};
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
@@ -104,7 +109,8 @@ static int train(vkg_train_options *po) {
         code = finish(t, vkg_trainer_run(t, &interrupted), &o, &console, window);
         if (vkg_trainer_close(t) < 0 && code == 0) code = cli_error("%s", vkg_error());
     } else {
-        cli_error("%s", vkg_error());
+        /* a refusal comes from the options and the run directory, the same on every rank */
+        if (code != VKG_TRAIN_REFUSED || dist_rank() == 0) cli_error("%s", vkg_error());
         code = code == VKG_TRAIN_REFUSED ? 2 : 1;
     }
     sigaction(SIGINT, &old_int, NULL);

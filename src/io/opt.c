@@ -54,7 +54,8 @@ static int set_entry(const vkg_opt_table *t, const vkg_opt *o, void *s, const ch
     double v = strtod(value, &end);
     int whole = o->kind == VKG_OPT_INT || o->kind == VKG_OPT_FLAG;
     if (*value == 0 || *end || errno || !isfinite(v) || v < o->min || v > o->max ||
-        (whole && v != floor(v)) || strpbrk(value, "xX")) /* decimal only: no 0x10 */
+        (whole && (v != floor(v) || strpbrk(value, ".eE"))) || /* an integer: digits only */
+        strpbrk(value, "xX"))                                  /* decimal only: no 0x10 */
         return vkg_set_error("%s expects %s from %g to %g, got '%s'", name,
                              whole ? "an integer" : "a number", o->min, o->max, value);
     if (whole)

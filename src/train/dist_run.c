@@ -36,6 +36,17 @@ static int several(void) {
 static int pick_device(vkg_train_options *o) {
     int rank = dist_rank(), n = 0;
     if (strchr(o->device, ',')) {
+        int entries = 1, empty = o->device[0] == ',' || o->device[strlen(o->device) - 1] == ',';
+        for (const char *c = o->device; *c; c++) {
+            entries += *c == ',';
+            empty |= c[0] == ',' && c[1] == ',';
+        }
+        if (empty || entries != dist_size()) {
+            vkg_set_error("--device %s: under mpirun the list names one device per rank, %d "
+                          "entries for %d ranks",
+                          o->device, entries, dist_size());
+            return 2;
+        }
         const char *p = o->device;
         for (int i = 0; i < rank && p; i++) p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
         if (!p) {
@@ -65,7 +76,21 @@ static int pick_device(vkg_train_options *o) {
 }
 
 int vkg_train_dist_setup(vkg_train_options *o) {
+    if (!several() && strchr(o->device, ',')) {
+        vkg_set_error("--device %s: a list of devices (one per rank) needs mpirun; give one device",
+                      o->device);
+        return 2;
+    }
     if (!several()) return 0;
+    /* what is not split across ranks, refused by name before any device work */
+    const char *alone = o->feature_matching ? "--feature-matching"
+                        : o->virtual_bn     ? "--virtual-bn"
+                                            : NULL;
+    if (alone) {
+        vkg_set_error("%s runs in one process only, not under mpirun with %d ranks", alone,
+                      dist_size());
+        return 2;
+    }
     if (o->batch && o->batch % dist_size()) {
         vkg_set_error("--batch %d: %d ranks split the batch evenly, so it must be a multiple of "
                       "%d",
@@ -86,11 +111,20 @@ static int sum(void *user, float *values, size_t count) {
 
 int dist_run_config(vkg_gan_config *c, int sync_bn) {
     if (!several()) return 0;
-    if (c->batch % dist_size())
-        return vkg_set_error("batch %d: %d ranks split the batch evenly, so it must be a multiple "
-                             "of %d",
-                             c->batch, dist_size(), dist_size());
-    c->batch /= dist_size();
+    int n = dist_size();
+    if (c->batch % n) /* a resumed run's batch: the options' was checked before */
+        return vkg_set_error("--batch %d: %d ranks split the batch evenly, so it must be a "
+                             "multiple of %d",
+                             c->batch, n, n) < 0
+                   ? VKG_TRAIN_REFUSED
+                   : 0;
+    if (c->classes && c->batch / n % c->classes)
+        return vkg_set_error("--batch %d with %d ranks: a conditional model needs a per-rank "
+                             "batch (%d) that is a multiple of the %d classes",
+                             c->batch, n, c->batch / n, c->classes) < 0
+                   ? VKG_TRAIN_REFUSED
+                   : 0;
+    c->batch /= n;
     c->ranks = (vkg_gan_ranks){dist_rank(), dist_size(), sync_bn, sum, NULL};
     return 0;
 }

@@ -11,8 +11,9 @@
 #include "vkgan/gan.h"
 #include "vkgan/train.h"
 
-/* The GAN configuration's share of the batch (--batch / ranks: an error unless it divides),
- * the sum across ranks and --sync-bn. 0 or -1. */
+/* The GAN configuration's share of the batch (--batch / ranks: refused unless it divides, and
+ * for a conditional model unless each rank's share is a multiple of the classes), the sum
+ * across ranks and --sync-bn. 0, or VKG_TRAIN_REFUSED with vkg_error() saying why. */
 int dist_run_config(vkg_gan_config *c, int sync_bn);
 /* Whether this process is a rank other than 0. */
 int dist_run_follower(void);

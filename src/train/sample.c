@@ -137,6 +137,10 @@ static int class_index(const vkg_safetensors *st, const char *path, const char *
     if (known[0])
         return vkg_set_error("--class %s: the model's classes are %.500s (or their index)", text,
                              known);
+    vkg_train_options o;
+    int shape[5];
+    if (vkg_sampler_read_setup(st, path, &o, shape) == 0 && shape[4] == 0)
+        return vkg_set_error("--class: %s is not class-conditional", path);
     return vkg_set_error("--class %s: %s names no classes (give an index)", text, path);
 }
 

@@ -167,8 +167,9 @@ static int set_up(vkg_trainer *t) {
                          points ? 1 : d->width,
                          d->labels};
     vkg_gan_config config = trainer_gan_config(o, d->classes);
-    if (dist_run_config(&config, o->sync_bn) < 0 || !(t->arena = vkg_arena_create(t->ctx, 0)))
-        return -1;
+    int refused = dist_run_config(&config, o->sync_bn);
+    if (refused) return refused;
+    if (!(t->arena = vkg_arena_create(t->ctx, 0))) return -1;
     if (vkg_gan_create(t->ctx, t->arena, g, ng, dl, nd, &data, &config, &t->gan) < 0)
         return trainer_fail("setting up training");
     t->gan_made = 1;
