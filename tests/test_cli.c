@@ -110,6 +110,12 @@ TEST(cli_train_bad_inputs) {
     snprintf(args, sizeof args, "sample --checkpoint %s/busy/file.txt --out %s/s.png", dir, dir);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && strstr(err, "file.txt") && lines(err) == 1, "%d: %s", code, err);
+    snprintf(args, sizeof args, "sample --checkpoint %s/busy --out %s/s.png", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "is a directory") && lines(err) == 1, "%d: %s", code, err);
+    snprintf(args, sizeof args, "sample --checkpoint %s/none.safetensors --out %s/s.png", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "No such file") && lines(err) == 1, "%d: %s", code, err);
     char png[4200];
     snprintf(png, sizeof png, "%s/s.png", dir);
     CHECK(access(png, F_OK) != 0, "a failed sample left %s", png);

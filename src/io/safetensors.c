@@ -1,8 +1,10 @@
 /* safetensors files: written atomically, read whole and validated before any tensor is used. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "vkgan/error.h"
 #include "vkgan/io.h"
@@ -251,8 +253,15 @@ static int parse(vkg_safetensors *st, const char *path) {
 vkg_safetensors *vkg_safetensors_read(const char *path) {
     vkg_safetensors *st = calloc(1, sizeof *st);
     FILE *f = fopen(path, "rb");
-    if (!st || !f) {
-        vkg_set_error(st ? "%s: cannot open it" : "%s: out of host memory", path);
+    struct stat sb;
+    int dir = f && fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode);
+    if (!st || !f || dir) {
+        if (!st)
+            vkg_set_error("%s: out of host memory", path);
+        else if (dir)
+            vkg_set_error("%s: is a directory, not a .safetensors file", path);
+        else
+            vkg_set_error("%s: cannot open it (%s)", path, strerror(errno));
         if (f) fclose(f);
         free(st);
         return NULL;
