@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "vkgan/dist.h"
+#include "vkgan/clock.h"
 #include "vkgan/error.h"
 
 static struct {
@@ -16,12 +17,6 @@ static struct {
     size_t scratch_count;
     double sum_bytes, sum_seconds, sum_waiting;
 } d = {.size = 1};
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 /* Whether a launcher started this process as one of several ranks (Open MPI's mpirun, PMIx,
  * Slurm's srun, MPICH's PMI). */
@@ -77,13 +72,13 @@ int dist_local_rank(void) {
  * first polls (a message in flight needs both ranks to poll, fragment by fragment), then
  * sleeping 0.1 ms between them (the other ranks may be computing on these cores). */
 static int wait_all(MPI_Request *req, int n, const char *what) {
-    double until = now() + d.timeout;
+    double until = vkg_now() + d.timeout;
     for (long polls = 0;; polls++) {
         int done = 0;
         if (MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS)
             return vkg_set_error("rank %d of %d: %s failed: a rank is gone", d.rank, d.size, what);
         if (done) return 0;
-        if (now() > until)
+        if (vkg_now() > until)
             return vkg_set_error("rank %d of %d: %s got no answer within %.0f s "
                                  "(VKGAN_DIST_TIMEOUT): a rank died or stopped answering",
                                  d.rank, d.size, what, d.timeout);
@@ -101,7 +96,7 @@ enum { PIECE = 1 << 28 };
 
 int dist_sum(float *values, size_t count) {
     if (d.size < 2) return 0;
-    double t0 = now();
+    double t0 = vkg_now();
     if (d.rank == 0 && d.scratch_count < count * (size_t)(d.size - 1)) {
         free(d.scratch);
         d.scratch_count = count * (size_t)(d.size - 1);
@@ -124,7 +119,7 @@ int dist_sum(float *values, size_t count) {
                     return -1;
                 if (nreq == 64) nreq = 0;
             }
-            d.sum_waiting += now() - t0; /* until the last rank's values are in */
+            d.sum_waiting += vkg_now() - t0; /* until the last rank's values are in */
             for (int k = 1; k < d.size; k++) {
                 const float *from = d.scratch + (size_t)(k - 1) * count + at;
                 for (int i = 0; i < n; i++) values[at + i] += from[i];
@@ -140,7 +135,7 @@ int dist_sum(float *values, size_t count) {
         if (wait_all(&b, 1, "summing gradients") < 0) return -1;
     }
     d.sum_bytes += (double)count * sizeof(float);
-    d.sum_seconds += now() - t0;
+    d.sum_seconds += vkg_now() - t0;
     return 0;
 }
 

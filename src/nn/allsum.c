@@ -1,8 +1,8 @@
 /* Sums across processes at points of a recording (see vkg_allsum in include/vkgan/nn.h). */
 #include <stdlib.h>
-#include <time.h>
 
 #include "nn/kernel.h"
+#include "vkgan/clock.h"
 
 struct vkg_allsum_point {
     vkg_allsum *owner;
@@ -11,20 +11,14 @@ struct vkg_allsum_point {
     float scale;
 };
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 static int sum_point(void *user) {
     vkg_allsum_point *p = user;
     vkg_allsum *s = p->owner;
-    double t0 = now();
+    double t0 = vkg_now();
     if (s->sum(s->user, p->map, p->count) < 0) return -1;
     if (p->scale != 1.0f)
         for (size_t i = 0; i < p->count; i++) p->map[i] *= p->scale;
-    s->seconds += now() - t0;
+    s->seconds += vkg_now() - t0;
     return 0;
 }
 
