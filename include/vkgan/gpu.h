@@ -57,6 +57,9 @@ typedef struct vkg_ctx_options {
 
 /* Enumerates devices (deduplicated by UUID) without creating a logical device. */
 int vkg_list_devices(vkg_device_info *out, int max, int *count);
+/* How much a device type (vkg_device_info.type) is preferred, higher first: discrete >
+ * integrated > virtual > cpu > other; the order vkg_ctx_create picks by. */
+int vkg_device_type_rank(const char *type);
 
 /* Creates the instance, picks a device (discrete > integrated > virtual > cpu) and creates it. */
 vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts);

@@ -170,8 +170,7 @@ static const char *type_name(VkPhysicalDeviceType type) {
     }
 }
 
-/* Higher is preferred: discrete > integrated > virtual > cpu > other. */
-static int type_rank(const char *type) {
+int vkg_device_type_rank(const char *type) {
     const char *order[] = {"other", "cpu", "virtual", "integrated", "discrete"};
     for (int i = 0; i < 5; i++)
         if (strcmp(type, order[i]) == 0) return i;
@@ -330,7 +329,7 @@ static int choose(const vkg_device_info *info, int n, const char *wanted) {
     }
     int best = 0;
     for (int i = 1; i < n; i++)
-        if (type_rank(info[i].type) > type_rank(info[best].type)) best = i;
+        if (vkg_device_type_rank(info[i].type) > vkg_device_type_rank(info[best].type)) best = i;
     return best;
 }
 

@@ -62,17 +62,14 @@ static int pick_device(vkg_train_options *o) {
     if (o->device[0]) return 0; /* one device for every rank (tests on one CPU device) */
     vkg_device_info info[16];
     if (vkg_list_devices(info, 16, &n) < 0) return -1;
-    const char *order[] = {"discrete", "integrated", "virtual", "cpu", "other"};
-    for (int k = 0; k < 5; k++) {
-        int same[16], count = 0;
-        for (int i = 0; i < n && i < 16; i++)
-            if (strcmp(info[i].type, order[k]) == 0) same[count++] = i;
-        if (count) {
-            snprintf(o->device, sizeof o->device, "%d", same[dist_local_rank() % count]);
-            return 0;
-        }
-    }
-    return 0; /* no device: creating the context says so */
+    if (n == 0) return 0; /* no device: creating the context says so */
+    int best = 0, same[16], count = 0;
+    for (int i = 0; i < n && i < 16; i++)
+        if (vkg_device_type_rank(info[i].type) > best) best = vkg_device_type_rank(info[i].type);
+    for (int i = 0; i < n && i < 16; i++)
+        if (vkg_device_type_rank(info[i].type) == best) same[count++] = i;
+    snprintf(o->device, sizeof o->device, "%d", same[dist_local_rank() % count]);
+    return 0;
 }
 
 int vkg_train_dist_setup(vkg_train_options *o) {
