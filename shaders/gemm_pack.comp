@@ -8,8 +8,10 @@
 //   y = y0 + nr * ry + ty * tys,  x = x0 + nc * rx + tx * txs
 //   P[row][k] = src[nb * sb + kc * sc + y * W + x]  if k < K, ty < vy, tx < vx and (y, x) is
 //               inside the H x W grid; else 0 (the padding, and taps a stride phase skips).
-// An invocation packs CHUNK texels of one row, stepping (kc, ty, tx) without divisions.
-layout(local_size_x = 64) in;
+// An invocation packs CHUNK texels of one row, stepping (kc, ty, tx) without divisions. A
+// workgroup is 64 invocations, LX rows by 64 / LX chunks (LX a specialization constant: 8 for a
+// matrix of a few rows and a long K, 64 for many short rows), so few lanes idle on either shape.
+layout(local_size_x_id = 0, local_size_y_id = 1) in;
 layout(std430, binding = 0) readonly buffer Src { float src[]; };
 layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };
 layout(push_constant) uniform Pack {
@@ -20,7 +22,7 @@ layout(push_constant) uniform Pack {
     uint sb, sc, H, W;
 } p;
 
-const uint CHUNK = 4;
+const uint CHUNK = 16;
 
 void main() {
     uint row = gl_GlobalInvocationID.x, t0 = gl_GlobalInvocationID.y * CHUNK;
