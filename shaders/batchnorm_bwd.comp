@@ -10,6 +10,9 @@
 // sums of dy and dy * xhat to sums[c], sums[C + c] (and the parameters' gradients, this
 // rank's), the host sums them across the ranks, stage 2 computes dx with the means over the
 // `ranks` equal batches.
+// A ReLU (act 1) or leaky ReLU (act 2, slope `slope`) that followed in the forward pass may be
+// folded in: dy is then the activation's output gradient, binding 7 its output y, and each dy is
+// first multiplied by the activation's derivative (as shaders/activation_bwd.comp does).
 #include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
@@ -18,11 +21,21 @@ layout(std430, binding = 3) readonly buffer Saved { float saved[]; };
 layout(std430, binding = 4) buffer DGamma { float dgamma[]; };
 layout(std430, binding = 5) buffer DBeta { float dbeta[]; };
 layout(std430, binding = 6) writeonly buffer DX { float dx[]; };
-layout(std430, binding = 7) buffer Sums { float sums[]; }; // [sum dy[C], sum dy * xhat[C]]
+// synchronised: [sum dy[C], sum dy * xhat[C]]; with an activation folded in: its output
+layout(std430, binding = 7) buffer Sums { float sums[]; };
 layout(push_constant) uniform P {
     uint batch, channels, hw;
     uint training, accumulate, param_grads, stage, ranks;
+    uint act;
+    float slope;
 } p;
+
+// dy at j, through the folded activation's derivative when there is one
+float grad(uint j) {
+    if (p.act == 0u) return dy[j];
+    float d = sums[j] > 0.0 ? 1.0 : p.act == 1u ? 0.0 : p.slope;
+    return dy[j] * d;
+}
 
 void main() {
     uint c = gl_WorkGroupID.x, tid = gl_LocalInvocationIndex;
@@ -34,8 +47,9 @@ void main() {
     } else {
         for (uint i = tid; i < count; i += REDUCE_THREADS) {
             uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
-            sdy += dy[j];
-            sdyx += dy[j] * (x[j] - mean) * invstd;
+            float g = grad(j);
+            sdy += g;
+            sdyx += g * (x[j] - mean) * invstd;
         }
         sdy = workgroup_sum(sdy);
         sdyx = workgroup_sum(sdyx);
@@ -54,6 +68,6 @@ void main() {
     float mdyx = p.training != 0u ? sdyx / total : 0.0;
     for (uint i = tid; i < count; i += REDUCE_THREADS) {
         uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
-        dx[j] = k * (dy[j] - mdy - (x[j] - mean) * invstd * mdyx);
+        dx[j] = k * (grad(j) - mdy - (x[j] - mean) * invstd * mdyx);
     }
 }

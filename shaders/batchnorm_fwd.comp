@@ -10,6 +10,8 @@
 // x to saved[c] and stage 2 the squared deviations from the global mean to saved[C + c], each
 // summed across the ranks by the host after it; stage 3 normalises with the global statistics
 // of the `ranks` equal batches.
+// A ReLU (act 1) or leaky ReLU (act 2, negative slope `slope`) that follows in the model may be
+// applied to y as it is written (one pass instead of two, the same values).
 #include "reduce.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
@@ -22,6 +24,8 @@ layout(push_constant) uniform P {
     uint batch, channels, hw;
     float eps, momentum;
     uint training, stage, ranks;
+    uint act;
+    float slope;
 } p;
 
 void main() {
@@ -85,6 +89,9 @@ void main() {
     float scale = gamma[c] * invstd, shift = beta[c] - mean * scale;
     for (uint i = tid; i < count; i += REDUCE_THREADS) {
         uint j = ((i / p.hw) * p.channels + c) * p.hw + i % p.hw;
-        y[j] = x[j] * scale + shift;
+        float v = x[j] * scale + shift;
+        if (p.act == 1u) v = max(v, 0.0);
+        else if (p.act == 2u) v = v > 0.0 ? v : p.slope * v;
+        y[j] = v;
     }
 }

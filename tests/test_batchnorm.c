@@ -2,6 +2,7 @@
  * backward against finite differences; each on the subgroup and the shared-memory reduction path.
  * Tolerance: atol 1e-4, rtol 1e-4 (normalised values are O(1); sums of up to 2k terms). */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -93,4 +94,80 @@ TEST(batchnorm_eval_running_stats) {
 }
 TEST(batchnorm_eval_dense_features) {
     both_paths(9, 11, 1, 1, 0, 306);
+}
+
+/* Batch norm with a ReLU or leaky ReLU folded in (one pass each way) against batch norm then
+ * the activation as two kernels: the same floats, bit for bit, forward and backward. */
+static void check_folded(vkg_ctx *ctx, int n, int c, int h, int w, int training, int act,
+                         uint64_t seed) {
+    vkg_arena *arena = test_arena(ctx);
+    size_t count = (size_t)n * c * h * w;
+    float slope = act == VKG_LEAKY_RELU ? 0.2f : 0;
+    double *xs = random_doubles(count, -2, 3, seed), *dys = random_doubles(count, -1, 1, seed + 5);
+    double *gamma = random_doubles((size_t)c, 0.5, 1.5, seed + 1),
+           *beta = random_doubles((size_t)c, -1, 1, seed + 2),
+           *rm = random_doubles((size_t)c, -0.5, 0.5, seed + 3),
+           *rv = random_doubles((size_t)c, 0.5, 2, seed + 4);
+    vkg_batchnorm bn[2] = {upload_batchnorm(ctx, arena, c, gamma, beta, rm, rv),
+                           upload_batchnorm(ctx, arena, c, gamma, beta, rm, rv)};
+    vkg_tensor x = upload_tensor(ctx, arena, n, c, h, w, xs);
+    vkg_tensor dy = upload_tensor(ctx, arena, n, c, h, w, dys);
+    vkg_tensor t[9];
+    for (int i = 0; i < 5; i++) t[i] = upload_tensor(ctx, arena, n, c, h, w, NULL);
+    for (int i = 5; i < 9; i++) t[i] = upload_tensor(ctx, arena, 1, c, 1, 1, NULL);
+    vkg_tensor *bn_out = &t[0], *y2 = &t[1], *dbn = &t[2], *dx2 = &t[3], *y1 = &t[4];
+    vkg_tensor dx1 = upload_tensor(ctx, arena, n, c, h, w, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed(), "setup");
+    /* two passes each way */
+    CHECK_OK(vkg_batchnorm_forward(rec, &bn[0], &x, bn_out, training));
+    CHECK_OK(vkg_activation_forward(rec, (vkg_activation)act, slope, bn_out, y2));
+    CHECK_OK(vkg_activation_backward(rec, (vkg_activation)act, slope, y2, &dy, dbn));
+    CHECK_OK(vkg_batchnorm_backward(rec, &bn[0], &x, dbn, dx2, &t[5], &t[6], training, 0));
+    /* one pass each way */
+    CHECK_OK(vkg_batchnorm_act_forward(rec, &bn[1], &x, y1, training, act, slope));
+    CHECK_OK(vkg_batchnorm_act_backward(rec, &bn[1], &x, y1, &dy, &dx1, &t[7], &t[8], training, 0,
+                                        act, slope));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    const char *what[] = {"y", "dx", "dgamma", "dbeta", "running mean", "running variance"};
+    const vkg_tensor *two[] = {y2, dx2, &t[5], &t[6], &bn[0].running_mean, &bn[0].running_var};
+    const vkg_tensor *one[] = {y1, &dx1, &t[7], &t[8], &bn[1].running_mean, &bn[1].running_var};
+    for (int i = 0; i < 6; i++) {
+        size_t len = vkg_tensor_count(two[i]);
+        float *a = download_tensor(ctx, two[i]), *b = download_tensor(ctx, one[i]);
+        size_t differ = 0;
+        for (size_t j = 0; j < len; j++) differ += a[j] != b[j];
+        CHECK(differ == 0, "act %d, training %d: %s differs at %zu of %zu values", act, training,
+              what[i], differ, len);
+    }
+    float *y = download_tensor(ctx, y1);
+    size_t negative = 0;
+    for (size_t j = 0; j < count; j++) negative += y[j] < 0;
+    CHECK(act == VKG_LEAKY_RELU ? negative > 0 : negative == 0,
+          "act %d: %zu negative outputs: the activation was not applied as asked", act, negative);
+}
+
+TEST(batchnorm_act_folded_equals_two_passes) {
+    int acts[] = {VKG_RELU, VKG_LEAKY_RELU};
+    for (int a = 0; a < 2 && !test_failed(); a++)
+        for (int training = 0; training < 2 && !test_failed(); training++) {
+            check_folded(test_ctx(), 3, 5, 13, 13, training, acts[a], 311 + (uint64_t)a);
+            check_folded(test_ctx_alternate(), 1, 4, 7, 9, training, acts[a], 313);
+            check_folded(test_ctx(), 64, 37, 1, 1, training, acts[a], 317);
+        }
+}
+
+TEST(batchnorm_act_refuses_other_activations) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    double one[2] = {1, 1}, zero[2] = {0, 0};
+    vkg_batchnorm bn = upload_batchnorm(ctx, arena, 2, one, zero, zero, one);
+    vkg_tensor x = upload_tensor(ctx, arena, 2, 2, 1, 1, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(vkg_batchnorm_act_forward(rec, &bn, &x, &x, 1, VKG_TANH, 0) < 0, "tanh folded in");
+    CHECK(strstr(vkg_error(), "ReLU"), "error: %s", vkg_error());
+    CHECK(vkg_batchnorm_act_backward(rec, &bn, &x, &x, &x, &x, NULL, NULL, 1, 0, VKG_LEAKY_RELU,
+                                     -0.5f) < 0,
+          "a negative slope folded in");
 }

@@ -94,6 +94,17 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
 int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
                            const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
                            const vkg_tensor *dbeta, int training, int accumulate);
+/* Batch norm and the ReLU or leaky ReLU after it (act: VKG_RELU, or VKG_LEAKY_RELU with slope
+ * >= 0; -1: none) in one pass each way, for a model's BN -> activation pair: the forward pass
+ * writes y = act(bn(x)) and not the BN output; the backward pass takes that y and its gradient
+ * dy and writes what vkg_activation_backward then vkg_batchnorm_backward would, the same floats,
+ * without the gradient in between. Not with bn->sync (an error). */
+int vkg_batchnorm_act_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                              const vkg_tensor *y, int training, int act, float slope);
+int vkg_batchnorm_act_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                               const vkg_tensor *y, const vkg_tensor *dy, const vkg_tensor *dx,
+                               const vkg_tensor *dgamma, const vkg_tensor *dbeta, int training,
+                               int accumulate, int act, float slope);
 
 /* ---- virtual batch normalisation (Salimans et al. 2016) ----
  * Example n of x is normalised with the statistics of a reference batch of ref_count examples

@@ -5,11 +5,26 @@ typedef struct bn_forward_push {
     uint32_t batch, channels, hw;
     float eps, momentum;
     uint32_t training, stage, ranks;
+    uint32_t act; /* 0 none, 1 relu, 2 leaky relu (the shaders' codes) */
+    float slope;
 } bn_forward_push;
 
 typedef struct bn_backward_push {
     uint32_t batch, channels, hw, training, accumulate, param_grads, stage, ranks;
+    uint32_t act;
+    float slope;
 } bn_backward_push;
+
+/* The shaders' code for an activation folded into batch norm (-1: none); -2 when it cannot be. */
+static int act_code(const char *op, const vkg_batchnorm *bn, int act, float slope) {
+    if (act < 0) return 0;
+    if ((act != VKG_RELU && act != VKG_LEAKY_RELU) || slope < 0 || bn->sync)
+        return vkg_set_error("%s: only a ReLU or leaky ReLU (slope >= 0) folds into an "
+                             "unsynchronised batch norm",
+                             op),
+               -2;
+    return act == VKG_RELU ? 1 : 2;
+}
 
 /* Synchronised batch norm: the first or second half of a [2C] range, summed across the
  * processes between two stages of a kernel. */
@@ -32,10 +47,11 @@ static int check_params(const char *op, const vkg_batchnorm *bn, const vkg_tenso
     return 0;
 }
 
-int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
-                          const vkg_tensor *y, int training) {
+int vkg_batchnorm_act_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                              const vkg_tensor *y, int training, int act, float slope) {
     const char *op = "batchnorm forward";
-    if (check_params(op, bn, x) < 0 ||
+    int code = act_code(op, bn, act, slope);
+    if (code < 0 || check_params(op, bn, x) < 0 ||
         vkg_check_count(op, "the output", y, vkg_tensor_count(x)) < 0)
         return -1;
     bn_forward_push p = {(uint32_t)x->n,
@@ -45,7 +61,9 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
                          bn->momentum,
                          (uint32_t)training,
                          0,
-                         bn->sync ? (uint32_t)bn->sync->ranks : 1};
+                         bn->sync ? (uint32_t)bn->sync->ranks : 1,
+                         (uint32_t)code,
+                         slope};
     vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_FWD, &k);
     VKG_BIND(k, 0, &x->buf);
@@ -65,11 +83,20 @@ int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tenso
     return r ? -1 : 0;
 }
 
-int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
-                           const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
-                           const vkg_tensor *dbeta, int training, int accumulate) {
+int vkg_batchnorm_forward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                          const vkg_tensor *y, int training) {
+    return vkg_batchnorm_act_forward(rec, bn, x, y, training, -1, 0);
+}
+
+int vkg_batchnorm_act_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                               const vkg_tensor *y, const vkg_tensor *dy, const vkg_tensor *dx,
+                               const vkg_tensor *dgamma, const vkg_tensor *dbeta, int training,
+                               int accumulate, int act, float slope) {
     const char *op = "batchnorm backward";
     size_t count = vkg_tensor_count(x), c = (size_t)x->c;
+    int code = act_code(op, bn, act, slope);
+    if (code < 0 || (code && vkg_check_count(op, "the activation's output", y, count) < 0))
+        return -1;
     if (check_params(op, bn, x) < 0 || vkg_check_count(op, "dy", dy, count) < 0 ||
         vkg_check_count(op, "dx", dx, count) < 0 ||
         (dgamma && (vkg_check_count(op, "dgamma", dgamma, c) < 0 ||
@@ -82,7 +109,9 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
                           accumulate ? 1u : 0u,
                           dgamma ? 1u : 0u,
                           0,
-                          bn->sync ? (uint32_t)bn->sync->ranks : 1};
+                          bn->sync ? (uint32_t)bn->sync->ranks : 1,
+                          (uint32_t)code,
+                          slope};
     int sync = bn->sync && training;
     vkg_kernel k = {.push = &p, .push_size = sizeof p, .groups = {(uint32_t)x->c, 1, 1}};
     vkg_reduction_kernel(rec, VKG_SHADER_BATCHNORM_BWD, &k);
@@ -94,12 +123,20 @@ int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tens
     VKG_BIND(k, 4, dgamma ? &dgamma->buf : &dx->buf);
     VKG_BIND(k, 5, dgamma ? &dbeta->buf : &dx->buf);
     VKG_BIND(k, 6, &dx->buf);
-    /* the sums: used only when synchronised, else any range will do */
-    VKG_BIND(k, 7, sync ? &bn->sums.buf : &dx->buf);
+    /* the sums when synchronised, the activation's output when one is folded in, else any range
+     * will do */
+    VKG_BIND(k, 7, sync ? &bn->sums.buf : code ? &y->buf : &dx->buf);
     if (!sync) return vkg_rec_kernel(rec, &k);
     p.stage = 1; /* this batch's sums (and the parameters' gradients), summed, then dx */
     const vkg_buf *sums[1] = {&bn->sums.buf};
     int r = vkg_rec_kernel(rec, &k) | vkg_allsum_record(rec, bn->sync, sums, 1, 1.0f);
     p.stage = 2;
     return r | vkg_rec_kernel(rec, &k) ? -1 : 0;
+}
+
+int vkg_batchnorm_backward(vkg_rec *rec, const vkg_batchnorm *bn, const vkg_tensor *x,
+                           const vkg_tensor *dy, const vkg_tensor *dx, const vkg_tensor *dgamma,
+                           const vkg_tensor *dbeta, int training, int accumulate) {
+    return vkg_batchnorm_act_backward(rec, bn, x, NULL, dy, dx, dgamma, dbeta, training, accumulate,
+                                      -1, 0);
 }

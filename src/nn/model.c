@@ -208,6 +208,20 @@ static vkg_tensor flat(const vkg_tensor *t) {
     return f;
 }
 
+/* The activation that layer i, a batch norm, folds in (vkg_batchnorm_act_forward): that of
+ * layer i + 1 when it is a ReLU or leaky ReLU and the batch norm is an unsynchronised,
+ * non-virtual one; else -1. One pass instead of two each way; the BN output and the activation's
+ * input gradient, never read elsewhere, are then not written. */
+static int folded_activation(const vkg_model *m, int i) {
+    if (i < 0 || i + 1 >= m->count) return -1;
+    const vkg_layer *L = &m->layers[i], *next = &m->layers[i + 1];
+    if (L->spec.kind != VKG_LAYER_BATCHNORM || L->spec.virtual_bn || L->bn.sync ||
+        next->spec.kind != VKG_LAYER_ACTIVATION || next->spec.slope < 0)
+        return -1;
+    return next->spec.act == VKG_RELU || next->spec.act == VKG_LEAKY_RELU ? (int)next->spec.act
+                                                                          : -1;
+}
+
 int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int training) {
     const vkg_tensor *x = input;
     for (int i = 0; i < m->count; i++) {
@@ -226,14 +240,21 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
         case VKG_LAYER_CONV_T:
             r = vkg_conv_transpose2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
             break;
-        case VKG_LAYER_BATCHNORM:
-            if (training == VKG_BN_REFERENCE)
-                r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, VKG_BN_BATCH_STATS);
-            else if (s->virtual_bn)
+        case VKG_LAYER_BATCHNORM: {
+            int act = folded_activation(m, i);
+            int mode = training == VKG_BN_REFERENCE ? VKG_BN_BATCH_STATS : training;
+            if (act >= 0) { /* writes the activation's output; that layer is done too */
+                const vkg_layer *next = &m->layers[++i];
+                r = vkg_batchnorm_act_forward(rec, &L->bn, x, &next->out, mode, act,
+                                              next->spec.slope);
+                L = &m->layers[i];
+            } else if (s->virtual_bn && training != VKG_BN_REFERENCE) {
                 r = vkg_vbn_forward(rec, &L->bn, m->batch, x, &L->saved, &L->out);
-            else
-                r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, training);
+            } else {
+                r = vkg_batchnorm_forward(rec, &L->bn, x, &L->out, mode);
+            }
             break;
+        }
         case VKG_LAYER_ACTIVATION:
             r = vkg_activation_forward(rec, s->act, s->slope, x, &L->out);
             break;
@@ -294,9 +315,16 @@ int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tenso
                        : vkg_conv2d_backward_input(rec, &s->conv, dy, &L->w, dx);
             break;
         }
-        case VKG_LAYER_BATCHNORM:
+        case VKG_LAYER_BATCHNORM: {
             /* without weight_grads gamma's and beta's gradients are left as they are */
-            if (s->virtual_bn)
+            int act = i + 1 <= top ? folded_activation(m, i) : -1;
+            if (act >= 0) { /* from the activation's output gradient (its pass was skipped) */
+                const vkg_layer *next = &m->layers[i + 1];
+                r = vkg_batchnorm_act_backward(
+                    rec, &L->bn, x, &next->out, i + 1 == top ? dout : &next->dout, dx,
+                    weight_grads ? &L->dw : NULL, weight_grads ? &L->db : NULL, training,
+                    weight_grads && accumulate, act, next->spec.slope);
+            } else if (s->virtual_bn)
                 r = vkg_vbn_backward(rec, &L->bn, m->batch, x, &L->saved, dy, dx,
                                      weight_grads ? &L->dw : NULL, &L->db, accumulate);
             else
@@ -304,8 +332,11 @@ int vkg_model_backward_from(vkg_rec *rec, vkg_model *m, int top, const vkg_tenso
                                            weight_grads ? &L->db : NULL, training,
                                            weight_grads && accumulate);
             break;
+        }
         case VKG_LAYER_ACTIVATION:
-            if (dx) r = vkg_activation_backward(rec, s->act, s->slope, &L->out, dy, dx);
+            /* folded into the batch norm before it, which takes dy from here */
+            if (dx && folded_activation(m, i - 1) < 0)
+                r = vkg_activation_backward(rec, s->act, s->slope, &L->out, dy, dx);
             break;
         case VKG_LAYER_DROPOUT:
             if (dx) {
