@@ -41,16 +41,20 @@ float bias_correction(float beta, float t) {
 }
 
 void main() {
+    // read once: inside the loop every read of h would be a load again (the stores to param, m
+    // and v might alias it), and on lavapipe each load is a loop over the lanes
+    float lr = h.lr, beta1 = h.beta1, beta2 = h.beta2, eps = h.eps, wd = h.weight_decay;
+    bool decoupled = h.decoupled != 0u;
     float t = float(max(h.step, 1u));
-    float bc1 = bias_correction(h.beta1, t), bc2 = bias_correction(h.beta2, t);
+    float bc1 = bias_correction(beta1, t), bc2 = bias_correction(beta2, t);
     FOR_EACH_ELEMENT(i, p.count) {
         float w = param[i], g = grad[i];
-        if (h.decoupled == 0u) g += h.weight_decay * w;
-        else w -= h.lr * h.weight_decay * w;
-        float mi = h.beta1 * m[i] + (1.0 - h.beta1) * g;
-        float vi = h.beta2 * v[i] + (1.0 - h.beta2) * g * g;
+        if (!decoupled) g += wd * w;
+        else w -= lr * wd * w;
+        float mi = beta1 * m[i] + (1.0 - beta1) * g;
+        float vi = beta2 * v[i] + (1.0 - beta2) * g * g;
         m[i] = mi;
         v[i] = vi;
-        param[i] = w - h.lr * (mi / bc1) / (sqrt(vi / bc2) + h.eps);
+        param[i] = w - lr * (mi / bc1) / (sqrt(vi / bc2) + eps);
     }
 }
