@@ -25,14 +25,32 @@ layout(push_constant) uniform Shape {
     uint csm, d1, d2, cs1, cs2, cs3, offset;
 } p;
 
-void store(uint m, uint n, float v) {
-    if (m >= p.M || n >= p.N) return;
-    uint i = m * p.csm + (n / p.d1) * p.cs1 + ((n % p.d1) / p.d2) * p.cs2 + (n % p.d2) * p.cs3 +
-             p.offset;
-    if ((p.flags & PACKED_FLAG_BIAS_M) != 0u) v += bias[m / p.bias_div];
-    if ((p.flags & PACKED_FLAG_BIAS_N) != 0u) v += bias[n / p.bias_div];
-    if ((p.flags & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
-    c[i] = v;
+// The output index without its row term, and the column's bias, for the block's 8 columns:
+// computed once, not once per row (the divisions are scalar on a CPU device).
+uint column[8];
+float column_bias[8];
+void columns(uint n0) {
+    for (uint j = 0u; j < 8u; j++) {
+        uint n = min(n0 + j, p.N - 1u);
+        column[j] = (n / p.d1) * p.cs1 + ((n % p.d1) / p.d2) * p.cs2 + (n % p.d2) * p.cs3 + p.offset;
+        column_bias[j] = (p.flags & PACKED_FLAG_BIAS_N) != 0u ? bias[n / p.bias_div] : 0.0;
+    }
+}
+
+// Row m of the block: columns n0 .. n0 + 3 from lo, n0 + 4 .. n0 + 7 from hi.
+void store(uint m, uint n0, vec4 lo, vec4 hi) {
+    if (m >= p.M) return;
+    uint row = m * p.csm;
+    float row_bias = (p.flags & PACKED_FLAG_BIAS_M) != 0u ? bias[m / p.bias_div] : 0.0;
+    for (uint j = 0u; j < 8u; j++) {
+        if (n0 + j >= p.N) return;
+        float v = j < 4u ? lo[j] : hi[j - 4u];
+        uint i = row + column[j];
+        if ((p.flags & PACKED_FLAG_BIAS_M) != 0u) v += row_bias;
+        if ((p.flags & PACKED_FLAG_BIAS_N) != 0u) v += column_bias[j];
+        if ((p.flags & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
+        c[i] = v;
+    }
 }
 
 void main() {
@@ -168,12 +186,13 @@ void main() {
             c7l = fma(vec4(a71.w), bl, c7l); c7h = fma(vec4(a71.w), bh, c7h);
         }
     }
-    for (uint j = 0; j < 4u; j++) store(m0 + 0u, n0 + j, c0l[j]), store(m0 + 0u, n0 + 4u + j, c0h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 1u, n0 + j, c1l[j]), store(m0 + 1u, n0 + 4u + j, c1h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 2u, n0 + j, c2l[j]), store(m0 + 2u, n0 + 4u + j, c2h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 3u, n0 + j, c3l[j]), store(m0 + 3u, n0 + 4u + j, c3h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 4u, n0 + j, c4l[j]), store(m0 + 4u, n0 + 4u + j, c4h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 5u, n0 + j, c5l[j]), store(m0 + 5u, n0 + 4u + j, c5h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 6u, n0 + j, c6l[j]), store(m0 + 6u, n0 + 4u + j, c6h[j]);
-    for (uint j = 0; j < 4u; j++) store(m0 + 7u, n0 + j, c7l[j]), store(m0 + 7u, n0 + 4u + j, c7h[j]);
+    columns(n0);
+    store(m0 + 0u, n0, c0l, c0h);
+    store(m0 + 1u, n0, c1l, c1h);
+    store(m0 + 2u, n0, c2l, c2h);
+    store(m0 + 3u, n0, c3l, c3h);
+    store(m0 + 4u, n0, c4l, c4h);
+    store(m0 + 5u, n0, c5l, c5h);
+    store(m0 + 6u, n0, c6l, c6h);
+    store(m0 + 7u, n0, c7l, c7h);
 }
