@@ -184,6 +184,11 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
                   g.c_out, g.batch * g.h_out * g.w_out, 1);
 }
 
+/* Input channels up to which the backward-input pass runs shaders/conv2d_bwd_input_thin.comp on
+ * CPU devices (its MAX_IN): a GEMM of so few rows spends the packed and tiled kernels' time on
+ * packing and index arithmetic (docs/PERF.md). */
+#define THIN_MAX_IN 4
+
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
 static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *dy,
                           const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *dx) {
@@ -196,10 +201,24 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
         vkg_gemm_shape s = {g.batch, K, g.c_out, g.c_out, 1, K, 1, g.flags, g.kernel * g.kernel};
         return vkg_gemm(rec, s, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
     }
-    int packed = backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
-    if (packed != 0) return packed < 0 ? -1 : 0;
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
+    if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
+        vkg_kernel k = {
+            .shader = VKG_SHADER_CONV2D_BWD_INPUT_THIN,
+            .push = &g,
+            .push_size = CONV_PUSH_BYTES,
+            .groups = {(g.batch * rows * ((cols + 7) / 8) + 63) / 64, 1, g.stride * g.stride}};
+        VKG_BIND(k, 0, &dy->buf);
+        VKG_BIND(k, 1, &w->buf);
+        VKG_BIND(k, 2, b ? &b->buf : &w->buf);
+        VKG_BIND(k, 3, &dx->buf);
+        conv_spec(&g, &k);
+        k.nspec = SPEC_COUNT;
+        return vkg_rec_kernel(rec, &k);
+    }
+    int packed = backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
+    if (packed != 0) return packed < 0 ? -1 : 0;
     return record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf,
                   &dx->buf, g.c_in, g.batch * rows * cols, g.stride * g.stride);
 }
