@@ -1,13 +1,14 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // The gradient of conv2d with respect to its input (also conv_transpose2d's forward pass) when
-// the input has few channels (c_in <= 4: an image's, so D's first layer backward and G's last
-// layer forward), for CPU devices. The GEMM there has 1-4 rows and every value of dy it reads
-// is used once per row, so the implicit-GEMM kernels spend it on index arithmetic and loads.
+// the input has few channels (the host sends up to 16: an image's, so D's first layer backward
+// and G's last layer forward, and the narrow layers of the CPU-sized models), for CPU devices.
+// The GEMM there has few rows and every value of dy it reads is used once per row, so the
+// packed path spends its time packing and the tiled kernels on index arithmetic and loads.
 // Here an invocation computes 8 neighbouring pixels of one stride phase (workgroup z, as in
-// conv2d_bwd_input.comp) for every input channel: per output channel and tap row it loads the
-// 7 + TAPS values of dy those 8 pixels share, then TAPS weights per input channel, and adds
-// TAPS * 8 products per input channel, with no division in the loop.
+// conv2d_bwd_input.comp) for 4 input channels (workgroup y): per output channel and tap row it
+// loads the 7 + TAPS values of dy those 8 pixels share, then TAPS weights per input channel, and
+// adds TAPS * 8 products per input channel, with no division in the loop.
 //   dx[b,ci,iy,ix] = bias[ci] + sum w[co,ci,ky,kx] * dy[b,co,oy,ox] over oy*s - p + ky = iy, ...
 layout(local_size_x = 64) in;
 layout(std430, binding = 0) readonly buffer DY { float dy[]; };
@@ -18,7 +19,7 @@ layout(std430, binding = 3) buffer DX { float dx[]; };
 
 const uint TAPS = (KERNEL + STRIDE - 1) / STRIDE; // taps of a phase along one axis, at most
 const uint SPAN = 8u;                              // pixels an invocation computes
-const uint MAX_IN = 4u;                            // input channels, at most
+const uint MAX_IN = 4u;                            // input channels (from m0) computed
 
 void main() {
     uint s = STRIDE;
@@ -36,6 +37,7 @@ void main() {
     uint taps_x = first_kx < KERNEL ? (KERNEL - first_kx + s - 1u) / s : 0u;
     int base_y = int((phase_y + g.pad - first_ky) / s) + int(r);
     int base_x = int((phase_x + g.pad - first_kx) / s) + int(c0) - int(TAPS - 1u);
+    uint m0 = gl_WorkGroupID.y * MAX_IN; // the first of this workgroup's input channels
     float acc[MAX_IN][SPAN];
     for (uint m = 0u; m < MAX_IN; m++)
         for (uint j = 0u; j < SPAN; j++) acc[m][j] = 0.0;
@@ -56,8 +58,8 @@ void main() {
             }
             uint ky = first_ky + ty * s;
             for (uint m = 0u; m < MAX_IN; m++) {
-                if (m >= g.c_in) break;
-                uint wrow = ((co * g.c_in + m) * KERNEL + ky) * KERNEL;
+                if (m0 + m >= g.c_in) break;
+                uint wrow = ((co * g.c_in + m0 + m) * KERNEL + ky) * KERNEL;
                 for (uint tx = 0u; tx < TAPS; tx++) {
                     if (tx >= taps_x) break;
                     float wv = w[wrow + first_kx + tx * s];
@@ -69,13 +71,13 @@ void main() {
     }
     uint iy = phase_y + r * s;
     for (uint m = 0u; m < MAX_IN; m++) {
-        if (m >= g.c_in) break;
-        uint at = ((b * g.c_in + m) * g.h_in + iy) * g.w_in;
+        if (m0 + m >= g.c_in) break;
+        uint at = ((b * g.c_in + m0 + m) * g.h_in + iy) * g.w_in;
         for (uint j = 0u; j < SPAN; j++) {
             if (c0 + j >= cols) break;
             uint i = at + phase_x + (c0 + j) * s;
             float v = acc[m][j];
-            if ((g.flags & GEMM_FLAG_BIAS) != 0u) v += bias[m];
+            if ((g.flags & GEMM_FLAG_BIAS) != 0u) v += bias[m0 + m];
             if ((g.flags & GEMM_FLAG_ACCUMULATE) != 0u) v += dx[i];
             dx[i] = v;
         }

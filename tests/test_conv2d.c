@@ -127,6 +127,14 @@ TEST(conv2d_dcgan64_hidden_layer) {
     check_conv(GEOMETRY(2, 16, 16, 16, 32, 4, 2, 1), 0, 0, 107);
 }
 
+/* 7 input channels: the backward-input pass of a CPU device runs its few-channel kernel
+ * (conv2d_bwd_input_thin) in two blocks of 4, the second 3 channels short */
+TEST(conv2d_seven_input_channels) {
+    check_conv(GEOMETRY(3, 7, 11, 9, 5, 4, 2, 1), 0, 1, 111);
+}
+TEST(conv_transpose2d_thirteen_output_channels_stride3) {
+    check_conv(GEOMETRY(2, 6, 5, 4, 13, 5, 3, 2), 1, 0, 211);
+}
 TEST(conv2d_kernel_smaller_than_stride) {
     check_conv(GEOMETRY(2, 3, 7, 7, 4, 1, 2, 0), 0, 1, 108);
 }

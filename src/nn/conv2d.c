@@ -185,9 +185,10 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
 }
 
 /* Input channels up to which the backward-input pass runs shaders/conv2d_bwd_input_thin.comp on
- * CPU devices (its MAX_IN): a GEMM of so few rows spends the packed and tiled kernels' time on
- * packing and index arithmetic (docs/PERF.md). */
-#define THIN_MAX_IN 4
+ * CPU devices: a GEMM of so few rows spends the packed and tiled kernels' time on packing and
+ * index arithmetic. Measured on lavapipe (docs/PERF.md): faster than packing up to 16 channels
+ * (2.8x at 8), slower from 32. */
+#define THIN_MAX_IN 16
 
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
 static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *dy,
@@ -204,11 +205,12 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
+        uint32_t blocks = (g.c_in + 3) / 4; /* 4 input channels a workgroup row */
         vkg_kernel k = {
             .shader = VKG_SHADER_CONV2D_BWD_INPUT_THIN,
             .push = &g,
             .push_size = CONV_PUSH_BYTES,
-            .groups = {(g.batch * rows * ((cols + 7) / 8) + 63) / 64, 1, g.stride * g.stride}};
+            .groups = {(g.batch * rows * ((cols + 7) / 8) + 63) / 64, blocks, g.stride * g.stride}};
         VKG_BIND(k, 0, &dy->buf);
         VKG_BIND(k, 1, &w->buf);
         VKG_BIND(k, 2, b ? &b->buf : &w->buf);
