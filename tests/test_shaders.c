@@ -138,6 +138,15 @@ TEST(kernel_contract_is_checked_when_recorded) {
     CHECK(vkg_rec_kernel(rec, &unbound) < 0 && strstr(vkg_error(), "binding 4 has no buffer"),
           "loss_ring was recorded without its binding 4 (%s)", vkg_error());
     vkg_rec_destroy(rec);
+    vkg_kernel too_many = {.shader = VKG_SHADER_COUNTER_ADD,
+                           .push = push,
+                           .push_size = 8,
+                           .bufs = {&buf},
+                           .groups = {1, 0xffffffffu, 1}};
+    rec = vkg_rec_begin(ctx, 0);
+    CHECK(vkg_rec_kernel(rec, &too_many) < 0 && strstr(vkg_error(), "workgroups along y"),
+          "a dispatch past the device's workgroup count was recorded (%s)", vkg_error());
+    vkg_rec_destroy(rec);
     vkg_kernel none = {.groups = {1, 1, 1}};
     rec = vkg_rec_begin(ctx, 0);
     CHECK(vkg_rec_kernel(rec, &none) < 0, "a kernel without a shader was recorded");

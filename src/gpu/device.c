@@ -232,6 +232,7 @@ static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
     VkPhysicalDeviceProperties p;
     vkGetPhysicalDeviceProperties(ctx->phys, &p);
     ctx->max_texel_elements = p.limits.maxTexelBufferElements;
+    for (int i = 0; i < 3; i++) ctx->max_groups[i] = p.limits.maxComputeWorkGroupCount[i];
     ctx->texel_offset_alignment = p.limits.minTexelBufferOffsetAlignment;
     if (ctx->texel_offset_alignment < ctx->info.storage_offset_alignment)
         ctx->texel_offset_alignment = ctx->info.storage_offset_alignment;

@@ -30,6 +30,7 @@ struct vkg_ctx {
     int packed_gemm;                 /* vkg_ctx_uses_packed_gemm */
     uint32_t max_texel_elements;     /* maxTexelBufferElements */
     uint64_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */
+    uint32_t max_groups[3];          /* maxComputeWorkGroupCount */
 
     int validation;
     int validation_count;

@@ -244,6 +244,13 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
         return vkg_set_error("kernel %s: %u bytes of push constants for the shader's %u",
                              shader->name, k->push_size, shader->push_size),
                fail(rec);
+    for (int i = 0; i < 3; i++)
+        if (k->groups[i] > ctx->max_groups[i])
+            return vkg_set_error("kernel %s: %u workgroups along %c, more than %s dispatches (%u): "
+                                 "a smaller batch or image fits",
+                                 shader->name, k->groups[i], "xyz"[i], ctx -> info.name,
+                                 ctx->max_groups[i]),
+                   fail(rec);
     VkPipeline pipeline = vkg_pipeline_get(ctx, k->shader, k->spec, k->nspec);
     if (!pipeline) return fail(rec);
     int nbind = shader->nbind;
