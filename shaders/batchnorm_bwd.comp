@@ -34,7 +34,8 @@ layout(push_constant) uniform P {
 float grad(uint j) {
     if (p.act == 0u) return dy[j];
     float d = sums[j] > 0.0 ? 1.0 : p.act == 1u ? 0.0 : p.slope;
-    return dy[j] * d;
+    precise float g = dy[j] * d; // rounded, as the two-pass path stores it: never fused into an fma
+    return g;
 }
 
 void main() {

@@ -9,8 +9,9 @@
 //   P[row][k] = src[nb * sb + kc * sc + y * W + x]  if k < K, ty < vy, tx < vx and (y, x) is
 //               inside the H x W grid; else 0 (the padding, and taps a stride phase skips).
 // An invocation packs CHUNK texels of one row, stepping (kc, ty, tx) without divisions. A
-// workgroup is 64 invocations, LX rows by 64 / LX chunks (LX a specialization constant: 8 for a
-// matrix of a few rows and a long K, 64 for many short rows), so few lanes idle on either shape.
+// workgroup is 64 invocations, LX rows by 64 / LX chunks (LX a specialization constant: the
+// operand's row count rounded up to 8, 16, 32 or 64), so an operand of few rows leaves few lanes
+// idle and its long rows are split into chunks across the rest.
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 layout(std430, binding = 0) readonly buffer Src { float src[]; };
 layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };

@@ -34,7 +34,7 @@ static uint64_t align_up(uint64_t v, uint64_t a) {
 }
 
 static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *dst) {
-    /* 64 invocations a workgroup: lx rows by 64 / lx chunks of 4 texels */
+    /* 64 invocations a workgroup: lx rows by 64 / lx chunks of CHUNK (16) texels */
     uint32_t lx = p->rows <= 8 ? 8 : p->rows <= 16 ? 16 : p->rows <= 32 ? 32 : 64, ly = 64 / lx;
     vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACK,
                     .push = p,
