@@ -46,7 +46,8 @@ static const vkg_opt table[] = {
      "--quiet, --profile, --view and --screenshot may be given again",
      G_RUN},
     {"steps", "N", INT, F(steps), 0, 1e9, "0",
-     "training steps (G updates); 0: from --epochs, else 3000", G_RUN},
+     "training steps (G updates); 0: from --epochs, else 3000 (6000 for images on a CPU device)",
+     G_RUN},
     {"epochs", "E", INT, F(epochs), 0, 1e6, "0", "train for E passes over the data", G_RUN},
     {"batch", "B", INT, F(batch), 0, 65535, "0",
      "batch size (under mpirun the global batch, split evenly across the ranks); 0: 128 on a "

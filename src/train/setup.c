@@ -83,7 +83,8 @@ int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev) {
     const vkg_dataset *data = &t->data;
     int cpu = strcmp(dev->type, "cpu") == 0;
     /* a CPU device (lavapipe) runs the paper's model at seconds a step: a narrower model and
-     * batch that show clothing in about 10 minutes on 2 cores (README, docs/PERF.md) */
+     * batch, and the steps that fit in about 8 minutes on 2 cores (README, docs/PERF.md: FCD 7.0
+     * after 6000 steps, 9.5 after 3000) */
     if (!o->batch) o->batch = trainer_is_points(data) ? 256 : cpu ? 32 : 128;
     if (!o->latent) o->latent = trainer_is_points(data) ? 16 : 100;
     if (!o->g_width) o->g_width = cpu ? 16 : 64;
@@ -102,7 +103,9 @@ int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev) {
     if (!o->steps) {
         long per_epoch =
             (data->count + (long)o->batch * o->d_steps - 1) / ((long)o->batch * o->d_steps);
-        o->steps = o->epochs ? (int)(o->epochs * per_epoch) : 3000;
+        o->steps = o->epochs                         ? (int)(o->epochs * per_epoch)
+                   : cpu && !trainer_is_points(data) ? 6000
+                                                     : 3000;
     }
     if (o->instance_noise > 0 && !o->noise_steps) o->noise_steps = o->steps;
     if (strcmp(o->classifier, "auto") == 0) { /* the shipped classifier of the data, if any */
