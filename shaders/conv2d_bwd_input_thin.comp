@@ -18,8 +18,8 @@ layout(std430, binding = 3) buffer DX { float dx[]; };
 #include "conv_geometry.glsl"
 
 const uint TAPS = (KERNEL + STRIDE - 1) / STRIDE; // taps of a phase along one axis, at most
-const uint SPAN = 8u;                              // pixels an invocation computes
-const uint MAX_IN = 4u;                            // input channels (from m0) computed
+const uint SPAN = THIN_SPAN;                       // pixels an invocation computes
+const uint MAX_IN = THIN_CHANNELS;                 // input channels (from m0) computed
 
 void main() {
     uint s = STRIDE;

@@ -1,7 +1,7 @@
-// The host-shader contract of the GEMM and convolution shaders: their specialization-constant ids
-// and flag bits, declared once. The shaders (gemm_tile.glsl, conv_geometry.glsl, gemm.comp,
-// gemm_packed.comp, conv2d_*.comp) and the host (src/nn/gemm.c, src/nn/conv2d.c) include this
-// file, so it holds #defines only.
+// The host-shader contract of the GEMM and convolution shaders: their specialization-constant ids,
+// flag bits and per-invocation work, declared once. The shaders (gemm_tile.glsl,
+// conv_geometry.glsl, gemm.comp, gemm_pack.comp, gemm_packed.comp, conv2d_*.comp) and the host
+// (src/nn/gemm.c, src/nn/conv2d.c) include this file, so it holds #defines only.
 #ifndef VKGAN_GEMM_CONTRACT_H
 #define VKGAN_GEMM_CONTRACT_H
 
@@ -21,6 +21,11 @@
 #define GEMM_FLAG_BIAS 1u       // add the bias (gemm: bias[n / bias_div]; conv: bias[m])
 #define GEMM_FLAG_ACCUMULATE 2u // add what the output holds
 #define CONV_FLAG_SPLIT 4u      // conv2d_bwd_weight: part z of a split-K sum to its own range
+
+// work per invocation, which the host's dispatch sizes follow
+#define PACK_CHUNK 16u   // gemm_pack.comp: texels of one row an invocation packs
+#define THIN_SPAN 8u     // conv2d_bwd_input_thin.comp: pixels of a phase an invocation computes
+#define THIN_CHANNELS 4u // conv2d_bwd_input_thin.comp: input channels a workgroup row computes
 
 // flags of gemm_packed.comp's push constants
 #define PACKED_FLAG_BIAS_M 1u // add bias[m / bias_div]

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Packs one operand of a packed GEMM (shaders/gemm_packed.comp): P[row][k], k contiguous, K
 // zero-padded to KT * 4 (a multiple of 8), written as rgba32f texels. One formula covers every
 // operand of the convolutions (im2col of the input, the weights, the phase-split transposed
@@ -12,6 +13,7 @@
 // workgroup is 64 invocations, LX rows by 64 / LX chunks (LX a specialization constant: the
 // operand's row count rounded up to 8, 16, 32 or 64), so an operand of few rows leaves few lanes
 // idle and its long rows are split into chunks across the rest.
+#include "gemm_contract.h"
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 layout(std430, binding = 0) readonly buffer Src { float src[]; };
 layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };
@@ -23,7 +25,7 @@ layout(push_constant) uniform Pack {
     uint sb, sc, H, W;
 } p;
 
-const uint CHUNK = 16;
+const uint CHUNK = PACK_CHUNK;
 
 void main() {
     uint row = gl_GlobalInvocationID.x, t0 = gl_GlobalInvocationID.y * CHUNK;

@@ -53,16 +53,25 @@ static void conv_spec(const conv_push *g, vkg_kernel *k) {
     k->spec[SPEC_STRIDE] = g->stride;
 }
 
-static int record(vkg_rec *rec, vkg_shader_id shader, conv_push *g, const vkg_buf *b0,
-                  const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out, uint32_t M,
-                  uint32_t N, uint32_t phases) {
-    vkg_kernel k = {.shader = shader, .push = g, .push_size = CONV_PUSH_BYTES};
+/* A convolution kernel with its four bindings (two operands, the bias, the output) and its
+ * kernel size and stride. */
+static vkg_kernel conv_kernel(vkg_shader_id shader, conv_push *g, const vkg_buf *b0,
+                              const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out) {
+    vkg_kernel k = {.shader = shader, .push = g, .push_size = CONV_PUSH_BYTES, .nspec = SPEC_COUNT};
     VKG_BIND(k, 0, b0);
     VKG_BIND(k, 1, b1);
     VKG_BIND(k, 2, bias);
     VKG_BIND(k, 3, out);
-    vkg_gemm_setup(rec, M, N, &k);
     conv_spec(g, &k);
+    return k;
+}
+
+static int record(vkg_rec *rec, vkg_shader_id shader, conv_push *g, const vkg_buf *b0,
+                  const vkg_buf *b1, const vkg_buf *bias, const vkg_buf *out, uint32_t M,
+                  uint32_t N, uint32_t phases) {
+    vkg_kernel k = conv_kernel(shader, g, b0, b1, bias, out);
+    vkg_gemm_setup(rec, M, N, &k);
+    conv_spec(g, &k); /* vkg_gemm_setup sets every constant: the convolution's again */
     k.groups[2] = phases;
     return vkg_rec_kernel(rec, &k);
 }
@@ -205,18 +214,12 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
-        uint32_t blocks = (g.c_in + 3) / 4; /* 4 input channels a workgroup row */
-        vkg_kernel k = {
-            .shader = VKG_SHADER_CONV2D_BWD_INPUT_THIN,
-            .push = &g,
-            .push_size = CONV_PUSH_BYTES,
-            .groups = {(g.batch * rows * ((cols + 7) / 8) + 63) / 64, blocks, g.stride * g.stride}};
-        VKG_BIND(k, 0, &dy->buf);
-        VKG_BIND(k, 1, &w->buf);
-        VKG_BIND(k, 2, b ? &b->buf : &w->buf);
-        VKG_BIND(k, 3, &dx->buf);
-        conv_spec(&g, &k);
-        k.nspec = SPEC_COUNT;
+        vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy->buf, &w->buf,
+                                   b ? &b->buf : &w->buf, &dx->buf);
+        uint32_t spans = g.batch * rows * ((cols + THIN_SPAN - 1) / THIN_SPAN);
+        k.groups[0] = (spans + 63) / 64;
+        k.groups[1] = (g.c_in + THIN_CHANNELS - 1) / THIN_CHANNELS;
+        k.groups[2] = g.stride * g.stride;
         return vkg_rec_kernel(rec, &k);
     }
     int packed = backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);

@@ -34,14 +34,15 @@ static uint64_t align_up(uint64_t v, uint64_t a) {
 }
 
 static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *dst) {
-    /* 64 invocations a workgroup: lx rows by 64 / lx chunks of CHUNK (16) texels */
+    /* 64 invocations a workgroup: lx rows by 64 / lx chunks of PACK_CHUNK texels */
     uint32_t lx = p->rows <= 8 ? 8 : p->rows <= 16 ? 16 : p->rows <= 32 ? 32 : 64, ly = 64 / lx;
-    vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACK,
-                    .push = p,
-                    .push_size = sizeof *p,
-                    .spec = {lx, ly},
-                    .nspec = 2,
-                    .groups = {(p->rows + lx - 1) / lx, (p->KT + 16 * ly - 1) / (16 * ly), 1}};
+    vkg_kernel k = {
+        .shader = VKG_SHADER_GEMM_PACK,
+        .push = p,
+        .push_size = sizeof *p,
+        .spec = {lx, ly},
+        .nspec = 2,
+        .groups = {(p->rows + lx - 1) / lx, (p->KT + PACK_CHUNK * ly - 1) / (PACK_CHUNK * ly), 1}};
     VKG_BIND(k, 0, src);
     VKG_BIND(k, 1, dst);
     return vkg_rec_kernel(rec, &k);
