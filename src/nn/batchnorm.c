@@ -15,14 +15,14 @@ typedef struct bn_backward_push {
     float slope;
 } bn_backward_push;
 
-/* The shaders' code for an activation folded into batch norm (-1: none); -2 when it cannot be. */
+/* The shaders' code for an activation folded into batch norm (act -1: none, code 0); -1 with
+ * vkg_error() when it cannot be folded in. */
 static int act_code(const char *op, const vkg_batchnorm *bn, int act, float slope) {
     if (act < 0) return 0;
     if ((act != VKG_RELU && act != VKG_LEAKY_RELU) || slope < 0 || bn->sync)
         return vkg_set_error("%s: only a ReLU or leaky ReLU (slope >= 0) folds into an "
                              "unsynchronised batch norm",
-                             op),
-               -2;
+                             op);
     return act == VKG_RELU ? 1 : 2;
 }
 
