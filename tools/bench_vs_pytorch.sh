@@ -6,7 +6,9 @@
 # prints both times per step and their ratio, and the end the median ratio.
 #
 #   tools/bench_vs_pytorch.sh [--rounds 3] [--steps 60] [--threads 1] [--vkgan build/vkgan]
-#                             [--device D] [--torch-device cpu]
+#                             [--device D] [--torch-device cpu|cuda|auto]
+#
+# --torch-device auto: cuda when PyTorch sees a GPU, else cpu.
 #
 # Extra environment for vkgan (e.g. VKGAN_GEMM=tiled to time the tiled kernels) passes through.
 # PyTorch is installed with apt-get when it is missing (never a dependency of vkgan or its
@@ -22,13 +24,18 @@ while [ $# -gt 0 ]; do
     --vkgan) vkgan=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
     --torch-device) torch_device=$2; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "bench_vs_pytorch.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3 # Debian's python3-torch lives here, not in a pyenv python first on PATH
+# The first python that imports torch: Debian's python3-torch lives in /usr/bin (a pyenv python
+# may come first on PATH); a GPU machine's image may hold it in a virtual environment on PATH.
+py=/usr/bin/python3
+for p in /usr/bin/python3 python3; do
+    if "$p" -c 'import torch' 2>/dev/null; then py=$p && break; fi
+done
 if ! "$py" -c 'import torch' 2>/dev/null; then
     echo "bench_vs_pytorch.sh: PyTorch missing; installing python3-torch with apt-get" >&2
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi
@@ -37,6 +44,8 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
         exit 1
     }
 fi
+[ "$torch_device" = auto ] &&
+    torch_device=$("$py" -c 'import torch; print("cuda" if torch.cuda.is_available() else "cpu")')
 [ -x "$vkgan" ] || { echo "bench_vs_pytorch.sh: no vkgan binary at $vkgan (build first)" >&2; exit 1; }
 
 work=$(mktemp -d)
@@ -46,7 +55,7 @@ dev_arg=""
 [ -n "$device" ] && dev_arg="--device $device"
 
 # seconds per step from a "done: N steps in S s" line
-per_step() { sed -n 's/^done: \([0-9]*\) steps in \([0-9.]*\) s.*/\2 \1/p' | awk '{ printf "%.4f", $1 / $2 }'; }
+per_step() { sed -n 's/^done: \([0-9]*\) steps in \([0-9.]*\) s.*/\2 \1/p' | awk '{ printf "%.6f", $1 / $2 }'; }
 
 echo "model: DCGAN 28x28, G width 16, D width 8, batch 32; $steps steps a run; $threads thread(s) each"
 echo "vkgan: $vkgan $(LP_NUM_THREADS=$threads "$vkgan" devices 2>/dev/null | grep -m1 -i "$device" || true)"
