@@ -4,8 +4,8 @@
 // conv_transpose2d with the grids swapped): M = c_out, N = c_in*k*k, K = batch*h_out*w_out.
 // dw[co,ci,ky,kx] = sum_{b,oy,ox} dy[b,co,oy,ox] * x[b,ci,oy*s-p+ky,ox*s-p+kx]
 // K is long (a whole batch of pixels) and M x N often small, so K may be split over workgroup z
-// (CONV_FLAG_SPLIT): part z of the sum goes to dw[z * M * N + ...] (a scratch range then), and
-// shaders/conv2d_sum_splits.comp adds the parts in a fixed order.
+// (GEMM_FLAG_SPLIT): part z of the sum goes to dw[z * M * N + ...] (a scratch range then), and
+// shaders/gemm_sum_splits.comp adds the parts in a fixed order.
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer DY { float dy[]; };
 layout(std430, binding = 2) buffer DW { float dw[]; };
@@ -25,7 +25,7 @@ float load_b(uint k, uint n) {
 }
 void store_c(uint m, uint n, float v) {
     uint N = g.c_in * KERNEL * KERNEL, i = m * N + n;
-    if ((g.flags & CONV_FLAG_SPLIT) != 0u) {
+    if ((g.flags & GEMM_FLAG_SPLIT) != 0u) {
         dw[gl_WorkGroupID.z * g.c_out * N + i] = v;
         return;
     }
@@ -35,8 +35,5 @@ void store_c(uint m, uint n, float v) {
 #include "gemm_tile.glsl"
 
 void main() {
-    uint K = g.batch * g.h_out * g.w_out, parts = gl_NumWorkGroups.z;
-    uint chunk = ((K + parts - 1) / parts + BK - 1) / BK * BK;
-    uint k_begin = gl_WorkGroupID.z * chunk;
-    gemm_tile_range(g.c_out, g.c_in * KERNEL * KERNEL, k_begin, min(K, k_begin + chunk));
+    gemm_tile_part(g.c_out, g.c_in * KERNEL * KERNEL, g.batch * g.h_out * g.w_out);
 }

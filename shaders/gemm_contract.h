@@ -20,7 +20,7 @@
 // flags of gemm.comp's and the convolutions' push constants
 #define GEMM_FLAG_BIAS 1u       // add the bias (gemm: bias[n / bias_div]; conv: bias[m])
 #define GEMM_FLAG_ACCUMULATE 2u // add what the output holds
-#define CONV_FLAG_SPLIT 4u      // conv2d_bwd_weight: part z of a split-K sum to its own range
+#define GEMM_FLAG_SPLIT 4u      // part z of a split-K sum to its own range (gemm_tile_part)
 
 // work per invocation, which the host's dispatch sizes follow
 #define PACK_CHUNK 16u   // gemm_pack.comp: texels of one row an invocation packs

@@ -96,3 +96,12 @@ void gemm_tile_range(uint M, uint N, uint k_begin, uint K) {
 void gemm_tile(uint M, uint N, uint K) {
     gemm_tile_range(M, N, 0u, K);
 }
+
+// Split-K: the sum over K cut into gl_NumWorkGroups.z parts of whole BK steps, workgroup z
+// computing part z (one part, the whole sum, when z is 1). A part past the end of K stores zeros.
+void gemm_tile_part(uint M, uint N, uint K) {
+    uint parts = gl_NumWorkGroups.z;
+    uint chunk = ((K + parts - 1) / parts + BK - 1) / BK * BK;
+    uint k_begin = gl_WorkGroupID.z * chunk;
+    gemm_tile_range(M, N, k_begin, min(K, k_begin + chunk));
+}

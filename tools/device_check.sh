@@ -69,7 +69,7 @@ else
     step vs-pytorch 300 tools/bench_vs_pytorch.sh --rounds 3 --steps 4000 --threads "$(nproc)" \
         --torch-device auto
     # The README's first command's training run with this device's defaults: time and FCD.
-    step default-run 300 build/vkgan train --health-every 0 --out "$out/default-run"
+    step default-run 300 build/vkgan train --out "$out/default-run"
 fi
 # Data-parallel training (README: 'Several GPUs or machines'). The MPI build needs libmpi where
 # it runs (Debian's libopenmpi3): without mpirun these steps say so and are skipped.

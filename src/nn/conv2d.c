@@ -228,16 +228,6 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
                   &dx->buf, g.c_in, g.batch * rows * cols, g.stride * g.stride);
 }
 
-/* How many parts to split a K-long reduction over `tiles` workgroups into: enough workgroups to
- * fill the device (a GPU wants hundreds, a CPU a few per core), each part at least 512 long. */
-static uint32_t split_count(vkg_rec *rec, uint32_t tiles, uint32_t K) {
-    uint32_t target = vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec)) ? 8 : 256;
-    uint32_t splits = (target + tiles - 1) / tiles;
-    if (splits > K / 512) splits = K / 512;
-    if (splits > 64) splits = 64;
-    return splits < 1 ? 1 : splits;
-}
-
 /* conv2d_bwd_weight: x is the large grid, dy the small one; M = c_out, N = c_in*k*k. */
 static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *x,
                            const vkg_tensor *dy, const vkg_tensor *dw, int accumulate) {
@@ -256,28 +246,9 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
         .shader = VKG_SHADER_CONV2D_BWD_WEIGHT, .push = &g, .push_size = CONV_PUSH_BYTES};
     vkg_gemm_setup(rec, M, N, &k);
     conv_spec(&g, &k);
-    uint32_t splits = split_count(rec, k.groups[0] * k.groups[1], K);
-    vkg_buf parts;
-    if (splits > 1 &&
-        vkg_ctx_scratch(vkg_rec_ctx(rec), (uint64_t)splits * M * N * sizeof(float), &parts) < 0)
-        return -1;
-    if (splits > 1) g.flags |= CONV_FLAG_SPLIT; /* part z of the sum goes to parts */
-    k.groups[2] = splits;
     VKG_BIND(k, 0, &x->buf);
     VKG_BIND(k, 1, &dy->buf);
-    VKG_BIND(k, 2, splits > 1 ? &parts : &dw->buf);
-    if (vkg_rec_kernel(rec, &k) < 0) return -1;
-    if (splits == 1) return 0;
-    struct {
-        uint32_t count, splits, accumulate;
-    } sum = {M * N, splits, accumulate ? 1u : 0u};
-    vkg_kernel add = {.shader = VKG_SHADER_CONV2D_SUM_SPLITS,
-                      .push = &sum,
-                      .push_size = sizeof sum,
-                      .groups = {vkg_elementwise_groups(rec, sum.count), 1, 1}};
-    VKG_BIND(add, 0, &parts);
-    VKG_BIND(add, 1, &dw->buf);
-    return vkg_rec_kernel(rec, &add);
+    return vkg_rec_split_k(rec, &k, &g.flags, 2, &dw->buf, (uint64_t)M * N, K);
 }
 
 int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, const vkg_tensor *w,

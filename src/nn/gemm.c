@@ -134,6 +134,48 @@ void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
     k->groups[2] = 1;
 }
 
+/* How many parts to split a K-long reduction over `tiles` workgroups into: enough workgroups to
+ * fill the device (a GPU wants hundreds, a CPU a few per core), each part at least 512 long on a
+ * CPU and 128 on a GPU (where a step of the K loop waits on memory, so short parts pay; measured
+ * on an H200, docs/PERF.md), and every part's output bindable as one storage buffer. */
+static uint32_t split_count(vkg_rec *rec, uint32_t tiles, uint64_t outputs, uint32_t K) {
+    vkg_ctx *ctx = vkg_rec_ctx(rec);
+    int cpu = vkg_ctx_uses_direct_tiles(ctx);
+    uint32_t target = cpu ? 8 : 256, min_part = cpu ? 512 : 128;
+    uint64_t splits = (target + tiles - 1) / tiles, fit;
+    if (splits > K / min_part) splits = K / min_part;
+    if (splits > 64) splits = 64;
+    fit = vkg_ctx_device(ctx)->max_storage_buffer_range / (outputs * sizeof(float));
+    if (splits > fit) splits = fit;
+    return splits < 1 ? 1 : (uint32_t)splits;
+}
+
+int vkg_rec_split_k(vkg_rec *rec, vkg_kernel *k, uint32_t *flags, int slot, const vkg_buf *out,
+                    uint64_t outputs, uint32_t K) {
+    uint32_t splits = split_count(rec, k->groups[0] * k->groups[1], outputs, K);
+    VKG_BIND(*k, slot, out);
+    if (splits == 1) return vkg_rec_kernel(rec, k);
+    vkg_buf parts;
+    if (vkg_ctx_scratch(vkg_rec_ctx(rec), splits * outputs * sizeof(float), &parts) < 0) return -1;
+    int accumulate = (*flags & GEMM_FLAG_ACCUMULATE) != 0;
+    *flags |= GEMM_FLAG_SPLIT;
+    k->groups[2] = splits;
+    VKG_BIND(*k, slot, &parts);
+    int rc = vkg_rec_kernel(rec, k);
+    *flags &= ~GEMM_FLAG_SPLIT;
+    if (rc < 0) return -1;
+    struct {
+        uint32_t count, splits, accumulate;
+    } sum = {(uint32_t)outputs, splits, accumulate ? 1u : 0u};
+    vkg_kernel add = {.shader = VKG_SHADER_GEMM_SUM_SPLITS,
+                      .push = &sum,
+                      .push_size = sizeof sum,
+                      .groups = {vkg_elementwise_groups(rec, sum.count), 1, 1}};
+    VKG_BIND(add, 0, &parts);
+    VKG_BIND(add, 1, out);
+    return vkg_rec_kernel(rec, &add);
+}
+
 int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
              const vkg_buf *bias, const vkg_buf *c) {
     if (push.bias_div == 0) push.bias_div = 1;
@@ -162,7 +204,6 @@ int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf 
     VKG_BIND(k, 0, a);
     VKG_BIND(k, 1, b);
     VKG_BIND(k, 2, bias ? bias : a);
-    VKG_BIND(k, 3, c);
     vkg_gemm_setup(rec, push.M, push.N, &k);
-    return vkg_rec_kernel(rec, &k);
+    return vkg_rec_split_k(rec, &k, &push.flags, 3, c, (uint64_t)push.M * push.N, push.K);
 }

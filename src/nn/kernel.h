@@ -22,6 +22,15 @@ typedef struct vkg_gemm_shape {
 } vkg_gemm_shape;
 int vkg_gemm(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
              const vkg_buf *bias, const vkg_buf *c);
+/* Records k, a tiled GEMM kernel (shaders including gemm_tile.glsl and calling gemm_tile_part)
+ * whose groups vkg_gemm_setup set for `outputs` = M x N outputs and whose push constants hold
+ * *flags, with its output bound at binding `slot` to `out`. When its tiles are too few to fill
+ * the device and K is long, the K sum is split over workgroup z: the parts go to the context's
+ * scratch buffer (GEMM_FLAG_SPLIT) and shaders/gemm_sum_splits.comp adds them to `out` in a fixed
+ * order (so the result does not depend on scheduling; GEMM_FLAG_ACCUMULATE adds out's values
+ * first). *flags is left as it was. -1 with the error set when recording fails. */
+int vkg_rec_split_k(vkg_rec *rec, vkg_kernel *k, uint32_t *flags, int slot, const vkg_buf *out,
+                    uint64_t outputs, uint32_t K);
 /* Fails (with the op's name) when a tensor does not hold `count` elements. */
 int vkg_check_count(const char *op, const char *what, const vkg_tensor *t, size_t count);
 

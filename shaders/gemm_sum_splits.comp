@@ -1,7 +1,8 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
-// The second pass of a split-K GEMM: out[i] = (out[i] if accumulating) + sum_z parts[z*count + i],
-// added in order z = 0, 1, ... so the result does not depend on scheduling.
+// The second pass of a split-K GEMM (gemm.comp, conv2d_bwd_weight.comp with GEMM_FLAG_SPLIT):
+// out[i] = (out[i] if accumulating) + sum_z parts[z*count + i], added in order z = 0, 1, ... so
+// the result does not depend on scheduling.
 #include "elementwise.glsl"
 layout(std430, binding = 0) readonly buffer Parts { float parts[]; };
 layout(std430, binding = 1) buffer Out { float o[]; };
