@@ -112,3 +112,28 @@ TEST(health_collapsed_g_raises_mode_collapse) {
     unsigned step = 0;
     CHECK(sscanf(line, "{\"step\":%u", &step) == 1 && step == 20, "mode_collapse at step %u", step);
 }
+
+/* The check at the last step comes after the last progress line: the closing line reports it, so
+ * the run's final FCD is on the terminal and not only in metrics.jsonl. */
+TEST(health_done_line_names_the_final_fcd) {
+    char args[4600], out[16384], run[4400];
+    snprintf(run, sizeof run, "%s/run", test_tmpdir());
+    snprintf(args, sizeof args,
+             "train --out %s --g-width 4 --d-width 6 --latent 8 --batch 16 --log-every 5 "
+             "--validation --steps 10 --health-every 10 --health-samples 16",
+             run);
+    int code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0, "training: exit %d: %s", code, out);
+    unsigned steps[4];
+    double fcd[4], entropy[4], shown = 0;
+    int n = quality_lines(run, steps, fcd, entropy, 4);
+    CHECK(n == 2 && steps[1] == 10, "%d quality lines", n);
+    const char *done = strstr(out, "done: 10 steps in ");
+    const char *at = done ? strstr(done, "; FCD ") : NULL;
+    unsigned step = 0;
+    CHECK(at && sscanf(at, "; FCD %lf (step %u)", &shown, &step) == 2, "no FCD on: %s",
+          done ? done : out);
+    CHECK(step == 10 && fabs(shown - fcd[1]) <= 0.005 + 1e-9 * fcd[1],
+          "done line: FCD %g at step %u; metrics.jsonl: %g at step %u", shown, step, fcd[1],
+          steps[1]);
+}

@@ -64,9 +64,11 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
                 vkg_program(), o->out);
         return 130;
     }
-    if (!o->quiet && !quit)
-        printf("done: %u steps in %.1f s; samples in %s/samples\n", gan->steps,
-               vkg_trainer_seconds(t), o->out);
+    if (!o->quiet && !quit) {
+        printf("done: %u steps in %.1f s", gan->steps, vkg_trainer_seconds(t));
+        if (c->fcd_known) printf("; FCD %.2f (step %u)", c->fcd, c->fcd_step);
+        printf("; samples in %s/samples\n", o->out);
+    }
     if (w && !o->quiet) train_window_report(w);
     return 0;
 }

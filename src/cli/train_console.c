@@ -50,8 +50,16 @@ static int progress(void *user, const vkg_train_metrics *m) {
     return 0;
 }
 
+static int event(void *user, const vkg_train_event *e) {
+    train_console *c = user;
+    if (e->kind == VKG_TRAIN_QUALITY) c->fcd_known = 1, c->fcd = e->fcd, c->fcd_step = e->step;
+    if (e->kind == VKG_TRAIN_ROLLBACK) c->fcd_known = 0;
+    return 0;
+}
+
 vkg_train_observer train_console_observer(train_console *c) {
-    return (vkg_train_observer){.user = c, .message = message, .start = start, .metrics = progress};
+    return (vkg_train_observer){
+        .user = c, .message = message, .start = start, .metrics = progress, .event = event};
 }
 
 int train_print_profile(vkg_gan *gan) {

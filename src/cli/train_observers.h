@@ -10,8 +10,12 @@
 typedef struct train_console {
     int quiet, tty; /* --quiet; stderr is a terminal (the progress line rewrites itself) */
     int batch;      /* the run's batch, for the progress line's rate */
+    int fcd_known;  /* the newest quality check's FCD and step (since the last rollback), which */
+    double fcd;     /* the end of the run reports: the check at the last step comes after the */
+    unsigned fcd_step; /* last progress line */
 } train_console;
-/* Notes (unless quiet), warnings, and a progress line per metrics line (unless quiet). */
+/* Notes (unless quiet), warnings, and a progress line per metrics line (unless quiet); keeps the
+ * newest FCD for the end of the run. */
 vkg_train_observer train_console_observer(train_console *c);
 /* "\r\033[K" on a terminal (the progress line is cleared first), else "". */
 const char *train_console_clear(const train_console *c);
