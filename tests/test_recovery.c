@@ -328,6 +328,54 @@ TEST(recovery_stop_names_a_checkpoint_that_exists) {
     CHECK(code == 0, "resume after the stop: exit %d: %s", code, err);
 }
 
+/* A damaged newest checkpoint (truncated, as a full disk or a broken copy leaves it) does not
+ * lock the run: the resume names it in a warning and continues from the checkpoint before it,
+ * and training writes that step's checkpoint whole again. With no checkpoint that loads, the
+ * newest one's error is the message. */
+TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
+    char err[8192], args[4600], ckpt[3][4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/run " TINY " --steps 4 --checkpoint-every 2", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    for (int i = 0; i < 3; i++)
+        snprintf(ckpt[i], sizeof ckpt[i], "%s/run/checkpoints/step-00000000%d.safetensors", dir,
+                 2 * i);
+    CHECK(truncate(ckpt[2], 100) == 0, "cannot truncate %s", ckpt[2]);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 6", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "warning") && strstr(err, ckpt[2]) && strstr(err, ckpt[1]),
+          "resume past a truncated checkpoint: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "sample --n 1 --out %s/s.png --checkpoint %s", dir, ckpt[2]);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "step 4's checkpoint after the resume: exit %d: %s", code, err);
+    /* steps 3 and 4 ran again: the metrics are an uninterrupted run's, no line twice */
+    snprintf(args, sizeof args, "train --out %s/straight " TINY " --steps 6 --checkpoint-every 2",
+             dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the uninterrupted run failed (%d): %s", code, err);
+    char resumed[4400], straight[4400];
+    snprintf(resumed, sizeof resumed, "%s/run/metrics.csv", dir);
+    snprintf(straight, sizeof straight, "%s/straight/metrics.csv", dir);
+    const char *want = loss_columns(straight), *got = loss_columns(resumed);
+    CHECK(strcmp(want, got) == 0, "metrics after the fallback:\n%s\nuninterrupted:\n%s", got, want);
+    /* every checkpoint damaged: the newest's error, and nothing resumed */
+    snprintf(args, sizeof args, "train --out %s/all " TINY " --steps 4 --checkpoint-every 2", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the second run failed (%d): %s", code, err);
+    for (int i = 0; i < 2; i++) {
+        snprintf(ckpt[i], sizeof ckpt[i], "%s/all/checkpoints/step-00000000%d.safetensors", dir,
+                 2 * i + 2);
+        CHECK(truncate(ckpt[i], 100) == 0, "cannot truncate %s", ckpt[i]);
+    }
+    snprintf(args, sizeof args, "train --resume %s/all --quiet --steps 6", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    const char *last = strstr(err, "vkgan: error: resume: ");
+    CHECK(code == 1 && last && one_line(last) && strstr(last, ckpt[1]) &&
+              strstr(last, "no older checkpoint loads"),
+          "resume with no loadable checkpoint: exit %d: %s", code, err);
+}
+
 /* Case 7: a second process on a run directory is refused with the holder's PID; the lock goes
  * with its holder. */
 TEST(recovery_second_process_is_refused_with_the_holders_pid) {

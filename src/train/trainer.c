@@ -115,6 +115,29 @@ static int summarise(vkg_trainer *t, const vkg_layer_spec *g, int ng, const vkg_
     return 0;
 }
 
+/* Loads the newest checkpoint of the run that loads, from path (the newest) down: one that does
+ * not (a damaged or truncated file) is named in a warning and passed over for the one before it,
+ * so a run directory with an older good checkpoint can still be resumed; the damaged file stays
+ * until training writes that step again. Returns the loaded file (the caller frees it), with
+ * path and t->resumed_at its own; NULL with the newest one's error when none loads. */
+static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
+    char newest[1024], why[1024];
+    for (int tried = 0;; tried++) {
+        vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
+        if (st && vkg_gan_load_from(&t->gan, st, path) == 0) return st;
+        vkg_safetensors_free(st);
+        snprintf(why, sizeof why, "%s", vkg_error());
+        if (!tried) snprintf(newest, sizeof newest, "%s", why);
+        if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
+            vkg_set_error("%s%s", newest, tried ? " (and no older checkpoint loads)" : "");
+            return NULL;
+        }
+        trainer_message(t, VKG_TRAIN_WARNING,
+                        "vkgan: warning: %s; resuming from the checkpoint before it instead, %s",
+                        why, path);
+    }
+}
+
 /* Resumes from the newest checkpoint, or (none yet) starts the directory again from step 0. */
 static int resume(vkg_trainer *t) {
     vkg_train_options *o = t->o;
@@ -128,11 +151,8 @@ static int resume(vkg_trainer *t) {
                         o->out);
         return 0;
     }
-    vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
-    if (!st || vkg_gan_load_from(&t->gan, st, path) < 0) {
-        vkg_safetensors_free(st);
-        return trainer_fail("resume");
-    }
+    vkg_safetensors *st = load_newest(t, path, sizeof path);
+    if (!st) return trainer_fail("resume");
     dist_run_loaded(path, 0, 0); /* the other ranks load it too */
     const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
     t->seconds_before = sec ? atof(sec) : 0;
