@@ -47,9 +47,10 @@ int close_enough(const char *what, const float *got, const double *want, size_t 
         if (!close_enough(what, got, want, n, atol, rtol)) return;                                 \
     } while (0)
 
-/* The shared context (validation on), and one that takes the other code paths: shared-memory
- * reductions instead of subgroup ones, shared-memory GEMM tiles (a GPU's) instead of direct
- * loads (a CPU's). Kernels with two paths are tested on both. */
+/* The shared context (validation on), and one that takes a GPU's code paths on any device:
+ * shared-memory reductions instead of subgroup ones, and the tiled GEMMs with their tiles in
+ * shared memory, never packed (on a CPU device test_ctx packs them or loads tiles directly).
+ * Kernels with two paths are tested on both. */
 vkg_ctx *test_ctx(void);
 vkg_ctx *test_ctx_alternate(void);
 /* A context on the GEMM path test_ctx does not take (vkg_ctx_options.gemm_path): the tiled

@@ -68,7 +68,8 @@ static vkg_ctx *make_ctx(int alternate) {
     vkg_ctx_options opts = {.validation = 1,
                             .quiet = 1,
                             .force_shared_reductions = alternate,
-                            .force_shared_tiles = alternate};
+                            .force_shared_tiles = alternate,
+                            .gemm_path = alternate ? VKG_GEMM_TILED : VKG_GEMM_AUTO};
     vkg_ctx *ctx = vkg_ctx_create(&opts);
     if (!ctx) {
         fprintf(stderr, "vkgan_tests: %s\n", vkg_error());
