@@ -143,6 +143,7 @@ static uint32_t split_count(vkg_rec *rec, uint32_t tiles, uint64_t outputs, uint
     int cpu = vkg_ctx_uses_direct_tiles(ctx);
     uint32_t target = cpu ? 8 : 256, min_part = cpu ? 512 : 128;
     uint64_t splits = (target + tiles - 1) / tiles, fit;
+    if (outputs == 0) return 1;
     if (splits > K / min_part) splits = K / min_part;
     if (splits > 64) splits = 64;
     fit = vkg_ctx_device(ctx)->max_storage_buffer_range / (outputs * sizeof(float));
