@@ -55,12 +55,24 @@ TEST(cli_bad_options_are_named) {
         {"train --batch 0x10", "0x10"},
         {"train --steps 1e3", "1e3"},
         {"train --batch 16.0", "16.0"},
+        {"train --resume ''", "--resume"},
     };
     for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
         code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,
                               sizeof err);
         CHECK(code == 2 && strstr(err, usage_errors[i][1]) && lines(err) == 1, "%s: %d: %s",
               usage_errors[i][0], code, err);
+    }
+    /* --resume of something that is no run directory: what it is instead, on one line */
+    char args[4600];
+    test_write(test_tmpdir(), "step-000000010.safetensors", "x", 1);
+    static const char *resumed[][2] = {{"/nonexistent/run", "no such run directory"},
+                                       {"/step-000000010.safetensors", "takes the run directory"}};
+    for (size_t i = 0; i < sizeof resumed / sizeof *resumed; i++) {
+        snprintf(args, sizeof args, "train --resume %s%s", i ? test_tmpdir() : "", resumed[i][0]);
+        code = test_run_vkgan("", args, err, sizeof err);
+        CHECK(code == 1 && strstr(err, resumed[i][1]) && lines(err) == 1, "%s: %d: %s", args, code,
+              err);
     }
     /* --validation is an option of every command that opens a device */
     static const char *validated[] = {"devices --validation", "selfcheck --help --validation"};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -328,12 +329,13 @@ TEST(recovery_stop_names_a_checkpoint_that_exists) {
     CHECK(code == 0, "resume after the stop: exit %d: %s", code, err);
 }
 
-/* A damaged newest checkpoint (truncated, as a full disk or a broken copy leaves it) does not
- * lock the run: the resume names it in a warning and continues from the checkpoint before it,
- * and training writes that step's checkpoint whole again. With no checkpoint that loads, the
- * newest one's error is the message. */
+/* A damaged newest checkpoint (truncated, as a full disk or a broken copy leaves it; a folder in
+ * its place) does not lock the run: the resume says so in one warning, renames it NAME.damaged and
+ * continues from the newest one that loads, and training writes that step's checkpoint whole
+ * again. With no checkpoint that loads, one line: the newest one's error. A run whose checkpoints
+ * folder was removed gets it back before training, not a failure at its first checkpoint. */
 TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
-    char err[8192], args[4600], ckpt[3][4400];
+    char err[8192], args[4600], ckpt[3][4400], aside[4500];
     const char *dir = test_tmpdir();
     snprintf(args, sizeof args, "train --out %s/run " TINY " --steps 4 --checkpoint-every 2", dir);
     int code = test_run_vkgan("", args, err, sizeof err);
@@ -344,7 +346,9 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     CHECK(truncate(ckpt[2], 100) == 0, "cannot truncate %s", ckpt[2]);
     snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 6", dir);
     code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0 && strstr(err, "warning") && strstr(err, ckpt[2]) && strstr(err, ckpt[1]),
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[2]);
+    CHECK(code == 0 && one_line(err) && strstr(err, "warning") && strstr(err, ckpt[2]) &&
+              strstr(err, ckpt[1]) && access(aside, F_OK) == 0,
           "resume past a truncated checkpoint: exit %d: %s", code, err);
     snprintf(args, sizeof args, "sample --n 1 --out %s/s.png --checkpoint %s", dir, ckpt[2]);
     code = test_run_vkgan("", args, err, sizeof err);
@@ -359,7 +363,23 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     snprintf(straight, sizeof straight, "%s/straight/metrics.csv", dir);
     const char *want = loss_columns(straight), *got = loss_columns(resumed);
     CHECK(strcmp(want, got) == 0, "metrics after the fallback:\n%s\nuninterrupted:\n%s", got, want);
-    /* every checkpoint damaged: the newest's error, and nothing resumed */
+    /* a folder where the newest checkpoint should be: set aside too, and step 6 written again */
+    snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000006.safetensors", dir);
+    CHECK(unlink(ckpt[0]) == 0 && mkdir(ckpt[0], 0777) == 0, "cannot make %s a folder", ckpt[0]);
+    snprintf(args, sizeof args, "train --resume %s/straight --quiet --steps 8", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    struct stat st;
+    CHECK(code == 0 && stat(ckpt[0], &st) == 0 && S_ISREG(st.st_mode),
+          "resume past a folder in a checkpoint's place: exit %d: %s", code, err);
+    /* no checkpoints folder at all: made again, the run starts over and writes its checkpoints */
+    snprintf(args, sizeof args, "rm -rf '%s/straight/checkpoints'", dir);
+    CHECK(system(args) == 0, "cannot remove the checkpoints folder");
+    snprintf(args, sizeof args, "train --resume %s/straight --quiet --steps 2", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000002.safetensors", dir);
+    CHECK(code == 0 && access(ckpt[0], F_OK) == 0,
+          "resume without a checkpoints folder: exit %d: %s", code, err);
+    /* every checkpoint damaged: the newest's error, one line, and nothing resumed */
     snprintf(args, sizeof args, "train --out %s/all " TINY " --steps 4 --checkpoint-every 2", dir);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the second run failed (%d): %s", code, err);
@@ -370,9 +390,8 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     }
     snprintf(args, sizeof args, "train --resume %s/all --quiet --steps 6", dir);
     code = test_run_vkgan("", args, err, sizeof err);
-    const char *last = strstr(err, "vkgan: error: resume: ");
-    CHECK(code == 1 && last && one_line(last) && strstr(last, ckpt[1]) &&
-              strstr(last, "no older checkpoint loads"),
+    CHECK(code == 1 && one_line(err) && strstr(err, ckpt[1]) &&
+              strstr(err, "no older checkpoint loads") && access(ckpt[0], F_OK) == 0,
           "resume with no loadable checkpoint: exit %d: %s", code, err);
 }
 

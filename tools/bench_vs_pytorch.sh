@@ -1,18 +1,20 @@
 #!/bin/sh
-# vkgan against PyTorch (Debian's python3-torch, CPU) on the same DCGAN: 28x28 Fashion-MNIST,
+# vkgan against PyTorch (on the CPU by default) on the same DCGAN: 28x28 Fashion-MNIST,
 # G width 16, D width 8, batch 32, no biases (tools/dcgan_reference.py builds vkgan's models),
 # the same number of threads (LP_NUM_THREADS for lavapipe, torch.set_num_threads for PyTorch).
 # Rounds alternate vkgan / PyTorch so a change in the machine's load hits both; each round
-# prints both times per step and their ratio, and the end the median ratio.
+# prints both times per step and their ratio, and at the end the median ratio.
 #
 #   tools/bench_vs_pytorch.sh [--rounds 3] [--steps 60] [--threads 1] [--vkgan build/vkgan]
 #                             [--device D] [--torch-device cpu|cuda|auto]
 #
-# --torch-device auto: cuda when PyTorch sees a GPU, else cpu.
+# --torch-device: cpu (the default), cuda, or auto (cuda when PyTorch sees a GPU, else cpu).
 #
 # Extra environment for vkgan (e.g. VKGAN_GEMM=tiled to time the tiled kernels) passes through.
-# PyTorch is installed with apt-get when it is missing (never a dependency of vkgan or its
-# tests); without root or a package registry the script says so and stops.
+# The python is the first of /usr/bin/python3 (Debian's python3-torch) and python3 on PATH (a
+# virtual environment) that imports torch; with neither, python3-torch is installed with apt-get
+# (never a dependency of vkgan or its tests), and without root or a package registry the script
+# says so and stops.
 set -eu
 
 rounds=3 steps=60 threads=1 vkgan=build/vkgan device="" torch_device=cpu
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
     --vkgan) vkgan=$2; shift 2 ;;
     --device) device=$2; shift 2 ;;
     --torch-device) torch_device=$2; shift 2 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "bench_vs_pytorch.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done

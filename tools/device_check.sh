@@ -8,7 +8,8 @@
 #   bench-kernels.txt  build/vkgan bench-kernels (both DCGAN sizes, batches 64 and 128)
 #   bench-packed.txt   the same for the 28x28 model with the packed (CPU) GEMM path forced
 #   vs-pytorch.txt     tools/bench_vs_pytorch.sh (PyTorch on the GPU where it sees one)
-#   default-run.txt    vkgan train with the device's defaults (the README's first command's run)
+#   default-run.txt    vkgan train with the device's defaults (the README's first command's run;
+#                      its run directory, checkpoints included, in default-run/)
 #   mpi-1rank.txt      mpirun -np 1 vkgan train (the MPI build as one rank), when mpirun is there
 #   mpi-2ranks-1gpu.txt  2 ranks sharing one GPU: the bytes and time of the sums across ranks
 #   mpi-Nranks.txt     N ranks on N GPUs, only where the machine has N >= 2 (nvidia-smi -L)
@@ -16,7 +17,8 @@
 #   summary.txt        the exit status and wall time of each step
 # A step that fails or times out does not stop the others. On lavapipe it works as a dry run:
 #   VK_DRIVER_FILES=/usr/share/vulkan/icd.d/lvp_icd.x86_64.json tools/device_check.sh --quick
-# (--quick: the 28x28 model at batch 64 with one replay, and 2 short PyTorch rounds).
+# (--quick: the 28x28 model at batch 64 with one replay, 2 short PyTorch rounds, 20-step MPI runs,
+# and neither the default run nor the whole suite).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 out=${OUT:-device-check-out}

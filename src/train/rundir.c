@@ -16,8 +16,12 @@
 #include "vkgan/io.h"
 
 static int make_dir(const char *path) {
-    if (mkdir(path, 0777) == 0 || errno == EEXIST) return 0;
-    return vkg_set_error("cannot create the directory %s: %s", path, strerror(errno));
+    struct stat st;
+    if (mkdir(path, 0777) == 0) return 0;
+    if (errno != EEXIST)
+        return vkg_set_error("cannot create the directory %s: %s", path, strerror(errno));
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    return vkg_set_error("%s is not a directory: move it aside", path);
 }
 
 /* mkdir -p */
@@ -132,10 +136,12 @@ int rundir_lock(const char *dir, int *lock) {
         return vkg_set_error("cannot write the lock file %s: %s", path, strerror(err));
     }
     *lock = fd;
+    /* the folders a run writes to, made again when something removed them (a resume would
+     * otherwise train up to its first checkpoint and fail to write it) */
     const char *subs[3] = {"", "/samples", "/checkpoints"};
     for (int i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s%s", dir, subs[i]);
-        if (remove_temporaries(path) < 0) return -1;
+        if ((i && make_dir(path) < 0) || remove_temporaries(path) < 0) return -1;
     }
     return 0;
 }
@@ -212,6 +218,23 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
         return vkg_set_error("%s/checkpoints holds no checkpoint before step %u", dir, before);
     rundir_checkpoint_path(dir, *step, path, size);
     return 0;
+}
+
+int rundir_set_aside_checkpoints_after(const char *dir, unsigned step) {
+    int n, moved = 0;
+    unsigned *steps = checkpoint_steps(dir, &n);
+    if (!steps) return -1;
+    for (int i = 0; i < n && moved >= 0; i++) {
+        char path[4200], aside[4300];
+        rundir_checkpoint_path(dir, steps[i], path, sizeof path);
+        snprintf(aside, sizeof aside, "%s.damaged", path);
+        if (steps[i] <= step) continue;
+        moved = rename(path, aside) == 0
+                    ? moved + 1
+                    : vkg_set_error("cannot rename %s to %s: %s", path, aside, strerror(errno));
+    }
+    free(steps);
+    return moved;
 }
 
 int rundir_drop_checkpoints_after(const char *dir, unsigned step) {

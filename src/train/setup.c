@@ -1,6 +1,7 @@
 /* vkgan train's options: a resumed run's (and what it refuses to change), the values that
  * depend on the device and the data, the models and the GAN's configuration. */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -51,7 +52,14 @@ int trainer_resume_options(vkg_train_options *o) {
     char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
     struct stat st;
-    if (stat(path, &st) != 0 && stat(cli.resume, &st) == 0 && S_ISDIR(st.st_mode))
+    if (stat(cli.resume, &st) != 0)
+        return vkg_set_error("--resume %s: no such run directory (%s)", cli.resume,
+                             strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return vkg_set_error("--resume %s is a file: --resume takes the run directory (the one "
+                             "holding config.json and checkpoints/)",
+                             cli.resume);
+    if (stat(path, &st) != 0)
         return rundir_is_start(cli.resume)
                    ? vkg_set_error("%s holds no config.json: the run stopped before it began; "
                                    "start it again with its options and --out %s",

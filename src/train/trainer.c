@@ -115,26 +115,35 @@ static int summarise(vkg_trainer *t, const vkg_layer_spec *g, int ng, const vkg_
     return 0;
 }
 
-/* Loads the newest checkpoint of the run that loads, from path (the newest) down: one that does
- * not (a damaged or truncated file) is named in a warning and passed over for the one before it,
- * so a run directory with an older good checkpoint can still be resumed; the damaged file stays
- * until training writes that step again. Returns the loaded file (the caller frees it), with
- * path and t->resumed_at its own; NULL with the newest one's error when none loads. */
+/* Loads the newest checkpoint of the run that loads, from path (the newest) down. Those newer
+ * that do not (a damaged or truncated file, a folder in a file's place) are renamed NAME.damaged
+ * and named in one warning, so a run directory with an older good checkpoint can still be
+ * resumed and training writes those steps again. Returns the loaded file (the caller frees it),
+ * with path and t->resumed_at its own; NULL with the newest one's error when none loads. */
 static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
-    char newest[1024], why[1024];
-    for (int tried = 0;; tried++) {
+    char newest[1024];
+    for (int skipped = 0;; skipped++) {
         vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
-        if (st && vkg_gan_load_from(&t->gan, st, path) == 0) return st;
+        if (st && vkg_gan_load_from(&t->gan, st, path) == 0) {
+            if (!skipped) return st;
+            char moved[1200];
+            if (rundir_set_aside_checkpoints_after(t->o->out, t->resumed_at) == skipped)
+                snprintf(moved, sizeof moved, "%d newer one%s renamed to NAME.damaged", skipped,
+                         skipped > 1 ? "s" : "");
+            else
+                snprintf(moved, sizeof moved, "%s", vkg_error());
+            trainer_message(t, VKG_TRAIN_WARNING,
+                            "vkgan: warning: %s; resuming from %s, the newest checkpoint that "
+                            "loads (%s)",
+                            newest, path, moved);
+            return st;
+        }
         vkg_safetensors_free(st);
-        snprintf(why, sizeof why, "%s", vkg_error());
-        if (!tried) snprintf(newest, sizeof newest, "%s", why);
+        if (!skipped) snprintf(newest, sizeof newest, "%s", vkg_error());
         if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
-            vkg_set_error("%s%s", newest, tried ? " (and no older checkpoint loads)" : "");
+            vkg_set_error("%s%s", newest, skipped ? " (and no older checkpoint loads)" : "");
             return NULL;
         }
-        trainer_message(t, VKG_TRAIN_WARNING,
-                        "vkgan: warning: %s; resuming from the checkpoint before it instead, %s",
-                        why, path);
     }
 }
 
