@@ -363,14 +363,28 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     snprintf(straight, sizeof straight, "%s/straight/metrics.csv", dir);
     const char *want = loss_columns(straight), *got = loss_columns(resumed);
     CHECK(strcmp(want, got) == 0, "metrics after the fallback:\n%s\nuninterrupted:\n%s", got, want);
-    /* a folder where the newest checkpoint should be: set aside too, and step 6 written again */
+    /* a folder where the newest checkpoint should be, its .damaged name taken by a folder kept
+     * before: set aside as .damaged.2, and step 6 written again */
     snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000006.safetensors", dir);
-    CHECK(unlink(ckpt[0]) == 0 && mkdir(ckpt[0], 0777) == 0, "cannot make %s a folder", ckpt[0]);
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[0]);
+    CHECK(unlink(ckpt[0]) == 0 && mkdir(ckpt[0], 0777) == 0 && mkdir(aside, 0777) == 0,
+          "cannot make %s a folder", ckpt[0]);
+    test_write(aside, "kept", "x", 1);
     snprintf(args, sizeof args, "train --resume %s/straight --quiet --steps 8", dir);
     code = test_run_vkgan("", args, err, sizeof err);
     struct stat st;
-    CHECK(code == 0 && stat(ckpt[0], &st) == 0 && S_ISREG(st.st_mode),
+    snprintf(aside, sizeof aside, "%s.damaged.2", ckpt[0]);
+    CHECK(code == 0 && stat(ckpt[0], &st) == 0 && S_ISREG(st.st_mode) && stat(aside, &st) == 0 &&
+              S_ISDIR(st.st_mode),
           "resume past a folder in a checkpoint's place: exit %d: %s", code, err);
+    /* a folder in an older checkpoint's place: set aside when rotation drops it, not a failure */
+    snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000004.safetensors", dir);
+    CHECK(unlink(ckpt[0]) == 0 && mkdir(ckpt[0], 0777) == 0, "cannot make %s a folder", ckpt[0]);
+    snprintf(args, sizeof args, "train --resume %s/straight --quiet --steps 10", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[0]);
+    CHECK(code == 0 && access(ckpt[0], F_OK) != 0 && access(aside, F_OK) == 0,
+          "rotation past a folder in an older checkpoint's place: exit %d: %s", code, err);
     /* no checkpoints folder at all: made again, the run starts over and writes its checkpoints */
     snprintf(args, sizeof args, "rm -rf '%s/straight/checkpoints'", dir);
     CHECK(system(args) == 0, "cannot remove the checkpoints folder");

@@ -220,18 +220,35 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
     return 0;
 }
 
+/* Renames a checkpoint path that cannot be used (a damaged file, a folder in its place) to the
+ * first free NAME.damaged, NAME.damaged.2, ...: kept for a look, never over one kept before. */
+static int set_aside(const char *path) {
+    char aside[4300];
+    struct stat st;
+    for (int n = 1; n <= 100; n++) {
+        snprintf(aside, sizeof aside, n == 1 ? "%s.damaged" : "%s.damaged.%d", path, n);
+        if (lstat(aside, &st) == 0) continue;
+        if (rename(path, aside) == 0) return 0;
+        return vkg_set_error("cannot rename %s to %s: %s", path, aside, strerror(errno));
+    }
+    return vkg_set_error("cannot set %s aside: 100 damaged copies of it are kept already", path);
+}
+
+/* Deletes a checkpoint; a folder in its place is set aside instead. */
+static int remove_checkpoint(const char *path) {
+    if (unlink(path) == 0 || errno == ENOENT) return 0;
+    if (errno == EISDIR) return set_aside(path);
+    return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+}
+
 int rundir_set_aside_checkpoints_after(const char *dir, unsigned step) {
     int n, moved = 0;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
     for (int i = 0; i < n && moved >= 0; i++) {
-        char path[4200], aside[4300];
+        char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        snprintf(aside, sizeof aside, "%s.damaged", path);
-        if (steps[i] <= step) continue;
-        moved = rename(path, aside) == 0
-                    ? moved + 1
-                    : vkg_set_error("cannot rename %s to %s: %s", path, aside, strerror(errno));
+        if (steps[i] > step) moved = set_aside(path) == 0 ? moved + 1 : -1;
     }
     free(steps);
     return moved;
@@ -245,8 +262,7 @@ int rundir_drop_checkpoints_after(const char *dir, unsigned step) {
     for (int i = 0; i < n; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if (steps[i] > step && unlink(path) < 0)
-            r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+        if (steps[i] > step && remove_checkpoint(path) < 0) r = -1;
     }
     free(steps);
     return r;
@@ -262,8 +278,7 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
     for (int i = 0; i < n - keep; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if (i != good && unlink(path) < 0)
-            r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+        if (i != good && remove_checkpoint(path) < 0) r = -1;
     }
     free(steps);
     return r;

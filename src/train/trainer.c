@@ -117,25 +117,27 @@ static int summarise(vkg_trainer *t, const vkg_layer_spec *g, int ng, const vkg_
 
 /* Loads the newest checkpoint of the run that loads, from path (the newest) down. Those newer
  * that do not (a damaged or truncated file, a folder in a file's place) are renamed NAME.damaged
- * and named in one warning, so a run directory with an older good checkpoint can still be
- * resumed and training writes those steps again. Returns the loaded file (the caller frees it),
- * with path and t->resumed_at its own; NULL with the newest one's error when none loads. */
+ * (NAME.damaged.2, ... when kept before) and named in one warning, so a run directory with an
+ * older good checkpoint can still be resumed and training writes those steps again; one that
+ * cannot be renamed fails the resume here, before training would fail to write that step. Returns
+ * the loaded file (the caller frees it), with path and t->resumed_at its own; NULL with the newest
+ * one's error when none loads. */
 static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
     char newest[1024];
     for (int skipped = 0;; skipped++) {
         vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
         if (st && vkg_gan_load_from(&t->gan, st, path) == 0) {
             if (!skipped) return st;
-            char moved[1200];
-            if (rundir_set_aside_checkpoints_after(t->o->out, t->resumed_at) == skipped)
-                snprintf(moved, sizeof moved, "%d newer one%s renamed to NAME.damaged", skipped,
-                         skipped > 1 ? "s" : "");
-            else
-                snprintf(moved, sizeof moved, "%s", vkg_error());
+            if (rundir_set_aside_checkpoints_after(t->o->out, t->resumed_at) < 0) {
+                /* training would write those steps again and fail there: refuse now */
+                vkg_safetensors_free(st);
+                vkg_set_error("%s; and it cannot be set aside: %s", newest, vkg_error());
+                return NULL;
+            }
             trainer_message(t, VKG_TRAIN_WARNING,
                             "vkgan: warning: %s; resuming from %s, the newest checkpoint that "
-                            "loads (%s)",
-                            newest, path, moved);
+                            "loads (%d newer one%s renamed to NAME.damaged)",
+                            newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
         vkg_safetensors_free(st);
