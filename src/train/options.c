@@ -41,7 +41,7 @@ static const vkg_opt table[] = {
      0, vkg_dataset_spec_check},
     {"out", "DIR", TEXT, F(out), 0, 0, "", "run directory (default runs/DATA-DATE-TIME)", G_RUN},
     {"resume", "DIR", TEXT, F(resume), 0, 0, "",
-     "continue the run in DIR from its newest checkpoint (step 0 when it has none); its "
+     "continue the run in DIR from its newest checkpoint that loads (step 0 when it has none); its "
      "config.json gives the options: only --steps (a new total), --device, --validation, "
      "--quiet, --profile, --view and --screenshot may be given again",
      G_RUN},
