@@ -178,10 +178,8 @@ int vkg_train_parse(int argc, char **argv, vkg_train_options *o) {
     memset(o, 0, sizeof *o);
     int r = vkg_opt_parse(&train_table, argc, argv, o, o->given);
     /* an empty --resume (an unset shell variable) is an error, not a new run */
-    for (int i = 0; r == 0 && i < train_table.count; i++)
-        if (strcmp(table[i].name, "resume") == 0 && o->given[i] && !o->resume[0])
-            r = vkg_set_error("--resume: expected the run directory to continue, not an empty "
-                              "string");
+    if (r == 0 && o->given[vkg_opt_find(&train_table, "resume") - table] && !o->resume[0])
+        r = vkg_set_error("--resume: expected the run directory to continue, not an empty string");
     return r;
 }
 

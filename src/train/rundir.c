@@ -84,13 +84,9 @@ int rundir_create(const char *dir, int *lock) {
     *lock = -1;
     if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && rundir_is_start(dir))) return taken(dir);
     if (make_dirs(dir) < 0 || rundir_lock(dir, lock) < 0) return -1;
-    /* checked again under the lock: another process may have started a run here meanwhile */
-    if (!rundir_is_start(dir)) return taken(dir);
-    char sub[4200];
-    snprintf(sub, sizeof sub, "%s/samples", dir);
-    if (make_dir(sub) < 0) return -1;
-    snprintf(sub, sizeof sub, "%s/checkpoints", dir);
-    return make_dir(sub);
+    /* checked again under the lock (which made the folders): another process may have started a
+     * run here meanwhile */
+    return rundir_is_start(dir) ? 0 : taken(dir);
 }
 
 /* Deletes the temporary files in DIR (not in its subfolders). */

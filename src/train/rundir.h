@@ -19,9 +19,10 @@ int rundir_create(const char *dir, int *lock);
  * --out. */
 int rundir_is_start(const char *dir);
 /* Locks the run directory for this process (flock on DIR/train.lock, which holds the PID; the
- * kernel drops the lock when the process ends, however it ends), then removes the temporary
- * files of atomic writes that a killed run left (NAME.tmpPID). *lock is the descriptor to close
- * at the end. -1 with vkg_error() naming the holder's PID when another process has it. */
+ * kernel drops the lock when the process ends, however it ends), makes samples/ and
+ * checkpoints/ where they are missing (a file in their place is an error), then removes the
+ * temporary files of atomic writes that a killed run left (NAME.tmpPID). *lock is the descriptor to
+ * close at the end. -1 with vkg_error() naming the holder's PID when another process has it. */
 int rundir_lock(const char *dir, int *lock);
 /* Deletes the metrics logs of a run that is started again from step 0. */
 int rundir_start_over(const char *dir);
@@ -37,8 +38,9 @@ static inline int rundir_newest_checkpoint(const char *dir, char *path, size_t s
 /* The newest checkpoint from before step `before` (a rollback's target). */
 int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                              unsigned *step);
-/* Renames the checkpoints after `step` to NAME.damaged (those a resume could not load, kept for
- * a look but out of the way of the checkpoints training writes again); how many, or -1. */
+/* Renames the checkpoints after `step` to NAME.damaged, or the first free NAME.damaged.N (those
+ * a resume could not load, kept for a look but out of the way of the checkpoints training writes
+ * again); how many, or -1. */
 int rundir_set_aside_checkpoints_after(const char *dir, unsigned step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);

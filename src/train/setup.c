@@ -1,7 +1,7 @@
 /* vkgan train's options: a resumed run's (and what it refuses to change), the values that
  * depend on the device and the data, the models and the GAN's configuration. */
-#include <stdlib.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
