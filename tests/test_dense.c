@@ -125,3 +125,56 @@ TEST(dense_rejects_mismatched_shapes) {
     CHECK(vkg_dense_forward(rec, &x, &w, NULL, &y) < 0, "a 8x3 weight for 8 -> 5 was accepted");
     CHECK(strstr(vkg_error(), "weight") != NULL, "error does not name the weight: %s", vkg_error());
 }
+
+/* Counts the dispatches of `shader` in a run recording (timestamps on). */
+static int dispatches(vkg_rec *rec, const char *shader) {
+    double ms[64];
+    const char *names[64];
+    int n = vkg_rec_timings(rec, ms, names, 64), count = 0;
+    for (int i = 0; i < n; i++) count += strcmp(names[i], shader) == 0;
+    return n < 0 ? -1 : count;
+}
+
+/* On the packed path (CPU devices) an operand already laid out as the GEMM reads it (rows of K
+ * contiguous floats, K a multiple of 8, at a texel-aligned offset) is read where it lies, without
+ * a packing pass: the forward pass's input (with 16 features; with 12 it is packed), and both
+ * operands of the backward-input pass. Every result is checked against the reference. */
+static void check_in_place(vkg_ctx *ctx, int n, int in, int out, int forward_packs,
+                           int backward_packs) {
+    vkg_arena *arena = test_arena(ctx);
+    double *x = random_doubles((size_t)n * in, -1, 1, 31),
+           *w = random_doubles((size_t)in * out, -1, 1, 32);
+    double *dy = random_doubles((size_t)n * out, -1, 1, 33);
+    vkg_tensor tx = upload_tensor(ctx, arena, n, in, 1, 1, x);
+    vkg_tensor tw = upload_tensor(ctx, arena, in, out, 1, 1, w);
+    vkg_tensor tdy = upload_tensor(ctx, arena, n, out, 1, 1, dy);
+    vkg_tensor ty = upload_tensor(ctx, arena, n, out, 1, 1, NULL);
+    vkg_tensor tdx = upload_tensor(ctx, arena, n, in, 1, 1, NULL);
+    CHECK(!test_failed(), "setup");
+    double *want_y = test_doubles((size_t)n * out), *want_dx = test_doubles((size_t)n * in);
+    ref_dense_forward(n, in, out, x, w, NULL, want_y);
+    ref_dense_backward(n, in, out, x, w, dy, want_dx, NULL, NULL);
+    for (int pass = 0; pass < 2 && !test_failed(); pass++) {
+        vkg_rec *rec = vkg_rec_begin(ctx, 1);
+        CHECK(rec != NULL, "%s", vkg_error());
+        int ok = (pass == 0 ? vkg_dense_forward(rec, &tx, &tw, NULL, &ty)
+                            : vkg_dense_backward_input(rec, &tdy, &tw, &tdx)) == 0 &&
+                 vkg_rec_end(rec) == 0 && vkg_rec_run(rec) == 0;
+        int packs = ok ? dispatches(rec, "gemm_pack") : -1, gemms = dispatches(rec, "gemm_packed");
+        vkg_rec_destroy(rec);
+        CHECK(ok, "%s", vkg_error());
+        int want = pass == 0 ? forward_packs : backward_packs;
+        CHECK(packs == want && gemms == 1, "%s, %d x %d x %d: %d packing passes (not %d), %d GEMMs",
+              pass == 0 ? "forward" : "backward input", n, in, out, packs, want, gemms);
+    }
+    CHECK_CLOSE("dense forward", download_tensor(ctx, &ty), want_y, (size_t)n * out, 1e-4, 1e-5);
+    CHECK_CLOSE("dense backward input", download_tensor(ctx, &tdx), want_dx, (size_t)n * in, 1e-4,
+                1e-5);
+}
+TEST(packed_gemm_reads_ready_operands_in_place) {
+    vkg_ctx *ctx = test_ctx();
+    if (!vkg_ctx_uses_packed_gemm(ctx)) return; /* a GPU: no packed path to check */
+    check_in_place(ctx, 5, 16, 8, 1, 0);
+    if (!test_failed()) check_in_place(ctx, 5, 12, 8, 2, 0);
+    if (!test_failed()) check_in_place(ctx, 5, 16, 12, 1, 2);
+}

@@ -48,6 +48,34 @@ static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *ds
     return vkg_rec_kernel(rec, &k);
 }
 
+/* An operand already in the packed layout needs no packing pass: rows of K contiguous floats, K
+ * a multiple of 8 (so a row is whole steps of the GEMM), in a source bound at a texel-aligned
+ * offset, not overlapping the GEMM's output. A dense layer's input (forward), its output gradient
+ * and weights (backward-input), and a convolution's weights (forward) are such operands. */
+static int in_place(const vkg_pack *p, const vkg_buf *src, const vkg_buf *c, uint64_t align) {
+    int ys = p->TY == 1 || p->tys == 1, xs = p->TX == 1 || p->txs == 1;
+    return p->K > 0 && p->K % 8 == 0 && p->sb == p->K && p->nrc == 1 && p->nc == 1 && p->y0 == 0 &&
+           p->x0 == 0 && ys && xs && p->vy == p->TY && p->vx == p->TX && p->H == p->TY &&
+           p->W == p->TX && p->sc == p->TY * p->TX && src->offset % align == 0 &&
+           src->size >= (uint64_t)p->rows * p->K * sizeof(float) &&
+           (src->buffer != c->buffer || src->offset >= c->offset + c->size ||
+            c->offset >= src->offset + src->size);
+}
+
+/* Binds operand p: its source where it lies, or the next free room in the scratch buffer (at
+ * *at, advanced) with a packing pass recorded. */
+static int operand(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *c,
+                   const vkg_buf *scratch, uint64_t *at, uint64_t align, vkg_buf *out) {
+    uint64_t bytes = (uint64_t)p->rows * p->KT * 16;
+    if (in_place(p, src, c, align)) {
+        *out = (vkg_buf){src->buffer, src->offset, bytes};
+        return 0;
+    }
+    *out = (vkg_buf){scratch->buffer, *at, bytes};
+    *at += align_up(bytes, align);
+    return pack(rec, p, src, out);
+}
+
 /* A GEMM with fewer than 4 rows of A (a convolution with one output or input channel) and a
  * long B fills 1 of the 8 rows of each register block while its packing pass copies all of B:
  * the tiled kernels' 1-row tiles are 1.6x faster there (G3 forward, D1 backward-input;
@@ -68,22 +96,20 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
         g[i].a.KT = g[i].b.KT = texels(g[i].a.K);
         uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)g[i].b.rows * g[i].b.KT;
         if (ta > max_texels || tb > max_texels) return 0;
-        total += align_up(ta * 16, align) + align_up(tb * 16, align);
+        if (!in_place(&g[i].a, g[i].a_src, g[i].c, align)) total += align_up(ta * 16, align);
+        if (!in_place(&g[i].b, g[i].b_src, g[i].c, align)) total += align_up(tb * 16, align);
     }
-    if (total == 0) return 1;
     if (total > vkg_ctx_device(ctx)->max_storage_buffer_range) return 0;
-    vkg_buf scratch;
-    if (vkg_ctx_scratch(ctx, total, &scratch) < 0) return -1;
+    vkg_buf scratch = {0};
+    if (total > 0 && vkg_ctx_scratch(ctx, total, &scratch) < 0) return -1;
     uint64_t at = scratch.offset;
     for (int i = 0; i < count; i++) {
         vkg_packed_gemm *q = &g[i];
         if (q->a.rows == 0 || q->b.rows == 0) continue;
-        uint64_t ba = (uint64_t)q->a.rows * q->a.KT * 16, bb = (uint64_t)q->b.rows * q->b.KT * 16;
-        vkg_buf pa = {scratch.buffer, at, ba};
-        at += align_up(ba, align);
-        vkg_buf pb = {scratch.buffer, at, bb};
-        at += align_up(bb, align);
-        if (pack(rec, &q->a, q->a_src, &pa) < 0 || pack(rec, &q->b, q->b_src, &pb) < 0) return -1;
+        vkg_buf pa, pb;
+        if (operand(rec, &q->a, q->a_src, q->c, &scratch, &at, align, &pa) < 0 ||
+            operand(rec, &q->b, q->b_src, q->c, &scratch, &at, align, &pb) < 0)
+            return -1;
         struct {
             uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
         } push = {q->a.rows, q->b.rows, q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
