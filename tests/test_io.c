@@ -171,4 +171,27 @@ TEST(io_safetensors_corrupt_files_are_refused) {
     CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "its shape needs"), "%s", vkg_error());
     CHECK(!vkg_safetensors_read("/nonexistent.safetensors") && strstr(vkg_error(), "cannot open"),
           "%s", vkg_error());
+    /* one flipped bit in the data: the header is intact, the CRC-32 it records is not */
+    memcpy(copy, file, (size_t)size);
+    copy[size - 5] ^= 0x01;
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "CRC-32") &&
+              strstr(vkg_error(), "bad.safetensors"),
+          "a flipped bit: %s", vkg_error());
+    /* a file without the CRC-32 (another writer's) loads as before */
+    const char json[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
+    uint8_t plain[8 + 64 + 8] = {0};
+    size_t len = sizeof json - 1, padded = (len + 7) / 8 * 8;
+    plain[0] = (uint8_t)padded;
+    memcpy(plain + 8, json, len);
+    memset(plain + 8 + len, ' ', padded - len);
+    float two[2] = {1.5f, -2};
+    memcpy(plain + 8 + padded, two, sizeof two);
+    test_write(dir, "plain.safetensors", plain, 8 + padded + sizeof two);
+    snprintf(bad, sizeof bad, "%s/plain.safetensors", dir);
+    vkg_safetensors *st = vkg_safetensors_read(bad);
+    const float *a = st ? vkg_safetensors_get(st, "a", VKG_F32, NULL, NULL) : NULL;
+    int same = a && a[0] == 1.5f && a[1] == -2;
+    vkg_safetensors_free(st);
+    CHECK(same, "a file without a CRC-32: %s", st ? "wrong values" : vkg_error());
 }

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import struct
+import zlib
 
 import numpy as np
 import torch
@@ -186,14 +187,17 @@ def config_from_options(options, data_shape):
 # ---- safetensors (F32 only), by hand: 8-byte little-endian header length, JSON, data ----
 
 def write_safetensors(path, tensors, meta):
-    """tensors: name -> array (written as little-endian F32); meta: str -> str."""
-    header, offset, blobs = {"__metadata__": meta}, 0, []
+    """tensors: name -> array (written as little-endian F32); meta: str -> str. The metadata
+    also gets the CRC-32 of the tensor data (vkgan.crc32), which vkgan checks on load."""
+    header, offset, blobs, crc = {"__metadata__": dict(meta)}, 0, [], 0
     for name, a in tensors.items():
         a = np.ascontiguousarray(a, dtype="<f4")
         header[name] = {"dtype": "F32", "shape": list(a.shape),
                         "data_offsets": [offset, offset + a.nbytes]}
         offset += a.nbytes
         blobs.append(a.tobytes())
+        crc = zlib.crc32(blobs[-1], crc)
+    header["__metadata__"]["vkgan.crc32"] = f"{crc:08x}"
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     tmp = path + ".tmp"

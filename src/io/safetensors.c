@@ -1,15 +1,20 @@
-/* safetensors files: written atomically, read whole and validated before any tensor is used. */
+/* safetensors files: written atomically, read whole and validated before any tensor is used.
+ * vkgan records the CRC-32 of the data section in the metadata ("vkgan.crc32", 8 hex digits) and
+ * refuses a file whose data no longer matches it: a flipped bit in a copied or damaged checkpoint
+ * is an error, not weights resumed from. Files without the key (other writers) load as before. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "vkgan/error.h"
 #include "vkgan/io.h"
 
 #define MAX_HEADER (64u << 20)
+#define CRC_KEY "vkgan.crc32"
 
 static const char *dtype_name(vkg_dtype t) {
     return t == VKG_F32 ? "F32" : "I32";
@@ -27,8 +32,10 @@ int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int co
     cJSON *md = cJSON_AddObjectToObject(root, "__metadata__");
     for (int i = 0; i < meta_count; i++) cJSON_AddStringToObject(md, meta[i].key, meta[i].value);
     size_t offset = 0;
+    uLong crc = crc32_z(0L, Z_NULL, 0);
     for (int i = 0; i < count; i++) {
         const vkg_st_tensor *t = &tensors[i];
+        crc = crc32_z(crc, t->data, element_count(t->ndim, t->shape) * 4);
         cJSON *entry = cJSON_AddObjectToObject(root, t->name);
         cJSON_AddStringToObject(entry, "dtype", dtype_name(t->dtype));
         cJSON *shape = cJSON_AddArrayToObject(entry, "shape");
@@ -40,6 +47,9 @@ int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int co
         cJSON_AddItemToArray(offsets, cJSON_CreateNumber((double)(offset + bytes)));
         offset += bytes;
     }
+    char crc_hex[9];
+    snprintf(crc_hex, sizeof crc_hex, "%08lx", (unsigned long)crc);
+    cJSON_AddStringToObject(md, CRC_KEY, crc_hex);
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!json) return vkg_set_error("%s: out of host memory", path);
@@ -247,6 +257,14 @@ static int parse(vkg_safetensors *st, const char *path) {
     if (!ok || expected != data_size)
         return vkg_set_error("%s: corrupt: the tensors do not cover the %llu data bytes exactly",
                              path, (unsigned long long)data_size);
+    const char *want = vkg_safetensors_meta(st, CRC_KEY);
+    if (!want) return 0;
+    char got[9];
+    snprintf(got, sizeof got, "%08lx", (unsigned long)crc32_z(0L, st->data, (size_t)data_size));
+    if (strcmp(got, want) != 0)
+        return vkg_set_error("%s: corrupt: the tensor data's CRC-32 is %s, not the %.16s its "
+                             "header records (a damaged or altered copy)",
+                             path, got, want);
     return 0;
 }
 
