@@ -35,7 +35,7 @@ TEST(cli_bad_options_are_named) {
     /* usage errors: exit code 2, for every command, before any device work */
     static const char *usage_errors[][2] = {
         {"bench-kernels --batch -3", "--batch"},
-        {"bench-kernels --model 32", "--model 32"},
+        {"bench-kernels --model 48", "--model 48"},
         {"bench-kernels --model 99", "--model 99"},
         {"sample --checkpoint x --n 0", "--n"},
         {"sample --checkpoint x --class 5000", "--class"},

@@ -5,7 +5,7 @@
 #   selfcheck.txt      build/vkgan selfcheck
 #   tests.txt          build/vkgan_tests conv dense gemm parity (validation on when the layer is
 #                      installed)
-#   bench-kernels.txt  build/vkgan bench-kernels (both DCGAN sizes, batches 64 and 128)
+#   bench-kernels.txt  build/vkgan bench-kernels (the 28, 32 and 64 DCGANs, batches 64 and 128)
 #   bench-packed.txt   the same for the 28x28 model with the packed (CPU) GEMM path forced
 #   vs-pytorch.txt     tools/bench_vs_pytorch.sh (PyTorch on the GPU where it sees one)
 #   default-run.txt    vkgan train with the device's defaults (the README's first command's run;

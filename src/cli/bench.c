@@ -17,7 +17,8 @@ typedef struct bench_args {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #define F(field) VKG_OPT_FIELD(bench_args, field)
 static const vkg_opt bench_opts[] = {
-    {"model", "M", VKG_OPT_STR, F(model), 0, 0, "all", "28, 64 or all", 0, NULL, "28|64|all"},
+    {"model", "M", VKG_OPT_STR, F(model), 0, 0, "all", "28, 32, 64 or all", 0, NULL,
+     "28|32|64|all"},
     {"batch", "N", VKG_OPT_INT, F(batch), 0, 65535, "0", "one batch size (0: 64 and 128)", 0},
     {"repeat", "R", VKG_OPT_INT, F(repeat), 1, 64, "5",
      "replays to take the median of (each is one full pass)", 0},
@@ -30,10 +31,12 @@ static const vkg_opt_table bench_table = {
     "bench-kernels",
     "[options]",
     "Times every kernel (forward and backward) of a DCGAN training step at the shapes of the "
-    "28x28 (G 100-128-64-1, D 1-64-128-1) and 64x64 (G 100-512-256-128-64-3, D 3-64-...-512-1) "
-    "models: the median GPU time per dispatch over R replays (timestamp queries), GFLOP/s, the "
-    "fraction of the fp32 peak measured by an FMA microbenchmark, and GB/s for the memory-bound "
-    "kernels. This is a benchmark, not a test: numbers go in docs/PERF.md.",
+    "28x28 (G 100-128-64-1, D 1-64-128-1), 32x32 (G 100-256-128-64-3, D 3-64-128-256-1) and "
+    "64x64 (G 100-512-256-128-64-3, D 3-64-...-512-1) models: the median GPU time per dispatch "
+    "over R replays (timestamp queries), GFLOP/s, the fraction of the fp32 peak measured by an "
+    "FMA microbenchmark, and GB/s for the memory-bound kernels; on CPU devices also the "
+    "convolutions' rate without their packing passes. This is a benchmark, not a test: numbers "
+    "go in docs/PERF.md.",
     NULL,
     0,
     bench_opts,
@@ -75,7 +78,8 @@ static int group_layers(const char *prefix, const vkg_layer_spec *specs, int n, 
     return count;
 }
 
-/* The DCGAN paper's models (latent 100, widths 64) of a size: G's layers, then D's. */
+/* The DCGAN paper's models (latent 100, widths 64) of a size (28: Fashion-MNIST's one channel;
+ * 32 and 64: three, CIFAR-10's and CelebA's shapes): G's layers, then D's. */
 static int dcgan_layers(int size, layer *out) {
     vkg_dcgan_shape shape = {.image_size = size,
                              .channels = size == 28 ? 1 : 3,
@@ -279,7 +283,8 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
     fprintf(stderr, "bench-kernels: %s, batch %d: warm-up pass (%d dispatches)\n", title, batch,
             vkg_rec_dispatch_count(b.rec));
     int ok = !b.failed && vkg_rec_end(b.rec) == 0 && vkg_rec_run(b.rec) == 0; /* warm-up */
-    static double samples[MAX_ROWS][64], ms[2 * MAX_ROWS];
+    /* per row and pass: all its dispatches, and its packing passes alone (gemm_pack) */
+    static double samples[MAX_ROWS][64], packing[MAX_ROWS][64], ms[2 * MAX_ROWS];
     const char *names[2 * MAX_ROWS];
     int dispatches = vkg_rec_dispatch_count(b.rec);
     for (int r = 0; ok && r < repeat; r++) {
@@ -289,8 +294,11 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
              vkg_rec_timings(b.rec, ms, names, 2 * MAX_ROWS) == dispatches;
         if (!ok && !*vkg_error()) vkg_set_error("missing timestamps");
         for (int i = 0; ok && i < b.count; i++) {
-            samples[i][r] = 0;
-            for (int d = b.rows[i].first; d < b.rows[i].end; d++) samples[i][r] += ms[d];
+            samples[i][r] = packing[i][r] = 0;
+            for (int d = b.rows[i].first; d < b.rows[i].end; d++) {
+                samples[i][r] += ms[d];
+                if (strcmp(names[d], "gemm_pack") == 0) packing[i][r] += ms[d];
+            }
         }
     }
     if (!ok) {
@@ -301,12 +309,13 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
     }
     printf("\n%s, batch %d (%zu parameters), median of %d\n", title, batch, b.params, repeat);
     printf("%-36s %10s %9s %7s %8s\n", "kernel", "ms", "GFLOP/s", "% peak", "GB/s");
-    double total_ms = 0, total_flops = 0;
+    double total_ms = 0, total_flops = 0, pack_ms = 0;
     for (int i = 0; i < b.count; i++) {
         double t = median(samples[i], repeat);
         if (strstr(b.rows[i].label, " fill ")) continue; /* input setup, not a training kernel */
         total_ms += t;
         total_flops += b.rows[i].flops;
+        pack_ms += median(packing[i], repeat);
         if (b.rows[i].flops > 0)
             printf("%-36s %10.3f %9.2f %6.1f%% %8s\n", b.rows[i].label, t,
                    b.rows[i].flops / (t * 1e6), 100 * b.rows[i].flops / (t * 1e6) / peak, "-");
@@ -316,6 +325,18 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
     }
     printf("%-36s %10.3f %9.2f %6.1f%%\n", "total (one pass of every kernel)", total_ms,
            total_flops / (total_ms * 1e6), 100 * total_flops / (total_ms * 1e6) / peak);
+    /* the convolutions' share that is data movement, not arithmetic: without the packing passes
+     * (CPU devices) the same FLOPs over the time of the GEMM and convolution kernels alone */
+    double conv_ms = 0;
+    for (int i = 0; i < b.count; i++)
+        if (b.rows[i].flops > 0) conv_ms += median(samples[i], repeat);
+    if (pack_ms > 0 && conv_ms > pack_ms)
+        printf("%-36s %10.3f %9.2f %6.1f%%  (packing passes: %.3f ms, %.0f%% of the conv "
+               "time)\n",
+               "conv kernels without packing", conv_ms - pack_ms,
+               total_flops / ((conv_ms - pack_ms) * 1e6),
+               100 * total_flops / ((conv_ms - pack_ms) * 1e6) / peak, pack_ms,
+               100 * pack_ms / conv_ms);
     vkg_rec_destroy(b.rec);
     vkg_arena_destroy(b.arena);
     return 0;
@@ -346,10 +367,13 @@ int cmd_bench_kernels(int argc, char **argv) {
     if (batch) batches[0] = batch;
     code = 0;
     for (int i = 0; i < nb && !code; i++) {
-        if (strcmp(model, "64") != 0)
-            code = run_model(ctx, "DCGAN 28x28", 28, batches[i], repeat, peak);
-        if (!code && strcmp(model, "28") != 0)
-            code = run_model(ctx, "DCGAN 64x64", 64, batches[i], repeat, peak);
+        static const int sizes[3] = {28, 32, 64};
+        for (int j = 0; j < 3 && !code; j++) {
+            char title[32];
+            snprintf(title, sizeof title, "DCGAN %dx%d", sizes[j], sizes[j]);
+            if (strcmp(model, "all") == 0 || atoi(model) == sizes[j])
+                code = run_model(ctx, title, sizes[j], batches[i], repeat, peak);
+        }
     }
     vkg_ctx_destroy(ctx);
     return code;
