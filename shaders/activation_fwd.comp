@@ -1,6 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // y = f(x) for relu (0), leaky relu (1, negative slope `slope`), tanh (2), sigmoid (3).
+#include "activation.glsl"
 #include "elementwise.glsl"
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };
@@ -10,11 +11,5 @@ layout(push_constant) uniform P {
 } p;
 
 void main() {
-    FOR_EACH_ELEMENT(i, p.count) {
-        float v = x[i];
-        if (p.kind == 0u) y[i] = max(v, 0.0);
-        else if (p.kind == 1u) y[i] = v > 0.0 ? v : p.slope * v;
-        else if (p.kind == 2u) y[i] = tanh(v);
-        else y[i] = v >= 0.0 ? 1.0 / (1.0 + exp(-v)) : exp(v) / (1.0 + exp(v));
-    }
+    FOR_EACH_ELEMENT(i, p.count) y[i] = activate(x[i], p.kind, p.slope);
 }

@@ -9,9 +9,12 @@
 // no conditionals inside the loop: padded k read zeros, out-of-range rows are clamped on load and
 // skipped on store. Invocations along x take neighbouring 8-column blocks (lanes of one SIMD
 // vector share the A rows); workgroup y is the 8-row block.
+// With act > 0 the activation act - 1 (shaders/activation.glsl) is applied to each output as it
+// is stored, after the bias: a layer and the activation after it in one pass.
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
 // which covers a row-major matrix, an NCHW convolution output and one stride phase of a
 // transposed convolution's output.
+#include "activation.glsl"
 #include "gemm_contract.h"
 layout(local_size_x = 64) in;
 layout(binding = 0) uniform samplerBuffer A;
@@ -23,6 +26,8 @@ layout(push_constant) uniform Shape {
     uint flags; // PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N
     uint bias_div;
     uint csm, d1, d2, cs1, cs2, cs3, offset;
+    uint act; // 0: none; else 1 + the activation's kind
+    float slope;
 } p;
 
 // The output index without its row term, and the column's bias, for the block's 8 columns:
@@ -49,6 +54,7 @@ void store(uint m, uint n0, vec4 lo, vec4 hi) {
         if ((p.flags & PACKED_FLAG_BIAS_M) != 0u) v += row_bias;
         if ((p.flags & PACKED_FLAG_BIAS_N) != 0u) v += column_bias[j];
         if ((p.flags & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
+        if (p.act != 0u) v = activate(v, p.act - 1u, p.slope);
         c[i] = v;
     }
 }

@@ -107,8 +107,12 @@ struct vkg_train_observer;
 int test_train(struct vkg_train_options *o, const struct vkg_train_observer *extra, int n);
 /* A file's text in test memory (NUL-terminated), or NULL. */
 char *test_read_text(const char *path);
-/* A recording started for the running test (destroyed at its end). */
+/* A recording started for the running test (destroyed at its end); _timed with timestamps on
+ * when `timed`, for test_dispatches. */
 vkg_rec *test_rec(vkg_ctx *ctx);
+vkg_rec *test_rec_timed(vkg_ctx *ctx, int timed);
+/* How many dispatches of `shader` a run timed recording made (-1 when its timings fail). */
+int test_dispatches(vkg_rec *rec, const char *shader);
 
 /* A scalar function of some inputs the test owns (e.g. L = sum dy * layer(x, w)). */
 typedef double (*scalar_fn)(void *user);

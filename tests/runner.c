@@ -119,12 +119,24 @@ void *test_alloc(size_t bytes) {
 }
 
 vkg_rec *test_rec(vkg_ctx *ctx) {
-    vkg_rec *rec = vkg_rec_begin(ctx, 0);
+    return test_rec_timed(ctx, 0);
+}
+
+vkg_rec *test_rec_timed(vkg_ctx *ctx, int timed) {
+    vkg_rec *rec = vkg_rec_begin(ctx, timed);
     if (!rec)
         test_fail(__FILE__, __LINE__, "recording: %s", vkg_error());
     else if (rec_count < 256)
         recs[rec_count++] = rec;
     return rec;
+}
+
+int test_dispatches(vkg_rec *rec, const char *shader) {
+    double ms[256];
+    const char *names[256];
+    int n = vkg_rec_timings(rec, ms, names, 256), count = 0;
+    for (int i = 0; i < n; i++) count += strcmp(names[i], shader) == 0;
+    return n < 0 ? -1 : count;
 }
 
 static char tmpdir[64];

@@ -126,15 +126,6 @@ TEST(dense_rejects_mismatched_shapes) {
     CHECK(strstr(vkg_error(), "weight") != NULL, "error does not name the weight: %s", vkg_error());
 }
 
-/* Counts the dispatches of `shader` in a run recording (timestamps on). */
-static int dispatches(vkg_rec *rec, const char *shader) {
-    double ms[64];
-    const char *names[64];
-    int n = vkg_rec_timings(rec, ms, names, 64), count = 0;
-    for (int i = 0; i < n; i++) count += strcmp(names[i], shader) == 0;
-    return n < 0 ? -1 : count;
-}
-
 /* On the packed path (CPU devices) an operand already laid out as the GEMM reads it (rows of K
  * contiguous floats, K a multiple of 8, at a texel-aligned offset) is read where it lies, without
  * a packing pass: the forward pass's input (with 16 features; with 12 it is packed), and both
@@ -155,14 +146,13 @@ static void check_in_place(vkg_ctx *ctx, int n, int in, int out, int forward_pac
     ref_dense_forward(n, in, out, x, w, NULL, want_y);
     ref_dense_backward(n, in, out, x, w, dy, want_dx, NULL, NULL);
     for (int pass = 0; pass < 2 && !test_failed(); pass++) {
-        vkg_rec *rec = vkg_rec_begin(ctx, 1);
-        CHECK(rec != NULL, "%s", vkg_error());
-        int ok = (pass == 0 ? vkg_dense_forward(rec, &tx, &tw, NULL, &ty)
+        vkg_rec *rec = test_rec_timed(ctx, 1);
+        int ok = rec &&
+                 (pass == 0 ? vkg_dense_forward(rec, &tx, &tw, NULL, &ty)
                             : vkg_dense_backward_input(rec, &tdy, &tw, &tdx)) == 0 &&
                  vkg_rec_end(rec) == 0 && vkg_rec_run(rec) == 0;
-        int packs = ok ? dispatches(rec, "gemm_pack") : -1, gemms = dispatches(rec, "gemm_packed");
-        vkg_rec_destroy(rec);
         CHECK(ok, "%s", vkg_error());
+        int packs = test_dispatches(rec, "gemm_pack"), gemms = test_dispatches(rec, "gemm_packed");
         int want = pass == 0 ? forward_packs : backward_packs;
         CHECK(packs == want && gemms == 1, "%s, %d x %d x %d: %d packing passes (not %d), %d GEMMs",
               pass == 0 ? "forward" : "backward input", n, in, out, packs, want, gemms);

@@ -6,9 +6,21 @@
 
 #include "vkgan/gpu.h"
 
+/* The activations (vkg_activation_forward below). */
+typedef enum vkg_activation { VKG_RELU, VKG_LEAKY_RELU, VKG_TANH, VKG_SIGMOID } vkg_activation;
+
 /* ---- dense: y[N, out] = x[N, in] w[in, out] + b[out] ---- */
 int vkg_dense_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w, const vkg_tensor *b,
                       const vkg_tensor *y);
+/* y = act(x w + b) with the activation `kind` (slope: the leaky ReLU's) applied as the layer
+ * writes its output where the device's kernel can (the packed GEMMs of CPU devices: one pass
+ * instead of two); elsewhere the layer writes `pre` (its output tensor, y's shape) and an
+ * activation pass reads it. y holds the same floats either way: those of vkg_dense_forward into
+ * pre then vkg_activation_forward(pre -> y). `pre` is left unwritten when fused. The conv
+ * versions below do the same for conv2d and conv_transpose2d. */
+int vkg_dense_act_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w,
+                          const vkg_tensor *b, vkg_activation kind, float slope,
+                          const vkg_tensor *pre, const vkg_tensor *y);
 /* dx = dy w^T */
 int vkg_dense_backward_input(vkg_rec *rec, const vkg_tensor *dy, const vkg_tensor *w,
                              const vkg_tensor *dx);
@@ -32,6 +44,9 @@ int vkg_conv_transpose_out_size(int in, const vkg_conv *p);
 /* y = conv2d(x, w) + b; w is [out_channels, in_channels, k, k]; b may be NULL */
 int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, const vkg_tensor *w,
                        const vkg_tensor *b, const vkg_tensor *y);
+int vkg_conv2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                           const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
+                           float slope, const vkg_tensor *pre, const vkg_tensor *y);
 int vkg_conv2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
                               const vkg_tensor *w, const vkg_tensor *dx);
 int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
@@ -39,6 +54,9 @@ int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor
 /* y = conv_transpose2d(x, w) + b; w is [in_channels, out_channels, k, k] (PyTorch's layout) */
 int vkg_conv_transpose2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
                                  const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y);
+int vkg_conv_transpose2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                     const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
+                                     float slope, const vkg_tensor *pre, const vkg_tensor *y);
 int vkg_conv_transpose2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
                                         const vkg_tensor *w, const vkg_tensor *dx);
 int vkg_conv_transpose2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
@@ -118,8 +136,7 @@ int vkg_vbn_backward(vkg_rec *rec, const vkg_batchnorm *bn, int ref_count, const
                      const vkg_tensor *stats, const vkg_tensor *dy, const vkg_tensor *dx,
                      const vkg_tensor *dgamma, const vkg_tensor *dbeta, int accumulate);
 
-/* ---- activations; backward uses the forward output y ---- */
-typedef enum vkg_activation { VKG_RELU, VKG_LEAKY_RELU, VKG_TANH, VKG_SIGMOID } vkg_activation;
+/* ---- activations (the enum is at the top); backward uses the forward output y ---- */
 int vkg_activation_forward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *x,
                            const vkg_tensor *y);
 int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, const vkg_tensor *y,

@@ -38,3 +38,10 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
     VKG_BIND(k, 2, &dx->buf);
     return vkg_rec_kernel(rec, &k);
 }
+
+int vkg_fused_forward(vkg_rec *rec, int fused, const vkg_epilogue *ep, const vkg_tensor *pre,
+                      const vkg_tensor *y) {
+    if (fused < 0) return -1;
+    if (fused == 1 || !ep || !ep->act) return 0;
+    return vkg_activation_forward(rec, (vkg_activation)(ep->act - 1), ep->slope, pre, y);
+}

@@ -112,10 +112,27 @@ static void store_nchw(vkg_packed_gemm *q, uint32_t channels, uint32_t pixels) {
     q->csm = pixels, q->d1 = q->d2 = pixels, q->cs1 = channels * pixels, q->cs3 = 1;
 }
 
+/* The output an unfused kernel writes: y, or the epilogue's `pre` when it has an activation. */
+static const vkg_buf *unfused_out(const vkg_epilogue *ep, const vkg_buf *y) {
+    return ep && ep->act ? ep->pre : y;
+}
+
+/* What a forward function returns after recording: 1 when y holds the activated output (no
+ * activation to do), 0 when `pre` holds the output and the activation is still to run. */
+static int unfused(int rc, const vkg_epilogue *ep) {
+    return rc < 0 ? -1 : !(ep && ep->act);
+}
+
 static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
-                          const vkg_buf *b, const vkg_buf *y) {
-    vkg_packed_gemm q = {
-        .a = pack_weights(g), .b = pack_im2col(g), .a_src = w, .b_src = x, .bias = b, .c = y};
+                          const vkg_buf *b, const vkg_buf *y, const vkg_epilogue *ep) {
+    vkg_packed_gemm q = {.a = pack_weights(g),
+                         .b = pack_im2col(g),
+                         .a_src = w,
+                         .b_src = x,
+                         .bias = b,
+                         .c = y,
+                         .act = ep ? ep->act : 0,
+                         .slope = ep ? ep->slope : 0};
     store_nchw(&q, g->c_out, g->h_out * g->w_out);
     if (g->flags & GEMM_FLAG_BIAS) q.flags |= PACKED_FLAG_BIAS_M;
     return vkg_packed_gemms(rec, &q, 1);
@@ -125,7 +142,8 @@ static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, co
  * per phase (py, px), dx[b, ci, py + r*s, px + c*s] = sum over (co, ty, tx) of
  * w[co, ci, fky + ty*s, fkx + tx*s] * dy[b, co, oy0 + r - ty, ox0 + c - tx]. */
 static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *dy,
-                                 const vkg_buf *w, const vkg_buf *b, const vkg_buf *dx) {
+                                 const vkg_buf *w, const vkg_buf *b, const vkg_buf *dx,
+                                 const vkg_epilogue *ep) {
     uint32_t s = g->stride, k = g->kernel, taps = (k + s - 1) / s;
     vkg_packed_gemm q[64];
     if (s * s > 64) return 0;
@@ -147,7 +165,14 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
         bb.y0 = (int32_t)((py + g->pad - fky) / s), bb.x0 = (int32_t)((px + g->pad - fkx) / s);
         bb.ry = bb.rx = 1, bb.tys = bb.txs = -1;
         bb.H = g->h_out, bb.W = g->w_out;
-        q[phase] = (vkg_packed_gemm){.a = a, .b = bb, .a_src = w, .b_src = dy, .bias = b, .c = dx};
+        q[phase] = (vkg_packed_gemm){.a = a,
+                                     .b = bb,
+                                     .a_src = w,
+                                     .b_src = dy,
+                                     .bias = b,
+                                     .c = dx,
+                                     .act = ep ? ep->act : 0,
+                                     .slope = ep ? ep->slope : 0};
         q[phase].csm = g->h_in * g->w_in;
         q[phase].d1 = rows * cols > 0 ? rows * cols : 1, q[phase].d2 = bb.nc;
         q[phase].cs1 = g->c_in * g->h_in * g->w_in, q[phase].cs2 = s * g->w_in, q[phase].cs3 = s;
@@ -177,7 +202,8 @@ static int backward_weight_packed(vkg_rec *rec, const conv_push *g, const vkg_bu
 
 /* conv2d_fwd: x is the large grid, y the small one; M = c_out, N = batch*h_out*w_out. */
 static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *x,
-                   const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y) {
+                   const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y,
+                   const vkg_epilogue *ep) {
     conv_push g;
     if (geometry(op, p, y, x, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)y->c) < 0) return -1;
@@ -185,12 +211,13 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
     if (full_window(&g)) { /* y[b, co] = sum_j x[b, j] w[co, j], j over c_in*k*k */
         uint32_t K = g.c_in * g.kernel * g.kernel;
         vkg_gemm_shape s = {g.batch, g.c_out, K, K, 1, 1, K, g.flags, 1};
-        return vkg_gemm(rec, s, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
+        return vkg_gemm_ep(rec, s, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf, ep);
     }
-    int packed = forward_packed(rec, &g, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf);
-    if (packed != 0) return packed < 0 ? -1 : 0;
-    return record(rec, VKG_SHADER_CONV2D_FWD, &g, &x->buf, &w->buf, b ? &b->buf : &w->buf, &y->buf,
-                  g.c_out, g.batch * g.h_out * g.w_out, 1);
+    int packed = forward_packed(rec, &g, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf, ep);
+    if (packed != 0) return packed;
+    return unfused(record(rec, VKG_SHADER_CONV2D_FWD, &g, &x->buf, &w->buf, b ? &b->buf : &w->buf,
+                          unfused_out(ep, &y->buf), g.c_out, g.batch * g.h_out * g.w_out, 1),
+                   ep);
 }
 
 /* Input channels up to which the backward-input pass runs shaders/conv2d_bwd_input_thin.comp on
@@ -201,7 +228,8 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
 
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
 static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *dy,
-                          const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *dx) {
+                          const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *dx,
+                          const vkg_epilogue *ep) {
     conv_push g;
     if (geometry(op, p, dy, dx, w, &g) < 0) return -1;
     if (b && vkg_check_count(op, "the bias", b, (size_t)dx->c) < 0) return -1;
@@ -209,23 +237,26 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     if (full_window(&g)) { /* dx[b, j] = bias[j / (k*k)] + sum_co dy[b, co] w[co, j] */
         uint32_t K = g.c_in * g.kernel * g.kernel;
         vkg_gemm_shape s = {g.batch, K, g.c_out, g.c_out, 1, K, 1, g.flags, g.kernel * g.kernel};
-        return vkg_gemm(rec, s, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
+        return vkg_gemm_ep(rec, s, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf, ep);
     }
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
         vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy->buf, &w->buf,
-                                   b ? &b->buf : &w->buf, &dx->buf);
+                                   b ? &b->buf : &w->buf, unfused_out(ep, &dx->buf));
         uint32_t spans = g.batch * rows * ((cols + THIN_SPAN - 1) / THIN_SPAN);
         k.groups[0] = (spans + 63) / 64;
         k.groups[1] = (g.c_in + THIN_CHANNELS - 1) / THIN_CHANNELS;
         k.groups[2] = g.stride * g.stride;
-        return vkg_rec_kernel(rec, &k);
+        return unfused(vkg_rec_kernel(rec, &k), ep);
     }
-    int packed = backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf);
-    if (packed != 0) return packed < 0 ? -1 : 0;
-    return record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf, b ? &b->buf : &w->buf,
-                  &dx->buf, g.c_in, g.batch * rows * cols, g.stride * g.stride);
+    int packed =
+        backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf, ep);
+    if (packed != 0) return packed;
+    return unfused(record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf,
+                          b ? &b->buf : &w->buf, unfused_out(ep, &dx->buf), g.c_in,
+                          g.batch * rows * cols, g.stride * g.stride),
+                   ep);
 }
 
 /* conv2d_bwd_weight: x is the large grid, dy the small one; M = c_out, N = c_in*k*k. */
@@ -253,12 +284,22 @@ static int backward_weight(vkg_rec *rec, const char *op, const vkg_conv *p, cons
 
 int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, const vkg_tensor *w,
                        const vkg_tensor *b, const vkg_tensor *y) {
-    return forward(rec, "conv2d forward", p, x, w, b, y);
+    return forward(rec, "conv2d forward", p, x, w, b, y, NULL) < 0 ? -1 : 0;
+}
+
+int vkg_conv2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                           const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
+                           float slope, const vkg_tensor *pre, const vkg_tensor *y) {
+    if (vkg_check_count("conv2d forward", "the output before the activation", pre,
+                        vkg_tensor_count(y)) < 0)
+        return -1;
+    vkg_epilogue ep = {1u + (uint32_t)kind, slope, &pre->buf};
+    return vkg_fused_forward(rec, forward(rec, "conv2d forward", p, x, w, b, y, &ep), &ep, pre, y);
 }
 
 int vkg_conv2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
                               const vkg_tensor *w, const vkg_tensor *dx) {
-    return backward_input(rec, "conv2d backward (input)", p, dy, w, NULL, dx);
+    return backward_input(rec, "conv2d backward (input)", p, dy, w, NULL, dx, NULL) < 0 ? -1 : 0;
 }
 
 int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
@@ -268,12 +309,23 @@ int vkg_conv2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor
 
 int vkg_conv_transpose2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
                                  const vkg_tensor *w, const vkg_tensor *b, const vkg_tensor *y) {
-    return backward_input(rec, "conv_transpose2d forward", p, x, w, b, y);
+    return backward_input(rec, "conv_transpose2d forward", p, x, w, b, y, NULL) < 0 ? -1 : 0;
+}
+
+int vkg_conv_transpose2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
+                                     const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
+                                     float slope, const vkg_tensor *pre, const vkg_tensor *y) {
+    if (vkg_check_count("conv_transpose2d forward", "the output before the activation", pre,
+                        vkg_tensor_count(y)) < 0)
+        return -1;
+    vkg_epilogue ep = {1u + (uint32_t)kind, slope, &pre->buf};
+    int fused = backward_input(rec, "conv_transpose2d forward", p, x, w, b, y, &ep);
+    return vkg_fused_forward(rec, fused, &ep, pre, y);
 }
 
 int vkg_conv_transpose2d_backward_input(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *dy,
                                         const vkg_tensor *w, const vkg_tensor *dx) {
-    return forward(rec, "conv_transpose2d backward (input)", p, dy, w, NULL, dx);
+    return forward(rec, "conv_transpose2d backward (input)", p, dy, w, NULL, dx, NULL) < 0 ? -1 : 0;
 }
 
 int vkg_conv_transpose2d_backward_weight(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,

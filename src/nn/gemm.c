@@ -111,10 +111,11 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
             operand(rec, &q->b, q->b_src, q->c, &scratch, &at, align, &pb) < 0)
             return -1;
         struct {
-            uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
+            uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset, act;
+            float slope;
         } push = {q->a.rows, q->b.rows, q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
                   q->csm,    q->d1,     q->d2,   q->cs1,   q->cs2,
-                  q->cs3,    q->offset};
+                  q->cs3,    q->offset, q->act,  q->slope};
         vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
                         .push = &push,
                         .push_size = sizeof push,
@@ -205,6 +206,11 @@ int vkg_rec_split_k(vkg_rec *rec, vkg_kernel *k, uint32_t *flags, int slot, cons
 
 int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
              const vkg_buf *bias, const vkg_buf *c) {
+    return vkg_gemm_ep(rec, push, a, b, bias, c, NULL) < 0 ? -1 : 0;
+}
+
+int vkg_gemm_ep(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf *b,
+                const vkg_buf *bias, const vkg_buf *c, const vkg_epilogue *ep) {
     if (push.bias_div == 0) push.bias_div = 1;
     /* Packed path (CPU devices): the longer of M and N goes along the invocations (x), so small
      * batches still give every thread work. */
@@ -222,15 +228,20 @@ int vkg_gemm(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_buf 
                          .csm = swap ? 1 : push.N,
                          .d1 = rows_out ? rows_out : 1,
                          .d2 = rows_out ? rows_out : 1,
-                         .cs3 = swap ? push.N : 1};
+                         .cs3 = swap ? push.N : 1,
+                         .act = ep ? ep->act : 0,
+                         .slope = ep ? ep->slope : 0};
     if (push.flags & GEMM_FLAG_BIAS) g.flags |= swap ? PACKED_FLAG_BIAS_M : PACKED_FLAG_BIAS_N;
     if (push.flags & GEMM_FLAG_ACCUMULATE) g.flags |= PACKED_FLAG_ACCUMULATE;
     int packed = vkg_packed_gemms(rec, &g, 1);
-    if (packed != 0) return packed < 0 ? -1 : 0;
+    if (packed != 0) return packed < 0 ? -1 : 1;
+    if (ep && ep->act) c = ep->pre; /* the tiled GEMM cannot apply it: the caller's pass does */
     vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};
     VKG_BIND(k, 0, a);
     VKG_BIND(k, 1, b);
     VKG_BIND(k, 2, bias ? bias : a);
     vkg_gemm_setup(rec, push.M, push.N, &k);
-    return vkg_rec_split_k(rec, &k, &push.flags, 3, c, (uint64_t)push.M * push.N, push.K);
+    return vkg_rec_split_k(rec, &k, &push.flags, 3, c, (uint64_t)push.M * push.N, push.K) < 0
+               ? -1
+               : !(ep && ep->act);
 }

@@ -22,6 +22,24 @@ typedef struct vkg_gemm_shape {
 } vkg_gemm_shape;
 int vkg_gemm(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
              const vkg_buf *bias, const vkg_buf *c);
+/* An activation for a forward kernel to apply to its output as it stores it (the layer and the
+ * activation after it in one pass; only the packed GEMMs of CPU devices can): act 0 for none,
+ * else 1 + its vkg_activation, slope the leaky ReLU's. Where the kernel that runs cannot, it
+ * writes its output to `pre` instead and the caller runs the activation (vkg_fused_forward). */
+typedef struct vkg_epilogue {
+    uint32_t act;
+    float slope;
+    const vkg_buf *pre;
+} vkg_epilogue;
+/* vkg_gemm with an epilogue (NULL: none): 1 when C holds the activated output, 0 when the GEMM
+ * wrote ep->pre without it, -1 on error. */
+int vkg_gemm_ep(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
+                const vkg_buf *bias, const vkg_buf *c, const vkg_epilogue *ep);
+/* The end of a vkg_*_act_forward: after a kernel recorded with an epilogue returned `fused` (1:
+ * y holds act(layer output); 0: `pre` holds the layer output), records the activation pass
+ * pre -> y where it is still to do. Returns 0, or -1. */
+int vkg_fused_forward(vkg_rec *rec, int fused, const vkg_epilogue *ep, const vkg_tensor *pre,
+                      const vkg_tensor *y);
 /* Records k, a tiled GEMM kernel (shaders including gemm_tile.glsl and calling gemm_tile_part)
  * whose groups vkg_gemm_setup set for `outputs` = M x N outputs and whose push constants hold
  * *flags, with its output bound at binding `slot` to `out`. When its tiles are too few to fill
@@ -54,6 +72,8 @@ typedef struct vkg_packed_gemm {
     const vkg_buf *a_src, *b_src, *bias, *c;
     uint32_t flags; /* PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N */
     uint32_t bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
+    uint32_t act; /* as vkg_epilogue's: applied to C as it is stored */
+    float slope;
 } vkg_packed_gemm;
 
 /* Records `count` packed GEMMs (their packed operands side by side in the scratch buffer, so

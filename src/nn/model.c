@@ -222,23 +222,49 @@ static int folded_activation(const vkg_model *m, int i) {
                                                                           : -1;
 }
 
+/* The activation that layer i, a dense layer or a convolution, applies as it writes its output
+ * (vkg_dense_act_forward, ...): that of layer i + 1 when it is an activation; else -1. Layer i's
+ * own output is then written only where its kernel cannot apply the activation; nothing reads
+ * it (the activation's backward pass uses the activation's output). */
+static int fused_activation(const vkg_model *m, int i) {
+    if (i + 1 >= m->count) return -1;
+    vkg_layer_kind kind = m->layers[i].spec.kind;
+    const vkg_layer *next = &m->layers[i + 1];
+    if ((kind != VKG_LAYER_DENSE && kind != VKG_LAYER_CONV && kind != VKG_LAYER_CONV_T) ||
+        next->spec.kind != VKG_LAYER_ACTIVATION)
+        return -1;
+    return (int)next->spec.act;
+}
+
 int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int training) {
     const vkg_tensor *x = input;
     for (int i = 0; i < m->count; i++) {
         vkg_layer *L = &m->layers[i];
         const vkg_layer_spec *s = &L->spec;
         const vkg_tensor *b = s->bias ? &L->b : NULL;
-        int r = 0;
+        int r = 0, fuse = fused_activation(m, i);
         vkg_tensor xf = flat(x), of = flat(&L->out);
+        const vkg_layer *fused = fuse >= 0 ? &m->layers[i + 1] : NULL;
         switch (s->kind) {
         case VKG_LAYER_DENSE:
-            r = vkg_dense_forward(rec, &xf, &L->w, b, &of);
+            if (fused) {
+                vkg_tensor ff = flat(&fused->out);
+                r = vkg_dense_act_forward(rec, &xf, &L->w, b, (vkg_activation)fuse,
+                                          fused->spec.slope, &of, &ff);
+            } else {
+                r = vkg_dense_forward(rec, &xf, &L->w, b, &of);
+            }
             break;
         case VKG_LAYER_CONV:
-            r = vkg_conv2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
+            r = fused ? vkg_conv2d_act_forward(rec, &s->conv, x, &L->w, b, (vkg_activation)fuse,
+                                               fused->spec.slope, &L->out, &fused->out)
+                      : vkg_conv2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
             break;
         case VKG_LAYER_CONV_T:
-            r = vkg_conv_transpose2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
+            r = fused ? vkg_conv_transpose2d_act_forward(rec, &s->conv, x, &L->w, b,
+                                                         (vkg_activation)fuse, fused->spec.slope,
+                                                         &L->out, &fused->out)
+                      : vkg_conv_transpose2d_forward(rec, &s->conv, x, &L->w, b, &L->out);
             break;
         case VKG_LAYER_BATCHNORM: {
             int act = folded_activation(m, i);
@@ -272,6 +298,7 @@ int vkg_model_forward(vkg_rec *rec, vkg_model *m, const vkg_tensor *input, int t
             break;
         }
         if (r < 0) return -1;
+        if (fused) L = &m->layers[++i]; /* the activation is done too */
         x = &L->out;
     }
     return 0;
