@@ -139,4 +139,18 @@ TEST(activation_fused_into_the_layer_equals_two_passes) {
                 int packed = vkg_ctx_uses_packed_gemm(ctxs[c]) && l < 3;
                 check_fused(ctxs[c], &layers[l], (vkg_activation)k, packed);
             }
+    /* what is not an activation, and a `pre` of another size, are refused by name */
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    vkg_tensor x = upload_tensor(ctx, arena, 2, 8, 1, 1, NULL);
+    vkg_tensor w = upload_tensor(ctx, arena, 8, 3, 1, 1, NULL);
+    vkg_tensor y = upload_tensor(ctx, arena, 2, 3, 1, 1, NULL);
+    vkg_tensor small = upload_tensor(ctx, arena, 1, 3, 1, 1, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(vkg_dense_act_forward(rec, &x, &w, NULL, (vkg_activation)7, 0, &y, &y) < 0 &&
+              strstr(vkg_error(), "activation 7"),
+          "activation 7: %s", vkg_error());
+    CHECK(vkg_dense_act_forward(rec, &x, &w, NULL, VKG_RELU, 0, &small, &y) < 0 &&
+              strstr(vkg_error(), "before the activation"),
+          "a small pre: %s", vkg_error());
 }

@@ -39,6 +39,17 @@ int vkg_activation_backward(vkg_rec *rec, vkg_activation kind, float slope, cons
     return vkg_rec_kernel(rec, &k);
 }
 
+int vkg_epilogue_init(const char *op, vkg_activation kind, float slope, const vkg_tensor *pre,
+                      const vkg_tensor *y, vkg_epilogue *ep) {
+    if ((unsigned)kind > VKG_SIGMOID)
+        return vkg_set_error("%s: activation %d is not relu, leaky relu, tanh or sigmoid", op,
+                             (int)kind);
+    if (vkg_check_count(op, "the output before the activation", pre, vkg_tensor_count(y)) < 0)
+        return -1;
+    *ep = (vkg_epilogue){1u + (uint32_t)kind, slope, &pre->buf};
+    return 0;
+}
+
 int vkg_fused_forward(vkg_rec *rec, int fused, const vkg_epilogue *ep, const vkg_tensor *pre,
                       const vkg_tensor *y) {
     if (fused < 0) return -1;

@@ -290,10 +290,8 @@ int vkg_conv2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x, con
 int vkg_conv2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
                            const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
                            float slope, const vkg_tensor *pre, const vkg_tensor *y) {
-    if (vkg_check_count("conv2d forward", "the output before the activation", pre,
-                        vkg_tensor_count(y)) < 0)
-        return -1;
-    vkg_epilogue ep = {1u + (uint32_t)kind, slope, &pre->buf};
+    vkg_epilogue ep;
+    if (vkg_epilogue_init("conv2d forward", kind, slope, pre, y, &ep) < 0) return -1;
     return vkg_fused_forward(rec, forward(rec, "conv2d forward", p, x, w, b, y, &ep), &ep, pre, y);
 }
 
@@ -315,10 +313,8 @@ int vkg_conv_transpose2d_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tens
 int vkg_conv_transpose2d_act_forward(vkg_rec *rec, const vkg_conv *p, const vkg_tensor *x,
                                      const vkg_tensor *w, const vkg_tensor *b, vkg_activation kind,
                                      float slope, const vkg_tensor *pre, const vkg_tensor *y) {
-    if (vkg_check_count("conv_transpose2d forward", "the output before the activation", pre,
-                        vkg_tensor_count(y)) < 0)
-        return -1;
-    vkg_epilogue ep = {1u + (uint32_t)kind, slope, &pre->buf};
+    vkg_epilogue ep;
+    if (vkg_epilogue_init("conv_transpose2d forward", kind, slope, pre, y, &ep) < 0) return -1;
     int fused = backward_input(rec, "conv_transpose2d forward", p, x, w, b, y, &ep);
     return vkg_fused_forward(rec, fused, &ep, pre, y);
 }

@@ -27,11 +27,9 @@ int vkg_dense_act_forward(vkg_rec *rec, const vkg_tensor *x, const vkg_tensor *w
     uint32_t n, in, out;
     if (dense_shapes("dense forward", x, w, y, &n, &in, &out) < 0) return -1;
     if (b && vkg_check_count("dense forward", "the bias", b, out) < 0) return -1;
-    if (vkg_check_count("dense forward", "the output before the activation", pre,
-                        vkg_tensor_count(y)) < 0)
-        return -1;
+    vkg_epilogue ep;
+    if (vkg_epilogue_init("dense forward", kind, slope, pre, y, &ep) < 0) return -1;
     vkg_gemm_shape p = {n, out, in, in, 1, out, 1, b ? GEMM_FLAG_BIAS : 0u, 1};
-    vkg_epilogue ep = {1u + (uint32_t)kind, slope, &pre->buf};
     int fused = vkg_gemm_ep(rec, p, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf, &ep);
     return vkg_fused_forward(rec, fused, &ep, pre, y);
 }

@@ -31,6 +31,10 @@ typedef struct vkg_epilogue {
     float slope;
     const vkg_buf *pre;
 } vkg_epilogue;
+/* Fills *ep for activation `kind` (slope: the leaky ReLU's), `pre` its fallback output, after
+ * checking that kind is an activation and pre holds as many elements as y; -1 naming op. */
+int vkg_epilogue_init(const char *op, vkg_activation kind, float slope, const vkg_tensor *pre,
+                      const vkg_tensor *y, vkg_epilogue *ep);
 /* vkg_gemm with an epilogue (NULL: none): 1 when C holds the activated output, 0 when the GEMM
  * wrote ep->pre without it, -1 on error. */
 int vkg_gemm_ep(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
