@@ -1,6 +1,7 @@
 /* Crash safety through the binary: files crafted to break vkgan get one clear line, a failure
  * never leaves only a poisoned checkpoint, and a run directory can always be resumed, whatever
  * stopped it (SIGKILL before the first checkpoint, a stale temporary file, a second process). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -241,6 +242,45 @@ TEST(recovery_metrics_after_a_kill_match_an_uninterrupted_run) {
     char *want = loss_columns(a), *got = loss_columns(b);
     CHECK(strcmp(want, got) == 0, "metrics after the kill and resume:\n%s\nuninterrupted:\n%s", got,
           want);
+}
+
+/* Ctrl-C between logging steps writes a line for the steps since the last one (so a run left
+ * stopped shows them) and a checkpoint carrying that interval still open: the resumed run replaces
+ * the line, and its metrics are an uninterrupted run's (the line used to stay, and the next one
+ * averaged only the steps after the stop). */
+TEST(recovery_metrics_after_ctrl_c_match_an_uninterrupted_run) {
+    char err[8192], args[4600], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/stopped " RING " --log-every 7 --steps 100000",
+             dir);
+    pid_t pid = test_spawn_vkgan(args);
+    snprintf(path, sizeof path, "%s/stopped/metrics.csv", dir);
+    int logged = test_wait_for_lines(path, 3, pid); /* header and two lines: step 14 at least */
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(logged == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 130,
+          "the run: logged %d, status %d", logged, status);
+    unsigned step = 0;
+    snprintf(path, sizeof path, "%s/stopped/checkpoints", dir);
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) sscanf(e->d_name, "step-%9u.safetensors", &step);
+    if (d) closedir(d);
+    CHECK(step >= 14, "no checkpoint after Ctrl-C (step %u)", step);
+    unsigned total = step / 7 * 7 + 10; /* the next line off the grid of 7 */
+    snprintf(args, sizeof args, "train --resume %s/stopped --quiet --steps %u", dir, total);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the resume: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "train --out %s/straight " RING " --log-every 7 --steps %u", dir,
+             total);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the uninterrupted run: exit %d: %s", code, err);
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/straight/metrics.csv", dir);
+    snprintf(b, sizeof b, "%s/stopped/metrics.csv", dir);
+    char *want = loss_columns(a), *got = loss_columns(b);
+    CHECK(strcmp(want, got) == 0,
+          "metrics after Ctrl-C at step %u and a resume:\n%s\nuninterrupted:\n%s", step, got, want);
 }
 
 /* Case 5 and 6: a run killed (SIGKILL) before its first checkpoint resumes from step 0, exactly

@@ -108,6 +108,8 @@ typedef struct vkg_train_info {
     float mode_sigma;
     int resuming;         /* continues from a checkpoint */
     unsigned start_step;  /* the step training starts at: the checkpoint's when resuming */
+    unsigned logged_step; /* its last loss line's step (<= start_step: the checkpoint carries
+                           * the interval since, so a line logged after it is logged again) */
     double preview_share; /* G's forward pass over one batch as a share of a training step */
 } vkg_train_info;
 
@@ -184,9 +186,11 @@ typedef struct vkg_train_failure {
 const vkg_train_failure *vkg_trainer_failure(const vkg_trainer *t);
 
 /* Writes a checkpoint of the current step, rotating the old ones (--keep). With
- * close_interval, the steps since the last metrics line get one of their own first (a run
- * that stops between logging steps). 0 written, 1 not written because the state is not finite
- * (a warning said so; the health check reports the failure), -1 with vkg_error(). */
+ * close_interval, the steps since the last metrics line then get one of their own (a run that
+ * stops between logging steps); the checkpoint carries that interval still open, and a run
+ * resumed from it replaces the line, so its metrics are those of a run that never stopped. 0
+ * written, 1 not written because the state is not finite (a warning said so; the health check
+ * reports the failure), -1 with vkg_error(). */
 int vkg_trainer_checkpoint(vkg_trainer *t, int close_interval);
 
 /* Test seam: a training failure provoked now, after the last submitted step (waits for it):

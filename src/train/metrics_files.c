@@ -13,7 +13,8 @@ typedef struct files {
 static int start(void *user, vkg_trainer *t, const vkg_train_info *info) {
     (void)t;
     files *f = user;
-    return metrics_open(&f->log, info->options->out, info->resuming, info->start_step);
+    return metrics_open(&f->log, info->options->out, info->resuming, info->start_step,
+                        info->logged_step);
 }
 
 static int metrics(void *user, const vkg_train_metrics *m) {

@@ -337,7 +337,7 @@ static const char *csv_header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d
                                 "d_g_z_after,lr_d,lr_g,modes_covered,high_quality\n";
 
 /* Keeps the lines of a log whose step is at most `keep_until` (the CSV's header too). */
-static int cut_log(const char *path, int csv, unsigned keep_until) {
+static int cut_log(const char *path, int csv, unsigned keep_until, unsigned losses_until) {
     if (access(path, F_OK) != 0) return 0;
     size_t size;
     char *text = read_text(path, &size);
@@ -350,8 +350,10 @@ static int cut_log(const char *path, int csv, unsigned keep_until) {
         unsigned long step = 0;
         int header = csv && strncmp(line, "step,", 5) == 0;
         int ok = header || sscanf(line, csv ? "%lu" : "{\"step\":%lu", &step) == 1;
-        if (!ok) break;                     /* a torn line ends the log */
-        if (header || step <= keep_until) { /* (after a rollback steps go back: read on) */
+        if (!ok) break; /* a torn line ends the log */
+        int loss = csv || strstr(line, "\"loss_d\":") != NULL;
+        /* (after a rollback steps go back: read on) */
+        if (header || step <= (loss ? losses_until : keep_until)) {
             memmove(text + kept, line, len);
             kept += len;
         }
@@ -363,12 +365,14 @@ static int cut_log(const char *path, int csv, unsigned keep_until) {
     return r;
 }
 
-int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until) {
+int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until,
+                 unsigned losses_until) {
     char jsonl[4200], csv[4200];
     snprintf(jsonl, sizeof jsonl, "%s/metrics.jsonl", dir);
     snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
     log->jsonl = log->csv = NULL;
-    if (resuming && (cut_log(jsonl, 0, keep_until) < 0 || cut_log(csv, 1, keep_until) < 0))
+    if (resuming && (cut_log(jsonl, 0, keep_until, losses_until) < 0 ||
+                     cut_log(csv, 1, keep_until, losses_until) < 0))
         return -1;
     struct stat st; /* a log killed before its first line is written has no header yet */
     int fresh = stat(csv, &st) != 0 || st.st_size == 0;

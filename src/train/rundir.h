@@ -57,8 +57,11 @@ typedef struct metrics_log {
     FILE *jsonl, *csv;
 } metrics_log;
 /* Opens DIR/metrics.jsonl and .csv for appending; when resuming, the lines after `keep_until`
- * (written after the checkpoint that is resumed) are dropped first. */
-int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until);
+ * (written after the checkpoint that is resumed) are dropped first, and the loss lines after
+ * `losses_until` (the start of the interval the checkpoint carries, whose line is written
+ * again). */
+int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until,
+                 unsigned losses_until);
 int metrics_write(metrics_log *log, const metrics_row *row);
 /* A line of its own in metrics.jsonl (a quality check, an event): the object must have "step"
  * as its first member. */

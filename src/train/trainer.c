@@ -58,6 +58,7 @@ static int tell_start(vkg_trainer *t) {
         .mode_sigma = d->mode_sigma,
         .resuming = !t->fresh,
         .start_step = t->resumed_at,
+        .logged_step = t->last_step,
         /* the FLOP count of the step's summary line: G forward 1, step 3 G + 8k D */
         .preview_share = t->tg.macs / (3.0 * t->tg.macs + 8.0 * t->o->d_steps * (double)t->td.macs),
     };
@@ -136,7 +137,8 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
             }
             trainer_message(t, VKG_TRAIN_WARNING,
                             "vkgan: warning: %s; resuming from %s, the newest checkpoint that "
-                            "loads (%d newer one%s renamed to NAME.damaged)",
+                            "loads (%d newer one%s set aside as NAME.damaged, or .damaged.N beside "
+                            "one kept before)",
                             newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
@@ -336,8 +338,11 @@ int vkg_trainer_run(vkg_trainer *t, const volatile sig_atomic_t *stop) {
 }
 
 int vkg_trainer_checkpoint(vkg_trainer *t, int close_interval) {
-    if (close_interval && trainer_log_metrics(t, t->gan.steps) < 0) return -1;
-    return trainer_save_checkpoint(t);
+    /* the checkpoint carries the interval in progress; the line closing it comes after, and a
+     * resume drops it (metrics_open cuts loss lines back to the interval's start) */
+    int saved = trainer_save_checkpoint(t);
+    if (saved < 0 || (close_interval && trainer_log_metrics(t, t->gan.steps) < 0)) return -1;
+    return saved;
 }
 
 const vkg_train_failure *vkg_trainer_failure(const vkg_trainer *t) {

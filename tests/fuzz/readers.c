@@ -194,7 +194,7 @@ static int metrics(const char *dir, const uint8_t *d, size_t n) {
         return FUZZ_SETUP_FAILED;
     int r = outcome(report(dir), dir);
     metrics_log log;
-    int cut = metrics_open(&log, dir, 1, 1000); /* a resume from step 1000 */
+    int cut = metrics_open(&log, dir, 1, 1000, 990); /* a resume from step 1000, losses to 990 */
     if (cut == 0) metrics_close(&log);
     return worst(r, outcome(cut, dir));
 }
