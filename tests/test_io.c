@@ -1,5 +1,6 @@
 /* Files: atomic writes, PNG grids, safetensors round trips and corrupt files. */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -178,6 +179,20 @@ TEST(io_safetensors_corrupt_files_are_refused) {
     CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "CRC-32") &&
               strstr(vkg_error(), "bad.safetensors"),
           "a flipped bit: %s", vkg_error());
+    /* the recorded value in capitals is the same number; one that is no number is named */
+    memcpy(copy, file, (size_t)size);
+    char *crc = strstr((char *)copy + 8, "\"vkgan.crc32\":\"");
+    CHECK(crc != NULL, "no vkgan.crc32 in the header");
+    for (char *c = crc + 15; *c != '"'; c++) *c = (char)toupper((unsigned char)*c);
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    vkg_safetensors *upper = vkg_safetensors_read(bad);
+    CHECK(upper != NULL, "the CRC-32 in capitals: %s", vkg_error());
+    vkg_safetensors_free(upper);
+    memcpy(crc + 15, "0000000g", 8);
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "not 8 hexadecimal digits") &&
+              strstr(vkg_error(), "0000000g"),
+          "a CRC-32 that is no number: %s", vkg_error());
     /* a file without the CRC-32 (another writer's) loads as before */
     const char json[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
     uint8_t plain[8 + 64 + 8] = {0};

@@ -3,6 +3,7 @@
  * refuses a file whose data no longer matches it: a flipped bit in a copied or damaged checkpoint
  * is an error, not weights resumed from. Files without the key (other writers) load as before. */
 #include <cjson/cJSON.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,12 +260,16 @@ static int parse(vkg_safetensors *st, const char *path) {
                              path, (unsigned long long)data_size);
     const char *want = vkg_safetensors_meta(st, CRC_KEY);
     if (!want) return 0;
-    char got[9];
-    snprintf(got, sizeof got, "%08lx", (unsigned long)crc32_z(0L, st->data, (size_t)data_size));
-    if (strcmp(got, want) != 0)
-        return vkg_set_error("%s: corrupt: the tensor data's CRC-32 is %s, not the %.16s its "
+    char *end;
+    unsigned long recorded = strtoul(want, &end, 16);
+    if (strlen(want) != 8 || *end || !isxdigit((unsigned char)want[0]))
+        return vkg_set_error("%s: corrupt: its %s is \"%.16s\", not 8 hexadecimal digits", path,
+                             CRC_KEY, want);
+    unsigned long crc = crc32_z(0L, st->data, (size_t)data_size);
+    if (crc != recorded)
+        return vkg_set_error("%s: corrupt: the tensor data's CRC-32 is %08lx, not the %08lx its "
                              "header records (a damaged or altered copy)",
-                             path, got, want);
+                             path, crc, recorded);
     return 0;
 }
 
