@@ -56,6 +56,9 @@ TEST(cli_bad_options_are_named) {
         {"train --steps 1e3", "1e3"},
         {"train --batch 16.0", "16.0"},
         {"train --resume ''", "--resume"},
+        {"sample --checkpoint '' --out x.png", "--checkpoint"},
+        {"train --classifier ''", "--classifier"},
+        {"train --out ''", "--out"},
     };
     for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
         code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,

@@ -120,6 +120,9 @@ int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsign
             r = set_entry(t, o, s, o->on);
         else if (i + 1 >= argc)
             r = vkg_set_error("%s expects a value (%s)", a, o->arg);
+        else if (!argv[i + 1][0]) /* an unset shell variable, most often: not the default */
+            r = vkg_set_error("%s: expected %s, not an empty string%s", a, o->arg,
+                              o->required ? "" : " (leave the option out for its default)");
         else
             r = set_entry(t, o, s, argv[++i]);
         if (r < 0) return -1;

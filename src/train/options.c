@@ -176,11 +176,7 @@ void vkg_train_defaults(vkg_train_options *o) {
 
 int vkg_train_parse(int argc, char **argv, vkg_train_options *o) {
     memset(o, 0, sizeof *o);
-    int r = vkg_opt_parse(&train_table, argc, argv, o, o->given);
-    /* an empty --resume (an unset shell variable) is an error, not a new run */
-    if (r == 0 && o->given[vkg_opt_find(&train_table, "resume") - table] && !o->resume[0])
-        r = vkg_set_error("--resume: expected the run directory to continue, not an empty string");
-    return r;
+    return vkg_opt_parse(&train_table, argc, argv, o, o->given); /* (--resume '': refused) */
 }
 
 void vkg_train_help(FILE *f) {
