@@ -436,8 +436,15 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     snprintf(args, sizeof args, "train --resume %s/straight --quiet --steps 2", dir);
     code = test_run_vkgan("", args, err, sizeof err);
     snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000002.safetensors", dir);
-    CHECK(code == 0 && access(ckpt[0], F_OK) == 0,
+    CHECK(code == 0 && access(ckpt[0], F_OK) == 0 && strstr(err, "warning") &&
+              strstr(err, "logged to step 10 are dropped"),
           "resume without a checkpoints folder: exit %d: %s", code, err);
+    /* resumed at its --steps already: it says there is nothing to train */
+    char out[8192];
+    snprintf(args, sizeof args, "train --resume %s/straight --steps 2", dir);
+    code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0 && strstr(out, "nothing to train"), "a finished run resumed: exit %d: %s", code,
+          out);
     /* every checkpoint damaged: the newest's error, one line, and nothing resumed */
     snprintf(args, sizeof args, "train --out %s/all " TINY " --steps 4 --checkpoint-every 2", dir);
     code = test_run_vkgan("", args, err, sizeof err);

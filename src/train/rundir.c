@@ -142,15 +142,28 @@ int rundir_lock(const char *dir, int *lock) {
     return 0;
 }
 
+/* The step of the last line of a metrics.csv (0: none, or no file). */
+static unsigned last_logged_step(const char *path) {
+    FILE *f = fopen(path, "r");
+    char line[512];
+    unsigned long step = 0, s;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lu,", &s) == 1) step = s;
+    if (f) fclose(f);
+    return (unsigned)step;
+}
+
 int rundir_start_over(const char *dir) {
-    static const char *logs[2] = {"metrics.jsonl", "metrics.csv"};
+    static const char *logs[2] = {"metrics.csv", "metrics.jsonl"};
+    unsigned logged = 0;
     for (int i = 0; i < 2; i++) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", dir, logs[i]);
+        if (i == 0) logged = last_logged_step(path);
         if (unlink(path) < 0 && errno != ENOENT)
             return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
     }
-    return 0;
+    return logged > INT_MAX ? INT_MAX : (int)logged;
 }
 
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size) {

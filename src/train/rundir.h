@@ -24,7 +24,8 @@ int rundir_is_start(const char *dir);
  * temporary files of atomic writes that a killed run left (NAME.tmpPID). *lock is the descriptor to
  * close at the end. -1 with vkg_error() naming the holder's PID when another process has it. */
 int rundir_lock(const char *dir, int *lock);
-/* Deletes the metrics logs of a run that is started again from step 0. */
+/* Deletes the metrics logs of a run that is started again from step 0: the step of the last
+ * loss line they held (0: none), or -1. */
 int rundir_start_over(const char *dir);
 /* DIR/checkpoints/step-<9 digits>.safetensors */
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);

@@ -159,9 +159,16 @@ static int resume(vkg_trainer *t) {
     if (rundir_newest_checkpoint(o->out, path, sizeof path, &t->resumed_at) < 0) {
         /* it stopped before its first checkpoint: it begins again, exactly as it began */
         t->fresh = 1;
-        if (rundir_start_over(o->out) < 0) return trainer_fail("resume");
-        trainer_message(t, VKG_TRAIN_NOTE, "%s holds no checkpoint yet: starting it from step 0",
-                        o->out);
+        int logged = rundir_start_over(o->out);
+        if (logged < 0) return trainer_fail("resume");
+        if (logged > 0) /* its checkpoints were removed: the history logged is dropped too */
+            trainer_message(t, VKG_TRAIN_WARNING,
+                            "vkgan: warning: %s holds no checkpoint: starting it again from step "
+                            "0; the metrics it had logged to step %d are dropped",
+                            o->out, logged);
+        else
+            trainer_message(t, VKG_TRAIN_NOTE,
+                            "%s holds no checkpoint yet: starting it from step 0", o->out);
         return 0;
     }
     vkg_safetensors *st = load_newest(t, path, sizeof path);
@@ -178,7 +185,13 @@ static int resume(vkg_trainer *t) {
         return VKG_TRAIN_REFUSED;
     }
     health_reset(&t->h, t->last_step);
-    trainer_message(t, VKG_TRAIN_NOTE, "resuming %s from step %u", path, t->resumed_at);
+    if ((unsigned)o->steps == t->resumed_at)
+        trainer_message(t, VKG_TRAIN_NOTE,
+                        "%s is at step %u, its --steps, already: nothing to train (a larger "
+                        "--steps trains on)",
+                        o->out, t->resumed_at);
+    else
+        trainer_message(t, VKG_TRAIN_NOTE, "resuming %s from step %u", path, t->resumed_at);
     return 0;
 }
 
