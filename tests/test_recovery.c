@@ -208,6 +208,16 @@ static char *loss_columns(const char *path) {
     return out;
 }
 
+/* Fails the test unless run folders `uninterrupted` and `resumed` logged the same steps and
+ * losses; `what` names the case. */
+static void check_same_losses(const char *uninterrupted, const char *resumed, const char *what) {
+    char a[4500], b[4500];
+    snprintf(a, sizeof a, "%s/metrics.csv", uninterrupted);
+    snprintf(b, sizeof b, "%s/metrics.csv", resumed);
+    const char *want = loss_columns(a), *got = loss_columns(b);
+    CHECK(strcmp(want, got) == 0, "metrics %s:\n%s\nuninterrupted:\n%s", what, got, want);
+}
+
 /* A run killed (SIGKILL) as soon as a checkpoint exists, off the logging grid, with a torn last
  * line in its logs, resumes to the metrics an uninterrupted run writes: every line up to the
  * checkpoint was written before it, and the interval in progress is carried in it (the first line
@@ -237,11 +247,9 @@ TEST(recovery_metrics_after_a_kill_match_an_uninterrupted_run) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the resume: exit %d: %s", code, err);
     char a[4400], b[4400];
-    snprintf(a, sizeof a, "%s/straight/metrics.csv", dir);
-    snprintf(b, sizeof b, "%s/killed/metrics.csv", dir);
-    char *want = loss_columns(a), *got = loss_columns(b);
-    CHECK(strcmp(want, got) == 0, "metrics after the kill and resume:\n%s\nuninterrupted:\n%s", got,
-          want);
+    snprintf(a, sizeof a, "%s/straight", dir);
+    snprintf(b, sizeof b, "%s/killed", dir);
+    check_same_losses(a, b, "after the kill and resume");
 }
 
 /* Ctrl-C between logging steps writes a line for the steps since the last one (so a run left
@@ -275,12 +283,11 @@ TEST(recovery_metrics_after_ctrl_c_match_an_uninterrupted_run) {
              total);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the uninterrupted run: exit %d: %s", code, err);
-    char a[4400], b[4400];
-    snprintf(a, sizeof a, "%s/straight/metrics.csv", dir);
-    snprintf(b, sizeof b, "%s/stopped/metrics.csv", dir);
-    char *want = loss_columns(a), *got = loss_columns(b);
-    CHECK(strcmp(want, got) == 0,
-          "metrics after Ctrl-C at step %u and a resume:\n%s\nuninterrupted:\n%s", step, got, want);
+    char a[4400], b[4400], what[64];
+    snprintf(a, sizeof a, "%s/straight", dir);
+    snprintf(b, sizeof b, "%s/stopped", dir);
+    snprintf(what, sizeof what, "after Ctrl-C at step %u and a resume", step);
+    check_same_losses(a, b, what);
 }
 
 /* Case 5 and 6: a run killed (SIGKILL) before its first checkpoint resumes from step 0, exactly
@@ -404,10 +411,10 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the uninterrupted run failed (%d): %s", code, err);
     char resumed[4400], straight[4400];
-    snprintf(resumed, sizeof resumed, "%s/run/metrics.csv", dir);
-    snprintf(straight, sizeof straight, "%s/straight/metrics.csv", dir);
-    const char *want = loss_columns(straight), *got = loss_columns(resumed);
-    CHECK(strcmp(want, got) == 0, "metrics after the fallback:\n%s\nuninterrupted:\n%s", got, want);
+    snprintf(resumed, sizeof resumed, "%s/run", dir);
+    snprintf(straight, sizeof straight, "%s/straight", dir);
+    check_same_losses(straight, resumed, "after the fallback");
+    if (test_failed()) return;
     /* a folder where the newest checkpoint should be, its .damaged name taken by a folder kept
      * before: set aside as .damaged.2, and step 6 written again */
     snprintf(ckpt[0], sizeof ckpt[0], "%s/straight/checkpoints/step-000000006.safetensors", dir);
