@@ -59,6 +59,7 @@ TEST(cli_bad_options_are_named) {
         {"sample --checkpoint '' --out x.png", "--checkpoint"},
         {"train --classifier ''", "--classifier"},
         {"train --out ''", "--out"},
+        {"report ''", "RUN"},
     };
     for (size_t i = 0; i < sizeof usage_errors / sizeof *usage_errors; i++) {
         code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", usage_errors[i][0], err,

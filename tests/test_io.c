@@ -188,10 +188,10 @@ TEST(io_safetensors_corrupt_files_are_refused) {
     vkg_safetensors *upper = vkg_safetensors_read(bad);
     CHECK(upper != NULL, "the CRC-32 in capitals: %s", vkg_error());
     vkg_safetensors_free(upper);
-    memcpy(crc + 15, "0000000g", 8);
+    memcpy(crc + 15, "0x00000g", 8); /* (strtoul alone would take "0x" and stop at g) */
     test_write(dir, "bad.safetensors", copy, (size_t)size);
     CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "not 8 hexadecimal digits") &&
-              strstr(vkg_error(), "0000000g"),
+              strstr(vkg_error(), "0x00000g"),
           "a CRC-32 that is no number: %s", vkg_error());
     /* a file without the CRC-32 (another writer's) loads as before */
     const char json[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";

@@ -107,6 +107,7 @@ int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsign
             if (!o)
                 return vkg_set_error("unexpected argument '%s' (see 'vkgan %s --help')", a,
                                      t->command);
+            if (!a[0]) return vkg_set_error("%s: expected a value, not an empty string", o->arg);
             seen[o - t->opts] = 1;
             if (set_entry(t, o, s, a) < 0) return -1;
             continue;

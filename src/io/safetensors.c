@@ -260,9 +260,10 @@ static int parse(vkg_safetensors *st, const char *path) {
                              path, (unsigned long long)data_size);
     const char *want = vkg_safetensors_meta(st, CRC_KEY);
     if (!want) return 0;
-    char *end;
-    unsigned long recorded = strtoul(want, &end, 16);
-    if (strlen(want) != 8 || *end || !isxdigit((unsigned char)want[0]))
+    int digits = 0;
+    while (isxdigit((unsigned char)want[digits])) digits++;
+    unsigned long recorded = strtoul(want, NULL, 16);
+    if (digits != 8 || want[8])
         return vkg_set_error("%s: corrupt: its %s is \"%.16s\", not 8 hexadecimal digits", path,
                              CRC_KEY, want);
     unsigned long crc = crc32_z(0L, st->data, (size_t)data_size);

@@ -58,7 +58,8 @@ static int tell_start(vkg_trainer *t) {
         .mode_sigma = d->mode_sigma,
         .resuming = !t->fresh,
         .start_step = t->resumed_at,
-        .logged_step = t->last_step,
+        /* with nothing to train, the line closing the carried interval stays */
+        .logged_step = (unsigned)t->o->steps == t->resumed_at ? t->resumed_at : t->last_step,
         /* the FLOP count of the step's summary line: G forward 1, step 3 G + 8k D */
         .preview_share = t->tg.macs / (3.0 * t->tg.macs + 8.0 * t->o->d_steps * (double)t->td.macs),
     };
