@@ -112,17 +112,6 @@ static void store_nchw(vkg_packed_gemm *q, uint32_t channels, uint32_t pixels) {
     q->csm = pixels, q->d1 = q->d2 = pixels, q->cs1 = channels * pixels, q->cs3 = 1;
 }
 
-/* The output an unfused kernel writes: y, or the epilogue's `pre` when it has an activation. */
-static const vkg_buf *unfused_out(const vkg_epilogue *ep, const vkg_buf *y) {
-    return ep && ep->act ? ep->pre : y;
-}
-
-/* What a forward function returns after recording: 1 when y holds the activated output (no
- * activation to do), 0 when `pre` holds the output and the activation is still to run. */
-static int unfused(int rc, const vkg_epilogue *ep) {
-    return rc < 0 ? -1 : !(ep && ep->act);
-}
-
 static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
                           const vkg_buf *b, const vkg_buf *y, const vkg_epilogue *ep) {
     vkg_packed_gemm q = {.a = pack_weights(g),
@@ -215,9 +204,10 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
     }
     int packed = forward_packed(rec, &g, &x->buf, &w->buf, b ? &b->buf : NULL, &y->buf, ep);
     if (packed != 0) return packed;
-    return unfused(record(rec, VKG_SHADER_CONV2D_FWD, &g, &x->buf, &w->buf, b ? &b->buf : &w->buf,
-                          unfused_out(ep, &y->buf), g.c_out, g.batch * g.h_out * g.w_out, 1),
-                   ep);
+    return vkg_unfused(record(rec, VKG_SHADER_CONV2D_FWD, &g, &x->buf, &w->buf,
+                              b ? &b->buf : &w->buf, vkg_unfused_out(ep, &y->buf), g.c_out,
+                              g.batch * g.h_out * g.w_out, 1),
+                       ep);
 }
 
 /* Input channels up to which the backward-input pass runs shaders/conv2d_bwd_input_thin.comp on
@@ -243,20 +233,20 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
         vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy->buf, &w->buf,
-                                   b ? &b->buf : &w->buf, unfused_out(ep, &dx->buf));
+                                   b ? &b->buf : &w->buf, vkg_unfused_out(ep, &dx->buf));
         uint32_t spans = g.batch * rows * ((cols + THIN_SPAN - 1) / THIN_SPAN);
         k.groups[0] = (spans + 63) / 64;
         k.groups[1] = (g.c_in + THIN_CHANNELS - 1) / THIN_CHANNELS;
         k.groups[2] = g.stride * g.stride;
-        return unfused(vkg_rec_kernel(rec, &k), ep);
+        return vkg_unfused(vkg_rec_kernel(rec, &k), ep);
     }
     int packed =
         backward_input_packed(rec, &g, &dy->buf, &w->buf, b ? &b->buf : NULL, &dx->buf, ep);
     if (packed != 0) return packed;
-    return unfused(record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf,
-                          b ? &b->buf : &w->buf, unfused_out(ep, &dx->buf), g.c_in,
-                          g.batch * rows * cols, g.stride * g.stride),
-                   ep);
+    return vkg_unfused(record(rec, VKG_SHADER_CONV2D_BWD_INPUT, &g, &dy->buf, &w->buf,
+                              b ? &b->buf : &w->buf, vkg_unfused_out(ep, &dx->buf), g.c_in,
+                              g.batch * rows * cols, g.stride * g.stride),
+                       ep);
 }
 
 /* conv2d_bwd_weight: x is the large grid, dy the small one; M = c_out, N = c_in*k*k. */

@@ -235,13 +235,12 @@ int vkg_gemm_ep(vkg_rec *rec, vkg_gemm_shape push, const vkg_buf *a, const vkg_b
     if (push.flags & GEMM_FLAG_ACCUMULATE) g.flags |= PACKED_FLAG_ACCUMULATE;
     int packed = vkg_packed_gemms(rec, &g, 1);
     if (packed != 0) return packed < 0 ? -1 : 1;
-    if (ep && ep->act) c = ep->pre; /* the tiled GEMM cannot apply it: the caller's pass does */
+    c = vkg_unfused_out(ep, c); /* the tiled GEMM cannot apply it: the caller's pass does */
     vkg_kernel k = {.shader = VKG_SHADER_GEMM, .push = &push, .push_size = sizeof push};
     VKG_BIND(k, 0, a);
     VKG_BIND(k, 1, b);
     VKG_BIND(k, 2, bias ? bias : a);
     vkg_gemm_setup(rec, push.M, push.N, &k);
-    return vkg_rec_split_k(rec, &k, &push.flags, 3, c, (uint64_t)push.M * push.N, push.K) < 0
-               ? -1
-               : !(ep && ep->act);
+    return vkg_unfused(
+        vkg_rec_split_k(rec, &k, &push.flags, 3, c, (uint64_t)push.M * push.N, push.K), ep);
 }

@@ -35,6 +35,15 @@ typedef struct vkg_epilogue {
  * checking that kind is an activation and pre holds as many elements as y; -1 naming op. */
 int vkg_epilogue_init(const char *op, vkg_activation kind, float slope, const vkg_tensor *pre,
                       const vkg_tensor *y, vkg_epilogue *ep);
+/* Where a kernel that cannot apply ep's activation writes: y, or ep->pre when there is one. */
+static inline const vkg_buf *vkg_unfused_out(const vkg_epilogue *ep, const vkg_buf *y) {
+    return ep && ep->act ? ep->pre : y;
+}
+/* What a function recording such a kernel returns: -1 on error (rc < 0), 1 when y holds the
+ * final output (no activation), 0 when the caller's activation pass is still to run. */
+static inline int vkg_unfused(int rc, const vkg_epilogue *ep) {
+    return rc < 0 ? -1 : !(ep && ep->act);
+}
 /* vkg_gemm with an epilogue (NULL: none): 1 when C holds the activated output, 0 when the GEMM
  * wrote ep->pre without it, -1 on error. */
 int vkg_gemm_ep(vkg_rec *rec, vkg_gemm_shape shape, const vkg_buf *a, const vkg_buf *b,
