@@ -7,8 +7,10 @@
 // operands through texels. Each invocation keeps an 8 x 8 block of C in registers and advances K
 // by 8 (two texels of each of its 8 rows of A and 8 rows of B, 512 FMAs) per loop iteration, with
 // no conditionals inside the loop: padded k read zeros, out-of-range rows are clamped on load and
-// skipped on store. Invocations along x take neighbouring 8-column blocks (lanes of one SIMD
-// vector share the A rows); workgroup y is the 8-row block.
+// skipped on store. Each texel's 16 fetches come just before its 4 k-steps, not all 32 at the
+// top of the loop: with every fetched value live at once the block spilled far more, and the
+// GEMMs took 1.5x as long (docs/PERF.md). Invocations along x take neighbouring 8-column blocks
+// (lanes of one SIMD vector share the A rows); workgroup y is the 8-row block.
 // With act > 0 the activation act - 1 (shaders/activation.glsl) is applied to each output as it
 // is stored, after the bias: a layer and the activation after it in one pass.
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
@@ -59,6 +61,23 @@ void store(uint m, uint n0, vec4 lo, vec4 hi) {
     }
 }
 
+// One k-step: component s of the fetched texels, c{r}{l,h} += a{r}.s * (b{0..3}.s, b{4..7}.s).
+#define ROW(r, s) c##r##l = fma(vec4(a##r.s), bl, c##r##l); c##r##h = fma(vec4(a##r.s), bh, c##r##h);
+#define KSTEP(s) { \
+        vec4 bl = vec4(b0.s, b1.s, b2.s, b3.s), bh = vec4(b4.s, b5.s, b6.s, b7.s); \
+        ROW(0, s) ROW(1, s) ROW(2, s) ROW(3, s) ROW(4, s) ROW(5, s) ROW(6, s) ROW(7, s) }
+// Texel u of the block's rows (u = t or t + 1), then its four k-steps in k order.
+#define TEXEL(u) { \
+        vec4 a0 = texelFetch(A, ra0 + u), b0 = texelFetch(B, rb0 + u); \
+        vec4 a1 = texelFetch(A, ra1 + u), b1 = texelFetch(B, rb1 + u); \
+        vec4 a2 = texelFetch(A, ra2 + u), b2 = texelFetch(B, rb2 + u); \
+        vec4 a3 = texelFetch(A, ra3 + u), b3 = texelFetch(B, rb3 + u); \
+        vec4 a4 = texelFetch(A, ra4 + u), b4 = texelFetch(B, rb4 + u); \
+        vec4 a5 = texelFetch(A, ra5 + u), b5 = texelFetch(B, rb5 + u); \
+        vec4 a6 = texelFetch(A, ra6 + u), b6 = texelFetch(B, rb6 + u); \
+        vec4 a7 = texelFetch(A, ra7 + u), b7 = texelFetch(B, rb7 + u); \
+        KSTEP(x) KSTEP(y) KSTEP(z) KSTEP(w) }
+
 void main() {
     uint n0 = gl_GlobalInvocationID.x * 8u, m0 = gl_WorkGroupID.y * 8u;
     if (n0 >= p.N) return;
@@ -79,118 +98,8 @@ void main() {
     vec4 c6l = vec4(0.0), c6h = vec4(0.0);
     vec4 c7l = vec4(0.0), c7h = vec4(0.0);
     for (int t = 0; t < int(p.KT); t += 2) {
-        vec4 a00 = texelFetch(A, ra0 + t + 0), b00 = texelFetch(B, rb0 + t + 0);
-        vec4 a10 = texelFetch(A, ra1 + t + 0), b10 = texelFetch(B, rb1 + t + 0);
-        vec4 a20 = texelFetch(A, ra2 + t + 0), b20 = texelFetch(B, rb2 + t + 0);
-        vec4 a30 = texelFetch(A, ra3 + t + 0), b30 = texelFetch(B, rb3 + t + 0);
-        vec4 a40 = texelFetch(A, ra4 + t + 0), b40 = texelFetch(B, rb4 + t + 0);
-        vec4 a50 = texelFetch(A, ra5 + t + 0), b50 = texelFetch(B, rb5 + t + 0);
-        vec4 a60 = texelFetch(A, ra6 + t + 0), b60 = texelFetch(B, rb6 + t + 0);
-        vec4 a70 = texelFetch(A, ra7 + t + 0), b70 = texelFetch(B, rb7 + t + 0);
-        vec4 a01 = texelFetch(A, ra0 + t + 1), b01 = texelFetch(B, rb0 + t + 1);
-        vec4 a11 = texelFetch(A, ra1 + t + 1), b11 = texelFetch(B, rb1 + t + 1);
-        vec4 a21 = texelFetch(A, ra2 + t + 1), b21 = texelFetch(B, rb2 + t + 1);
-        vec4 a31 = texelFetch(A, ra3 + t + 1), b31 = texelFetch(B, rb3 + t + 1);
-        vec4 a41 = texelFetch(A, ra4 + t + 1), b41 = texelFetch(B, rb4 + t + 1);
-        vec4 a51 = texelFetch(A, ra5 + t + 1), b51 = texelFetch(B, rb5 + t + 1);
-        vec4 a61 = texelFetch(A, ra6 + t + 1), b61 = texelFetch(B, rb6 + t + 1);
-        vec4 a71 = texelFetch(A, ra7 + t + 1), b71 = texelFetch(B, rb7 + t + 1);
-        { // k step x of texel 0
-            vec4 bl = vec4(b00.x, b10.x, b20.x, b30.x);
-            vec4 bh = vec4(b40.x, b50.x, b60.x, b70.x);
-            c0l = fma(vec4(a00.x), bl, c0l); c0h = fma(vec4(a00.x), bh, c0h);
-            c1l = fma(vec4(a10.x), bl, c1l); c1h = fma(vec4(a10.x), bh, c1h);
-            c2l = fma(vec4(a20.x), bl, c2l); c2h = fma(vec4(a20.x), bh, c2h);
-            c3l = fma(vec4(a30.x), bl, c3l); c3h = fma(vec4(a30.x), bh, c3h);
-            c4l = fma(vec4(a40.x), bl, c4l); c4h = fma(vec4(a40.x), bh, c4h);
-            c5l = fma(vec4(a50.x), bl, c5l); c5h = fma(vec4(a50.x), bh, c5h);
-            c6l = fma(vec4(a60.x), bl, c6l); c6h = fma(vec4(a60.x), bh, c6h);
-            c7l = fma(vec4(a70.x), bl, c7l); c7h = fma(vec4(a70.x), bh, c7h);
-        }
-        { // k step y of texel 0
-            vec4 bl = vec4(b00.y, b10.y, b20.y, b30.y);
-            vec4 bh = vec4(b40.y, b50.y, b60.y, b70.y);
-            c0l = fma(vec4(a00.y), bl, c0l); c0h = fma(vec4(a00.y), bh, c0h);
-            c1l = fma(vec4(a10.y), bl, c1l); c1h = fma(vec4(a10.y), bh, c1h);
-            c2l = fma(vec4(a20.y), bl, c2l); c2h = fma(vec4(a20.y), bh, c2h);
-            c3l = fma(vec4(a30.y), bl, c3l); c3h = fma(vec4(a30.y), bh, c3h);
-            c4l = fma(vec4(a40.y), bl, c4l); c4h = fma(vec4(a40.y), bh, c4h);
-            c5l = fma(vec4(a50.y), bl, c5l); c5h = fma(vec4(a50.y), bh, c5h);
-            c6l = fma(vec4(a60.y), bl, c6l); c6h = fma(vec4(a60.y), bh, c6h);
-            c7l = fma(vec4(a70.y), bl, c7l); c7h = fma(vec4(a70.y), bh, c7h);
-        }
-        { // k step z of texel 0
-            vec4 bl = vec4(b00.z, b10.z, b20.z, b30.z);
-            vec4 bh = vec4(b40.z, b50.z, b60.z, b70.z);
-            c0l = fma(vec4(a00.z), bl, c0l); c0h = fma(vec4(a00.z), bh, c0h);
-            c1l = fma(vec4(a10.z), bl, c1l); c1h = fma(vec4(a10.z), bh, c1h);
-            c2l = fma(vec4(a20.z), bl, c2l); c2h = fma(vec4(a20.z), bh, c2h);
-            c3l = fma(vec4(a30.z), bl, c3l); c3h = fma(vec4(a30.z), bh, c3h);
-            c4l = fma(vec4(a40.z), bl, c4l); c4h = fma(vec4(a40.z), bh, c4h);
-            c5l = fma(vec4(a50.z), bl, c5l); c5h = fma(vec4(a50.z), bh, c5h);
-            c6l = fma(vec4(a60.z), bl, c6l); c6h = fma(vec4(a60.z), bh, c6h);
-            c7l = fma(vec4(a70.z), bl, c7l); c7h = fma(vec4(a70.z), bh, c7h);
-        }
-        { // k step w of texel 0
-            vec4 bl = vec4(b00.w, b10.w, b20.w, b30.w);
-            vec4 bh = vec4(b40.w, b50.w, b60.w, b70.w);
-            c0l = fma(vec4(a00.w), bl, c0l); c0h = fma(vec4(a00.w), bh, c0h);
-            c1l = fma(vec4(a10.w), bl, c1l); c1h = fma(vec4(a10.w), bh, c1h);
-            c2l = fma(vec4(a20.w), bl, c2l); c2h = fma(vec4(a20.w), bh, c2h);
-            c3l = fma(vec4(a30.w), bl, c3l); c3h = fma(vec4(a30.w), bh, c3h);
-            c4l = fma(vec4(a40.w), bl, c4l); c4h = fma(vec4(a40.w), bh, c4h);
-            c5l = fma(vec4(a50.w), bl, c5l); c5h = fma(vec4(a50.w), bh, c5h);
-            c6l = fma(vec4(a60.w), bl, c6l); c6h = fma(vec4(a60.w), bh, c6h);
-            c7l = fma(vec4(a70.w), bl, c7l); c7h = fma(vec4(a70.w), bh, c7h);
-        }
-        { // k step x of texel 1
-            vec4 bl = vec4(b01.x, b11.x, b21.x, b31.x);
-            vec4 bh = vec4(b41.x, b51.x, b61.x, b71.x);
-            c0l = fma(vec4(a01.x), bl, c0l); c0h = fma(vec4(a01.x), bh, c0h);
-            c1l = fma(vec4(a11.x), bl, c1l); c1h = fma(vec4(a11.x), bh, c1h);
-            c2l = fma(vec4(a21.x), bl, c2l); c2h = fma(vec4(a21.x), bh, c2h);
-            c3l = fma(vec4(a31.x), bl, c3l); c3h = fma(vec4(a31.x), bh, c3h);
-            c4l = fma(vec4(a41.x), bl, c4l); c4h = fma(vec4(a41.x), bh, c4h);
-            c5l = fma(vec4(a51.x), bl, c5l); c5h = fma(vec4(a51.x), bh, c5h);
-            c6l = fma(vec4(a61.x), bl, c6l); c6h = fma(vec4(a61.x), bh, c6h);
-            c7l = fma(vec4(a71.x), bl, c7l); c7h = fma(vec4(a71.x), bh, c7h);
-        }
-        { // k step y of texel 1
-            vec4 bl = vec4(b01.y, b11.y, b21.y, b31.y);
-            vec4 bh = vec4(b41.y, b51.y, b61.y, b71.y);
-            c0l = fma(vec4(a01.y), bl, c0l); c0h = fma(vec4(a01.y), bh, c0h);
-            c1l = fma(vec4(a11.y), bl, c1l); c1h = fma(vec4(a11.y), bh, c1h);
-            c2l = fma(vec4(a21.y), bl, c2l); c2h = fma(vec4(a21.y), bh, c2h);
-            c3l = fma(vec4(a31.y), bl, c3l); c3h = fma(vec4(a31.y), bh, c3h);
-            c4l = fma(vec4(a41.y), bl, c4l); c4h = fma(vec4(a41.y), bh, c4h);
-            c5l = fma(vec4(a51.y), bl, c5l); c5h = fma(vec4(a51.y), bh, c5h);
-            c6l = fma(vec4(a61.y), bl, c6l); c6h = fma(vec4(a61.y), bh, c6h);
-            c7l = fma(vec4(a71.y), bl, c7l); c7h = fma(vec4(a71.y), bh, c7h);
-        }
-        { // k step z of texel 1
-            vec4 bl = vec4(b01.z, b11.z, b21.z, b31.z);
-            vec4 bh = vec4(b41.z, b51.z, b61.z, b71.z);
-            c0l = fma(vec4(a01.z), bl, c0l); c0h = fma(vec4(a01.z), bh, c0h);
-            c1l = fma(vec4(a11.z), bl, c1l); c1h = fma(vec4(a11.z), bh, c1h);
-            c2l = fma(vec4(a21.z), bl, c2l); c2h = fma(vec4(a21.z), bh, c2h);
-            c3l = fma(vec4(a31.z), bl, c3l); c3h = fma(vec4(a31.z), bh, c3h);
-            c4l = fma(vec4(a41.z), bl, c4l); c4h = fma(vec4(a41.z), bh, c4h);
-            c5l = fma(vec4(a51.z), bl, c5l); c5h = fma(vec4(a51.z), bh, c5h);
-            c6l = fma(vec4(a61.z), bl, c6l); c6h = fma(vec4(a61.z), bh, c6h);
-            c7l = fma(vec4(a71.z), bl, c7l); c7h = fma(vec4(a71.z), bh, c7h);
-        }
-        { // k step w of texel 1
-            vec4 bl = vec4(b01.w, b11.w, b21.w, b31.w);
-            vec4 bh = vec4(b41.w, b51.w, b61.w, b71.w);
-            c0l = fma(vec4(a01.w), bl, c0l); c0h = fma(vec4(a01.w), bh, c0h);
-            c1l = fma(vec4(a11.w), bl, c1l); c1h = fma(vec4(a11.w), bh, c1h);
-            c2l = fma(vec4(a21.w), bl, c2l); c2h = fma(vec4(a21.w), bh, c2h);
-            c3l = fma(vec4(a31.w), bl, c3l); c3h = fma(vec4(a31.w), bh, c3h);
-            c4l = fma(vec4(a41.w), bl, c4l); c4h = fma(vec4(a41.w), bh, c4h);
-            c5l = fma(vec4(a51.w), bl, c5l); c5h = fma(vec4(a51.w), bh, c5h);
-            c6l = fma(vec4(a61.w), bl, c6l); c6h = fma(vec4(a61.w), bh, c6h);
-            c7l = fma(vec4(a71.w), bl, c7l); c7h = fma(vec4(a71.w), bh, c7h);
-        }
+        TEXEL(t)
+        TEXEL(t + 1)
     }
     columns(n0);
     store(m0 + 0u, n0, c0l, c0h);
