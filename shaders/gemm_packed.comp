@@ -16,6 +16,10 @@
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
 // which covers a row-major matrix, an NCHW convolution output and one stride phase of a
 // transposed convolution's output.
+// Row n of B is texel row (n / b_nrc) * b_img + ((n % b_nrc) / b_nc) * b_row + n % b_nc + b_off
+// of its buffer: row n itself for b_nrc = b_nc = N, b_img = b_row = b_off = 0, or a window of a
+// larger packed grid, so that the stride phases of a transposed convolution read one packing of
+// their input, each at its own offset (src/nn/conv2d.c).
 #include "activation.glsl"
 #include "gemm_contract.h"
 layout(local_size_x = 64) in;
@@ -30,6 +34,7 @@ layout(push_constant) uniform Shape {
     uint csm, d1, d2, cs1, cs2, cs3, offset;
     uint act; // 0: none; else 1 + the activation's kind
     float slope;
+    uint b_nrc, b_nc, b_img, b_row, b_off;
 } p;
 
 // The output index without its row term, and the column's bias, for the block's 8 columns:
@@ -78,17 +83,24 @@ void store(uint m, uint n0, vec4 lo, vec4 hi) {
         vec4 a7 = texelFetch(A, ra7 + u), b7 = texelFetch(B, rb7 + u); \
         KSTEP(x) KSTEP(y) KSTEP(z) KSTEP(w) }
 
+// The first texel of B's row n (n clamped to the last row).
+int b_row(uint n) {
+    n = min(n, p.N - 1u);
+    return int(((n / p.b_nrc) * p.b_img + ((n % p.b_nrc) / p.b_nc) * p.b_row + n % p.b_nc +
+                p.b_off) * p.KT);
+}
+
 void main() {
     uint n0 = gl_GlobalInvocationID.x * 8u, m0 = gl_WorkGroupID.y * 8u;
     if (n0 >= p.N) return;
-    int ra0 = int(min(m0 + 0u, p.M - 1u) * p.KT), rb0 = int(min(n0 + 0u, p.N - 1u) * p.KT);
-    int ra1 = int(min(m0 + 1u, p.M - 1u) * p.KT), rb1 = int(min(n0 + 1u, p.N - 1u) * p.KT);
-    int ra2 = int(min(m0 + 2u, p.M - 1u) * p.KT), rb2 = int(min(n0 + 2u, p.N - 1u) * p.KT);
-    int ra3 = int(min(m0 + 3u, p.M - 1u) * p.KT), rb3 = int(min(n0 + 3u, p.N - 1u) * p.KT);
-    int ra4 = int(min(m0 + 4u, p.M - 1u) * p.KT), rb4 = int(min(n0 + 4u, p.N - 1u) * p.KT);
-    int ra5 = int(min(m0 + 5u, p.M - 1u) * p.KT), rb5 = int(min(n0 + 5u, p.N - 1u) * p.KT);
-    int ra6 = int(min(m0 + 6u, p.M - 1u) * p.KT), rb6 = int(min(n0 + 6u, p.N - 1u) * p.KT);
-    int ra7 = int(min(m0 + 7u, p.M - 1u) * p.KT), rb7 = int(min(n0 + 7u, p.N - 1u) * p.KT);
+    int ra0 = int(min(m0 + 0u, p.M - 1u) * p.KT), rb0 = b_row(n0 + 0u);
+    int ra1 = int(min(m0 + 1u, p.M - 1u) * p.KT), rb1 = b_row(n0 + 1u);
+    int ra2 = int(min(m0 + 2u, p.M - 1u) * p.KT), rb2 = b_row(n0 + 2u);
+    int ra3 = int(min(m0 + 3u, p.M - 1u) * p.KT), rb3 = b_row(n0 + 3u);
+    int ra4 = int(min(m0 + 4u, p.M - 1u) * p.KT), rb4 = b_row(n0 + 4u);
+    int ra5 = int(min(m0 + 5u, p.M - 1u) * p.KT), rb5 = b_row(n0 + 5u);
+    int ra6 = int(min(m0 + 6u, p.M - 1u) * p.KT), rb6 = b_row(n0 + 6u);
+    int ra7 = int(min(m0 + 7u, p.M - 1u) * p.KT), rb7 = b_row(n0 + 7u);
     vec4 c0l = vec4(0.0), c0h = vec4(0.0);
     vec4 c1l = vec4(0.0), c1h = vec4(0.0);
     vec4 c2l = vec4(0.0), c2h = vec4(0.0);

@@ -215,3 +215,40 @@ TEST(conv_rejects_wrong_output_size) {
     CHECK(strstr(vkg_error(), "4x4") != NULL, "error does not give the right size: %s",
           vkg_error());
 }
+
+/* On the packed path (CPU devices) the stride phases of a transposed convolution's forward pass
+ * (a convolution's backward-input pass) read one packing of the input when the kernel is a
+ * multiple of the stride (every phase has every tap): s * s weight packings and one input
+ * packing, where another kernel packs the input once per phase. Odd sizes, so the phases have
+ * different row and column counts; more than 16 output channels, so the packed path runs. */
+static void check_phase_packing(vkg_ctx *ctx, ref_conv g, int want_packs, uint64_t seed) {
+    vkg_arena *arena = test_arena(ctx);
+    ref_conv_transpose_shape(&g);
+    double *x = random_doubles(x_count(&g), -1, 1, seed),
+           *w = random_doubles(w_count(&g), -0.5, 0.5, seed + 1);
+    vkg_tensor tx = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, x);
+    vkg_tensor tw = upload_tensor(ctx, arena, g.c_in, g.c_out, g.kernel, g.kernel, w);
+    vkg_tensor ty = upload_tensor(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, NULL);
+    vkg_rec *rec = test_rec_timed(ctx, 1);
+    CHECK(!test_failed(), "setup");
+    vkg_conv p = {g.kernel, g.stride, g.pad};
+    CHECK_OK(vkg_conv_transpose2d_forward(rec, &p, &tx, &tw, NULL, &ty));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    int packs = test_dispatches(rec, "gemm_pack"), gemms = test_dispatches(rec, "gemm_packed");
+    CHECK(packs == want_packs && gemms == g.stride * g.stride,
+          "kernel %d stride %d: %d packing passes (not %d), %d GEMMs", g.kernel, g.stride, packs,
+          want_packs, gemms);
+    double *want = test_doubles(y_count(&g));
+    ref_conv_transpose2d_forward(&g, x, w, NULL, want);
+    CHECK_CLOSE("forward", download_tensor(ctx, &ty), want, y_count(&g),
+                2e-5 * sqrt((double)g.c_in * g.kernel * g.kernel), 1e-5);
+}
+
+TEST(conv_transpose2d_phases_share_the_input_packing) {
+    vkg_ctx *ctx = test_ctx();
+    if (!vkg_ctx_uses_packed_gemm(ctx)) return; /* a GPU: no packed path to check */
+    check_phase_packing(ctx, GEOMETRY(2, 6, 5, 3, 17, 4, 2, 1), 4 + 1, 221);
+    if (!test_failed()) check_phase_packing(ctx, GEOMETRY(1, 5, 4, 5, 18, 6, 3, 2), 9 + 1, 222);
+    if (!test_failed()) check_phase_packing(ctx, GEOMETRY(2, 6, 5, 3, 17, 3, 2, 1), 4 + 4, 223);
+}

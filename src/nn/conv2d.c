@@ -127,6 +127,39 @@ static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, co
     return vkg_packed_gemms(rec, &q, 1);
 }
 
+/* The stride phases' rows of dy, (b, r, c) -> dy[b, co, oy0 + r - ty, ox0 + c - tx]: when every
+ * phase has all taps x taps taps (the kernel a multiple of the stride), one packing of the grid of
+ * rows (b, R, C), R from the least oy0 to the largest oy0 + rows - 1 (C alike), serves them all,
+ * each phase reading its rows at its own offset: dy is packed once instead of once per phase
+ * (s * s times). */
+typedef struct phase_grid {
+    uint32_t r0, c0, rows, cols; /* least oy0 and ox0; the grid's size */
+} phase_grid;
+
+static void phase_origin(const conv_push *g, uint32_t phase, uint32_t *oy0, uint32_t *ox0,
+                         uint32_t *rows, uint32_t *cols) {
+    uint32_t s = g->stride, py = phase / s, px = phase % s;
+    *oy0 = (py + g->pad - (py + g->pad) % s) / s, *ox0 = (px + g->pad - (px + g->pad) % s) / s;
+    *rows = py < g->h_in ? (g->h_in - py + s - 1) / s : 0;
+    *cols = px < g->w_in ? (g->w_in - px + s - 1) / s : 0;
+}
+
+static phase_grid shared_grid(const conv_push *g) {
+    uint32_t s = g->stride, r1 = 0, c1 = 0;
+    phase_grid q = {UINT32_MAX, UINT32_MAX, 0, 0};
+    for (uint32_t phase = 0; phase < s * s; phase++) {
+        uint32_t oy0, ox0, rows, cols;
+        phase_origin(g, phase, &oy0, &ox0, &rows, &cols);
+        if (rows == 0 || cols == 0) continue;
+        if (oy0 < q.r0) q.r0 = oy0;
+        if (ox0 < q.c0) q.c0 = ox0;
+        if (oy0 + rows > r1) r1 = oy0 + rows;
+        if (ox0 + cols > c1) c1 = ox0 + cols;
+    }
+    if (r1 > 0) q.rows = r1 - q.r0, q.cols = c1 - q.c0;
+    return q;
+}
+
 /* The stride-phase GEMMs of shaders/conv2d_bwd_input.comp (its header explains the phases):
  * per phase (py, px), dx[b, ci, py + r*s, px + c*s] = sum over (co, ty, tx) of
  * w[co, ci, fky + ty*s, fkx + tx*s] * dy[b, co, oy0 + r - ty, ox0 + c - tx]. */
@@ -136,10 +169,17 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
     uint32_t s = g->stride, k = g->kernel, taps = (k + s - 1) / s;
     vkg_packed_gemm q[64];
     if (s * s > 64) return 0;
+    phase_grid grid = shared_grid(g);
+    vkg_pack shared = vkg_pack_matrix(g->batch * grid.rows * grid.cols, g->c_out * taps * taps,
+                                      g->c_out * g->h_out * g->w_out, g->h_out * g->w_out);
+    shared.nrc = grid.rows * grid.cols, shared.nc = grid.cols;
+    shared.TY = shared.TX = shared.vy = shared.vx = taps;
+    shared.y0 = (int32_t)grid.r0, shared.x0 = (int32_t)grid.c0;
+    shared.ry = shared.rx = 1, shared.tys = shared.txs = -1;
+    shared.H = g->h_out, shared.W = g->w_out;
     for (uint32_t phase = 0; phase < s * s; phase++) {
-        uint32_t py = phase / s, px = phase % s;
-        uint32_t rows = py < g->h_in ? (g->h_in - py + s - 1) / s : 0;
-        uint32_t cols = px < g->w_in ? (g->w_in - px + s - 1) / s : 0;
+        uint32_t py = phase / s, px = phase % s, oy0, ox0, rows, cols;
+        phase_origin(g, phase, &oy0, &ox0, &rows, &cols);
         uint32_t fky = (py + g->pad) % s, fkx = (px + g->pad) % s;
         uint32_t ty = fky < k ? (k - fky + s - 1) / s : 0, tx = fkx < k ? (k - fkx + s - 1) / s : 0;
         uint32_t K = g->c_out * taps * taps;
@@ -151,7 +191,7 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
                                       g->h_out * g->w_out);
         bb.nrc = rows * cols, bb.nc = cols ? cols : 1;
         bb.TY = bb.TX = taps, bb.vy = ty, bb.vx = tx;
-        bb.y0 = (int32_t)((py + g->pad - fky) / s), bb.x0 = (int32_t)((px + g->pad - fkx) / s);
+        bb.y0 = (int32_t)oy0, bb.x0 = (int32_t)ox0;
         bb.ry = bb.rx = 1, bb.tys = bb.txs = -1;
         bb.H = g->h_out, bb.W = g->w_out;
         q[phase] = (vkg_packed_gemm){.a = a,
@@ -167,6 +207,11 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
         q[phase].cs1 = g->c_in * g->h_in * g->w_in, q[phase].cs2 = s * g->w_in, q[phase].cs3 = s;
         q[phase].offset = py * g->w_in + px;
         if (g->flags & GEMM_FLAG_BIAS) q[phase].flags |= PACKED_FLAG_BIAS_M;
+        if (k % s == 0 && grid.rows > 0) { /* every phase has every tap: share dy's packing */
+            q[phase].b_shared = &shared;
+            q[phase].b_map = (vkg_row_map){bb.nrc, bb.nc, grid.rows * grid.cols, grid.cols,
+                                           (oy0 - grid.r0) * grid.cols + ox0 - grid.c0};
+        }
     }
     return vkg_packed_gemms(rec, q, (int)(s * s));
 }

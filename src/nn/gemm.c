@@ -84,44 +84,62 @@ static int thin(const vkg_packed_gemm *g) {
     return g->a.rows < 4 && g->b.rows >= 512;
 }
 
+/* The first of g[0 .. i - 1] that shares g[i]'s B packing, or -1. */
+static int shared_before(const vkg_packed_gemm *g, int i) {
+    for (int j = 0; g[i].b_shared && j < i; j++)
+        if (g[j].b_shared == g[i].b_shared && g[j].a.rows && g[j].b.rows) return j;
+    return -1;
+}
+
 int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     vkg_ctx *ctx = vkg_rec_ctx(rec);
     if (!vkg_ctx_uses_packed_gemm(ctx)) return 0;
+    if (count > 64) return vkg_set_error("vkg_packed_gemms: %d GEMMs, at most 64", count);
     uint32_t max_texels;
     uint64_t align, total = 0;
     vkg_ctx_texel_limits(ctx, &max_texels, &align);
     for (int i = 0; i < count; i++) {
         if (g[i].a.rows == 0 || g[i].b.rows == 0) continue;
         if (thin(&g[i])) return 0;
-        g[i].a.KT = g[i].b.KT = texels(g[i].a.K);
-        uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)g[i].b.rows * g[i].b.KT;
+        vkg_pack *b = g[i].b_shared ? g[i].b_shared : &g[i].b;
+        g[i].a.KT = g[i].b.KT = b->KT = texels(g[i].a.K);
+        uint64_t ta = (uint64_t)g[i].a.rows * g[i].a.KT, tb = (uint64_t)b->rows * b->KT;
         if (ta > max_texels || tb > max_texels) return 0;
         if (!in_place(&g[i].a, g[i].a_src, g[i].c, align)) total += align_up(ta * 16, align);
-        if (!in_place(&g[i].b, g[i].b_src, g[i].c, align)) total += align_up(tb * 16, align);
+        if (shared_before(g, i) < 0 && !in_place(b, g[i].b_src, g[i].c, align))
+            total += align_up(tb * 16, align);
     }
     if (total > vkg_ctx_device(ctx)->max_storage_buffer_range) return 0;
     vkg_buf scratch = {0};
     if (total > 0 && vkg_ctx_scratch(ctx, total, &scratch) < 0) return -1;
     uint64_t at = scratch.offset;
+    vkg_buf packed_b[64];
     for (int i = 0; i < count; i++) {
         vkg_packed_gemm *q = &g[i];
         if (q->a.rows == 0 || q->b.rows == 0) continue;
-        vkg_buf pa, pb;
-        if (operand(rec, &q->a, q->a_src, q->c, &scratch, &at, align, &pa) < 0 ||
-            operand(rec, &q->b, q->b_src, q->c, &scratch, &at, align, &pb) < 0)
+        vkg_buf pa;
+        int first = shared_before(g, i);
+        if (operand(rec, &q->a, q->a_src, q->c, &scratch, &at, align, &pa) < 0) return -1;
+        if (first >= 0)
+            packed_b[i] = packed_b[first];
+        else if (operand(rec, q->b_shared ? q->b_shared : &q->b, q->b_src, q->c, &scratch, &at,
+                         align, &packed_b[i]) < 0)
             return -1;
+        uint32_t N = q->b.rows;
+        vkg_row_map map = q->b_shared ? q->b_map : (vkg_row_map){N, N, 0, 0, 0};
         struct {
             uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset, act;
             float slope;
-        } push = {q->a.rows, q->b.rows, q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
+            vkg_row_map b_map;
+        } push = {q->a.rows, N,         q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
                   q->csm,    q->d1,     q->d2,   q->cs1,   q->cs2,
-                  q->cs3,    q->offset, q->act,  q->slope};
+                  q->cs3,    q->offset, q->act,  q->slope, map};
         vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
                         .push = &push,
                         .push_size = sizeof push,
                         .groups = {((q->b.rows + 7) / 8 + 63) / 64, (q->a.rows + 7) / 8, 1}};
         VKG_BIND(k, 0, &pa);
-        VKG_BIND(k, 1, &pb);
+        VKG_BIND(k, 1, &packed_b[i]);
         VKG_BIND(k, 2, q->bias ? q->bias : q->a_src);
         VKG_BIND(k, 3, q->c);
         if (vkg_rec_kernel(rec, &k) < 0) return -1;

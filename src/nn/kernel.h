@@ -78,10 +78,21 @@ typedef struct vkg_pack {
 /* A plain matrix operand: element (row, k) at src[row * row_stride + k * k_stride]. */
 vkg_pack vkg_pack_matrix(uint32_t rows, uint32_t K, uint32_t row_stride, uint32_t k_stride);
 
+/* Which packed row the GEMM reads as B's row n: (n / nrc) * img + ((n % nrc) / nc) * row +
+ * n % nc + off (shaders/gemm_packed.comp); all zero: row n. */
+typedef struct vkg_row_map {
+    uint32_t nrc, nc, img, row, off;
+} vkg_row_map;
+
 /* C[m, n] = sum_k A(m, k) B(n, k) (+ bias, + C) with both operands packed first, for CPU devices
  * (shaders/gemm_packed.comp). The output index and flags are those of its push constants. */
 typedef struct vkg_packed_gemm {
     vkg_pack a, b; /* M = a.rows, N = b.rows; a.K == b.K */
+    /* NULL, or the operand packed in b's place: packed once for all the GEMMs of a call that
+     * point to the same vkg_pack, each reading its rows through b_map (b then gives only N and
+     * K). The stride phases of a transposed convolution share their input's packing so. */
+    vkg_pack *b_shared;
+    vkg_row_map b_map;
     const vkg_buf *a_src, *b_src, *bias, *c;
     uint32_t flags; /* PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N */
     uint32_t bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
