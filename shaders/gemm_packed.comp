@@ -20,6 +20,10 @@
 // of its buffer: row n itself for b_nrc = b_nc = N, b_img = b_row = b_off = 0, or a window of a
 // larger packed grid, so that the stride phases of a transposed convolution read one packing of
 // their input, each at its own offset (src/nn/conv2d.c).
+// K comes in `taps` segments of KT texels: A's row m holds them one after another, and segment
+// (ty, tx) = (tap / tap_w, tap % tap_w) reads B's rows ty * tap_row + tx further on. A
+// convolution so reads its input packed once, channels-last, instead of once per kernel tap
+// (im2col): B's rows are the input's pixels and each tap a shift of them (src/nn/conv2d.c).
 #include "activation.glsl"
 #include "gemm_contract.h"
 layout(local_size_x = 64) in;
@@ -35,6 +39,7 @@ layout(push_constant) uniform Shape {
     uint act; // 0: none; else 1 + the activation's kind
     float slope;
     uint b_nrc, b_nc, b_img, b_row, b_off;
+    uint taps, tap_w, tap_row;
 } p;
 
 // The output index without its row term, and the column's bias, for the block's 8 columns:
@@ -71,16 +76,16 @@ void store(uint m, uint n0, vec4 lo, vec4 hi) {
 #define KSTEP(s) { \
         vec4 bl = vec4(b0.s, b1.s, b2.s, b3.s), bh = vec4(b4.s, b5.s, b6.s, b7.s); \
         ROW(0, s) ROW(1, s) ROW(2, s) ROW(3, s) ROW(4, s) ROW(5, s) ROW(6, s) ROW(7, s) }
-// Texel u of the block's rows (u = t or t + 1), then its four k-steps in k order.
-#define TEXEL(u) { \
-        vec4 a0 = texelFetch(A, ra0 + u), b0 = texelFetch(B, rb0 + u); \
-        vec4 a1 = texelFetch(A, ra1 + u), b1 = texelFetch(B, rb1 + u); \
-        vec4 a2 = texelFetch(A, ra2 + u), b2 = texelFetch(B, rb2 + u); \
-        vec4 a3 = texelFetch(A, ra3 + u), b3 = texelFetch(B, rb3 + u); \
-        vec4 a4 = texelFetch(A, ra4 + u), b4 = texelFetch(B, rb4 + u); \
-        vec4 a5 = texelFetch(A, ra5 + u), b5 = texelFetch(B, rb5 + u); \
-        vec4 a6 = texelFetch(A, ra6 + u), b6 = texelFetch(B, rb6 + u); \
-        vec4 a7 = texelFetch(A, ra7 + u), b7 = texelFetch(B, rb7 + u); \
+// Texel ua of the block's rows of A and ub of B's, then its four k-steps in k order.
+#define TEXEL(ua, ub) { \
+        vec4 a0 = texelFetch(A, ra0 + ua), b0 = texelFetch(B, rb0 + ub); \
+        vec4 a1 = texelFetch(A, ra1 + ua), b1 = texelFetch(B, rb1 + ub); \
+        vec4 a2 = texelFetch(A, ra2 + ua), b2 = texelFetch(B, rb2 + ub); \
+        vec4 a3 = texelFetch(A, ra3 + ua), b3 = texelFetch(B, rb3 + ub); \
+        vec4 a4 = texelFetch(A, ra4 + ua), b4 = texelFetch(B, rb4 + ub); \
+        vec4 a5 = texelFetch(A, ra5 + ua), b5 = texelFetch(B, rb5 + ub); \
+        vec4 a6 = texelFetch(A, ra6 + ua), b6 = texelFetch(B, rb6 + ub); \
+        vec4 a7 = texelFetch(A, ra7 + ua), b7 = texelFetch(B, rb7 + ub); \
         KSTEP(x) KSTEP(y) KSTEP(z) KSTEP(w) }
 
 // The first texel of B's row n (n clamped to the last row).
@@ -93,14 +98,15 @@ int b_row(uint n) {
 void main() {
     uint n0 = gl_GlobalInvocationID.x * 8u, m0 = gl_WorkGroupID.y * 8u;
     if (n0 >= p.N) return;
-    int ra0 = int(min(m0 + 0u, p.M - 1u) * p.KT), rb0 = b_row(n0 + 0u);
-    int ra1 = int(min(m0 + 1u, p.M - 1u) * p.KT), rb1 = b_row(n0 + 1u);
-    int ra2 = int(min(m0 + 2u, p.M - 1u) * p.KT), rb2 = b_row(n0 + 2u);
-    int ra3 = int(min(m0 + 3u, p.M - 1u) * p.KT), rb3 = b_row(n0 + 3u);
-    int ra4 = int(min(m0 + 4u, p.M - 1u) * p.KT), rb4 = b_row(n0 + 4u);
-    int ra5 = int(min(m0 + 5u, p.M - 1u) * p.KT), rb5 = b_row(n0 + 5u);
-    int ra6 = int(min(m0 + 6u, p.M - 1u) * p.KT), rb6 = b_row(n0 + 6u);
-    int ra7 = int(min(m0 + 7u, p.M - 1u) * p.KT), rb7 = b_row(n0 + 7u);
+    uint row_a = p.taps * p.KT; // texels of a row of A
+    int ra0 = int(min(m0 + 0u, p.M - 1u) * row_a), rb0 = b_row(n0 + 0u);
+    int ra1 = int(min(m0 + 1u, p.M - 1u) * row_a), rb1 = b_row(n0 + 1u);
+    int ra2 = int(min(m0 + 2u, p.M - 1u) * row_a), rb2 = b_row(n0 + 2u);
+    int ra3 = int(min(m0 + 3u, p.M - 1u) * row_a), rb3 = b_row(n0 + 3u);
+    int ra4 = int(min(m0 + 4u, p.M - 1u) * row_a), rb4 = b_row(n0 + 4u);
+    int ra5 = int(min(m0 + 5u, p.M - 1u) * row_a), rb5 = b_row(n0 + 5u);
+    int ra6 = int(min(m0 + 6u, p.M - 1u) * row_a), rb6 = b_row(n0 + 6u);
+    int ra7 = int(min(m0 + 7u, p.M - 1u) * row_a), rb7 = b_row(n0 + 7u);
     vec4 c0l = vec4(0.0), c0h = vec4(0.0);
     vec4 c1l = vec4(0.0), c1h = vec4(0.0);
     vec4 c2l = vec4(0.0), c2h = vec4(0.0);
@@ -109,9 +115,12 @@ void main() {
     vec4 c5l = vec4(0.0), c5h = vec4(0.0);
     vec4 c6l = vec4(0.0), c6h = vec4(0.0);
     vec4 c7l = vec4(0.0), c7h = vec4(0.0);
-    for (int t = 0; t < int(p.KT); t += 2) {
-        TEXEL(t)
-        TEXEL(t + 1)
+    for (uint tap = 0u; tap < p.taps; tap++) {
+        int at = int(tap * p.KT), bt = int(((tap / p.tap_w) * p.tap_row + tap % p.tap_w) * p.KT);
+        for (int t = 0; t < int(p.KT); t += 2) {
+            TEXEL(at + t, bt + t)
+            TEXEL(at + t + 1, bt + t + 1)
+        }
     }
     columns(n0);
     store(m0 + 0u, n0, c0l, c0h);

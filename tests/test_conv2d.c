@@ -132,6 +132,18 @@ TEST(conv2d_dcgan64_hidden_layer) {
 TEST(conv2d_seven_input_channels) {
     check_conv(GEOMETRY(3, 7, 11, 9, 5, 4, 2, 1), 0, 1, 111);
 }
+/* On CPU devices a convolution whose kernel is a multiple of its stride and whose c_in * s * s is
+ * a multiple of 8 runs by taps over its input packed once (conv2d.c, by_taps): odd grids, batch
+ * 1, strides 1, 2 and 3. */
+TEST(conv2d_by_taps_kernel4_stride2_odd_grid) {
+    check_conv(GEOMETRY(3, 2, 9, 7, 5, 4, 2, 1), 0, 1, 112);
+}
+TEST(conv2d_by_taps_kernel3_stride1_batch1) {
+    check_conv(GEOMETRY(1, 8, 6, 5, 3, 3, 1, 1), 0, 1, 113);
+}
+TEST(conv2d_by_taps_kernel6_stride3) {
+    check_conv(GEOMETRY(2, 8, 10, 11, 4, 6, 3, 2), 0, 0, 114);
+}
 TEST(conv_transpose2d_thirteen_output_channels_stride3) {
     check_conv(GEOMETRY(2, 6, 5, 4, 13, 5, 3, 2), 1, 0, 211);
 }

@@ -112,6 +112,19 @@ static void store_nchw(vkg_packed_gemm *q, uint32_t channels, uint32_t pixels) {
     q->csm = pixels, q->d1 = q->d2 = pixels, q->cs1 = channels * pixels, q->cs3 = 1;
 }
 
+/* The convolution by taps (a kernel of t x t taps of s x s, t = k / s): with x's s x s blocks
+ * as channels, X[b, (ci, py, px), R, C] = x[b, ci, s*R + py - pad, s*C + px - pad] (zero
+ * outside), y[b, co, oy, ox] = sum over taps (ty, tx) and k = (ci, py, px) of
+ * w[co, ci, s*ty + py, s*tx + px] * X[b, k, oy + ty, ox + tx]. X packed with its pixels as rows,
+ * over the (h_out + t - 1) x (w_out + t - 1) grid those sums reach, is x packed once; im2col
+ * packs it t * t times, once per tap (4 times at DCGAN's kernel 4, stride 2). Applies when the
+ * kernel is a multiple of the stride and c_in * s * s of 8 (a tap's segment then needs no
+ * padding). */
+static int by_taps(const conv_push *g) {
+    uint32_t s = g->stride;
+    return g->kernel % s == 0 && g->kernel > s && g->c_in * s * s % 8 == 0;
+}
+
 static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
                           const vkg_buf *b, const vkg_buf *y, const vkg_epilogue *ep) {
     vkg_packed_gemm q = {.a = pack_weights(g),
@@ -122,6 +135,28 @@ static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, co
                          .c = y,
                          .act = ep ? ep->act : 0,
                          .slope = ep ? ep->slope : 0};
+    uint32_t s = g->stride, t = g->kernel / s, rows = g->h_out + t - 1, cols = g->w_out + t - 1;
+    vkg_pack grid = vkg_pack_matrix(g->batch * rows * cols, g->c_in * s * s,
+                                    g->c_in * g->h_in * g->w_in, g->h_in * g->w_in);
+    if (by_taps(g)) {
+        /* A: rows (co, ty, tx), k = (ci, py, px) -> w[co, ci, s*ty + py, s*tx + px] */
+        q.a = vkg_pack_matrix(g->c_out * t * t, g->c_in * s * s, g->c_in * g->kernel * g->kernel,
+                              g->kernel * g->kernel);
+        q.a.nrc = t * t, q.a.nc = t;
+        q.a.TY = q.a.TX = q.a.vy = q.a.vx = s;
+        q.a.ry = q.a.rx = (int32_t)s, q.a.tys = q.a.txs = 1;
+        q.a.H = q.a.W = g->kernel;
+        /* B: X's rows (b, R, C), k = (ci, py, px) */
+        grid.nrc = rows * cols, grid.nc = cols;
+        grid.TY = grid.TX = grid.vy = grid.vx = s;
+        grid.y0 = grid.x0 = -(int32_t)g->pad;
+        grid.ry = grid.rx = (int32_t)s, grid.tys = grid.txs = 1;
+        grid.H = g->h_in, grid.W = g->w_in;
+        q.b.K = g->c_in * s * s;
+        q.b_shared = &grid;
+        q.b_map = (vkg_row_map){g->h_out * g->w_out, g->w_out, rows * cols, cols, 0};
+        q.taps = t * t, q.tap_w = t, q.tap_row = cols;
+    }
     store_nchw(&q, g->c_out, g->h_out * g->w_out);
     if (g->flags & GEMM_FLAG_BIAS) q.flags |= PACKED_FLAG_BIAS_M;
     return vkg_packed_gemms(rec, &q, 1);

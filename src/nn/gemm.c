@@ -76,12 +76,16 @@ static int operand(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf 
     return pack(rec, p, src, out);
 }
 
+static uint32_t taps(const vkg_packed_gemm *g) {
+    return g->taps ? g->taps : 1;
+}
+
 /* A GEMM with fewer than 4 rows of A (a convolution with one output or input channel) and a
  * long B fills 1 of the 8 rows of each register block while its packing pass copies all of B:
  * the tiled kernels' 1-row tiles are 1.6x faster there (G3 forward, D1 backward-input;
  * docs/PERF.md). With a short B the packed path still wins (D3 forward). */
 static int thin(const vkg_packed_gemm *g) {
-    return g->a.rows < 4 && g->b.rows >= 512;
+    return g->a.rows / taps(g) < 4 && g->b.rows >= 512;
 }
 
 /* The first of g[0 .. i - 1] that shares g[i]'s B packing, or -1. */
@@ -125,19 +129,35 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
         else if (operand(rec, q->b_shared ? q->b_shared : &q->b, q->b_src, q->c, &scratch, &at,
                          align, &packed_b[i]) < 0)
             return -1;
-        uint32_t N = q->b.rows;
+        uint32_t M = q->a.rows / taps(q), N = q->b.rows;
         vkg_row_map map = q->b_shared ? q->b_map : (vkg_row_map){N, N, 0, 0, 0};
         struct {
             uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset, act;
             float slope;
             vkg_row_map b_map;
-        } push = {q->a.rows, N,         q->a.KT, q->flags, q->bias_div ? q->bias_div : 1,
-                  q->csm,    q->d1,     q->d2,   q->cs1,   q->cs2,
-                  q->cs3,    q->offset, q->act,  q->slope, map};
+            uint32_t taps, tap_w, tap_row;
+        } push = {M,
+                  N,
+                  q->a.KT,
+                  q->flags,
+                  q->bias_div ? q->bias_div : 1,
+                  q->csm,
+                  q->d1,
+                  q->d2,
+                  q->cs1,
+                  q->cs2,
+                  q->cs3,
+                  q->offset,
+                  q->act,
+                  q->slope,
+                  map,
+                  taps(q),
+                  q->tap_w ? q->tap_w : 1,
+                  q->tap_row};
         vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
                         .push = &push,
                         .push_size = sizeof push,
-                        .groups = {((q->b.rows + 7) / 8 + 63) / 64, (q->a.rows + 7) / 8, 1}};
+                        .groups = {((N + 7) / 8 + 63) / 64, (M + 7) / 8, 1}};
         VKG_BIND(k, 0, &pa);
         VKG_BIND(k, 1, &packed_b[i]);
         VKG_BIND(k, 2, q->bias ? q->bias : q->a_src);

@@ -87,12 +87,16 @@ typedef struct vkg_row_map {
 /* C[m, n] = sum_k A(m, k) B(n, k) (+ bias, + C) with both operands packed first, for CPU devices
  * (shaders/gemm_packed.comp). The output index and flags are those of its push constants. */
 typedef struct vkg_packed_gemm {
-    vkg_pack a, b; /* M = a.rows, N = b.rows; a.K == b.K */
-    /* NULL, or the operand packed in b's place: packed once for all the GEMMs of a call that
-     * point to the same vkg_pack, each reading its rows through b_map (b then gives only N and
-     * K). The stride phases of a transposed convolution share their input's packing so. */
+    vkg_pack a, b; /* M = a.rows / taps, N = b.rows; a.K == b.K */
+    /* NULL, or the operand packed in b's place (once for all the GEMMs of a call that point to
+     * the same vkg_pack), whose rows each GEMM reads through b_map; b then gives only N and K.
+     * The stride phases of a transposed convolution share their input's packing so. */
     vkg_pack *b_shared;
     vkg_row_map b_map;
+    /* 0 or 1, or K in `taps` segments of a.K: A's packed rows are (m, tap), and segment
+     * (tap / tap_w, tap % tap_w) reads B's rows (through b_map) (tap / tap_w) * tap_row +
+     * tap % tap_w further on: a convolution over its input packed once (src/nn/conv2d.c). */
+    uint32_t taps, tap_w, tap_row;
     const vkg_buf *a_src, *b_src, *bias, *c;
     uint32_t flags; /* PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N */
     uint32_t bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
