@@ -11,7 +11,9 @@
 // adds TAPS * 8 products per input channel, with no division in the loop.
 //   dx[b,ci,iy,ix] = bias[ci] + sum w[co,ci,ky,kx] * dy[b,co,oy,ox] over oy*s - p + ky = iy, ...
 layout(local_size_x = 64) in;
-layout(std430, binding = 0) readonly buffer DY { float dy[]; };
+// dy as rgba32f texels: a storage-buffer load is a loop over the SIMD lanes on lavapipe, and the
+// row of dy each invocation reads is consecutive floats (docs/PERF.md)
+layout(binding = 0) uniform samplerBuffer DY;
 layout(std430, binding = 1) readonly buffer W { float w[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) buffer DX { float dx[]; };
@@ -20,6 +22,8 @@ layout(std430, binding = 3) buffer DX { float dx[]; };
 const uint TAPS = (KERNEL + STRIDE - 1) / STRIDE; // taps of a phase along one axis, at most
 const uint SPAN = THIN_SPAN;                       // pixels an invocation computes
 const uint MAX_IN = THIN_CHANNELS;                 // input channels (from m0) computed
+const uint ROW = SPAN + TAPS - 1u;                 // values of dy a tap row reads
+const uint ROW_TEXELS = (ROW + 6u) / 4u;           // texels holding them at any alignment
 
 void main() {
     uint s = STRIDE;
@@ -48,12 +52,20 @@ void main() {
             int oy = base_y - int(ty);
             if (ty >= taps_y) break;
             // dy[oy][base_x + e], e < SPAN + TAPS - 1: pixel j with tap tx reads e = j + TAPS-1-tx
-            float row[SPAN + TAPS - 1u];
+            // value e is float o + e of dy: component (o & 3) + e of the texels from o >> 2 (a
+            // floor division: o is negative in the padding); values outside dy's grid are 0
+            float row[ROW], f[ROW_TEXELS * 4u];
             bool oy_ok = oy >= 0 && oy < int(g.h_out);
-            for (uint e = 0u; e < SPAN + TAPS - 1u; e++) {
+            int o = int(from) + oy * int(g.w_out) + base_x, last = textureSize(DY) - 1;
+            for (uint t = 0u; t < ROW_TEXELS; t++) {
+                vec4 v = texelFetch(DY, clamp((o >> 2) + int(t), 0, last));
+                f[4u * t] = v.x, f[4u * t + 1u] = v.y, f[4u * t + 2u] = v.z, f[4u * t + 3u] = v.w;
+            }
+            uint sh = uint(o & 3);
+            for (uint e = 0u; e < ROW; e++) {
                 int ox = base_x + int(e);
                 bool ok = oy_ok && ox >= 0 && ox < int(g.w_out);
-                float v = dy[ok ? from + uint(oy) * g.w_out + uint(ox) : 0u];
+                float v = sh == 0u ? f[e] : sh == 1u ? f[e + 1u] : sh == 2u ? f[e + 2u] : f[e + 3u];
                 row[e] = ok ? v : 0.0;
             }
             uint ky = first_ky + ty * s;

@@ -264,3 +264,31 @@ TEST(conv_transpose2d_phases_share_the_input_packing) {
     if (!test_failed()) check_phase_packing(ctx, GEOMETRY(1, 5, 4, 5, 18, 6, 3, 2), 9 + 1, 222);
     if (!test_failed()) check_phase_packing(ctx, GEOMETRY(2, 6, 5, 3, 17, 3, 2, 1), 4 + 4, 223);
 }
+
+/* The few-channel backward-input kernel of CPU devices reads dy through texels, its size rounded
+ * up to whole texels: here dy is a 75-float view inside a larger tensor whose other floats are
+ * NaN, so a kernel that used any float outside the view would put NaN in dx. */
+TEST(conv2d_backward_input_reads_only_its_view_of_dy) {
+    vkg_ctx *ctx = test_ctx();
+    vkg_arena *arena = test_arena(ctx);
+    ref_conv g = GEOMETRY(1, 3, 10, 10, 3, 4, 2, 1);
+    ref_conv_shape(&g);
+    size_t ny = y_count(&g), nw = w_count(&g), nx = x_count(&g);
+    double *dy = random_doubles(ny, -1, 1, 241), *w = random_doubles(nw, -0.5, 0.5, 242);
+    double *parent = test_doubles(ny + 8);
+    for (size_t i = 0; i < ny + 8; i++) parent[i] = i >= 4 && i < 4 + ny ? dy[i - 4] : NAN;
+    vkg_tensor whole = upload_tensor(ctx, arena, 1, 1, 1, (int)ny + 8, parent);
+    vkg_tensor tdy = vkg_tensor_view(&whole, 4, g.batch, g.c_out, g.h_out, g.w_out);
+    vkg_tensor tw = upload_tensor(ctx, arena, g.c_out, g.c_in, g.kernel, g.kernel, w);
+    vkg_tensor tdx = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, NULL);
+    vkg_rec *rec = test_rec(ctx);
+    CHECK(!test_failed() && ny % 4 != 0, "setup");
+    vkg_conv p = {g.kernel, g.stride, g.pad};
+    CHECK_OK(vkg_conv2d_backward_input(rec, &p, &tdy, &tw, &tdx));
+    CHECK_OK(vkg_rec_end(rec));
+    CHECK_OK(vkg_rec_run(rec));
+    double *want = test_doubles(nx);
+    ref_conv2d_backward(&g, NULL, w, dy, want, NULL);
+    CHECK_CLOSE("backward input", download_tensor(ctx, &tdx), want, nx,
+                2e-5 * sqrt((double)g.c_out * g.kernel * g.kernel), 1e-5);
+}

@@ -80,13 +80,18 @@ int vkg_buffer_create(vkg_ctx *ctx, uint64_t bytes, VkMemoryPropertyFlags requir
     return 0;
 }
 
+static uint64_t align_up(uint64_t x, uint64_t a) {
+    return (x + a - 1) / a * a;
+}
+
 int vkg_ctx_scratch(vkg_ctx *ctx, uint64_t bytes, vkg_buf *out) {
     if (bytes > ctx->info.max_storage_buffer_range)
         return vkg_set_error("scratch of %.1f MiB is larger than %s can bind", bytes / MIB,
                              ctx->info.name);
     if (bytes > ctx->scratch_size) {
         if (ctx->scratch_count == 16) return vkg_set_error("scratch buffer grown too often");
-        uint64_t size = bytes > 2 * ctx->scratch_size ? bytes : 2 * ctx->scratch_size;
+        /* whole texels, as vkg_arena_alloc reserves */
+        uint64_t size = align_up(bytes > 2 * ctx->scratch_size ? bytes : 2 * ctx->scratch_size, 16);
         if (size > ctx->info.max_storage_buffer_range) size = ctx->info.max_storage_buffer_range;
         int i = ctx->scratch_count;
         if (vkg_buffer_create(ctx, size, 0, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, &ctx->scratch[i],
@@ -131,10 +136,6 @@ void vkg_arena_destroy(vkg_arena *a) {
     free(a);
 }
 
-static uint64_t align_up(uint64_t x, uint64_t a) {
-    return (x + a - 1) / a * a;
-}
-
 static int add_block(vkg_arena *a, uint64_t bytes) {
     if (a->blocks == MAX_BLOCKS)
         return vkg_set_error("memory arena full: %d blocks of %.1f MiB already allocated",
@@ -168,15 +169,18 @@ int vkg_arena_alloc(vkg_arena *a, uint64_t bytes, vkg_buf *out) {
                              "(maxStorageBufferRange %.1f MiB)",
                              bytes / MIB, d->name, d->max_storage_buffer_range / MIB);
     uint64_t align = d->storage_offset_alignment > 16 ? d->storage_offset_alignment : 16;
+    /* whole 16-byte texels are reserved, so that a range rounded up to them stays in the
+     * allocation (vkg_texel_floats) */
     bytes = align_up(bytes, 4);
+    uint64_t reserved = align_up(bytes, 16);
     int b = a->blocks - 1;
-    if (b < 0 || align_up(a->used[b], align) + bytes > a->size[b]) {
-        uint64_t block = bytes > a->block_bytes ? bytes : a->block_bytes;
+    if (b < 0 || align_up(a->used[b], align) + reserved > a->size[b]) {
+        uint64_t block = reserved > a->block_bytes ? reserved : a->block_bytes;
         if (add_block(a, block) < 0) return -1;
         b = a->blocks - 1;
     }
     uint64_t offset = align_up(a->used[b], align);
-    a->used[b] = offset + bytes;
+    a->used[b] = offset + reserved;
     *out = (vkg_buf){.buffer = (void *)a->buffer[b], .offset = offset, .size = bytes};
     return 0;
 }

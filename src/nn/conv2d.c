@@ -311,8 +311,10 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     }
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
-    if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec))) {
-        vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy->buf, &w->buf,
+    vkg_buf dy_texels;
+    if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec)) &&
+        vkg_texel_floats(rec, &dy->buf, &dy_texels)) {
+        vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy_texels, &w->buf,
                                    b ? &b->buf : &w->buf, vkg_unfused_out(ep, &dx->buf));
         uint32_t spans = g.batch * rows * ((cols + THIN_SPAN - 1) / THIN_SPAN);
         k.groups[0] = (spans + 63) / 64;

@@ -167,6 +167,17 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
     return 1;
 }
 
+int vkg_texel_floats(vkg_rec *rec, const vkg_buf *b, vkg_buf *view) {
+    vkg_ctx *ctx = vkg_rec_ctx(rec);
+    uint32_t max_texels;
+    uint64_t align;
+    if (!vkg_ctx_uses_packed_gemm(ctx)) return 0;
+    vkg_ctx_texel_limits(ctx, &max_texels, &align);
+    *view = *b;
+    view->size = align_up(b->size, 16);
+    return b->offset % align == 0 && view->size / 16 <= max_texels;
+}
+
 void vkg_gemm_setup(vkg_rec *rec, uint32_t M, uint32_t N, vkg_kernel *k) {
     const vkg_device_info *d = vkg_ctx_device(vkg_rec_ctx(rec));
     /* 64x64 tiles of 4x4 register blocks (256 threads, 8 KiB shared memory). Narrow problems

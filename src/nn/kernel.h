@@ -110,4 +110,10 @@ typedef struct vkg_packed_gemm {
  * buffer: the caller uses the tiled kernels), -1 on error. */
 int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count);
 
+/* b, which a kernel reads as floats through an rgba32f texel buffer: *view is b with its size
+ * rounded up to whole texels (vkg_arena_alloc reserves them, so a view from a texel-aligned
+ * offset stays in its allocation; the floats past b's end are never used). Returns 1, or 0 when
+ * the device has no texel buffers for packed GEMMs or b's offset or size does not allow one. */
+int vkg_texel_floats(vkg_rec *rec, const vkg_buf *b, vkg_buf *view);
+
 #endif
