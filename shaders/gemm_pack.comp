@@ -1,7 +1,7 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Packs one operand of a packed GEMM (shaders/gemm_packed.comp): P[row][k], k contiguous, K
-// zero-padded to KT * 4 (a multiple of 8), written as rgba32f texels. One formula covers every
+// zero-padded to KT * 4, written as rgba32f texels. One formula covers every
 // operand of the convolutions (im2col of the input, the weights, the phase-split transposed
 // direction, the weight gradient's operands) and of the strided dense GEMMs:
 //   row = (nb, nr, nc)  with nb = row / nrc, nr = (row % nrc) / nc, nc = row % nc

@@ -1,16 +1,17 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // Packed GEMM for CPU devices: C[m, n] = sum_k A[m][k] * B[n][k], both operands packed by
-// shaders/gemm_pack.comp with k contiguous and zero-padded to KT texels (a multiple of 2), read
-// as rgba32f texel buffers. On lavapipe a texel fetch is a branch-free vectorised gather while a
+// shaders/gemm_pack.comp with k contiguous and zero-padded to KT whole texels, read as rgba32f
+// texel buffers. On lavapipe a texel fetch is a branch-free vectorised gather while a
 // storage-buffer load is a per-lane loop with a bounds check (docs/PERF.md), so this reads both
 // operands through texels. Each invocation keeps an 8 x 8 block of C in registers and advances K
-// by 8 (two texels of each of its 8 rows of A and 8 rows of B, 512 FMAs) per loop iteration, with
-// no conditionals inside the loop: padded k read zeros, out-of-range rows are clamped on load and
-// skipped on store. Each texel's 16 fetches come just before its 4 k-steps, not all 32 at the
-// top of the loop: with every fetched value live at once the block spilled far more, and the
-// GEMMs took 1.5x as long (docs/PERF.md). Invocations along x take neighbouring 8-column blocks
-// (lanes of one SIMD vector share the A rows); workgroup y is the 8-row block.
+// by 8 (two texels of each of its 8 rows of A and 8 rows of B, 512 FMAs) per loop iteration (an
+// odd KT's last texel after the loop), with no conditionals inside the loop: padded k read
+// zeros, out-of-range rows are clamped on load and skipped on store. Each texel's 16 fetches
+// come just before its 4 k-steps, not all 32 at the top of the loop: with every fetched value
+// live at once the block spilled far more, and the GEMMs took 1.5x as long (docs/PERF.md).
+// Invocations along x take neighbouring 8-column blocks (lanes of one SIMD vector share the A
+// rows); workgroup y is the 8-row block.
 // With act > 0 the activation act - 1 (shaders/activation.glsl) is applied to each output as it
 // is stored, after the bias: a layer and the activation after it in one pass.
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
@@ -115,12 +116,14 @@ void main() {
     vec4 c5l = vec4(0.0), c5h = vec4(0.0);
     vec4 c6l = vec4(0.0), c6h = vec4(0.0);
     vec4 c7l = vec4(0.0), c7h = vec4(0.0);
+    int pairs = int(p.KT & ~1u), last = int(p.KT) - 1;
     for (uint tap = 0u; tap < p.taps; tap++) {
         int at = int(tap * p.KT), bt = int(((tap / p.tap_w) * p.tap_row + tap % p.tap_w) * p.KT);
-        for (int t = 0; t < int(p.KT); t += 2) {
+        for (int t = 0; t < pairs; t += 2) {
             TEXEL(at + t, bt + t)
             TEXEL(at + t + 1, bt + t + 1)
         }
+        if ((p.KT & 1u) != 0u) TEXEL(at + last, bt + last)
     }
     columns(n0);
     store(m0 + 0u, n0, c0l, c0h);

@@ -127,9 +127,10 @@ TEST(dense_rejects_mismatched_shapes) {
 }
 
 /* On the packed path (CPU devices) an operand already laid out as the GEMM reads it (rows of K
- * contiguous floats, K a multiple of 8, at a texel-aligned offset) is read where it lies, without
- * a packing pass: the forward pass's input (with 16 features; with 12 it is packed), and both
- * operands of the backward-input pass. Every result is checked against the reference. */
+ * contiguous floats, K a multiple of 4, at a texel-aligned offset) is read where it lies, without
+ * a packing pass: the forward pass's input (with 16 or 12 features; with 10 it is packed), and
+ * both operands of the backward-input pass (with 6 outputs both are packed). Every result is
+ * checked against the reference; K of 12 and 6 give the GEMM an odd number of texels. */
 static void check_in_place(vkg_ctx *ctx, int n, int in, int out, int forward_packs,
                            int backward_packs) {
     vkg_arena *arena = test_arena(ctx);
@@ -165,6 +166,8 @@ TEST(packed_gemm_reads_ready_operands_in_place) {
     vkg_ctx *ctx = test_ctx();
     if (!vkg_ctx_uses_packed_gemm(ctx)) return; /* a GPU: no packed path to check */
     check_in_place(ctx, 5, 16, 8, 1, 0);
-    if (!test_failed()) check_in_place(ctx, 5, 12, 8, 2, 0);
-    if (!test_failed()) check_in_place(ctx, 5, 16, 12, 1, 2);
+    if (!test_failed()) check_in_place(ctx, 5, 12, 8, 1, 0);
+    if (!test_failed()) check_in_place(ctx, 5, 10, 8, 2, 0);
+    if (!test_failed()) check_in_place(ctx, 5, 16, 12, 1, 0);
+    if (!test_failed()) check_in_place(ctx, 5, 16, 6, 1, 2);
 }

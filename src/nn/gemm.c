@@ -23,10 +23,9 @@ vkg_pack vkg_pack_matrix(uint32_t rows, uint32_t K, uint32_t row_stride, uint32_
                       .W = 1};
 }
 
-/* Texels per packed row: K rounded up to a multiple of 8 (the GEMM's step), at least one step. */
+/* Texels per packed row: K rounded up to whole texels, at least one. */
 static uint32_t texels(uint32_t K) {
-    uint32_t kp = (K + 7) / 8 * 8;
-    return (kp ? kp : 8) / 4;
+    return K ? (K + 3) / 4 : 1;
 }
 
 static uint64_t align_up(uint64_t v, uint64_t a) {
@@ -49,12 +48,12 @@ static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *ds
 }
 
 /* An operand already in the packed layout needs no packing pass: rows of K contiguous floats, K
- * a multiple of 8 (so a row is whole steps of the GEMM), in a source bound at a texel-aligned
+ * a multiple of 4 (so a row is whole texels), in a source bound at a texel-aligned
  * offset, not overlapping the GEMM's output. A dense layer's input (forward), its output gradient
  * and weights (backward-input), and a convolution's weights (forward) are such operands. */
 static int in_place(const vkg_pack *p, const vkg_buf *src, const vkg_buf *c, uint64_t align) {
     int ys = p->TY == 1 || p->tys == 1, xs = p->TX == 1 || p->txs == 1;
-    return p->K > 0 && p->K % 8 == 0 && p->sb == p->K && p->nrc == 1 && p->nc == 1 && p->y0 == 0 &&
+    return p->K > 0 && p->K % 4 == 0 && p->sb == p->K && p->nrc == 1 && p->nc == 1 && p->y0 == 0 &&
            p->x0 == 0 && ys && xs && p->vy == p->TY && p->vx == p->TX && p->H == p->TY &&
            p->W == p->TX && p->sc == p->TY * p->TX && src->offset % align == 0 &&
            src->size >= (uint64_t)p->rows * p->K * sizeof(float) &&
