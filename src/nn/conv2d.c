@@ -118,11 +118,12 @@ static void store_nchw(vkg_packed_gemm *q, uint32_t channels, uint32_t pixels) {
  * w[co, ci, s*ty + py, s*tx + px] * X[b, k, oy + ty, ox + tx]. X packed with its pixels as rows,
  * over the (h_out + t - 1) x (w_out + t - 1) grid those sums reach, is x packed once; im2col
  * packs it t * t times, once per tap (4 times at DCGAN's kernel 4, stride 2). Applies when the
- * kernel is a multiple of the stride and c_in * s * s of 4 (a tap's segment then needs no
- * padding). */
+ * kernel is a multiple of the stride and c_in * s * s of 8: a tap's segment is then whole
+ * iterations of the GEMM's loop. With 1 input channel (4 floats a tap) the taps' short loops
+ * cost more than im2col's packing saves (D's first layer, docs/PERF.md). */
 static int by_taps(const conv_push *g) {
     uint32_t s = g->stride;
-    return g->kernel % s == 0 && g->kernel > s && g->c_in * s * s % 4 == 0;
+    return g->kernel % s == 0 && g->kernel > s && g->c_in * s * s % 8 == 0;
 }
 
 static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
