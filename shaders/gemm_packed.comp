@@ -12,8 +12,12 @@
 // live at once the block spilled far more, and the GEMMs took 1.5x as long (docs/PERF.md).
 // Invocations along x take neighbouring 8-column blocks (lanes of one SIMD vector share the A
 // rows); workgroup y is the 8-row block.
-// With act > 0 the activation act - 1 (shaders/activation.glsl) is applied to each output as it
-// is stored, after the bias: a layer and the activation after it in one pass.
+// With ACT > 0 the activation ACT - 1 (shaders/activation.glsl) is applied to each output as it
+// is stored, after the bias: a layer and the activation after it in one pass. The flags and the
+// activation are specialization constants, not push constants: on lavapipe a branch on a push
+// constant still runs its storage-buffer loads as masked loops over the lanes, so a GEMM with
+// a short K (a weight gradient over a small batch) spent most of its time in the accumulate and
+// bias loads it did not use (docs/PERF.md).
 // The output index is m * csm + (n / d1) * cs1 + ((n % d1) / d2) * cs2 + (n % d2) * cs3 + offset,
 // which covers a row-major matrix, an NCHW convolution output and one stride phase of a
 // transposed convolution's output.
@@ -32,12 +36,12 @@ layout(binding = 0) uniform samplerBuffer A;
 layout(binding = 1) uniform samplerBuffer B;
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) buffer C { float c[]; };
+layout(constant_id = 0) const uint FLAGS = 0u; // PACKED_FLAG_BIAS_M, _ACCUMULATE, _BIAS_N
+layout(constant_id = 1) const uint ACT = 0u;   // 0: none; else 1 + the activation's kind
 layout(push_constant) uniform Shape {
     uint M, N, KT;
-    uint flags; // PACKED_FLAG_BIAS_M, PACKED_FLAG_ACCUMULATE, PACKED_FLAG_BIAS_N
     uint bias_div;
     uint csm, d1, d2, cs1, cs2, cs3, offset;
-    uint act; // 0: none; else 1 + the activation's kind
     float slope;
     uint b_nrc, b_nc, b_img, b_row, b_off;
     uint taps, tap_w, tap_row;
@@ -51,7 +55,7 @@ void columns(uint n0) {
     for (uint j = 0u; j < 8u; j++) {
         uint n = min(n0 + j, p.N - 1u);
         column[j] = (n / p.d1) * p.cs1 + ((n % p.d1) / p.d2) * p.cs2 + (n % p.d2) * p.cs3 + p.offset;
-        column_bias[j] = (p.flags & PACKED_FLAG_BIAS_N) != 0u ? bias[n / p.bias_div] : 0.0;
+        column_bias[j] = (FLAGS & PACKED_FLAG_BIAS_N) != 0u ? bias[n / p.bias_div] : 0.0;
     }
 }
 
@@ -59,15 +63,15 @@ void columns(uint n0) {
 void store(uint m, uint n0, vec4 lo, vec4 hi) {
     if (m >= p.M) return;
     uint row = m * p.csm;
-    float row_bias = (p.flags & PACKED_FLAG_BIAS_M) != 0u ? bias[m / p.bias_div] : 0.0;
+    float row_bias = (FLAGS & PACKED_FLAG_BIAS_M) != 0u ? bias[m / p.bias_div] : 0.0;
     for (uint j = 0u; j < 8u; j++) {
         if (n0 + j >= p.N) return;
         float v = j < 4u ? lo[j] : hi[j - 4u];
         uint i = row + column[j];
-        if ((p.flags & PACKED_FLAG_BIAS_M) != 0u) v += row_bias;
-        if ((p.flags & PACKED_FLAG_BIAS_N) != 0u) v += column_bias[j];
-        if ((p.flags & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
-        if (p.act != 0u) v = activate(v, p.act - 1u, p.slope);
+        if ((FLAGS & PACKED_FLAG_BIAS_M) != 0u) v += row_bias;
+        if ((FLAGS & PACKED_FLAG_BIAS_N) != 0u) v += column_bias[j];
+        if ((FLAGS & PACKED_FLAG_ACCUMULATE) != 0u) v += c[i];
+        if (ACT != 0u) v = activate(v, ACT - 1u, p.slope);
         c[i] = v;
     }
 }

@@ -131,31 +131,31 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
         uint32_t M = q->a.rows / taps(q), N = q->b.rows;
         vkg_row_map map = q->b_shared ? q->b_map : (vkg_row_map){N, N, 0, 0, 0};
         struct {
-            uint32_t M, N, KT, flags, bias_div, csm, d1, d2, cs1, cs2, cs3, offset, act;
+            uint32_t M, N, KT, bias_div, csm, d1, d2, cs1, cs2, cs3, offset;
             float slope;
             vkg_row_map b_map;
             uint32_t taps, tap_w, tap_row;
-        } push = {M,
-                  N,
-                  q->a.KT,
-                  q->flags,
-                  q->bias_div ? q->bias_div : 1,
-                  q->csm,
-                  q->d1,
-                  q->d2,
-                  q->cs1,
-                  q->cs2,
-                  q->cs3,
-                  q->offset,
-                  q->act,
-                  q->slope,
-                  map,
-                  taps(q),
-                  q->tap_w ? q->tap_w : 1,
-                  q->tap_row};
+        } push = {.M = M,
+                  .N = N,
+                  .KT = q->a.KT,
+                  .bias_div = q->bias_div ? q->bias_div : 1,
+                  .csm = q->csm,
+                  .d1 = q->d1,
+                  .d2 = q->d2,
+                  .cs1 = q->cs1,
+                  .cs2 = q->cs2,
+                  .cs3 = q->cs3,
+                  .offset = q->offset,
+                  .slope = q->slope,
+                  .b_map = map,
+                  .taps = taps(q),
+                  .tap_w = q->tap_w ? q->tap_w : 1,
+                  .tap_row = q->tap_row};
         vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
                         .push = &push,
                         .push_size = sizeof push,
+                        .spec = {q->flags, q->act}, /* the shader's FLAGS and ACT */
+                        .nspec = 2,
                         .groups = {((N + 7) / 8 + 63) / 64, (M + 7) / 8, 1}};
         VKG_BIND(k, 0, &pa);
         VKG_BIND(k, 1, &packed_b[i]);
