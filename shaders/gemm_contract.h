@@ -27,7 +27,7 @@
 #define THIN_SPAN 8u     // conv2d_bwd_input_thin.comp: pixels of a phase an invocation computes
 #define THIN_CHANNELS 4u // conv2d_bwd_input_thin.comp: input channels a workgroup row computes
 
-// flags of gemm_packed.comp's push constants
+// flags of gemm_packed.comp (its specialization constant FLAGS)
 #define PACKED_FLAG_BIAS_M 1u // add bias[m / bias_div]
 #define PACKED_FLAG_ACCUMULATE 2u
 #define PACKED_FLAG_BIAS_N 4u // add bias[n / bias_div]

@@ -164,10 +164,10 @@ static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, co
 }
 
 /* The stride phases' rows of dy, (b, r, c) -> dy[b, co, oy0 + r - ty, ox0 + c - tx]: when every
- * phase has all taps x taps taps (the kernel a multiple of the stride), one packing of the grid of
- * rows (b, R, C), R from the least oy0 to the largest oy0 + rows - 1 (C alike), serves them all,
- * each phase reading its rows at its own offset: dy is packed once instead of once per phase
- * (s * s times). */
+ * phase has the whole taps x taps window (the kernel a multiple of the stride), one packing of
+ * the grid of rows (b, R, C), R from the least oy0 to the largest oy0 + rows - 1 (C alike),
+ * serves them all, each phase reading its rows at its own offset: dy is packed once instead of
+ * once per phase (s * s times). */
 typedef struct phase_grid {
     uint32_t r0, c0, rows, cols; /* least oy0 and ox0; the grid's size */
 } phase_grid;

@@ -79,13 +79,14 @@ typedef struct vkg_pack {
 vkg_pack vkg_pack_matrix(uint32_t rows, uint32_t K, uint32_t row_stride, uint32_t k_stride);
 
 /* Which packed row the GEMM reads as B's row n: (n / nrc) * img + ((n % nrc) / nc) * row +
- * n % nc + off (shaders/gemm_packed.comp); all zero: row n. */
+ * n % nc + off (shaders/gemm_packed.comp); nrc = nc = N and the rest 0 give row n. */
 typedef struct vkg_row_map {
     uint32_t nrc, nc, img, row, off;
 } vkg_row_map;
 
 /* C[m, n] = sum_k A(m, k) B(n, k) (+ bias, + C) with both operands packed first, for CPU devices
- * (shaders/gemm_packed.comp). The output index and flags are those of its push constants. */
+ * (shaders/gemm_packed.comp). The output index is that of its push constants; flags and act go
+ * to it as specialization constants (a pipeline for each combination used). */
 typedef struct vkg_packed_gemm {
     vkg_pack a, b; /* M = a.rows / taps, N = b.rows; a.K == b.K */
     /* NULL, or the operand packed in b's place (once for all the GEMMs of a call that point to
