@@ -84,22 +84,27 @@ static int full_window(const conv_push *g) {
 /* Packed path (CPU devices, src/nn/gemm.c). Operands in the notation of
  * shaders/gemm_pack.comp; "small" is the convolution's output grid, "large" its input grid. */
 
-/* The weights [c_out][c_in][k][k] as rows co, k = (ci, ky, kx). */
-static vkg_pack pack_weights(const conv_push *g) {
-    uint32_t kk = g->kernel * g->kernel;
-    vkg_pack p = vkg_pack_matrix(g->c_out, g->c_in * kk, g->c_in * kk, kk);
-    p.TY = p.TX = p.vy = p.vx = p.H = p.W = g->kernel;
-    p.tys = p.txs = 1;
+/* The weights [c_out][c_in][k][k] in windows of win x win taps (win = k, or the stride for the
+ * convolution by taps), t = k / win windows a side: rows (co, ty, tx), k = (ci, py, px) ->
+ * w[co, ci, win*ty + py, win*tx + px]. With win = k: rows co, k = (ci, ky, kx). */
+static vkg_pack pack_weights(const conv_push *g, uint32_t win) {
+    uint32_t t = g->kernel / win, kk = g->kernel * g->kernel;
+    vkg_pack p = vkg_pack_matrix(g->c_out * t * t, g->c_in * win * win, g->c_in * kk, kk);
+    p.nrc = t * t, p.nc = t;
+    p.TY = p.TX = p.vy = p.vx = win;
+    p.ry = p.rx = (int32_t)win, p.tys = p.txs = 1;
+    p.H = p.W = g->kernel;
     return p;
 }
 
-/* im2col of the large grid: rows (b, oy, ox), k = (ci, ky, kx). */
-static vkg_pack pack_im2col(const conv_push *g) {
-    uint32_t kk = g->kernel * g->kernel;
-    vkg_pack p = vkg_pack_matrix(g->batch * g->h_out * g->w_out, g->c_in * kk,
+/* The large grid's win x win windows at the stride over a rows x cols grid: rows (b, R, C),
+ * k = (ci, py, px) -> x[b, ci, s*R + py - pad, s*C + px - pad] (0 outside). With win = k over
+ * the output grid: im2col, k = (ci, ky, kx). */
+static vkg_pack pack_windows(const conv_push *g, uint32_t win, uint32_t rows, uint32_t cols) {
+    vkg_pack p = vkg_pack_matrix(g->batch * rows * cols, g->c_in * win * win,
                                  g->c_in * g->h_in * g->w_in, g->h_in * g->w_in);
-    p.nrc = g->h_out * g->w_out, p.nc = g->w_out;
-    p.TY = p.TX = p.vy = p.vx = g->kernel;
+    p.nrc = rows * cols, p.nc = cols;
+    p.TY = p.TX = p.vy = p.vx = win;
     p.y0 = p.x0 = -(int32_t)g->pad;
     p.ry = p.rx = (int32_t)g->stride;
     p.tys = p.txs = 1;
@@ -128,34 +133,21 @@ static int by_taps(const conv_push *g) {
 
 static int forward_packed(vkg_rec *rec, const conv_push *g, const vkg_buf *x, const vkg_buf *w,
                           const vkg_buf *b, const vkg_buf *y, const vkg_epilogue *ep) {
-    vkg_packed_gemm q = {.a = pack_weights(g),
-                         .b = pack_im2col(g),
+    uint32_t win = by_taps(g) ? g->stride : g->kernel, t = g->kernel / win;
+    uint32_t cols = g->w_out + t - 1;
+    vkg_pack grid = pack_windows(g, win, g->h_out + t - 1, cols);
+    vkg_packed_gemm q = {.a = pack_weights(g, win),
+                         .b = grid,
                          .a_src = w,
                          .b_src = x,
                          .bias = b,
                          .c = y,
                          .act = ep ? ep->act : 0,
                          .slope = ep ? ep->slope : 0};
-    uint32_t s = g->stride, t = g->kernel / s, rows = g->h_out + t - 1, cols = g->w_out + t - 1;
-    vkg_pack grid = vkg_pack_matrix(g->batch * rows * cols, g->c_in * s * s,
-                                    g->c_in * g->h_in * g->w_in, g->h_in * g->w_in);
-    if (by_taps(g)) {
-        /* A: rows (co, ty, tx), k = (ci, py, px) -> w[co, ci, s*ty + py, s*tx + px] */
-        q.a = vkg_pack_matrix(g->c_out * t * t, g->c_in * s * s, g->c_in * g->kernel * g->kernel,
-                              g->kernel * g->kernel);
-        q.a.nrc = t * t, q.a.nc = t;
-        q.a.TY = q.a.TX = q.a.vy = q.a.vx = s;
-        q.a.ry = q.a.rx = (int32_t)s, q.a.tys = q.a.txs = 1;
-        q.a.H = q.a.W = g->kernel;
-        /* B: X's rows (b, R, C), k = (ci, py, px) */
-        grid.nrc = rows * cols, grid.nc = cols;
-        grid.TY = grid.TX = grid.vy = grid.vx = s;
-        grid.y0 = grid.x0 = -(int32_t)g->pad;
-        grid.ry = grid.rx = (int32_t)s, grid.tys = grid.txs = 1;
-        grid.H = g->h_in, grid.W = g->w_in;
-        q.b.K = g->c_in * s * s;
+    if (t > 1) { /* by taps: tap (ty, tx) reads the grid's rows (b, oy + ty, ox + tx) */
+        q.b.rows = g->batch * g->h_out * g->w_out;
         q.b_shared = &grid;
-        q.b_map = (vkg_row_map){g->h_out * g->w_out, g->w_out, rows * cols, cols, 0};
+        q.b_map = (vkg_row_map){g->h_out * g->w_out, g->w_out, grid.nrc, cols, 0};
         q.taps = t * t, q.tap_w = t, q.tap_row = cols;
     }
     store_nchw(&q, g->c_out, g->h_out * g->w_out);
@@ -178,6 +170,21 @@ static void phase_origin(const conv_push *g, uint32_t phase, uint32_t *oy0, uint
     *oy0 = (py + g->pad - (py + g->pad) % s) / s, *ox0 = (px + g->pad - (px + g->pad) % s) / s;
     *rows = py < g->h_in ? (g->h_in - py + s - 1) / s : 0;
     *cols = px < g->w_in ? (g->w_in - px + s - 1) / s : 0;
+}
+
+/* dy's rows (b, r, c) over a rows x cols grid whose first row reads dy row oy0 (and column
+ * ox0), k = (co, ty, tx) -> dy[b, co, oy0 + r - ty, ox0 + c - tx] for ty < vy, tx < vx (0 for
+ * the taps a phase skips and outside dy). */
+static vkg_pack pack_dy_rows(const conv_push *g, uint32_t taps, uint32_t rows, uint32_t cols,
+                             uint32_t vy, uint32_t vx, uint32_t oy0, uint32_t ox0) {
+    vkg_pack p = vkg_pack_matrix(g->batch * rows * cols, g->c_out * taps * taps,
+                                 g->c_out * g->h_out * g->w_out, g->h_out * g->w_out);
+    p.nrc = rows * cols, p.nc = cols ? cols : 1;
+    p.TY = p.TX = taps, p.vy = vy, p.vx = vx;
+    p.y0 = (int32_t)oy0, p.x0 = (int32_t)ox0;
+    p.ry = p.rx = 1, p.tys = p.txs = -1;
+    p.H = g->h_out, p.W = g->w_out;
+    return p;
 }
 
 static phase_grid shared_grid(const conv_push *g) {
@@ -206,13 +213,7 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
     vkg_packed_gemm q[64];
     if (s * s > 64) return 0;
     phase_grid grid = shared_grid(g);
-    vkg_pack shared = vkg_pack_matrix(g->batch * grid.rows * grid.cols, g->c_out * taps * taps,
-                                      g->c_out * g->h_out * g->w_out, g->h_out * g->w_out);
-    shared.nrc = grid.rows * grid.cols, shared.nc = grid.cols;
-    shared.TY = shared.TX = shared.vy = shared.vx = taps;
-    shared.y0 = (int32_t)grid.r0, shared.x0 = (int32_t)grid.c0;
-    shared.ry = shared.rx = 1, shared.tys = shared.txs = -1;
-    shared.H = g->h_out, shared.W = g->w_out;
+    vkg_pack shared = pack_dy_rows(g, taps, grid.rows, grid.cols, taps, taps, grid.r0, grid.c0);
     for (uint32_t phase = 0; phase < s * s; phase++) {
         uint32_t py = phase / s, px = phase % s, oy0, ox0, rows, cols;
         phase_origin(g, phase, &oy0, &ox0, &rows, &cols);
@@ -223,13 +224,7 @@ static int backward_input_packed(vkg_rec *rec, const conv_push *g, const vkg_buf
         a.TY = a.TX = taps, a.vy = ty, a.vx = tx;
         a.y0 = (int32_t)fky, a.x0 = (int32_t)fkx, a.tys = a.txs = (int32_t)s;
         a.H = a.W = k;
-        vkg_pack bb = vkg_pack_matrix(g->batch * rows * cols, K, g->c_out * g->h_out * g->w_out,
-                                      g->h_out * g->w_out);
-        bb.nrc = rows * cols, bb.nc = cols ? cols : 1;
-        bb.TY = bb.TX = taps, bb.vy = ty, bb.vx = tx;
-        bb.y0 = (int32_t)oy0, bb.x0 = (int32_t)ox0;
-        bb.ry = bb.rx = 1, bb.tys = bb.txs = -1;
-        bb.H = g->h_out, bb.W = g->w_out;
+        vkg_pack bb = pack_dy_rows(g, taps, rows, cols, ty, tx, oy0, ox0);
         q[phase] = (vkg_packed_gemm){.a = a,
                                      .b = bb,
                                      .a_src = w,
