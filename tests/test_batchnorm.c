@@ -1,7 +1,9 @@
 /* Batch normalisation (training and eval, conv and dense layouts) against the reference, its
- * backward against finite differences; each on the subgroup and the shared-memory reduction path.
+ * backward against finite differences; each on the subgroup and the shared-memory reduction path,
+ * and with the tensors read as texels (CPU devices) and as floats.
  * Tolerance: atol 1e-4, rtol 1e-4 (normalised values are O(1); sums of up to 2k terms). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -22,7 +24,29 @@ static double bn_loss(void *user) {
     return dot(y, k->dy, count);
 }
 
-static void check_batchnorm(vkg_ctx *ctx, int n, int c, int h, int w, int training, uint64_t seed) {
+/* The tensor as a view 4 floats into one whose other floats are NaN (guard), or on its own. */
+static vkg_tensor upload_guarded(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
+                                 const double *data, int guard) {
+    if (!guard) return upload_tensor(ctx, arena, n, c, h, w, data);
+    size_t count = (size_t)n * c * h * w;
+    double *parent = test_doubles(count + 8);
+    for (size_t i = 0; i < count + 8; i++) parent[i] = i >= 4 && i < 4 + count ? data[i - 4] : NAN;
+    vkg_tensor whole = upload_tensor(ctx, arena, 1, 1, 1, (int)count + 8, parent);
+    return vkg_tensor_view(&whole, 4, n, c, h, w);
+}
+
+/* Dispatches of a batch-norm shader, its subgroup variant included. */
+static int bn_dispatches(vkg_rec *rec, const char *shader) {
+    char sg[64];
+    snprintf(sg, sizeof sg, "%s_sg", shader);
+    return test_dispatches(rec, shader) + test_dispatches(rec, sg);
+}
+
+/* guard: x and dy are views inside NaN (shaders/channel_runs.glsl reads whole texels, and the
+ * runs at the end of an image's plane reach past it; NaN in any result shows a float used that
+ * is not the run's). */
+static void check_batchnorm(vkg_ctx *ctx, int n, int c, int h, int w, int training, uint64_t seed,
+                            int guard) {
     vkg_arena *arena = test_arena(ctx);
     int hw = h * w;
     size_t count = (size_t)n * c * hw;
@@ -37,18 +61,24 @@ static void check_batchnorm(vkg_ctx *ctx, int n, int c, int h, int w, int traini
                  random_doubles((size_t)c, 0.5, 2, seed + 4),
                  random_doubles(count, -1, 1, seed + 5)};
     vkg_batchnorm bn = upload_batchnorm(ctx, arena, c, k.gamma, k.beta, k.rm, k.rv);
-    vkg_tensor x = upload_tensor(ctx, arena, n, c, h, w, k.x);
-    vkg_tensor dy = upload_tensor(ctx, arena, n, c, h, w, k.dy);
+    vkg_tensor x = upload_guarded(ctx, arena, n, c, h, w, k.x, guard);
+    vkg_tensor dy = upload_guarded(ctx, arena, n, c, h, w, k.dy, guard);
     vkg_tensor y = upload_tensor(ctx, arena, n, c, h, w, NULL);
     vkg_tensor dx = upload_tensor(ctx, arena, n, c, h, w, NULL);
     vkg_tensor dgamma = upload_tensor(ctx, arena, 1, c, 1, 1, NULL);
     vkg_tensor dbeta = upload_tensor(ctx, arena, 1, c, 1, 1, NULL);
-    vkg_rec *rec = test_rec(ctx);
+    vkg_rec *rec = test_rec_timed(ctx, 1);
     CHECK(!test_failed(), "setup");
     CHECK_OK(vkg_batchnorm_forward(rec, &bn, &x, &y, training));
     CHECK_OK(vkg_batchnorm_backward(rec, &bn, &x, &dy, &dx, &dgamma, &dbeta, training, 0));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
+    int texels = vkg_ctx_uses_packed_gemm(ctx); /* where texel buffers are read */
+    CHECK(bn_dispatches(rec, "batchnorm_fwd_texel") == texels &&
+              bn_dispatches(rec, "batchnorm_bwd_texel") == texels,
+          "the texel variants ran %d and %d times, expected %d",
+          bn_dispatches(rec, "batchnorm_fwd_texel"), bn_dispatches(rec, "batchnorm_bwd_texel"),
+          texels);
 
     double *ry = test_doubles(count), *mean = test_doubles((size_t)c),
            *invstd = test_doubles((size_t)c);
@@ -72,28 +102,41 @@ static void check_batchnorm(vkg_ctx *ctx, int n, int c, int h, int w, int traini
     CHECK_CLOSE("batchnorm dbeta", download_tensor(ctx, &dbeta), rdb, (size_t)c, 1e-3, 1e-4);
 }
 
-static void both_paths(int n, int c, int h, int w, int training, uint64_t seed) {
-    check_batchnorm(test_ctx(), n, c, h, w, training, seed);
-    if (!test_failed()) check_batchnorm(test_ctx_alternate(), n, c, h, w, training, seed);
+/* Subgroup and shared-memory reductions, texels and floats. */
+static void every_path(int n, int c, int h, int w, int training, uint64_t seed) {
+    check_batchnorm(test_ctx(), n, c, h, w, training, seed, 0);
+    if (!test_failed()) check_batchnorm(test_ctx_alternate(), n, c, h, w, training, seed, 0);
+    if (!test_failed()) check_batchnorm(test_ctx_other_gemm(), n, c, h, w, training, seed, 0);
 }
 
 TEST(batchnorm_train_13x13) {
-    both_paths(3, 5, 13, 13, 1, 301);
+    every_path(3, 5, 13, 13, 1, 301);
 }
 TEST(batchnorm_train_batch1) {
-    both_paths(1, 4, 7, 9, 1, 302);
+    every_path(1, 4, 7, 9, 1, 302);
 }
 TEST(batchnorm_train_dcgan64_hidden) {
-    both_paths(8, 16, 16, 16, 1, 303);
+    every_path(8, 16, 16, 16, 1, 303);
 }
 TEST(batchnorm_train_dense_features) {
-    both_paths(64, 37, 1, 1, 1, 304);
+    every_path(64, 37, 1, 1, 1, 304);
 }
 TEST(batchnorm_eval_running_stats) {
-    both_paths(4, 6, 5, 5, 0, 305);
+    every_path(4, 6, 5, 5, 0, 305);
 }
 TEST(batchnorm_eval_dense_features) {
-    both_paths(9, 11, 1, 1, 0, 306);
+    every_path(9, 11, 1, 1, 0, 306);
+}
+
+/* Planes of 9 floats (runs end mid-texel) and of 16, views inside NaN, read as texels and as
+ * floats. */
+TEST(batchnorm_reads_only_its_views_of_x_and_dy) {
+    vkg_ctx *ctxs[] = {test_ctx(), test_ctx_other_gemm()};
+    for (int i = 0; i < 2 && !test_failed(); i++) {
+        check_batchnorm(ctxs[i], 2, 3, 3, 3, 1, 307, 1);
+        check_batchnorm(ctxs[i], 3, 2, 1, 3, 0, 308, 1);
+        check_batchnorm(ctxs[i], 2, 3, 4, 4, 1, 309, 1);
+    }
 }
 
 /* Batch norm with a ReLU or leaky ReLU folded in (one pass each way) against batch norm then
@@ -155,6 +198,7 @@ TEST(batchnorm_act_folded_equals_two_passes) {
             check_folded(test_ctx(), 3, 5, 13, 13, training, acts[a], 311 + (uint64_t)a);
             check_folded(test_ctx_alternate(), 1, 4, 7, 9, training, acts[a], 313);
             check_folded(test_ctx(), 64, 37, 1, 1, training, acts[a], 317);
+            check_folded(test_ctx_other_gemm(), 3, 5, 13, 13, training, acts[a], 319);
         }
 }
 
