@@ -24,6 +24,11 @@
 
 // work per invocation, which the host's dispatch sizes follow
 #define PACK_CHUNK 16u   // gemm_pack.comp: texels of one row an invocation packs
+// gemm_pack_runs.comp's layouts (its specialization constant MODE)
+#define PACK_X_RUNS 1u    // a packed texel's 4 k are 4 consecutive x of one source row
+#define PACK_PLANE_RUNS 2u // ... 4 consecutive floats of one contiguous (kc) plane
+#define PACK_ROW_X 3u     // rows 4i..4i+3 read 4 consecutive x at every k
+#define PACK_ROW_BASE 4u  // rows 4i..4i+3 start at 4 consecutive floats
 #define THIN_SPAN 8u     // conv2d_bwd_input_thin.comp: pixels of a phase an invocation computes
 #define THIN_CHANNELS 4u // conv2d_bwd_input_thin.comp: input channels a workgroup row computes
 

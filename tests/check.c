@@ -65,6 +65,16 @@ vkg_tensor upload_tensor(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, in
     return t;
 }
 
+vkg_tensor upload_guarded(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
+                          const double *data, int guard) {
+    if (!guard) return upload_tensor(ctx, arena, n, c, h, w, data);
+    size_t count = (size_t)n * c * h * w;
+    double *parent = test_doubles(count + 8);
+    for (size_t i = 0; i < count + 8; i++) parent[i] = i >= 4 && i < 4 + count ? data[i - 4] : NAN;
+    vkg_tensor whole = upload_tensor(ctx, arena, 1, 1, 1, (int)count + 8, parent);
+    return vkg_tensor_view(&whole, 4, n, c, h, w);
+}
+
 float *download_tensor(vkg_ctx *ctx, const vkg_tensor *t) {
     size_t count = vkg_tensor_count(t);
     float *f = test_alloc(count * sizeof(float));

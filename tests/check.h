@@ -67,6 +67,13 @@ double *random_doubles(size_t n, double lo, double hi, uint64_t seed);
 /* Allocates a tensor and uploads `data` (rounded to float); NULL data leaves it zeroed. */
 vkg_tensor upload_tensor(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
                          const double *data);
+/* With guard, the tensor is a view 4 floats into one whose other floats are NaN (a kernel that
+ * uses a float outside its view puts NaN in its results); without, upload_tensor. */
+vkg_tensor upload_guarded(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
+                          const double *data, int guard);
+/* Dispatches of the packing passes of packed GEMMs (gemm_pack and gemm_pack_runs), and of the
+ * latter alone (runs: 1). */
+int test_packs(vkg_rec *rec, int runs);
 /* A batch norm over c channels (eps 1e-5, momentum 0.1) with its tensors uploaded; NULL running
  * statistics start at 0. */
 vkg_batchnorm upload_batchnorm(vkg_ctx *ctx, vkg_arena *arena, int c, const double *gamma,

@@ -139,6 +139,11 @@ int test_dispatches(vkg_rec *rec, const char *shader) {
     return n < 0 ? -1 : count;
 }
 
+int test_packs(vkg_rec *rec, int runs) {
+    int r = test_dispatches(rec, "gemm_pack_runs");
+    return runs || r < 0 ? r : r + test_dispatches(rec, "gemm_pack");
+}
+
 static char tmpdir[64];
 
 const char *test_tmpdir(void) {

@@ -24,17 +24,6 @@ static double bn_loss(void *user) {
     return dot(y, k->dy, count);
 }
 
-/* The tensor as a view 4 floats into one whose other floats are NaN (guard), or on its own. */
-static vkg_tensor upload_guarded(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, int w,
-                                 const double *data, int guard) {
-    if (!guard) return upload_tensor(ctx, arena, n, c, h, w, data);
-    size_t count = (size_t)n * c * h * w;
-    double *parent = test_doubles(count + 8);
-    for (size_t i = 0; i < count + 8; i++) parent[i] = i >= 4 && i < 4 + count ? data[i - 4] : NAN;
-    vkg_tensor whole = upload_tensor(ctx, arena, 1, 1, 1, (int)count + 8, parent);
-    return vkg_tensor_view(&whole, 4, n, c, h, w);
-}
-
 /* Dispatches of a batch-norm shader, its subgroup variant included. */
 static int bn_dispatches(vkg_rec *rec, const char *shader) {
     char sg[64];

@@ -32,8 +32,10 @@ static double conv_loss(void *user) {
     return dot(y, c->dy, y_count(&c->g));
 }
 
-static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_diff,
-                          uint64_t seed) {
+/* All three passes against the reference; guard: x and dy as views inside NaN. *runs (when not
+ * NULL) gets the dispatches of gemm_pack_runs added. */
+static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_diff, uint64_t seed,
+                          int guard, int *runs) {
     vkg_arena *arena = test_arena(ctx);
     if (transposed)
         ref_conv_transpose_shape(&g);
@@ -47,15 +49,15 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
                    random_doubles((size_t)g.c_out, -1, 1, seed + 2),
                    random_doubles(ny, -1, 1, seed + 3)};
     int w_rows = transposed ? g.c_in : g.c_out, w_cols = transposed ? g.c_out : g.c_in;
-    vkg_tensor x = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, c.x);
+    vkg_tensor x = upload_guarded(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, c.x, guard);
     vkg_tensor w = upload_tensor(ctx, arena, w_rows, w_cols, g.kernel, g.kernel, c.w);
     vkg_tensor b = upload_tensor(ctx, arena, 1, g.c_out, 1, 1, c.b);
-    vkg_tensor dy = upload_tensor(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, c.dy);
+    vkg_tensor dy = upload_guarded(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, c.dy, guard);
     vkg_tensor y = upload_tensor(ctx, arena, g.batch, g.c_out, g.h_out, g.w_out, NULL);
     vkg_tensor dx = upload_tensor(ctx, arena, g.batch, g.c_in, g.h_in, g.w_in, NULL);
     vkg_tensor dw = upload_tensor(ctx, arena, w_rows, w_cols, g.kernel, g.kernel, NULL);
     vkg_tensor db = upload_tensor(ctx, arena, 1, g.c_out, 1, 1, NULL);
-    vkg_rec *rec = test_rec(ctx);
+    vkg_rec *rec = test_rec_timed(ctx, 1);
     CHECK(!test_failed(), "setup");
     vkg_conv p = {g.kernel, g.stride, g.pad};
     if (transposed) {
@@ -70,6 +72,7 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
     CHECK_OK(vkg_bias_backward(rec, &dy, &db, 0));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
+    if (runs) *runs += test_packs(rec, 1);
 
     double *ry = test_doubles(ny), *rdx = test_doubles(nx), *rdw = test_doubles(nw);
     double *rdb = test_doubles((size_t)g.c_out);
@@ -97,9 +100,9 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
 }
 
 static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
-    check_conv_on(test_ctx(), g, transposed, finite_diff, seed);
-    if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed);
-    if (!test_failed()) check_conv_on(test_ctx_other_gemm(), g, transposed, 0, seed);
+    check_conv_on(test_ctx(), g, transposed, finite_diff, seed, 0, NULL);
+    if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed, 0, NULL);
+    if (!test_failed()) check_conv_on(test_ctx_other_gemm(), g, transposed, 0, seed, 0, NULL);
 }
 
 /* batch, c_in, h, w, c_out, (h_out, w_out filled in), kernel, stride, pad */
@@ -247,7 +250,7 @@ static void check_phase_packing(vkg_ctx *ctx, ref_conv g, int want_packs, uint64
     CHECK_OK(vkg_conv_transpose2d_forward(rec, &p, &tx, &tw, NULL, &ty));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
-    int packs = test_dispatches(rec, "gemm_pack"), gemms = test_dispatches(rec, "gemm_packed");
+    int packs = test_packs(rec, 0), gemms = test_dispatches(rec, "gemm_packed");
     CHECK(packs == want_packs && gemms == g.stride * g.stride,
           "kernel %d stride %d: %d packing passes (not %d), %d GEMMs", g.kernel, g.stride, packs,
           want_packs, gemms);
@@ -268,6 +271,30 @@ TEST(conv_transpose2d_phases_share_the_input_packing) {
 /* The few-channel backward-input kernel of CPU devices reads dy through texels, its size rounded
  * up to whole texels: here dy is a 75-float view inside a larger tensor whose other floats are
  * NaN, so a kernel that used any float outside the view would put NaN in dx. */
+/* On CPU devices the packing passes read sources whose floats lie in runs of 4 as texels
+ * (shaders/gemm_pack_runs.comp): im2col of a kernel 4 wide (x runs), activation planes of a
+ * multiple of 4 floats (plane runs), im2col's transpose in the weight gradients (row runs). With x
+ * and dy inside NaN, on odd grids and at the padding, every pass against the reference. */
+TEST(packing_reads_runs_of_its_source_as_texels) {
+    struct {
+        ref_conv g;
+        int transposed;
+    } cases[] = {
+        {GEOMETRY(2, 1, 13, 11, 5, 4, 2, 1), 0}, /* x runs (im2col, one channel), row runs */
+        {GEOMETRY(3, 3, 12, 4, 6, 4, 2, 1), 0},  /* plane runs (6x2 output planes) */
+        {GEOMETRY(1, 6, 9, 7, 3, 4, 2, 1), 1},   /* the transposed direction, odd planes */
+        {GEOMETRY(2, 5, 7, 9, 4, 3, 1, 1), 0},   /* kernel 3: row runs only */
+    };
+    int runs = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_failed(); i++) {
+        check_conv_on(test_ctx(), cases[i].g, cases[i].transposed, 0, 401 + i, 1, &runs);
+        if (!test_failed())
+            check_conv_on(test_ctx_other_gemm(), cases[i].g, cases[i].transposed, 0, 401 + i, 1,
+                          NULL);
+    }
+    CHECK(runs > 0 || !vkg_ctx_uses_packed_gemm(test_ctx()), "no packing pass read runs");
+}
+
 TEST(conv2d_backward_input_reads_only_its_view_of_dy) {
     vkg_ctx *ctx = test_ctx();
     vkg_arena *arena = test_arena(ctx);

@@ -32,17 +32,35 @@ static uint64_t align_up(uint64_t v, uint64_t a) {
     return (v + a - 1) / a * a;
 }
 
+/* The layout of shaders/gemm_pack_runs.comp that packs p (its floats in runs of 4), or 0. */
+static uint32_t runs_mode(const vkg_pack *p) {
+    if (p->txs == 1 && p->TX % 4 == 0) return PACK_X_RUNS;
+    if (p->nrc == 1 && p->nc == 1 && p->y0 == 0 && p->x0 == 0 && (p->TY == 1 || p->tys == 1) &&
+        (p->TX == 1 || p->txs == 1) && p->H == p->TY && p->W == p->TX && p->vy == p->TY &&
+        p->vx == p->TX && p->TY * p->TX % 4 == 0)
+        return PACK_PLANE_RUNS;
+    if (p->rx == 1 && p->nc % 4 == 0) return PACK_ROW_X;
+    if (p->nrc == 1 && p->nc == 1 && p->sb == 1) return PACK_ROW_BASE;
+    return 0;
+}
+
 static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *dst) {
+    /* on CPU devices a source in runs of 4 floats is read as texels, 4 rows an invocation in the
+     * row modes */
+    vkg_buf texels;
+    uint32_t mode = runs_mode(p);
+    if (mode && !vkg_texel_floats(rec, src, &texels)) mode = 0;
+    uint32_t rows = mode == PACK_ROW_X || mode == PACK_ROW_BASE ? (p->rows + 3) / 4 : p->rows;
     /* 64 invocations a workgroup: lx rows by 64 / lx chunks of PACK_CHUNK texels */
-    uint32_t lx = p->rows <= 8 ? 8 : p->rows <= 16 ? 16 : p->rows <= 32 ? 32 : 64, ly = 64 / lx;
+    uint32_t lx = rows <= 8 ? 8 : rows <= 16 ? 16 : rows <= 32 ? 32 : 64, ly = 64 / lx;
     vkg_kernel k = {
-        .shader = VKG_SHADER_GEMM_PACK,
+        .shader = mode ? VKG_SHADER_GEMM_PACK_RUNS : VKG_SHADER_GEMM_PACK,
         .push = p,
         .push_size = sizeof *p,
-        .spec = {lx, ly},
-        .nspec = 2,
-        .groups = {(p->rows + lx - 1) / lx, (p->KT + PACK_CHUNK * ly - 1) / (PACK_CHUNK * ly), 1}};
-    VKG_BIND(k, 0, src);
+        .spec = {lx, ly, mode},
+        .nspec = mode ? 3 : 2,
+        .groups = {(rows + lx - 1) / lx, (p->KT + PACK_CHUNK * ly - 1) / (PACK_CHUNK * ly), 1}};
+    VKG_BIND(k, 0, mode ? &texels : src);
     VKG_BIND(k, 1, dst);
     return vkg_rec_kernel(rec, &k);
 }
