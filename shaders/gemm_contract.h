@@ -29,6 +29,7 @@
 #define PACK_PLANE_RUNS 2u // ... 4 consecutive floats of one contiguous (kc) plane
 #define PACK_ROW_X 3u     // rows 4i..4i+3 read 4 consecutive x at every k
 #define PACK_ROW_BASE 4u  // rows 4i..4i+3 start at 4 consecutive floats
+#define PACK_ROW_X2 5u    // rows 4i..4i+3 read every other x of 8 at every k
 #define THIN_SPAN 8u     // conv2d_bwd_input_thin.comp: pixels of a phase an invocation computes
 #define THIN_CHANNELS 4u // conv2d_bwd_input_thin.comp: input channels a workgroup row computes
 

@@ -12,7 +12,10 @@
 //   PACK_ROW_X      rx = 1 and nc a multiple of 4: rows 4i..4i+3 read 4 consecutive x at every k
 //                   (im2col's transpose: rows (c, ky, kx)); an invocation packs those 4 rows;
 //   PACK_ROW_BASE   nrc = nc = 1 and sb = 1: rows 4i..4i+3 start at 4 consecutive floats (a
-//                   transposed matrix); likewise.
+//                   transposed matrix); likewise;
+//   PACK_ROW_X2     rx = 2 and nc a multiple of 4: rows 4i..4i+3 read every other float of 8
+//                   consecutive ones at every k (the channels-last input of a convolution by
+//                   taps of stride 2); likewise, from 3 fetches.
 // Floats outside the source (padding, x < 0 at its start) are fetched clamped and replaced by 0.
 #include "gemm_contract.h"
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
@@ -28,7 +31,8 @@ layout(push_constant) uniform Pack {
 } p;
 
 const uint CHUNK = PACK_CHUNK;
-const bool ROWS4 = MODE == PACK_ROW_X || MODE == PACK_ROW_BASE;
+const bool ROWS4 = MODE == PACK_ROW_X || MODE == PACK_ROW_BASE || MODE == PACK_ROW_X2;
+const int ROW_DX = MODE == PACK_ROW_X ? 1 : MODE == PACK_ROW_X2 ? 2 : 0; // x from row to row
 
 // The 4 floats from float a of the source (a floor division: a is negative in the padding).
 vec4 run_at(int a) {
@@ -39,6 +43,18 @@ vec4 run_at(int a) {
            : sh == 1 ? vec4(lo.yzw, hi.x)
            : sh == 2 ? vec4(lo.zw, hi.xy)
                      : vec4(lo.w, hi.xyz);
+}
+
+// Floats a, a + 2, a + 4 and a + 6 of the source.
+vec4 every_other_at(int a) {
+    int t = a >> 2, last = textureSize(src) - 1;
+    vec4 lo = texelFetch(src, clamp(t, 0, last)), mid = texelFetch(src, clamp(t + 1, 0, last)),
+         hi = texelFetch(src, clamp(t + 2, 0, last));
+    int sh = a & 3;
+    return sh == 0   ? vec4(lo.xz, mid.xz)
+           : sh == 1 ? vec4(lo.yw, mid.yw)
+           : sh == 2 ? vec4(lo.z, mid.xz, hi.x)
+                     : vec4(lo.w, mid.yw, hi.y);
 }
 
 bool inside(int v, uint n) { return v >= 0 && v < int(n); }
@@ -78,11 +94,12 @@ void main() {
         vec4 v[4];
         for (uint c = 0u; c < 4u; c++, k++) {
             int y = by + int(ty) * p.tys, x = bx + int(tx) * p.txs;
-            vec4 r = run_at(base + int(kc * p.sc) + y * int(p.W) + x);
+            int a = base + int(kc * p.sc) + y * int(p.W) + x;
+            vec4 r = MODE == PACK_ROW_X2 ? every_other_at(a) : run_at(a);
             bool all_rows = k < p.K && ty < p.vy && tx < p.vx && inside(y, p.H);
             bvec4 ok;
             for (uint i = 0u; i < 4u; i++)
-                ok[i] = all_rows && inside(x + (MODE == PACK_ROW_X ? int(i) : 0), p.W);
+                ok[i] = all_rows && inside(x + ROW_DX * int(i), p.W);
             v[c] = mix(vec4(0.0), r, ok);
             tx++;
             if (tx == p.TX) {

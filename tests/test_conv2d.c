@@ -273,7 +273,8 @@ TEST(conv_transpose2d_phases_share_the_input_packing) {
  * NaN, so a kernel that used any float outside the view would put NaN in dx. */
 /* On CPU devices the packing passes read sources whose floats lie in runs of 4 as texels
  * (shaders/gemm_pack_runs.comp): im2col of a kernel 4 wide (x runs), activation planes of a
- * multiple of 4 floats (plane runs), im2col's transpose in the weight gradients (row runs). With x
+ * multiple of 4 floats (plane runs), im2col's transpose in the weight gradients (row runs), the
+ * channels-last input of a convolution by taps (every other x of 8 for 4 rows). With x
  * and dy inside NaN, on odd grids and at the padding, every pass against the reference. */
 TEST(packing_reads_runs_of_its_source_as_texels) {
     struct {
@@ -284,6 +285,7 @@ TEST(packing_reads_runs_of_its_source_as_texels) {
         {GEOMETRY(3, 3, 12, 4, 6, 4, 2, 1), 0},  /* plane runs (6x2 output planes) */
         {GEOMETRY(1, 6, 9, 7, 3, 4, 2, 1), 1},   /* the transposed direction, odd planes */
         {GEOMETRY(2, 5, 7, 9, 4, 3, 1, 1), 0},   /* kernel 3: row runs only */
+        {GEOMETRY(2, 2, 15, 14, 3, 4, 2, 1), 0}, /* by taps: every other x of 8 */
     };
     int runs = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_failed(); i++) {

@@ -40,6 +40,7 @@ static uint32_t runs_mode(const vkg_pack *p) {
         p->vx == p->TX && p->TY * p->TX % 4 == 0)
         return PACK_PLANE_RUNS;
     if (p->rx == 1 && p->nc % 4 == 0) return PACK_ROW_X;
+    if (p->rx == 2 && p->nc % 4 == 0) return PACK_ROW_X2;
     if (p->nrc == 1 && p->nc == 1 && p->sb == 1) return PACK_ROW_BASE;
     return 0;
 }
@@ -50,7 +51,7 @@ static int pack(vkg_rec *rec, vkg_pack *p, const vkg_buf *src, const vkg_buf *ds
     vkg_buf texels;
     uint32_t mode = runs_mode(p);
     if (mode && !vkg_texel_floats(rec, src, &texels)) mode = 0;
-    uint32_t rows = mode == PACK_ROW_X || mode == PACK_ROW_BASE ? (p->rows + 3) / 4 : p->rows;
+    uint32_t rows = mode >= PACK_ROW_X ? (p->rows + 3) / 4 : p->rows;
     /* 64 invocations a workgroup: lx rows by 64 / lx chunks of PACK_CHUNK texels */
     uint32_t lx = rows <= 8 ? 8 : rows <= 16 ? 16 : rows <= 32 ? 32 : 64, ly = 64 / lx;
     vkg_kernel k = {
