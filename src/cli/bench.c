@@ -269,6 +269,11 @@ static int measure_peak(vkg_ctx *ctx, double *gflops, double *per_cpu_second) {
     return best > 0 ? 0 : vkg_set_error("the FMA benchmark never ran 50 ms");
 }
 
+/* A packing pass of the packed GEMMs (src/nn/gemm.c). */
+static int is_packing(const char *shader) {
+    return strcmp(shader, "gemm_pack") == 0 || strcmp(shader, "gemm_pack_runs") == 0;
+}
+
 static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int repeat,
                      double peak) {
     layer layers[2 * VKG_MAX_LAYERS];
@@ -283,7 +288,7 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
     fprintf(stderr, "bench-kernels: %s, batch %d: warm-up pass (%d dispatches)\n", title, batch,
             vkg_rec_dispatch_count(b.rec));
     int ok = !b.failed && vkg_rec_end(b.rec) == 0 && vkg_rec_run(b.rec) == 0; /* warm-up */
-    /* per row and pass: all its dispatches, and its packing passes alone (gemm_pack) */
+    /* per row and pass: all its dispatches, and its packing passes alone */
     static double samples[MAX_ROWS][64], packing[MAX_ROWS][64], ms[2 * MAX_ROWS];
     const char *names[2 * MAX_ROWS];
     int dispatches = vkg_rec_dispatch_count(b.rec);
@@ -297,7 +302,7 @@ static int run_model(vkg_ctx *ctx, const char *title, int size, int batch, int r
             samples[i][r] = packing[i][r] = 0;
             for (int d = b.rows[i].first; d < b.rows[i].end; d++) {
                 samples[i][r] += ms[d];
-                if (strcmp(names[d], "gemm_pack") == 0) packing[i][r] += ms[d];
+                if (is_packing(names[d])) packing[i][r] += ms[d];
             }
         }
     }
