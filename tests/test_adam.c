@@ -19,7 +19,7 @@ static int adam_case_make(vkg_ctx *ctx, vkg_arena *arena, size_t n, const double
     c->g = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
     c->m = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
     c->v = upload_tensor(ctx, arena, 1, (int)n, 1, 1, NULL);
-    c->rec = test_rec(ctx);
+    c->rec = test_rec_timed(ctx, 1);
     if (test_failed() || vkg_arena_alloc(arena, sizeof *hyper, &c->hyper_buf) < 0 ||
         vkg_upload(ctx, &c->hyper_buf, hyper, sizeof *hyper) < 0 ||
         vkg_counter_add(c->rec, &c->hyper_buf, VKG_ADAM_STEP_INDEX, 1) < 0 ||
@@ -28,10 +28,9 @@ static int adam_case_make(vkg_ctx *ctx, vkg_arena *arena, size_t n, const double
     return vkg_rec_end(c->rec);
 }
 
-static void check_adam(int decoupled, float weight_decay) {
-    vkg_ctx *ctx = test_ctx();
+/* n parameters on ctx: on CPU devices read as texels (adam_texel), elsewhere as floats. */
+static void check_adam_on(vkg_ctx *ctx, size_t n, int decoupled, float weight_decay) {
     vkg_arena *arena = test_arena(ctx);
-    size_t n = 1000;
     double *p = random_doubles(n, -1, 1, 1001), *m = test_doubles(n), *v = test_doubles(n);
     vkg_adam_hyper hyper = {2e-4f, 0.5f, 0.999f, 1e-8f, weight_decay, (uint32_t)decoupled, 0};
     adam_case c;
@@ -61,6 +60,16 @@ static void check_adam(int decoupled, float weight_decay) {
     step_word.size = 4;
     CHECK_OK(vkg_download(ctx, &step_word, &step, 4));
     CHECK(step == 12, "the GPU step counter reads %u after 12 steps", step);
+    CHECK(test_dispatches(rec, "adam_texel") == vkg_ctx_uses_packed_gemm(ctx),
+          "adam_texel ran %d times", test_dispatches(rec, "adam_texel"));
+}
+
+/* 1000 parameters, and 1003 (the last texel partly outside the range), read as texels and as
+ * floats. */
+static void check_adam(int decoupled, float weight_decay) {
+    check_adam_on(test_ctx(), 1000, decoupled, weight_decay);
+    check_adam_on(test_ctx(), 1003, decoupled, weight_decay);
+    check_adam_on(test_ctx_other_gemm(), 1003, decoupled, weight_decay);
 }
 
 TEST(adam_12_steps) {
