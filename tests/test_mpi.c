@@ -16,10 +16,11 @@
 #include "vkgan/io.h"
 
 /* Open MPI refuses root without these; --oversubscribe: 2 ranks may exceed the cores. Under the
- * sanitizers the ranks do not check for leaks: Open MPI's components are unloaded by
- * MPI_Finalize with their allocations still held, so no suppression can name them. */
+ * sanitizers the ranks do not check for leaks (tools/test.sh's other options kept): Open MPI's
+ * components are unloaded by MPI_Finalize with their allocations still held, so no suppression
+ * can name them. */
 #ifdef VKGAN_SANITIZE
-#define NO_MPI_LEAK_CHECK "ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 "
+#define NO_MPI_LEAK_CHECK "ASAN_OPTIONS=\"$ASAN_OPTIONS:detect_leaks=0:abort_on_error=0\" "
 #else
 #define NO_MPI_LEAK_CHECK ""
 #endif
