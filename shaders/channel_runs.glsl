@@ -57,17 +57,10 @@ bvec4 first_of_4(uint count) { return lessThan(uvec4(0u, 1u, 2u, 3u), uvec4(coun
 vec4 masked(vec4 v, bvec4 keep) { return mix(vec4(0.0), v, keep); }
 
 #ifdef TEXEL_READS
+#include "texel_floats.glsl"
 vec4 texel_run(samplerBuffer t, uint e, uint count) {
-    int first = int(e >> 2u);
-    vec4 a = texelFetch(t, first);
-    if (ALIGNED) return a;
-    vec4 b = texelFetch(t, min(first + 1, textureSize(t) - 1));
-    uint sh = e & 3u;
-    vec4 v = sh == 0u   ? a
-             : sh == 1u ? vec4(a.yzw, b.x)
-             : sh == 2u ? vec4(a.zw, b.xy)
-                        : vec4(a.w, b.xyz);
-    return masked(v, first_of_4(count));
+    if (ALIGNED) return texelFetch(t, int(e >> 2u));
+    return masked(floats_at(t, int(e)), first_of_4(count));
 }
 #define LOAD_RUN(name, e, count) texel_run(name, e, count)
 #else

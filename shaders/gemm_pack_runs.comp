@@ -18,6 +18,7 @@
 //                   taps of stride 2); likewise, from 3 fetches.
 // Floats outside the source (padding, x < 0 at its start) are fetched clamped and replaced by 0.
 #include "gemm_contract.h"
+#include "texel_floats.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 layout(constant_id = 2) const uint MODE = PACK_X_RUNS;
 layout(binding = 0) uniform samplerBuffer src;
@@ -33,17 +34,6 @@ layout(push_constant) uniform Pack {
 const uint CHUNK = PACK_CHUNK;
 const bool ROWS4 = MODE == PACK_ROW_X || MODE == PACK_ROW_BASE || MODE == PACK_ROW_X2;
 const int ROW_DX = MODE == PACK_ROW_X ? 1 : MODE == PACK_ROW_X2 ? 2 : 0; // x from row to row
-
-// The 4 floats from float a of the source (a floor division: a is negative in the padding).
-vec4 run_at(int a) {
-    int t = a >> 2, last = textureSize(src) - 1;
-    vec4 lo = texelFetch(src, clamp(t, 0, last)), hi = texelFetch(src, clamp(t + 1, 0, last));
-    int sh = a & 3;
-    return sh == 0   ? lo
-           : sh == 1 ? vec4(lo.yzw, hi.x)
-           : sh == 2 ? vec4(lo.zw, hi.xy)
-                     : vec4(lo.w, hi.xyz);
-}
 
 // Floats a, a + 2, a + 4 and a + 6 of the source.
 vec4 every_other_at(int a) {
@@ -71,7 +61,7 @@ void main() {
     for (uint t = t0; t < min(t0 + CHUNK, p.KT); t++) {
         if (!ROWS4) { // one texel: 4 consecutive floats
             int y = by + int(ty) * p.tys, x = bx + int(tx);
-            vec4 v = run_at(base + int(kc * p.sc) + y * int(p.W) + x);
+            vec4 v = floats_at(src, base + int(kc * p.sc) + y * int(p.W) + x);
             bvec4 ok;
             for (uint j = 0u; j < 4u; j++)
                 ok[j] = k + j < p.K &&
@@ -95,7 +85,7 @@ void main() {
         for (uint c = 0u; c < 4u; c++, k++) {
             int y = by + int(ty) * p.tys, x = bx + int(tx) * p.txs;
             int a = base + int(kc * p.sc) + y * int(p.W) + x;
-            vec4 r = MODE == PACK_ROW_X2 ? every_other_at(a) : run_at(a);
+            vec4 r = MODE == PACK_ROW_X2 ? every_other_at(a) : floats_at(src, a);
             bool all_rows = k < p.K && ty < p.vy && tx < p.vx && inside(y, p.H);
             bvec4 ok;
             for (uint i = 0u; i < 4u; i++)
