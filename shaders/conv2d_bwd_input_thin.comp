@@ -1,8 +1,9 @@
 #version 450
 #extension GL_GOOGLE_include_directive : require
 // The gradient of conv2d with respect to its input (also conv_transpose2d's forward pass) when
-// the input has few channels (the host sends up to 16: an image's, so D's first layer backward
-// and G's last layer forward, and the narrow layers of the CPU-sized models), for CPU devices.
+// the input has few channels (the host sends up to 4, an image's: D's first layer backward and
+// G's last layer forward; with 32 vector registers up to 16, the narrow layers of the CPU-sized
+// models too: src/nn/conv2d.c), for CPU devices.
 // The GEMM there has few rows and every value of dy it reads is used once per row, so the
 // packed path spends its time packing and the tiled kernels on index arithmetic and loads.
 // Here an invocation computes 8 neighbouring pixels of one stride phase (workgroup z, as in

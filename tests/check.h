@@ -57,6 +57,13 @@ vkg_ctx *test_ctx_alternate(void);
  * kernels where test_ctx packs its GEMMs (CPU devices), the packed ones elsewhere. */
 vkg_ctx *test_ctx_other_gemm(void);
 /* An arena freed at the end of the running test. */
+/* A context whose CPU-device kernels are chosen for `registers` vector registers (16 or 32;
+ * vkg_ctx_options.vector_registers), made once. */
+vkg_ctx *test_ctx_registers(int registers);
+/* test_ctx_registers with the register count the main context does not have: on a CPU device the
+ * kernels it did not choose (the packed GEMM's other block width, the few-channel kernel's other
+ * bound). */
+vkg_ctx *test_ctx_other_registers(void);
 vkg_arena *test_arena(vkg_ctx *ctx);
 /* Host memory freed at the end of the running test. */
 void *test_alloc(size_t bytes);
@@ -74,6 +81,8 @@ vkg_tensor upload_guarded(vkg_ctx *ctx, vkg_arena *arena, int n, int c, int h, i
 /* Dispatches of the packing passes of packed GEMMs (gemm_pack and gemm_pack_runs), and of the
  * latter alone (runs: 1). */
 int test_packs(vkg_rec *rec, int runs);
+/* Dispatches of packed GEMMs (gemm_packed and gemm_packed_n4). */
+int test_gemms(vkg_rec *rec);
 /* A batch norm over c channels (eps 1e-5, momentum 0.1) with its tensors uploaded; NULL running
  * statistics start at 0. */
 vkg_batchnorm upload_batchnorm(vkg_ctx *ctx, vkg_arena *arena, int c, const double *gamma,

@@ -19,7 +19,7 @@ static struct {
 } tests[MAX_TESTS];
 static int test_count;
 
-static vkg_ctx *ctx_main, *ctx_shared, *ctx_gemm;
+static vkg_ctx *ctx_main, *ctx_shared, *ctx_gemm, *ctx_registers[2]; /* 16 and 32 registers */
 static char failure[2048];
 static int failed;
 
@@ -102,6 +102,28 @@ vkg_ctx *test_ctx_other_gemm(void) {
     return ctx_gemm;
 }
 
+vkg_ctx *test_ctx_registers(int registers) {
+    vkg_ctx **slot = &ctx_registers[registers >= 32];
+    if (!*slot) {
+        vkg_ctx_options opts = {.validation = 1, .quiet = 1, .vector_registers = registers};
+        *slot = vkg_ctx_create(&opts);
+        if (!*slot) {
+            fprintf(stderr, "vkgan_tests: %s\n", vkg_error());
+            exit(2);
+        }
+    }
+    return *slot;
+}
+
+vkg_ctx *test_ctx_other_registers(void) {
+    return test_ctx_registers(vkg_ctx_vector_registers(ctx_main) >= 32 ? 16 : 32);
+}
+
+int test_gemms(vkg_rec *rec) {
+    int a = test_dispatches(rec, "gemm_packed"), b = test_dispatches(rec, "gemm_packed_n4");
+    return a < 0 || b < 0 ? -1 : a + b;
+}
+
 vkg_arena *test_arena(vkg_ctx *ctx) {
     vkg_arena *a = vkg_arena_create(ctx, 16u << 20);
     if (a && arena_count < 64) arenas[arena_count++] = a;
@@ -181,16 +203,30 @@ static void release(void) {
     rec_count = arena_count = host_count = 0;
 }
 
-static int validation_messages(void) {
-    return vkg_ctx_validation_count(ctx_main) +
-           (ctx_shared ? vkg_ctx_validation_count(ctx_shared) : 0) +
-           (ctx_gemm ? vkg_ctx_validation_count(ctx_gemm) : 0);
+/* Every context the tests made: the main one first. */
+static int contexts(vkg_ctx **out) {
+    vkg_ctx *all[] = {ctx_main, ctx_shared, ctx_gemm, ctx_registers[0], ctx_registers[1]};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i]) out[n++] = all[i];
+    return n;
 }
 
+static int validation_messages(void) {
+    vkg_ctx *c[5];
+    int n = contexts(c), count = 0;
+    for (int i = 0; i < n; i++) count += vkg_ctx_validation_count(c[i]);
+    return count;
+}
+
+/* The newest message of the context made last that has one. */
 static const char *last_validation(void) {
-    const char *m = ctx_gemm ? vkg_ctx_last_validation_message(ctx_gemm) : "";
-    if (!*m && ctx_shared) m = vkg_ctx_last_validation_message(ctx_shared);
-    return *m ? m : vkg_ctx_last_validation_message(ctx_main);
+    vkg_ctx *c[5];
+    for (int i = contexts(c) - 1; i >= 0; i--) {
+        const char *m = vkg_ctx_last_validation_message(c[i]);
+        if (*m || i == 0) return m;
+    }
+    return "";
 }
 
 /* Arguments: name parts to run (all when none), and "--exclude PART" to leave tests out. */
@@ -250,9 +286,8 @@ int main(int argc, char **argv) {
             if (forgiven) printf("     (the validation message above was provoked on purpose)\n");
         }
     }
-    vkg_ctx_destroy(ctx_gemm);
-    vkg_ctx_destroy(ctx_shared);
-    vkg_ctx_destroy(ctx_main);
+    vkg_ctx *c[5];
+    for (int i = contexts(c) - 1; i >= 0; i--) vkg_ctx_destroy(c[i]);
     printf("%d passed, %d failed\n", passed, failures);
     return failures || passed == 0 ? 1 : 0; /* a filter that matched nothing is an error too */
 }

@@ -32,10 +32,10 @@ static double conv_loss(void *user) {
     return dot(y, c->dy, y_count(&c->g));
 }
 
-/* All three passes against the reference; guard: x and dy as views inside NaN. *runs (when not
- * NULL) gets the dispatches of gemm_pack_runs added. */
+/* All three passes against the reference; guard: x and dy as views inside NaN. *count (when not
+ * NULL) gets the dispatches of `shader` added. */
 static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_diff, uint64_t seed,
-                          int guard, int *runs) {
+                          int guard, const char *shader, int *count) {
     vkg_arena *arena = test_arena(ctx);
     if (transposed)
         ref_conv_transpose_shape(&g);
@@ -72,7 +72,7 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
     CHECK_OK(vkg_bias_backward(rec, &dy, &db, 0));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
-    if (runs) *runs += test_packs(rec, 1);
+    if (count) *count += test_dispatches(rec, shader);
 
     double *ry = test_doubles(ny), *rdx = test_doubles(nx), *rdw = test_doubles(nw);
     double *rdb = test_doubles((size_t)g.c_out);
@@ -100,9 +100,11 @@ static void check_conv_on(vkg_ctx *ctx, ref_conv g, int transposed, int finite_d
 }
 
 static void check_conv(ref_conv g, int transposed, int finite_diff, uint64_t seed) {
-    check_conv_on(test_ctx(), g, transposed, finite_diff, seed, 0, NULL);
-    if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed, 0, NULL);
-    if (!test_failed()) check_conv_on(test_ctx_other_gemm(), g, transposed, 0, seed, 0, NULL);
+    check_conv_on(test_ctx(), g, transposed, finite_diff, seed, 0, NULL, NULL);
+    if (!test_failed()) check_conv_on(test_ctx_alternate(), g, transposed, 0, seed, 0, NULL, NULL);
+    if (!test_failed()) check_conv_on(test_ctx_other_gemm(), g, transposed, 0, seed, 0, NULL, NULL);
+    if (!test_failed())
+        check_conv_on(test_ctx_other_registers(), g, transposed, 0, seed, 0, NULL, NULL);
 }
 
 /* batch, c_in, h, w, c_out, (h_out, w_out filled in), kernel, stride, pad */
@@ -130,11 +132,41 @@ TEST(conv2d_dcgan64_hidden_layer) {
     check_conv(GEOMETRY(2, 16, 16, 16, 32, 4, 2, 1), 0, 0, 107);
 }
 
-/* 7 input channels: the backward-input pass of a CPU device runs its few-channel kernel
- * (conv2d_bwd_input_thin) in two blocks of 4, the second 3 channels short */
+/* 7 input channels: with 32 vector registers the backward-input pass of a CPU device runs its
+ * few-channel kernel (conv2d_bwd_input_thin) in two blocks of 4, the second 3 channels short */
 TEST(conv2d_seven_input_channels) {
     check_conv(GEOMETRY(3, 7, 11, 9, 5, 4, 2, 1), 0, 1, 111);
+    int thin = 0;
+    if (!test_failed())
+        check_conv_on(test_ctx_registers(32), GEOMETRY(3, 7, 11, 9, 5, 4, 2, 1), 0, 0, 111, 0,
+                      "conv2d_bwd_input_thin", &thin);
+    CHECK(thin == 1, "%d few-channel dispatches", thin);
 }
+/* The few-channel kernel's 4 x 8 accumulators spill from 16 vector registers, so a CPU device
+ * runs it into up to 16 channels with 32 registers (AVX-512) and up to 4 with 16 (AVX2),
+ * packing otherwise: both choices, in both directions, against the reference. */
+TEST(few_channel_backward_input_follows_the_vector_registers) {
+    struct {
+        ref_conv g;
+        int transposed, thin_16, thin_32; /* dispatches of the kernel with 16 and 32 registers */
+    } cases[] = {
+        {GEOMETRY(2, 3, 9, 11, 5, 4, 2, 1), 0, 1, 1}, /* into 3 channels: both */
+        {GEOMETRY(2, 6, 7, 9, 5, 4, 2, 1), 0, 0, 1},  /* into 6: 32 registers only */
+        {GEOMETRY(1, 5, 4, 5, 16, 4, 2, 1), 1, 0, 1}, /* conv_transpose2d into 16 */
+        {GEOMETRY(1, 5, 4, 5, 17, 4, 2, 1), 1, 0, 0}, /* into 17: neither */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_failed(); i++)
+        for (int wide = 0; wide < 2 && !test_failed(); wide++) {
+            vkg_ctx *ctx = test_ctx_registers(wide ? 32 : 16);
+            int thin = 0;
+            check_conv_on(ctx, cases[i].g, cases[i].transposed, 0, 431 + i, 1,
+                          "conv2d_bwd_input_thin", &thin);
+            int want = wide ? cases[i].thin_32 : cases[i].thin_16;
+            CHECK(thin == want, "case %zu, %d registers: %d few-channel dispatches, want %d", i,
+                  wide ? 32 : 16, thin, want);
+        }
+}
+
 /* On CPU devices a convolution whose kernel is a multiple of its stride and whose c_in * s * s is
  * a multiple of 8 runs by taps over its input packed once (conv2d.c, by_taps): odd grids, batch
  * 1, strides 1, 2 and 3. */
@@ -250,7 +282,7 @@ static void check_phase_packing(vkg_ctx *ctx, ref_conv g, int want_packs, uint64
     CHECK_OK(vkg_conv_transpose2d_forward(rec, &p, &tx, &tw, NULL, &ty));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
-    int packs = test_packs(rec, 0), gemms = test_dispatches(rec, "gemm_packed");
+    int packs = test_packs(rec, 0), gemms = test_gemms(rec);
     CHECK(packs == want_packs && gemms == g.stride * g.stride,
           "kernel %d stride %d: %d packing passes (not %d), %d GEMMs", g.kernel, g.stride, packs,
           want_packs, gemms);
@@ -289,10 +321,11 @@ TEST(packing_reads_runs_of_its_source_as_texels) {
     };
     int runs = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0] && !test_failed(); i++) {
-        check_conv_on(test_ctx(), cases[i].g, cases[i].transposed, 0, 401 + i, 1, &runs);
+        check_conv_on(test_ctx(), cases[i].g, cases[i].transposed, 0, 401 + i, 1, "gemm_pack_runs",
+                      &runs);
         if (!test_failed())
             check_conv_on(test_ctx_other_gemm(), cases[i].g, cases[i].transposed, 0, 401 + i, 1,
-                          NULL);
+                          NULL, NULL);
     }
     CHECK(runs > 0 || !vkg_ctx_uses_packed_gemm(test_ctx()), "no packing pass read runs");
 }

@@ -17,10 +17,10 @@ static double dense_loss(void *user) {
     return dot(y, c->dy, (size_t)c->n * c->out);
 }
 
-/* guard: x and dy as views inside NaN; *runs (when not NULL) gets the dispatches of
- * gemm_pack_runs added. */
+/* guard: x and dy as views inside NaN; *count (when not NULL) gets the dispatches of `shader`
+ * added. */
 static void check_dense_on(vkg_ctx *ctx, int n, int in, int out, uint64_t seed, int guard,
-                           int *runs) {
+                           const char *shader, int *count) {
     vkg_arena *arena = test_arena(ctx);
     dense_case c = {n,
                     in,
@@ -46,7 +46,7 @@ static void check_dense_on(vkg_ctx *ctx, int n, int in, int out, uint64_t seed, 
     CHECK_OK(vkg_bias_backward(rec, &dy, &db, 0));
     CHECK_OK(vkg_rec_end(rec));
     CHECK_OK(vkg_rec_run(rec));
-    if (runs) *runs += test_packs(rec, 1);
+    if (count) *count += test_dispatches(rec, shader);
 
     double *ry = test_doubles(ny), *rdx = test_doubles(nx), *rdw = test_doubles(nw);
     double *rdb = test_doubles((size_t)out);
@@ -63,9 +63,10 @@ static void check_dense_on(vkg_ctx *ctx, int n, int in, int out, uint64_t seed, 
 }
 
 static void check_dense(int n, int in, int out, uint64_t seed) {
-    check_dense_on(test_ctx(), n, in, out, seed, 0, NULL);
-    if (!test_failed()) check_dense_on(test_ctx_alternate(), n, in, out, seed, 0, NULL);
-    if (!test_failed()) check_dense_on(test_ctx_other_gemm(), n, in, out, seed, 0, NULL);
+    check_dense_on(test_ctx(), n, in, out, seed, 0, NULL, NULL);
+    if (!test_failed()) check_dense_on(test_ctx_alternate(), n, in, out, seed, 0, NULL, NULL);
+    if (!test_failed()) check_dense_on(test_ctx_other_gemm(), n, in, out, seed, 0, NULL, NULL);
+    if (!test_failed()) check_dense_on(test_ctx_other_registers(), n, in, out, seed, 0, NULL, NULL);
 }
 
 /* The weight gradient's operands are x and dy transposed: on CPU devices their packing reads 4
@@ -73,10 +74,26 @@ static void check_dense(int n, int in, int out, uint64_t seed) {
  * inside NaN and row counts not a multiple of 4. */
 TEST(dense_transposed_operands_are_read_as_texel_runs) {
     int runs = 0;
-    check_dense_on(test_ctx(), 7, 13, 6, 15, 1, &runs);
-    check_dense_on(test_ctx(), 3, 10, 9, 16, 1, &runs);
-    check_dense_on(test_ctx_other_gemm(), 7, 13, 6, 15, 1, NULL);
+    check_dense_on(test_ctx(), 7, 13, 6, 15, 1, "gemm_pack_runs", &runs);
+    check_dense_on(test_ctx(), 3, 10, 9, 16, 1, "gemm_pack_runs", &runs);
+    check_dense_on(test_ctx_other_gemm(), 7, 13, 6, 15, 1, NULL, NULL);
     CHECK(runs > 0 || !vkg_ctx_uses_packed_gemm(test_ctx()), "no packing pass read runs");
+}
+
+/* A CPU device's packed GEMM takes 8 x 8 blocks with 32 vector registers and 8 x 4 with 16 (where
+ * 64 accumulators spill): both, on sizes that end in part blocks of either, inside NaN. */
+TEST(packed_gemm_block_follows_the_vector_registers) {
+    for (int wide = 0; wide < 2 && !test_failed(); wide++) {
+        vkg_ctx *ctx = test_ctx_registers(wide ? 32 : 16);
+        int chosen = 0, other = 0;
+        const char *want = wide ? "gemm_packed" : "gemm_packed_n4";
+        const char *not = wide ? "gemm_packed_n4" : "gemm_packed";
+        check_dense_on(ctx, 7, 13, 6, 17, 1, want, &chosen);
+        check_dense_on(ctx, 11, 5, 9, 18, 1, not, &other);
+        CHECK(chosen == 3 * vkg_ctx_uses_packed_gemm(ctx) && other == 0,
+              "%d registers: %s ran %d times (want 3), %s %d", wide ? 32 : 16, want, chosen, not,
+              other);
+    }
 }
 
 TEST(dense_batch1_odd_sizes) {
@@ -168,7 +185,7 @@ static void check_in_place(vkg_ctx *ctx, int n, int in, int out, int forward_pac
                             : vkg_dense_backward_input(rec, &tdy, &tw, &tdx)) == 0 &&
                  vkg_rec_end(rec) == 0 && vkg_rec_run(rec) == 0;
         CHECK(ok, "%s", vkg_error());
-        int packs = test_packs(rec, 0), gemms = test_dispatches(rec, "gemm_packed");
+        int packs = test_packs(rec, 0), gemms = test_gemms(rec);
         int want = pass == 0 ? forward_packs : backward_packs;
         CHECK(packs == want && gemms == 1, "%s, %d x %d x %d: %d packing passes (not %d), %d GEMMs",
               pass == 0 ? "forward" : "backward input", n, in, out, packs, want, gemms);

@@ -46,6 +46,10 @@ typedef struct vkg_ctx_options {
      * CPU devices, or as the environment variable VKGAN_GEMM (packed or tiled) says;
      * VKG_GEMM_PACKED on any device that supports them; VKG_GEMM_TILED never. */
     int gemm_path;
+    /* On a CPU device, the vector registers its compiled kernels have (0: the host's; lavapipe
+     * compiles for the CPU it runs on: 32 with AVX-512VL, else 16). Register-hungry kernels are
+     * chosen only where they fit (vkg_ctx_vector_registers); tests set it to reach both. */
+    int vector_registers;
     /* A window (vkgan train --view): the instance extensions its surface needs, and a test of
      * whether a queue family of a device can present to it (GLFW's presentation-support query,
      * taking VkInstance, VkPhysicalDevice, family). With `present` set, the device is made with
@@ -74,6 +78,9 @@ int vkg_ctx_uses_subgroups(const vkg_ctx *ctx);
 int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx);
 /* Whether convolutions and dense layers run as packed texel-buffer GEMMs (vkg_ctx_options). */
 int vkg_ctx_uses_packed_gemm(const vkg_ctx *ctx);
+/* The vector registers of a CPU device's compiled kernels (vkg_ctx_options.vector_registers);
+ * 0 on other devices. */
+int vkg_ctx_vector_registers(const vkg_ctx *ctx);
 
 /* A storage-buffer range: the unit every kernel reads and writes. */
 typedef struct vkg_buf {

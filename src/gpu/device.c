@@ -246,6 +246,18 @@ static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
     ctx->packed_gemm = supported && path == VKG_GEMM_PACKED;
 }
 
+/* The vector registers LLVM has for lavapipe's kernels on this host: Mesa's gallivm compiles
+ * for the CPU it runs on (lp_bld_misc.cpp enables AVX-512VL where present), so its 256-bit
+ * vectors use ymm0-31 with AVX-512VL and ymm0-15 with AVX2 alone. */
+static int host_vector_registers(void) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vl") ? 32 : 16;
+#else
+    return 16; /* 128-bit NEON pairs its 32 registers for 256-bit vectors */
+#endif
+}
+
 static int compute_queue_family(VkPhysicalDevice phys) {
     uint32_t n = 0;
     vkGetPhysicalDeviceQueueFamilyProperties(phys, &n, NULL);
@@ -411,6 +423,9 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
     ctx->info = info[chosen];
     ctx->use_subgroups = ctx->info.subgroup_arithmetic && !(opts && opts->force_shared_reductions);
     ctx->direct_tiles = strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->force_shared_tiles);
+    if (strcmp(ctx->info.type, "cpu") == 0)
+        ctx->vector_registers =
+            opts && opts->vector_registers > 0 ? opts->vector_registers : host_vector_registers();
     texel_support(ctx, opts);
     if (strcmp(ctx->info.type, "cpu") == 0 && !(opts && opts->quiet))
         fprintf(stderr, "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
@@ -465,6 +480,10 @@ int vkg_ctx_uses_direct_tiles(const vkg_ctx *ctx) {
 void vkg_ctx_texel_limits(const vkg_ctx *ctx, uint32_t *max_elements, uint64_t *offset_alignment) {
     *max_elements = ctx->max_texel_elements;
     *offset_alignment = ctx->texel_offset_alignment;
+}
+
+int vkg_ctx_vector_registers(const vkg_ctx *ctx) {
+    return ctx->vector_registers;
 }
 
 int vkg_ctx_uses_packed_gemm(const vkg_ctx *ctx) {

@@ -27,6 +27,7 @@ struct vkg_ctx {
     vkg_device_info info;
     int use_subgroups;
     int direct_tiles;
+    int vector_registers;            /* vkg_ctx_vector_registers */
     int packed_gemm;                 /* vkg_ctx_uses_packed_gemm */
     uint32_t max_texel_elements;     /* maxTexelBufferElements */
     uint64_t texel_offset_alignment; /* minTexelBufferOffsetAlignment */

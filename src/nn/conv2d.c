@@ -288,9 +288,12 @@ static int forward(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_te
 
 /* Input channels up to which the backward-input pass runs shaders/conv2d_bwd_input_thin.comp on
  * CPU devices: a GEMM of so few rows spends the packed and tiled kernels' time on packing and
- * index arithmetic. Measured on lavapipe (docs/PERF.md): faster than packing up to 16 channels
- * (2.8x at 8), slower from 32. */
-#define THIN_MAX_IN 16
+ * index arithmetic. Its 4 x 8 accumulators fit 32 vector registers but spill from 16. Measured
+ * on lavapipe (docs/PERF.md): with 32 registers (AVX-512) faster than packing up to 16
+ * channels, slower from 32; with 16 (AVX2) faster for 1 and 3 channels, slower from 8. */
+static uint32_t thin_max_in(const vkg_ctx *ctx) {
+    return vkg_ctx_vector_registers(ctx) >= 32 ? 16 : THIN_CHANNELS;
+}
 
 /* conv2d_bwd_input: dy is the small grid, dx the large one; M = c_in, N = batch*h_in*w_in. */
 static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const vkg_tensor *dy,
@@ -308,7 +311,7 @@ static int backward_input(vkg_rec *rec, const char *op, const vkg_conv *p, const
     /* one GEMM per stride phase (workgroup z); x covers the largest phase */
     uint32_t rows = (g.h_in + g.stride - 1) / g.stride, cols = (g.w_in + g.stride - 1) / g.stride;
     vkg_buf dy_texels;
-    if (g.c_in <= THIN_MAX_IN && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec)) &&
+    if (g.c_in <= thin_max_in(vkg_rec_ctx(rec)) && vkg_ctx_uses_direct_tiles(vkg_rec_ctx(rec)) &&
         vkg_texel_floats(rec, &dy->buf, &dy_texels)) {
         vkg_kernel k = conv_kernel(VKG_SHADER_CONV2D_BWD_INPUT_THIN, &g, &dy_texels, &w->buf,
                                    b ? &b->buf : &w->buf, vkg_unfused_out(ep, &dx->buf));

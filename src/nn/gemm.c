@@ -170,12 +170,14 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
                   .taps = taps(q),
                   .tap_w = q->tap_w ? q->tap_w : 1,
                   .tap_row = q->tap_row};
-        vkg_kernel k = {.shader = VKG_SHADER_GEMM_PACKED,
+        /* 8 x 8 blocks where 64 accumulators fit the registers, 8 x 4 where they would spill */
+        uint32_t cols = vkg_ctx_vector_registers(vkg_rec_ctx(rec)) >= 32 ? 8 : 4;
+        vkg_kernel k = {.shader = cols == 8 ? VKG_SHADER_GEMM_PACKED : VKG_SHADER_GEMM_PACKED_N4,
                         .push = &push,
                         .push_size = sizeof push,
                         .spec = {q->flags, q->act}, /* the shader's FLAGS and ACT */
                         .nspec = 2,
-                        .groups = {((N + 7) / 8 + 63) / 64, (M + 7) / 8, 1}};
+                        .groups = {((N + cols - 1) / cols + 63) / 64, (M + 7) / 8, 1}};
         VKG_BIND(k, 0, &pa);
         VKG_BIND(k, 1, &packed_b[i]);
         VKG_BIND(k, 2, q->bias ? q->bias : q->a_src);
