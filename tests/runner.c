@@ -25,7 +25,7 @@ static int failed;
 
 static void *host_blocks[MAX_RESOURCES];
 static int host_count;
-static vkg_arena *arenas[64];
+static vkg_arena *arenas[256]; /* a test that makes more fails: the rest would leak */
 static int arena_count;
 static vkg_rec *recs[256];
 static int rec_count;
@@ -126,7 +126,12 @@ int test_gemms(vkg_rec *rec) {
 
 vkg_arena *test_arena(vkg_ctx *ctx) {
     vkg_arena *a = vkg_arena_create(ctx, 16u << 20);
-    if (a && arena_count < 64) arenas[arena_count++] = a;
+    if (a && arena_count == (int)(sizeof arenas / sizeof arenas[0])) {
+        vkg_arena_destroy(a);
+        test_fail(__FILE__, __LINE__, "more than %d arenas in one test", arena_count);
+        return NULL;
+    }
+    if (a) arenas[arena_count++] = a;
     return a;
 }
 
@@ -146,10 +151,15 @@ vkg_rec *test_rec(vkg_ctx *ctx) {
 
 vkg_rec *test_rec_timed(vkg_ctx *ctx, int timed) {
     vkg_rec *rec = vkg_rec_begin(ctx, timed);
-    if (!rec)
+    if (!rec) {
         test_fail(__FILE__, __LINE__, "recording: %s", vkg_error());
-    else if (rec_count < 256)
+    } else if (rec_count == (int)(sizeof recs / sizeof recs[0])) {
+        vkg_rec_destroy(rec);
+        test_fail(__FILE__, __LINE__, "more than %d recordings in one test", rec_count);
+        return NULL;
+    } else {
         recs[rec_count++] = rec;
+    }
     return rec;
 }
 
@@ -287,7 +297,12 @@ int main(int argc, char **argv) {
         }
     }
     vkg_ctx *c[5];
-    for (int i = contexts(c) - 1; i >= 0; i--) vkg_ctx_destroy(c[i]);
+    int late = 0; /* messages the contexts' destruction raised: something a test leaked */
+    for (int i = contexts(c) - 1; i >= 0; i--) late += vkg_ctx_destroy(c[i]);
+    if (late) {
+        printf("FAIL %d validation messages when the contexts were destroyed (above)\n", late);
+        failures++;
+    }
     printf("%d passed, %d failed\n", passed, failures);
     return failures || passed == 0 ? 1 : 0; /* a filter that matched nothing is an error too */
 }

@@ -67,7 +67,9 @@ int vkg_device_type_rank(const char *type);
 
 /* Creates the instance, picks a device (discrete > integrated > virtual > cpu) and creates it. */
 vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts);
-void vkg_ctx_destroy(vkg_ctx *ctx);
+/* Waits for the device and destroys the context; returns the validation messages its
+ * destruction raised (with validation on, an object left undestroyed), 0 without validation. */
+int vkg_ctx_destroy(vkg_ctx *ctx);
 const vkg_device_info *vkg_ctx_device(const vkg_ctx *ctx);
 /* Validation messages (errors and warnings) reported since the context was made. */
 int vkg_ctx_validation_count(const vkg_ctx *ctx);

@@ -438,8 +438,9 @@ fail:
     return NULL;
 }
 
-void vkg_ctx_destroy(vkg_ctx *ctx) {
-    if (!ctx) return;
+int vkg_ctx_destroy(vkg_ctx *ctx) {
+    if (!ctx) return 0;
+    int before = ctx->validation_count;
     if (ctx->device) {
         vkDeviceWaitIdle(ctx->device);
         vkg_pipelines_destroy(ctx);
@@ -452,9 +453,11 @@ void vkg_ctx_destroy(vkg_ctx *ctx) {
         if (ctx->cmd_pool) vkDestroyCommandPool(ctx->device, ctx->cmd_pool, NULL);
         vkDestroyDevice(ctx->device, NULL);
     }
+    int raised = ctx->validation_count - before; /* e.g. an object left undestroyed */
     if (ctx->messenger) vkDestroyDebugUtilsMessengerEXT(ctx->instance, ctx->messenger, NULL);
     if (ctx->instance) vkDestroyInstance(ctx->instance, NULL);
     free(ctx);
+    return raised;
 }
 
 const vkg_device_info *vkg_ctx_device(const vkg_ctx *ctx) {
