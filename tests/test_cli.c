@@ -139,6 +139,38 @@ TEST(cli_train_bad_inputs) {
     CHECK(code == 2 && strstr(err, "--n") && lines(err) == 1, "%d: %s", code, err);
 }
 
+/* A file written at the end of long work (a classifier, a window's screenshot, samples) is
+ * checked before the work: with no device at all the error is about the file, on one line. */
+TEST(cli_outputs_are_checked_before_the_work) {
+    char err[4096], args[8192];
+    const char *dir = test_tmpdir();
+    test_write(dir, "file", "x", 1);
+    const char *no_device = "VK_DRIVER_FILES=/nonexistent/icd.json";
+    const char *cases[][2] = {
+        {"train-classifier --epochs 1 --out %s/file/c.safetensors", "--out"},
+        {"train-classifier --epochs 1 --out %s", "is a directory"},
+        {"train --quiet --data ring8 --view --screenshot %s/file/x.png --out %s/run",
+         "--screenshot"},
+        {"view %s --screenshot %s/file/x.png", "--screenshot"},
+        {"sample --checkpoint %s/c.safetensors --out %s/file/s.png", "--out"},
+        {"sample --checkpoint %s/c.safetensors --raw %s/file/s.safetensors", "--raw"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, cases[i][0], dir, dir);
+        int code = test_run_vkgan(no_device, args, err, sizeof err);
+        CHECK(code == 1 && strstr(err, cases[i][1]) && strstr(err, dir) && lines(err) == 1,
+              "%s: %d: %s", args, code, err);
+    }
+    /* --out and --raw naming one file, however written: a usage error */
+    snprintf(args, sizeof args, "sample --checkpoint x --out %s/s.png --raw %s/../%s/s.png", dir,
+             dir, strrchr(dir, '/') + 1);
+    int code = test_run_vkgan(no_device, args, err, sizeof err);
+    CHECK(code == 2 && strstr(err, "same file") && lines(err) == 1, "%d: %s", code, err);
+    char run[4200];
+    snprintf(run, sizeof run, "%s/run", dir);
+    CHECK(access(run, F_OK) != 0, "the refused train made %s", run);
+}
+
 /* A checkpoint of another model: a run whose config.json was changed cannot resume. */
 TEST(cli_train_resume_refuses_another_model) {
     char err[4096], args[8192], path[4200];

@@ -9,10 +9,14 @@
 
 /* Writes the concatenation of `count` parts to path atomically (temp file, fsync, rename,
  * fsync of the directory). 0, or -1 with vkg_error() naming the path. */
-/* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
-int vkg_is_atomic_temporary(const char *name);
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count);
+/* Whether vkg_write_file_atomic could write path now: it creates and removes the temporary file
+ * the write would use, and refuses a directory. 0, or -1 with vkg_error() naming the path, as
+ * the write would fail. For commands that write only after long work, to fail before it. */
+int vkg_check_writable(const char *path);
+/* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
+int vkg_is_atomic_temporary(const char *name);
 
 /* Writes w x h pixels of c bytes each (1 grey, 3 RGB, 4 RGBA) as a PNG, atomically. */
 int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, int c);

@@ -17,6 +17,9 @@ int cmd_report(int argc, char **argv);
 
 /* Prints "vkgan: error: <message>" on stderr and returns 1. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether the file an option names can be written (vkg_check_writable), checked before the long
+ * work that ends in writing it: 0, or 1 after printing "--option: why". */
+int cli_check_writable(const char *option, const char *path);
 /* Parses a command's options from its table (include/vkgan/opt.h): -1 to go on; otherwise the
  * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). */
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "vkgan/error.h"
+#include "vkgan/io.h"
 
 static const char *usage =
     "usage: vkgan <command> [options]\n"
@@ -44,6 +45,10 @@ int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
     if (r > 0) vkg_opt_help(t, stdout);
     if (r < 0) cli_error("%s", vkg_error());
     return r == 0 ? -1 : r > 0 ? 0 : 2;
+}
+
+int cli_check_writable(const char *option, const char *path) {
+    return vkg_check_writable(path) < 0 ? cli_error("%s: %s", option, vkg_error()) : 0;
 }
 
 const vkg_opt cli_device_opts[2] = {CLI_DEVICE_OPTIONS(cli_device_args)};

@@ -1,6 +1,9 @@
 /* vkgan sample: argument handling and printing around vkg_sample_write (include/vkgan/train.h). */
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "vkgan/error.h"
@@ -54,10 +57,29 @@ static const vkg_opt_table sample_table = {
     sample_opts,
     sizeof sample_opts / sizeof *sample_opts};
 
+/* Whether two paths name one file, however written (./a.png, dir/../a.png): their directories'
+ * real paths and their last names compared; the files need not exist yet. */
+static int same_file(const char *a, const char *b) {
+    char ca[4200], cb[4200], da[PATH_MAX], db[PATH_MAX];
+    snprintf(ca, sizeof ca, "%s", a);
+    snprintf(cb, sizeof cb, "%s", b);
+    const char *na = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+    const char *nb = strrchr(b, '/') ? strrchr(b, '/') + 1 : b;
+    if (strcmp(na, nb) != 0) return 0;
+    return realpath(dirname(ca), da) && realpath(dirname(cb), db) && strcmp(da, db) == 0;
+}
+
 int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
+    if (a.raw && a.raw[0] && same_file(a.raw, a.out)) {
+        cli_error("--out and --raw name the same file (%s): one would replace the other", a.out);
+        return 2;
+    }
+    if (cli_check_writable("--out", a.out) ||
+        (a.raw && a.raw[0] && cli_check_writable("--raw", a.raw)))
+        return 1;
     if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)
         return cli_error("%s", vkg_error());

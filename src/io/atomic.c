@@ -4,6 +4,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vkgan/error.h"
@@ -26,10 +27,28 @@ int vkg_is_atomic_temporary(const char *name) {
     return t && t[4] && strspn(t + 4, "0123456789") == strlen(t + 4);
 }
 
+/* The temporary file vkg_write_file_atomic writes before renaming it over path. */
+static void temporary_name(const char *path, char *out, size_t size) {
+    snprintf(out, size, "%s.tmp%d", path, (int)getpid());
+}
+
+int vkg_check_writable(const char *path) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return vkg_set_error("%s: is a directory, not a file", path);
+    char tmp[4200];
+    temporary_name(path, tmp, sizeof tmp);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) return vkg_set_error("%s: cannot create it (%s)", path, strerror(errno));
+    close(fd);
+    unlink(tmp);
+    return 0;
+}
+
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+    temporary_name(path, tmp, sizeof tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) /* named as the user gave it: the temporary file is ours */
         return vkg_set_error("%s: cannot create it (%s)", path, strerror(errno));
