@@ -379,7 +379,8 @@ TEST(recovery_stop_names_a_checkpoint_that_exists) {
 /* A damaged newest checkpoint (truncated, as a full disk or a broken copy leaves it; a folder in
  * its place) does not lock the run: the resume says so in one warning, renames it NAME.damaged and
  * continues from the newest one that loads, and training writes that step's checkpoint whole
- * again. With no checkpoint that loads, one line: the newest one's error. A run whose checkpoints
+ * again. With no checkpoint that loads, all are set aside and the run starts over from step 0,
+ * with one warning naming the newest one's error. A run whose checkpoints
  * folder was removed gets it back before training, not a failure at its first checkpoint. */
 TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     char err[8192], args[4600], ckpt[3][4400], aside[4500];
@@ -463,9 +464,20 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     }
     snprintf(args, sizeof args, "train --resume %s/all --quiet --steps 6", dir);
     code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 1 && one_line(err) && strstr(err, ckpt[1]) &&
-              strstr(err, "no older checkpoint loads") && access(ckpt[0], F_OK) == 0,
+    char aside2[4500];
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[0]);
+    snprintf(aside2, sizeof aside2, "%s.damaged", ckpt[1]);
+    CHECK(code == 0 && one_line(err) && strstr(err, "warning") && strstr(err, ckpt[1]) &&
+              strstr(err, "2 checkpoints set aside") && strstr(err, "from step 0") &&
+              access(aside, F_OK) == 0 && access(aside2, F_OK) == 0,
           "resume with no loadable checkpoint: exit %d: %s", code, err);
+    /* it began again exactly as it began: an uninterrupted run's losses */
+    snprintf(args, sizeof args, "train --out %s/all6 " TINY " --steps 6 --checkpoint-every 2", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the uninterrupted run failed (%d): %s", code, err);
+    snprintf(resumed, sizeof resumed, "%s/all", dir);
+    snprintf(straight, sizeof straight, "%s/all6", dir);
+    check_same_losses(straight, resumed, "after starting over");
 }
 
 /* Case 7: a second process on a run directory is refused with the holder's PID; the lock goes

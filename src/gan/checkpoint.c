@@ -82,18 +82,21 @@ int slots_download(vkg_ctx *ctx, const slot *s, int n, vkg_st_tensor *t, float *
 }
 
 int slots_upload(vkg_ctx *ctx, const vkg_safetensors *st, const slot *s, int n, const char *path) {
-    for (int i = 0; i < n; i++) {
-        int ndim;
-        int64_t shape[4];
-        const void *data = vkg_safetensors_get(st, s[i].name, VKG_F32, &ndim, shape);
-        if (!data || ndim != s[i].ndim || memcmp(shape, s[i].shape, sizeof(int64_t) * (size_t)ndim))
-            return vkg_set_error("%s: tensor %s is missing or has another shape: a file from "
-                                 "another model",
-                                 path, s[i].name);
-        /* the bytes may be unaligned in the file: upload copies them */
-        if (vkg_upload(ctx, &s[i].view.buf, data, sizeof(float) * vkg_tensor_count(&s[i].view)) < 0)
-            return -1;
-    }
+    /* every tensor checked before any is uploaded: a file refused leaves the model as it was */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            int ndim;
+            int64_t shape[4];
+            const void *data = vkg_safetensors_get(st, s[i].name, VKG_F32, &ndim, shape);
+            if (!data || ndim != s[i].ndim ||
+                memcmp(shape, s[i].shape, sizeof(int64_t) * (size_t)ndim))
+                return vkg_set_error("%s: tensor %s is missing or has another shape: a file from "
+                                     "another model",
+                                     path, s[i].name);
+            /* the bytes may be unaligned in the file: upload copies them */
+            size_t bytes = sizeof(float) * vkg_tensor_count(&s[i].view);
+            if (pass == 1 && vkg_upload(ctx, &s[i].view.buf, data, bytes) < 0) return -1;
+        }
     return 0;
 }
 

@@ -250,14 +250,14 @@ static int remove_checkpoint(const char *path) {
     return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
 }
 
-int rundir_set_aside_checkpoints_after(const char *dir, unsigned step) {
+int rundir_set_aside_checkpoints_after(const char *dir, long long step) {
     int n, moved = 0;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
     for (int i = 0; i < n && moved >= 0; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if (steps[i] > step) moved = set_aside(path) == 0 ? moved + 1 : -1;
+        if ((long long)steps[i] > step) moved = set_aside(path) == 0 ? moved + 1 : -1;
     }
     free(steps);
     return moved;

@@ -39,10 +39,10 @@ static inline int rundir_newest_checkpoint(const char *dir, char *path, size_t s
 /* The newest checkpoint from before step `before` (a rollback's target). */
 int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                              unsigned *step);
-/* Renames the checkpoints after `step` to NAME.damaged, or the first free NAME.damaged.N (those
- * a resume could not load, kept for a look but out of the way of the checkpoints training writes
- * again); how many, or -1. */
-int rundir_set_aside_checkpoints_after(const char *dir, unsigned step);
+/* Renames the checkpoints after `step` (-1: all of them) to NAME.damaged, or the first free
+ * NAME.damaged.N (those a resume could not load, kept for a look but out of the way of the
+ * checkpoints training writes again); how many, or -1. */
+int rundir_set_aside_checkpoints_after(const char *dir, long long step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);
 /* Deletes all but the newest `keep` checkpoints, and never the newest one from before step

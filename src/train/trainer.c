@@ -117,15 +117,19 @@ static int summarise(vkg_trainer *t, const vkg_layer_spec *g, int ng, const vkg_
     return 0;
 }
 
+enum { NEWEST_SIZE = 1024 };
+
 /* Loads the newest checkpoint of the run that loads, from path (the newest) down. Those newer
  * that do not (a damaged or truncated file, a folder in a file's place) are renamed NAME.damaged
  * (NAME.damaged.2, ... when kept before) and named in one warning, so a run directory with an
  * older good checkpoint can still be resumed and training writes those steps again; one that
  * cannot be renamed fails the resume here, before training would fail to write that step. Returns
  * the loaded file (the caller frees it), with path and t->resumed_at its own; NULL with the newest
- * one's error when none loads. */
-static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
-    char newest[1024];
+ * one's error in `newest` and *none_loads set when none loads (the model then as it was made: a
+ * file is checked whole before any of it is uploaded). */
+static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, char *newest,
+                                    int *none_loads) {
+    *none_loads = 0;
     for (int skipped = 0;; skipped++) {
         vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
         if (st && vkg_gan_load_from(&t->gan, st, path) == 0) {
@@ -144,35 +148,52 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size) {
             return st;
         }
         vkg_safetensors_free(st);
-        if (!skipped) snprintf(newest, sizeof newest, "%s", vkg_error());
+        if (!skipped) snprintf(newest, NEWEST_SIZE, "%s", vkg_error());
         if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
+            *none_loads = 1;
             vkg_set_error("%s%s", newest, skipped ? " (and no older checkpoint loads)" : "");
             return NULL;
         }
     }
 }
 
-/* Resumes from the newest checkpoint, or (none yet) starts the directory again from step 0. */
+/* Starts the run directory again from step 0, exactly as it began: it has no checkpoint that
+ * loads (`why`: none, or the newest one's error after all were set aside). */
+static int start_over(vkg_trainer *t, const char *why) {
+    vkg_train_options *o = t->o;
+    t->fresh = 1, t->resumed_at = 0;
+    int logged = rundir_start_over(o->out);
+    if (logged < 0) return trainer_fail("resume");
+    if (logged > 0 || why[0]) /* the history logged belongs to checkpoints gone: dropped too */
+        trainer_message(t, VKG_TRAIN_WARNING,
+                        "vkgan: warning: %s holds no checkpoint%s%s: starting it again from step "
+                        "0; the metrics it had logged to step %d are dropped",
+                        o->out, why[0] ? " that loads: " : "", why, logged);
+    else
+        trainer_message(t, VKG_TRAIN_NOTE, "%s holds no checkpoint yet: starting it from step 0",
+                        o->out);
+    return 0;
+}
+
+/* Resumes from the newest checkpoint that loads, or (none yet, or none loads) starts the
+ * directory again from step 0. */
 static int resume(vkg_trainer *t) {
     vkg_train_options *o = t->o;
     char path[VKG_PATH_MAX + 64];
     if (rundir_lock(o->out, &t->lock) < 0) return trainer_fail("resume");
-    if (rundir_newest_checkpoint(o->out, path, sizeof path, &t->resumed_at) < 0) {
-        /* it stopped before its first checkpoint: it begins again, exactly as it began */
-        t->fresh = 1;
-        int logged = rundir_start_over(o->out);
-        if (logged < 0) return trainer_fail("resume");
-        if (logged > 0) /* its checkpoints were removed: the history logged is dropped too */
-            trainer_message(t, VKG_TRAIN_WARNING,
-                            "vkgan: warning: %s holds no checkpoint: starting it again from step "
-                            "0; the metrics it had logged to step %d are dropped",
-                            o->out, logged);
-        else
-            trainer_message(t, VKG_TRAIN_NOTE,
-                            "%s holds no checkpoint yet: starting it from step 0", o->out);
-        return 0;
+    /* it stopped before its first checkpoint: it begins again */
+    if (rundir_newest_checkpoint(o->out, path, sizeof path, &t->resumed_at) < 0)
+        return start_over(t, "");
+    char newest[NEWEST_SIZE], why[NEWEST_SIZE + 160];
+    int none_loads;
+    vkg_safetensors *st = load_newest(t, path, sizeof path, newest, &none_loads);
+    if (!st && none_loads) { /* every one damaged: kept aside, and the run begins again */
+        int moved = rundir_set_aside_checkpoints_after(o->out, -1);
+        if (moved < 0) return trainer_fail("resume");
+        snprintf(why, sizeof why, "%s (%d checkpoint%s set aside as NAME.damaged)", newest, moved,
+                 moved == 1 ? "" : "s");
+        return start_over(t, why);
     }
-    vkg_safetensors *st = load_newest(t, path, sizeof path);
     if (!st) return trainer_fail("resume");
     dist_run_loaded(path, 0, 0); /* the other ranks load it too */
     const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
