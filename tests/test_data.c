@@ -98,7 +98,14 @@ TEST(data_idx_plain_and_gzipped_and_bad_files) {
     memset(corrupt + 10, 0xff, sizeof corrupt - 10);
     test_write(dir, "bad-images", corrupt, sizeof corrupt); /* gzip magic, garbage deflate */
     CHECK_ERROR(vkg_load_idx(images_path, labels_path, &d), "bad-images");
-    CHECK_ERROR(vkg_load_idx_dir("/nonexistent/mnist", "train", &d), "no such directory");
+    CHECK_ERROR(vkg_load_idx_dir("/nonexistent/mnist", "train", &d), "No such file or directory");
+    /* a file where the folder is meant, a folder where a file is: said as they are */
+    CHECK_ERROR(vkg_load_idx_dir(images_path, "train", &d), "is a file, not a directory");
+    char sub[4200], in[4300];
+    snprintf(sub, sizeof sub, "%s/folders", dir);
+    snprintf(in, sizeof in, "%s/train-images-idx3-ubyte", sub);
+    CHECK(mkdir(sub, 0755) == 0 && mkdir(in, 0755) == 0, "cannot make %s", in);
+    CHECK_ERROR(vkg_load_idx_dir(sub, "train", &d), "is a directory, not a file");
 }
 
 TEST(data_cifar10_batches_and_bad_files) {
@@ -171,7 +178,7 @@ TEST(data_image_folder_classes_crop_and_bad_images) {
     snprintf(sub, sizeof sub, "%s/empty", dir);
     mkdir(sub, 0755);
     CHECK_ERROR(vkg_load_folder(sub, 8, 3, &d), "no PNG, JPEG or BMP images");
-    CHECK_ERROR(vkg_load_folder("/nonexistent/images", 8, 3, &d), "cannot open the directory");
+    CHECK_ERROR(vkg_load_folder("/nonexistent/images", 8, 3, &d), "No such file or directory");
 }
 
 /* torchvision's ImageFolder conventions (issue 14): classes are the subfolders in sorted order,

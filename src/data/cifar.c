@@ -1,4 +1,5 @@
 /* CIFAR-10 binary batches: records of 1 label byte and 3072 pixel bytes (1024 R, G, B planes). */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "vkgan/data.h"
+#include "data/paths.h"
 #include "vkgan/error.h"
 
 #define RECORD 3073
@@ -56,11 +58,13 @@ int vkg_load_cifar10(const char *dir, vkg_dataset *out) {
     int n = 0;
     for (int b = 0; b < BATCHES; b++) {
         snprintf(path, sizeof path, "%s/data_batch_%d.bin", base, b + 1);
-        FILE *f = fopen(path, "rb");
+        int checked = data_check_file(path); /* a directory, missing, unreadable: said so */
+        FILE *f = checked == 0 ? fopen(path, "rb") : NULL;
         if (!f) {
+            int err = errno;
             free(record);
             vkg_dataset_free(out);
-            return vkg_set_error("%s: cannot open it", path);
+            return checked < 0 ? -1 : vkg_set_error("%s: cannot open it (%s)", path, strerror(err));
         }
         for (long r = 0; r < sizes[b] / RECORD; r++, n++) {
             size_t got = fread(record, 1, RECORD, f);

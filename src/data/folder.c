@@ -7,6 +7,7 @@
  * fails later), image formats vkgan does not decode (.webp, .tif, ...). Without subfolders the
  * images directly in DIR are one unlabelled set. Decoded by stb_image, centre-cropped to a
  * square and resized by stb_image_resize. */
+#include <errno.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <stb_image_resize.h>
 
 #include "vkgan/data.h"
+#include "data/paths.h"
 #include "vkgan/error.h"
 
 #define MAX_SIDE 16384   /* pixels a side of a decoded image */
@@ -72,8 +74,9 @@ static int is_other_image(const char *name) {
  * most MAX_DEPTH deep; image files (paths) into files. Hidden entries are skipped; a broken link
  * or an image vkgan cannot decode is an error naming it. Not sorted. */
 static int list(const char *dir, names *dirs, names *files, int depth) {
+    if (data_check_dir(dir) < 0) return -1;
     DIR *d = opendir(dir);
-    if (!d) return vkg_set_error("%s: cannot open the directory", dir);
+    if (!d) return vkg_set_error("%s: cannot open the directory (%s)", dir, strerror(errno));
     struct dirent *e;
     char path[4200];
     int rc = 0;
@@ -131,8 +134,9 @@ static int check_size(const char *path, int w, int h) {
 
 /* Decodes one image into out (channels x size x size, planar). */
 static int decode(const char *path, int size, int channels, uint8_t *out) {
+    if (data_check_file(path) < 0) return -1;
     FILE *f = fopen(path, "rb");
-    if (!f) return vkg_set_error("%s: cannot open it", path);
+    if (!f) return vkg_set_error("%s: cannot open it (%s)", path, strerror(errno));
     int w, h, n, rc = 0;
     uint8_t *img = NULL;
     if (!stbi_info_from_file(f, &w, &h, &n))

@@ -1,4 +1,5 @@
 /* IDX files (MNIST, Fashion-MNIST), gzipped or not: zlib's gzread reads both. */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <zlib.h>
 
 #include "vkgan/data.h"
+#include "data/paths.h"
 #include "vkgan/error.h"
 
 #define MAX_SIDE 4096          /* pixels a side */
@@ -63,9 +65,10 @@ static uint32_t big_endian(const uint8_t b[4]) {
 
 /* Opens an IDX file and checks its magic number (0x00000800 | element type << 8 | dims). */
 static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int ndims) {
+    if (data_check_file(path) < 0) return NULL;
     gzFile f = gzopen(path, "rb");
     if (!f) {
-        vkg_set_error("%s: cannot open it", path);
+        vkg_set_error("%s: cannot open it (%s)", path, strerror(errno));
         return NULL;
     }
     uint8_t header[16];
@@ -145,9 +148,7 @@ static void find(const char *dir, const char *name, char *path, size_t size) {
 }
 
 int vkg_load_idx_dir(const char *dir, const char *prefix, vkg_dataset *out) {
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return vkg_set_error("%s: no such directory", dir);
+    if (data_check_dir(dir) < 0) return -1;
     char images[4096], labels[4096], name[64];
     snprintf(name, sizeof name, "%s-images-idx3-ubyte", prefix);
     find(dir, name, images, sizeof images);

@@ -125,11 +125,13 @@ enum { NEWEST_SIZE = 1024 };
  * older good checkpoint can still be resumed and training writes those steps again; one that
  * cannot be renamed fails the resume here, before training would fail to write that step. Returns
  * the loaded file (the caller frees it), with path and t->resumed_at its own; NULL with the newest
- * one's error in `newest` and *none_loads set when none loads (the model then as it was made: a
- * file is checked whole before any of it is uploaded). */
+ * one's error in `newest` and *none_loads set when none can be read (the model then as it was
+ * made: a file is checked whole before any of it is uploaded); not when one was read whole but
+ * is not this model's: the run's config.json was changed, and starting over would hide it. */
 static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, char *newest,
                                     int *none_loads) {
     *none_loads = 0;
+    int mismatched = 0;
     for (int skipped = 0;; skipped++) {
         vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
         if (st && vkg_gan_load_from(&t->gan, st, path) == 0) {
@@ -147,10 +149,11 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, cha
                             newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
+        if (st) mismatched = 1; /* read whole but not this model's: config.json was changed */
         vkg_safetensors_free(st);
         if (!skipped) snprintf(newest, NEWEST_SIZE, "%s", vkg_error());
         if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
-            *none_loads = 1;
+            *none_loads = !mismatched;
             vkg_set_error("%s%s", newest, skipped ? " (and no older checkpoint loads)" : "");
             return NULL;
         }
