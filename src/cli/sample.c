@@ -83,7 +83,7 @@ int cmd_sample(int argc, char **argv) {
     if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)
         return cli_error("%s", vkg_error());
-    printf("wrote %d samples to %s\n", a.n, a.out);
+    printf("wrote %d sample%s to %s\n", a.n, a.n == 1 ? "" : "s", a.out);
     if (a.raw && a.raw[0]) printf("wrote G's raw output and z to %s\n", a.raw);
     return 0;
 }

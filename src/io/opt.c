@@ -56,8 +56,10 @@ static int set_entry(const vkg_opt_table *t, const vkg_opt *o, void *s, const ch
     if (*value == 0 || *end || errno || !isfinite(v) || v < o->min || v > o->max ||
         (whole && (v != floor(v) || strpbrk(value, ".eE"))) || /* an integer: digits only */
         strpbrk(value, "xX"))                                  /* decimal only: no 0x10 */
-        return vkg_set_error("%s expects %s from %g to %g, got '%s'", name,
-                             whole ? "an integer" : "a number", o->min, o->max, value);
+        return whole ? vkg_set_error("%s expects an integer from %.0f to %.0f, got '%s'", name,
+                                     o->min, o->max, value)
+                     : vkg_set_error("%s expects a number from %g to %g, got '%s'", name, o->min,
+                                     o->max, value);
     if (whole)
         *(int *)field = (int)v;
     else

@@ -86,7 +86,7 @@ static const vkg_opt table[] = {
     {"mlp-hidden", "U", INT, F(mlp_hidden), 1, 4096, "128", "2D data: units per MLP layer",
      G_MODEL},
     {"mlp-depth", "L", INT, F(mlp_depth), 1, 8, "2", "2D data: hidden layers per MLP", G_MODEL},
-    {"lr", "LR", REAL, F(lr), 0, 1, "0.0002", "Adam learning rate of both models", G_OPT},
+    {"lr", "LR", REAL, F(lr), 1e-9, 1, "0.0002", "Adam learning rate of both models", G_OPT},
     {"lr-d", "LR", REAL, F(lr_d), 0, 1, "0", "D's learning rate (0: --lr)", G_OPT},
     {"lr-g", "LR", REAL, F(lr_g), 0, 1, "0", "G's learning rate (0: --lr)", G_OPT},
     {"beta1", "B", REAL, F(beta1), 0, 0.999999, "0.5", "Adam beta1", G_OPT},

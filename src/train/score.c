@@ -118,7 +118,9 @@ static int score(vkg_ctx *ctx, const vkg_score_options *o, vkg_score_result *res
         r = vkg_classifier_peek(classifier, &c, &h, &w, &k, NULL);
         if (r == 0) r = read_images(o->images, c, h, w, &images, &n);
         shape[1] = c, shape[2] = h, shape[3] = w;
-        if (r == 0 && n < 2) r = vkg_set_error("--images %s: %d images (2 or more)", o->images, n);
+        if (r == 0 && n < 2)
+            r = vkg_set_error("--images %s: %d image%s, FCD needs 2 or more", o->images, n,
+                              n == 1 ? "" : "s");
     }
     quality q = {0};
     quality_numbers out;
