@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <stb_image.h>
 
@@ -42,6 +44,45 @@ TEST(io_atomic_write_leaves_no_temporary) {
     CHECK(vkg_write_file_atomic("/nonexistent/dir/out.bin", parts, sizes, 2) < 0 &&
               strstr(vkg_error(), "/nonexistent/dir/out.bin"),
           "error: %s", vkg_error());
+}
+
+/* A write replaces a regular file, or the file a symbolic link names (the link stays); a pipe, a
+ * device or a directory in its place is refused, not replaced by a file; vkg_check_writable says
+ * the same before any write. */
+TEST(io_atomic_write_replaces_only_regular_files) {
+    const char *dir = test_tmpdir();
+    char fifo[4200], link[4200], real[4200], sub[4200];
+    snprintf(fifo, sizeof fifo, "%s/pipe", dir);
+    snprintf(real, sizeof real, "%s/real.bin", dir);
+    snprintf(link, sizeof link, "%s/link.bin", dir);
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    CHECK(mkfifo(fifo, 0644) == 0 && symlink("real.bin", link) == 0 && mkdir(sub, 0755) == 0,
+          "setup");
+    const void *parts[1] = {"data"};
+    size_t sizes[1] = {4};
+    const char *refused[] = {fifo, "/dev/null", sub};
+    for (int i = 0; i < 3; i++) {
+        struct stat before, after;
+        CHECK(stat(refused[i], &before) == 0, "stat %s", refused[i]);
+        CHECK(vkg_check_writable(refused[i]) < 0 && strstr(vkg_error(), refused[i]), "check %s: %s",
+              refused[i], vkg_error());
+        CHECK(vkg_write_file_atomic(refused[i], parts, sizes, 1) < 0 &&
+                  strstr(vkg_error(), refused[i]),
+              "write %s: %s", refused[i], vkg_error());
+        CHECK(stat(refused[i], &after) == 0 && after.st_mode == before.st_mode &&
+                  after.st_ino == before.st_ino,
+              "%s was replaced", refused[i]);
+    }
+    test_write(dir, "real.bin", "old", 3);
+    CHECK_OK(vkg_check_writable(link));
+    CHECK_OK(vkg_write_file_atomic(link, parts, sizes, 1));
+    struct stat st;
+    uint8_t buf[8];
+    CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced");
+    CHECK(read_whole(real, buf, sizeof buf) == 4 && memcmp(buf, "data", 4) == 0,
+          "the link's file was not written");
+    CHECK(files_in(dir) == 4, "%d entries, expected the pipe, the link, its file and sub",
+          files_in(dir));
 }
 
 TEST(io_png_grid_layout_and_values) {

@@ -397,8 +397,13 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     int flipped = byte != EOF && fseek(f, -1, SEEK_END) == 0 && fputc(byte ^ 0x10, f) != EOF;
     if (f) fclose(f);
     CHECK(flipped, "cannot flip a bit of %s", ckpt[2]);
+    /* a grid past the step resumed from is not the run's any more: dropped as the logs are */
+    char stale[4400];
+    snprintf(stale, sizeof stale, "%s/run/samples/step-000000099.png", dir);
+    test_write(dir, "run/samples/step-000000099.png", "x", 1);
     snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 6", dir);
     code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(access(stale, F_OK) != 0, "%s is left after the resume", stale);
     snprintf(aside, sizeof aside, "%s.damaged", ckpt[2]);
     CHECK(code == 0 && one_line(err) && strstr(err, "warning") && strstr(err, ckpt[2]) &&
               strstr(err, "CRC-32") && strstr(err, ckpt[1]) && access(aside, F_OK) == 0,
@@ -462,8 +467,11 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
                  2 * i + 2);
         CHECK(truncate(ckpt[i], 100) == 0, "cannot truncate %s", ckpt[i]);
     }
+    snprintf(stale, sizeof stale, "%s/all/samples/step-000000099.png", dir);
+    test_write(dir, "all/samples/step-000000099.png", "x", 1);
     snprintf(args, sizeof args, "train --resume %s/all --quiet --steps 6", dir);
     code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(access(stale, F_OK) != 0, "the start-over left %s", stale);
     char aside2[4500];
     snprintf(aside, sizeof aside, "%s.damaged", ckpt[0]);
     snprintf(aside2, sizeof aside2, "%s.damaged", ckpt[1]);

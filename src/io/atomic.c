@@ -2,7 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -32,12 +34,30 @@ static void temporary_name(const char *path, char *out, size_t size) {
     snprintf(out, size, "%s.tmp%d", path, (int)getpid());
 }
 
-int vkg_check_writable(const char *path) {
+/* The file a write to path replaces: path, or what a symbolic link there names (the link stays);
+ * -1 when that exists and is not a regular file: a rename would put a file in place of a
+ * directory, a device (/dev/null) or a pipe. */
+static int write_target(const char *path, char *out, size_t size) {
     struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return vkg_set_error("%s: is a directory, not a file", path);
-    char tmp[4200];
-    temporary_name(path, tmp, sizeof tmp);
+    char real[PATH_MAX];
+    snprintf(out, size, "%s", path);
+    if (lstat(path, &st) != 0) return 0; /* a new file */
+    if (S_ISLNK(st.st_mode) && realpath(path, real)) {
+        snprintf(out, size, "%s", real);
+        if (stat(real, &st) != 0) return 0;
+    }
+    if (S_ISDIR(st.st_mode)) return vkg_set_error("%s: is a directory, not a file", path);
+    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return vkg_set_error("%s: is not a regular file (a device, pipe or socket): vkgan writes "
+                             "files by replacing them, so it writes only regular ones",
+                             path);
+    return 0;
+}
+
+int vkg_check_writable(const char *path) {
+    char target[4200], tmp[4300];
+    if (write_target(path, target, sizeof target) < 0) return -1;
+    temporary_name(target, tmp, sizeof tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) return vkg_set_error("%s: cannot create it (%s)", path, strerror(errno));
     close(fd);
@@ -47,8 +67,9 @@ int vkg_check_writable(const char *path) {
 
 int vkg_write_file_atomic(const char *path, const void *const *parts, const size_t *sizes,
                           int count) {
-    char tmp[4200];
-    temporary_name(path, tmp, sizeof tmp);
+    char target[4200], tmp[4300];
+    if (write_target(path, target, sizeof target) < 0) return -1;
+    temporary_name(target, tmp, sizeof tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) /* named as the user gave it: the temporary file is ours */
         return vkg_set_error("%s: cannot create it (%s)", path, strerror(errno));
@@ -61,13 +82,13 @@ int vkg_write_file_atomic(const char *path, const void *const *parts, const size
         unlink(tmp);
         return vkg_set_error("%s: writing failed (%s)", path, strerror(err ? err : errno));
     }
-    if (rename(tmp, path) != 0) {
+    if (rename(tmp, target) != 0) {
         err = errno;
         unlink(tmp);
         return vkg_set_error("%s: cannot replace it (%s)", path, strerror(err));
     }
     char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
+    snprintf(dir, sizeof dir, "%s", target);
     int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) { /* makes the rename itself durable */
         fsync(dfd);

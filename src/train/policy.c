@@ -126,7 +126,7 @@ static int rollback(vkg_trainer *t, const health_event *e) {
     o->lr_d *= o->rollback_lr_scale, o->lr_g *= o->rollback_lr_scale;
     if (vkg_model_set_lr(t->ctx, &t->gan.d, (float)o->lr_d) < 0 ||
         vkg_model_set_lr(t->ctx, &t->gan.g, (float)o->lr_g) < 0 ||
-        rundir_drop_checkpoints_after(o->out, to) < 0)
+        rundir_drop_checkpoints_after(o->out, to) < 0 || rundir_drop_samples_after(o->out, to) < 0)
         return -1;
     dist_run_loaded(path, o->lr_d, o->lr_g); /* the other ranks roll back with it */
     trainer_message(t, VKG_TRAIN_WARNING,

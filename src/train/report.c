@@ -2,7 +2,6 @@
  * class-entropy curves as inline SVG, the training-health events, and the sample grids over
  * time embedded as base64 PNG. */
 #include <cjson/cJSON.h>
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,40 +222,10 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
 
 /* ---- the sample grids ---- */
 
-static int by_value(const void *a, const void *b) {
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-    return (x > y) - (x < y);
-}
-
-/* The steps of samples/step-N.png, sorted (malloc'd). */
-static unsigned *grid_steps(const char *dir, int *n) {
-    char path[VKG_PATH_MAX + 32];
-    snprintf(path, sizeof path, "%s/samples", dir);
-    *n = 0;
-    DIR *d = opendir(path);
-    unsigned *steps = NULL;
-    int cap = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        unsigned step;
-        char tail[8];
-        if (sscanf(e->d_name, "step-%9u.pn%7s", &step, tail) != 2 || strcmp(tail, "g")) continue;
-        if (*n == cap) {
-            cap = cap ? 2 * cap : 32;
-            unsigned *grown = realloc(steps, sizeof *steps * (size_t)cap);
-            if (!grown) break;
-            steps = grown;
-        }
-        steps[(*n)++] = step;
-    }
-    if (d) closedir(d);
-    if (steps) qsort(steps, (size_t)*n, sizeof *steps, by_value);
-    return steps;
-}
-
 static int grids(FILE *f, const char *dir) {
     int n;
-    unsigned *steps = grid_steps(dir, &n);
+    unsigned *steps = rundir_steps(dir, "samples", "png", &n);
+    if (n < 0) n = 0; /* no samples folder: no grids */
     int shown = n < 12 ? n : 12, r = 0;
     fputs("<div class=\"grids\">\n", f);
     for (int i = 0; r == 0 && i < shown; i++) { /* evenly spaced, the first and the last */

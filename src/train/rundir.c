@@ -170,24 +170,24 @@ void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t s
     snprintf(path, size, "%s/checkpoints/step-%09u.safetensors", dir, step);
 }
 
-/* The checkpoints' steps, sorted ascending (malloc'd); *count of them. */
-static unsigned *checkpoint_steps(const char *dir, int *count) {
+unsigned *rundir_steps(const char *dir, const char *folder, const char *ext, int *count) {
     char path[4200];
-    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    snprintf(path, sizeof path, "%s/%s", dir, folder);
     *count = 0;
     DIR *d = opendir(path);
     if (!d) {
         vkg_set_error("%s: %s", path, strerror(errno));
+        *count = -1;
         return NULL;
     }
     unsigned *steps = NULL;
     int cap = 0;
+    size_t ext_len = strlen(ext);
     struct dirent *e;
-    while ((e = readdir(d))) {
-        unsigned step;
-        char tail[32];
-        if (sscanf(e->d_name, "step-%9u.safetensor%31s", &step, tail) != 2 ||
-            strcmp(tail, "s") != 0 || strlen(e->d_name) != 26)
+    while ((e = readdir(d))) { /* step-NNNNNNNNN.EXT exactly */
+        const char *n = e->d_name;
+        if (strlen(n) != 15 + ext_len || strncmp(n, "step-", 5) != 0 ||
+            strspn(n + 5, "0123456789") != 9 || n[14] != '.' || strcmp(n + 15, ext) != 0)
             continue;
         if (*count == cap) {
             cap = cap ? 2 * cap : 16;
@@ -195,7 +195,7 @@ static unsigned *checkpoint_steps(const char *dir, int *count) {
             if (!grown) break;
             steps = grown;
         }
-        steps[(*count)++] = step;
+        steps[(*count)++] = (unsigned)strtoul(n + 5, NULL, 10);
     }
     closedir(d);
     for (int i = 1; i < *count; i++) /* insertion sort: a handful of files */
@@ -203,11 +203,34 @@ static unsigned *checkpoint_steps(const char *dir, int *count) {
             unsigned t = steps[j];
             steps[j] = steps[j - 1], steps[j - 1] = t;
         }
-    if (!steps) {
-        vkg_set_error("%s holds no checkpoint (step-NNNNNNNNN.safetensors)", path);
-        return NULL;
-    }
     return steps;
+}
+
+/* The checkpoints' steps, sorted ascending (malloc'd); *count of them (NULL when none). */
+static unsigned *checkpoint_steps(const char *dir, int *count) {
+    unsigned *steps = rundir_steps(dir, "checkpoints", "safetensors", count);
+    if (!steps && *count == 0)
+        vkg_set_error("%s/checkpoints holds no checkpoint (step-NNNNNNNNN.safetensors)", dir);
+    if (*count < 0) *count = 0;
+    return steps;
+}
+
+int rundir_drop_samples_after(const char *dir, long long step) {
+    char folder[4200];
+    struct stat st;
+    snprintf(folder, sizeof folder, "%s/samples", dir);
+    if (stat(folder, &st) != 0) return 0; /* none yet: made when the first grid is written */
+    int n;
+    unsigned *steps = rundir_steps(dir, "samples", "png", &n);
+    int r = n < 0 ? -1 : 0;
+    for (int i = 0; i < n && r == 0; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/samples/step-%09u.png", dir, steps[i]);
+        if ((long long)steps[i] > step && unlink(path) < 0 && errno != ENOENT)
+            r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
+    }
+    free(steps);
+    return r;
 }
 
 int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step) {

@@ -43,6 +43,12 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
  * NAME.damaged.N (those a resume could not load, kept for a look but out of the way of the
  * checkpoints training writes again); how many, or -1. */
 int rundir_set_aside_checkpoints_after(const char *dir, long long step);
+/* The steps N of DIR/FOLDER/step-NNNNNNNNN.EXT, sorted ascending (malloc'd), *count of them;
+ * NULL when there are none, or with *count -1 and vkg_error() when the folder cannot be read. */
+unsigned *rundir_steps(const char *dir, const char *folder, const char *ext, int *count);
+/* Deletes the sample grids samples/step-N.png after `step` (-1: all): a run that went back to
+ * `step` writes them again, and those of the steps it will not reach are not its own. */
+int rundir_drop_samples_after(const char *dir, long long step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);
 /* Deletes all but the newest `keep` checkpoints, and never the newest one from before step

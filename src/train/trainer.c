@@ -166,7 +166,7 @@ static int start_over(vkg_trainer *t, const char *why) {
     vkg_train_options *o = t->o;
     t->fresh = 1, t->resumed_at = 0;
     int logged = rundir_start_over(o->out);
-    if (logged < 0) return trainer_fail("resume");
+    if (logged < 0 || rundir_drop_samples_after(o->out, -1) < 0) return trainer_fail("resume");
     if (logged > 0 || why[0]) /* the history logged belongs to checkpoints gone: dropped too */
         trainer_message(t, VKG_TRAIN_WARNING,
                         "vkgan: warning: %s holds no checkpoint%s%s: starting it again from step "
@@ -209,6 +209,9 @@ static int resume(vkg_trainer *t) {
                       o->steps, o->out, t->resumed_at);
         return VKG_TRAIN_REFUSED;
     }
+    /* the grids after the checkpoint are written again, and those it will not reach are not
+     * this run's: dropped as the logs are cut back */
+    if (rundir_drop_samples_after(o->out, t->resumed_at) < 0) return trainer_fail("resume");
     health_reset(&t->h, t->last_step);
     if ((unsigned)o->steps == t->resumed_at)
         trainer_message(t, VKG_TRAIN_NOTE,
