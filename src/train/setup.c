@@ -53,8 +53,7 @@ int trainer_resume_options(vkg_train_options *o) {
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
     struct stat st;
     if (stat(cli.resume, &st) != 0)
-        return vkg_set_error("--resume %s: no such run directory (%s)", cli.resume,
-                             strerror(errno));
+        return vkg_set_error("%s: no such run directory (%s)", cli.resume, strerror(errno));
     if (!S_ISDIR(st.st_mode))
         return vkg_set_error("--resume %s is a file: --resume takes the run directory (the one "
                              "holding config.json and checkpoints/)",

@@ -132,6 +132,7 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, cha
                                     int *none_loads) {
     *none_loads = 0;
     int mismatched = 0;
+    char other[NEWEST_SIZE] = "";
     for (int skipped = 0;; skipped++) {
         vkg_safetensors *st = vkg_safetensors_read(path); /* read once, used whole */
         if (st && vkg_gan_load_from(&t->gan, st, path) == 0) {
@@ -149,12 +150,17 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, cha
                             newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
-        if (st) mismatched = 1; /* read whole but not this model's: config.json was changed */
+        /* read whole but not this model's (config.json was changed): its reason is the one to
+         * give, whichever checkpoint was newest */
+        if (st && !mismatched++ && skipped) snprintf(other, sizeof other, "%s", vkg_error());
         vkg_safetensors_free(st);
         if (!skipped) snprintf(newest, NEWEST_SIZE, "%s", vkg_error());
         if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
             *none_loads = !mismatched;
-            vkg_set_error("%s%s", newest, skipped ? " (and no older checkpoint loads)" : "");
+            if (other[0])
+                vkg_set_error("%s; and an older one: %s", newest, other);
+            else
+                vkg_set_error("%s%s", newest, skipped ? " (and no older checkpoint loads)" : "");
             return NULL;
         }
     }
