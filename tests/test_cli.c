@@ -171,6 +171,28 @@ TEST(cli_outputs_are_checked_before_the_work) {
     CHECK(access(run, F_OK) != 0, "the refused train made %s", run);
 }
 
+/* --name=value as well as --name value; a flag given a value, an empty value and an optional
+ * value given as an empty string are one-line usage errors. */
+TEST(cli_options_take_the_equals_form) {
+    char err[4096];
+    int code = test_run_vkgan("", "sample --n=5000 --checkpoint x", err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--n expects an integer from 1 to 4096") && lines(err) == 1,
+          "%d: %s", code, err);
+    code =
+        test_run_vkgan("", "sample --n=5 --checkpoint=/nonexistent/c.safetensors", err, sizeof err);
+    CHECK(code == 1 && strstr(err, "/nonexistent/c.safetensors") && lines(err) == 1, "%d: %s", code,
+          err);
+    const char *usage[][2] = {{"train --quiet=1", "takes no value"},
+                              {"train --lr=", "not an empty string"},
+                              {"train --g-dropout ''", "not an empty string"},
+                              {"train --frobnicate=3", "unknown option '--frobnicate'"}};
+    for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) {
+        code = test_run_vkgan("", usage[i][0], err, sizeof err);
+        CHECK(code == 2 && strstr(err, usage[i][1]) && lines(err) == 1, "%s: %d: %s", usage[i][0],
+              code, err);
+    }
+}
+
 /* A checkpoint of another model: a run whose config.json was changed cannot resume. */
 TEST(cli_train_resume_refuses_another_model) {
     char err[4096], args[8192], path[4200];

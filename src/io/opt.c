@@ -97,10 +97,16 @@ int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsign
     if (t->count > 128) return vkg_set_error("vkgan %s: too many options", t->command);
     vkg_opt_defaults(t, s);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
+        const char *a = argv[i], *inline_value = NULL; /* --name=value */
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return 1;
         const vkg_opt *o = NULL;
+        char named[128];
         if (strncmp(a, "--", 2) == 0) {
+            const char *eq = strchr(a, '=');
+            if (eq && (size_t)(eq - a) < sizeof named) {
+                snprintf(named, sizeof named, "%.*s", (int)(eq - a), a);
+                a = named, inline_value = eq + 1;
+            }
             o = vkg_opt_find(t, a + 2);
             if (o && o->positional) o = NULL;
         } else if (a[0] != '-' || a[1] == 0) {
@@ -117,8 +123,17 @@ int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsign
         if (!o) return vkg_set_error("unknown option '%s' (see 'vkgan %s --help')", a, t->command);
         seen[o - t->opts] = 1;
         int r;
-        if (o->kind == VKG_OPT_FLAG)
+        if (inline_value && o->kind == VKG_OPT_FLAG)
+            r = vkg_set_error("%s takes no value (give it alone)", a);
+        else if (inline_value && !inline_value[0])
+            r = vkg_set_error("%s: expected %s, not an empty string%s", a, o->arg,
+                              o->required ? "" : " (leave the option out for its default)");
+        else if (inline_value)
+            r = set_entry(t, o, s, inline_value);
+        else if (o->kind == VKG_OPT_FLAG)
             r = set_entry(t, o, s, "1");
+        else if (o->kind == VKG_OPT_OPTIONAL && i + 1 < argc && !argv[i + 1][0])
+            r = vkg_set_error("%s: expected %s or nothing, not an empty string", a, o->arg);
         else if (o->kind == VKG_OPT_OPTIONAL && (i + 1 >= argc || !looks_numeric(argv[i + 1])))
             r = set_entry(t, o, s, o->on);
         else if (i + 1 >= argc)
