@@ -488,6 +488,29 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     check_same_losses(straight, resumed, "after starting over");
 }
 
+/* An older checkpoint that no longer reads whole (a damaged disk, a broken copy) does not count
+ * toward --keep: rotation sets it aside and keeps the newest that do, where it deleted a good
+ * one and kept the damaged one. */
+TEST(recovery_rotation_keeps_checkpoints_that_read) {
+    char err[8192], args[4600], ckpt[4][4400], aside[4500];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --out %s/run " TINY " --steps 6 --checkpoint-every 2 --keep 3", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    for (int i = 0; i < 4; i++)
+        snprintf(ckpt[i], sizeof ckpt[i], "%s/run/checkpoints/step-00000000%d.safetensors", dir,
+                 2 * i + 2);
+    CHECK(truncate(ckpt[1], 100) == 0, "cannot truncate %s", ckpt[1]);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 8", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[1]);
+    CHECK(code == 0 && one_line(err) && strstr(err, "did not read whole") &&
+              access(ckpt[0], F_OK) == 0 && access(ckpt[2], F_OK) == 0 &&
+              access(ckpt[3], F_OK) == 0 && access(ckpt[1], F_OK) != 0 && access(aside, F_OK) == 0,
+          "rotation past a damaged checkpoint: exit %d: %s", code, err);
+}
+
 /* Case 7: a second process on a run directory is refused with the holder's PID; the lock goes
  * with its holder. */
 TEST(recovery_second_process_is_refused_with_the_holders_pid) {

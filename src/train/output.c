@@ -80,7 +80,14 @@ int trainer_save_checkpoint(vkg_trainer *t) {
     if (rc < 0) return -1;
     /* a rollback needs the newest checkpoint from before the evidence still being judged */
     int rollback = strcmp(t->o->on_failure, "rollback") == 0;
-    return rundir_prune_checkpoints(t->o->out, t->o->keep, rollback ? health_horizon(&t->h) : 0);
+    int aside =
+        rundir_prune_checkpoints(t->o->out, t->o->keep, rollback ? health_horizon(&t->h) : 0);
+    if (aside > 0)
+        trainer_message(t, VKG_TRAIN_WARNING,
+                        "vkgan: warning: %d older checkpoint%s of %s did not read whole (set "
+                        "aside as NAME.damaged); the newest %d that do are kept",
+                        aside, aside == 1 ? "" : "s", t->o->out, t->o->keep);
+    return aside < 0 ? -1 : 0;
 }
 
 int trainer_write_config(vkg_trainer *t) {

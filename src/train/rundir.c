@@ -300,20 +300,39 @@ int rundir_drop_checkpoints_after(const char *dir, unsigned step) {
     return r;
 }
 
+/* Whether a checkpoint reads whole (its header parses, its data matches its CRC-32). */
+static int checkpoint_reads(const char *path) {
+    vkg_safetensors *st = vkg_safetensors_read(path);
+    vkg_safetensors_free(st);
+    return st != NULL;
+}
+
 int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
-    int n, good = -1;
+    int n, kept = 0, protected = 0, aside = 0, r = 0;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
-    for (int i = 0; i < n; i++)
-        if (steps[i] < protect) good = i;
-    int r = 0;
-    for (int i = 0; i < n - keep; i++) {
+    /* from the newest (just written: taken as read) down: the newest `keep` that read whole and
+     * the newest before `protect` that does stay; one that does not read is set aside (it would
+     * only be set aside by a resume), the others older than those kept are deleted */
+    for (int i = n - 1; i >= 0 && r == 0; i--) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if (i != good && remove_checkpoint(path) < 0) r = -1;
+        int wanted = kept < keep || (!protected && steps[i] < protect);
+        if (!wanted) {
+            r = remove_checkpoint(path);
+        } else if (i == n - 1 || checkpoint_reads(path)) {
+            if (kept < keep)
+                kept++;
+            else
+            protected = 1;
+            if (steps[i] < protect) protected = 1;
+        } else {
+            r = set_aside(path);
+            aside++;
+        }
     }
     free(steps);
-    return r;
+    return r < 0 ? -1 : aside;
 }
 
 int rundir_write_json(const char *path, const cJSON *json) {

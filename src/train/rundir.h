@@ -51,8 +51,10 @@ unsigned *rundir_steps(const char *dir, const char *folder, const char *ext, int
 int rundir_drop_samples_after(const char *dir, long long step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);
-/* Deletes all but the newest `keep` checkpoints, and never the newest one from before step
- * `protect` (the last state known to be good while a failure may still be judged). */
+/* Deletes all but the newest `keep` checkpoints that read whole, and never the newest one from
+ * before step `protect` (the last state known to be good while a failure may still be judged);
+ * those of them that do not read (a damaged disk, a broken copy) are set aside as
+ * NAME.damaged instead of counted. Returns how many were set aside, or -1. */
 int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect);
 /* Writes JSON to path atomically. */
 int rundir_write_json(const char *path, const cJSON *json);
