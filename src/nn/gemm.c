@@ -170,8 +170,10 @@ int vkg_packed_gemms(vkg_rec *rec, vkg_packed_gemm *g, int count) {
                   .taps = taps(q),
                   .tap_w = q->tap_w ? q->tap_w : 1,
                   .tap_row = q->tap_row};
-        /* 8 x 8 blocks where 64 accumulators fit the registers, 8 x 4 where they would spill */
-        uint32_t cols = vkg_ctx_vector_registers(vkg_rec_ctx(rec)) >= 32 ? 8 : 4;
+        /* 8 x 8 blocks where 64 accumulators fit the registers, 8 x 4 on a CPU device where they
+         * would spill (a GPU, where this path is only asked for, counts none: 8 x 8) */
+        int registers = vkg_ctx_vector_registers(vkg_rec_ctx(rec));
+        uint32_t cols = registers > 0 && registers < 32 ? 4 : 8;
         vkg_kernel k = {.shader = cols == 8 ? VKG_SHADER_GEMM_PACKED : VKG_SHADER_GEMM_PACKED_N4,
                         .push = &push,
                         .push_size = sizeof push,
