@@ -81,7 +81,17 @@ TEST(io_atomic_write_replaces_only_regular_files) {
     CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced");
     CHECK(read_whole(real, buf, sizeof buf) == 4 && memcmp(buf, "data", 4) == 0,
           "the link's file was not written");
-    CHECK(files_in(dir) == 4, "%d entries, expected the pipe, the link, its file and sub",
+    /* a link to a file not there yet: the file is made where the link says */
+    char dangling[4200], made[4200];
+    snprintf(dangling, sizeof dangling, "%s/dangling.bin", dir);
+    snprintf(made, sizeof made, "%s/made.bin", dir);
+    CHECK(symlink("made.bin", dangling) == 0, "setup");
+    CHECK_OK(vkg_check_writable(dangling));
+    CHECK_OK(vkg_write_file_atomic(dangling, parts, sizes, 1));
+    CHECK(lstat(dangling, &st) == 0 && S_ISLNK(st.st_mode) &&
+              read_whole(made, buf, sizeof buf) == 4,
+          "the dangling link was replaced or its file not made");
+    CHECK(files_in(dir) == 6, "%d entries, expected the pipe, two links, their files and sub",
           files_in(dir));
 }
 

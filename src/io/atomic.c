@@ -34,20 +34,33 @@ static void temporary_name(const char *path, char *out, size_t size) {
     snprintf(out, size, "%s.tmp%d", path, (int)getpid());
 }
 
-/* The file a write to path replaces: path, or what a symbolic link there names (the link stays);
- * -1 when that exists and is not a regular file: a rename would put a file in place of a
- * directory, a device (/dev/null) or a pipe. */
+/* The file a write to path replaces: path, or what a symbolic link there names, even one not
+ * there yet (the link stays); -1 when that exists and is not a regular file: a rename would put
+ * a file in place of a directory, a device (/dev/null), a pipe or a further link. */
 static int write_target(const char *path, char *out, size_t size) {
     struct stat st;
-    char real[PATH_MAX];
+    char real[PATH_MAX], link[PATH_MAX];
     snprintf(out, size, "%s", path);
     if (lstat(path, &st) != 0) return 0; /* a new file */
-    if (S_ISLNK(st.st_mode) && realpath(path, real)) {
-        snprintf(out, size, "%s", real);
-        if (stat(real, &st) != 0) return 0;
+    if (S_ISLNK(st.st_mode)) {
+        if (realpath(path, real)) {
+            snprintf(out, size, "%s", real);
+        } else { /* a link to a file not there yet: it is made where the link says */
+            ssize_t n = readlink(path, link, sizeof link - 1);
+            if (n <= 0)
+                return vkg_set_error("%s: cannot read the link (%s)", path, strerror(errno));
+            link[n] = 0;
+            char dir[PATH_MAX];
+            snprintf(dir, sizeof dir, "%s", path);
+            if (link[0] == '/')
+                snprintf(out, size, "%s", link);
+            else
+                snprintf(out, size, "%s/%s", dirname(dir), link);
+        }
+        if (lstat(out, &st) != 0) return 0;
     }
     if (S_ISDIR(st.st_mode)) return vkg_set_error("%s: is a directory, not a file", path);
-    if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    if (!S_ISREG(st.st_mode))
         return vkg_set_error("%s: is not a regular file (a device, pipe or socket): vkgan writes "
                              "files by replacing them, so it writes only regular ones",
                              path);
