@@ -18,7 +18,7 @@ size_t trainer_example_size(const vkg_trainer *t) {
  * scatter plot of it over the modes. */
 int trainer_write_samples(vkg_trainer *t, unsigned step) {
     char path[VKG_PATH_MAX + 64];
-    snprintf(path, sizeof path, "%s/samples/step-%09u.png", t->o->out, step);
+    rundir_sample_path(t->o->out, step, path, sizeof path);
     if (vkg_gan_sample_fixed(&t->gan, t->images) < 0) return -1;
     const vkg_dataset *d = &t->data;
     if (trainer_is_points(d))

@@ -231,7 +231,7 @@ static int grids(FILE *f, const char *dir) {
     for (int i = 0; r == 0 && i < shown; i++) { /* evenly spaced, the first and the last */
         unsigned step = steps[shown > 1 ? (int)((long)i * (n - 1) / (shown - 1)) : 0];
         char path[VKG_PATH_MAX + 64], alt[48];
-        snprintf(path, sizeof path, "%s/samples/step-%09u.png", dir, step);
+        rundir_sample_path(dir, step, path, sizeof path);
         snprintf(alt, sizeof alt, "samples at step %u", step);
         fprintf(f, "<figure>");
         r = embed_png(f, path, alt);

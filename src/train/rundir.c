@@ -170,6 +170,10 @@ void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t s
     snprintf(path, size, "%s/checkpoints/step-%09u.safetensors", dir, step);
 }
 
+void rundir_sample_path(const char *dir, unsigned step, char *path, size_t size) {
+    snprintf(path, size, "%s/samples/step-%09u.png", dir, step);
+}
+
 unsigned *rundir_steps(const char *dir, const char *folder, const char *ext, int *count) {
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", dir, folder);
@@ -225,7 +229,7 @@ int rundir_drop_samples_after(const char *dir, long long step) {
     int r = n < 0 ? -1 : 0;
     for (int i = 0; i < n && r == 0; i++) {
         char path[4200];
-        snprintf(path, sizeof path, "%s/samples/step-%09u.png", dir, steps[i]);
+        rundir_sample_path(dir, steps[i], path, sizeof path);
         if ((long long)steps[i] > step && unlink(path) < 0 && errno != ENOENT)
             r = vkg_set_error("cannot delete %s: %s", path, strerror(errno));
     }
@@ -308,7 +312,7 @@ static int checkpoint_reads(const char *path) {
 }
 
 int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
-    int n, kept = 0, protected = 0, aside = 0, r = 0;
+    int n, kept = 0, guarded = 0, aside = 0, r = 0;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;
     /* from the newest (just written: taken as read) down: the newest `keep` that read whole and
@@ -317,15 +321,12 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
     for (int i = n - 1; i >= 0 && r == 0; i--) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        int wanted = kept < keep || (!protected && steps[i] < protect);
+        int wanted = kept < keep || (!guarded && steps[i] < protect);
         if (!wanted) {
             r = remove_checkpoint(path);
         } else if (i == n - 1 || checkpoint_reads(path)) {
-            if (kept < keep)
-                kept++;
-            else
-            protected = 1;
-            if (steps[i] < protect) protected = 1;
+            if (kept < keep) kept++;
+            if (steps[i] < protect) guarded = 1;
         } else {
             r = set_aside(path);
             aside++;

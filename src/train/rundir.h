@@ -29,6 +29,8 @@ int rundir_lock(const char *dir, int *lock);
 int rundir_start_over(const char *dir);
 /* DIR/checkpoints/step-<9 digits>.safetensors */
 void rundir_checkpoint_path(const char *dir, unsigned step, char *path, size_t size);
+/* DIR/samples/step-<9 digits>.png */
+void rundir_sample_path(const char *dir, unsigned step, char *path, size_t size);
 /* The newest checkpoint (highest step); -1 with vkg_error() when there is none. The trainer's
  * name for vkg_rundir_newest_checkpoint (include/vkgan/rundir.h, with vkg_rundir_read_json and
  * vkg_metrics_read, the readers vkgan view and the report share). */

@@ -150,9 +150,11 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, cha
                             newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
-        /* read whole but not this model's (config.json was changed): its reason is the one to
-         * give, whichever checkpoint was newest */
-        if (st && !mismatched++ && skipped) snprintf(other, sizeof other, "%s", vkg_error());
+        if (st) { /* read whole but not this model's (config.json was changed): the first older
+                   * one's reason is given beside the newest one's */
+            if (!mismatched && skipped) snprintf(other, sizeof other, "%s", vkg_error());
+            mismatched = 1;
+        }
         vkg_safetensors_free(st);
         if (!skipped) snprintf(newest, NEWEST_SIZE, "%s", vkg_error());
         if (rundir_checkpoint_before(t->o->out, t->resumed_at, path, size, &t->resumed_at) < 0) {
