@@ -4,7 +4,8 @@
  *   - which bindings the shader may write (a storage buffer without `readonly`, the NonWritable
  *     decoration on the variable or on every member of its block): the hazard tracking of
  *     vkg_rec_kernel puts its barriers from these,
- *   - which bindings are uniform texel buffers (`samplerBuffer`),
+ *   - which bindings are storage texel buffers read as rgba32f (`readonly imageBuffer`; a
+ *     `samplerBuffer` is refused: lavapipe calls a function for each of its fetches),
  *   - the size of the push-constant block,
  *   - the subgroup variant (NAME_sg) of a shader, when there is one.
  * Usage: shader_table OUT.c NAME=FILE.spv... (NAME: the shader's name; its enum constant is
@@ -38,6 +39,7 @@ enum {
     SC_PUSH_CONSTANT = 9,
     SC_STORAGE_BUFFER = 12,
     DIM_BUFFER = 5,
+    FORMAT_RGBA32F = 1,
     MAX_MEMBERS = 64,
     MAX_BINDINGS = 8,
 };
@@ -164,10 +166,13 @@ static void reflect(shader *s) {
         if (var->binding >= MAX_BINDINGS) fail("a binding past the 8 vkg_kernel holds", s->name);
         unsigned bit = 1u << var->binding;
         if (var->binding + 1 > s->nbind) s->nbind = var->binding + 1;
-        if (type->op == OP_TYPE_SAMPLED_IMAGE) {
-            const id_info *image = &ids[type->words[1]];
-            if (image->op != OP_TYPE_IMAGE || image->words[2] != DIM_BUFFER)
-                fail("an image binding other than samplerBuffer", s->name);
+        if (type->op == OP_TYPE_SAMPLED_IMAGE)
+            fail("a samplerBuffer: texel reads are readonly rgba32f imageBuffers", s->name);
+        if (type->op == OP_TYPE_IMAGE) {
+            /* operands: result, sampled type, Dim, Depth, Arrayed, MS, Sampled, Format */
+            if (type->words[2] != DIM_BUFFER || type->words[7] != FORMAT_RGBA32F ||
+                !var->non_writable)
+                fail("an image binding other than a readonly rgba32f imageBuffer", s->name);
             s->texel_mask |= bit;
         } else if (type->op == OP_TYPE_STRUCT) {
             int writable = !var->non_writable;

@@ -60,9 +60,9 @@ void main() {
 #ifdef TEXEL_READS
     FOR_EACH_ELEMENT(r, (p.count + 3u) / 4u) {
         int q = int(r);
-        vec4 w = texelFetch(param_texels, q), mi = texelFetch(m_texels, q),
-             vi = texelFetch(v_texels, q);
-        adam_update(w, texelFetch(grad, q), mi, vi, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2);
+        vec4 w = imageLoad(param_texels, q), mi = imageLoad(m_texels, q),
+             vi = imageLoad(v_texels, q);
+        adam_update(w, imageLoad(grad, q), mi, vi, lr, beta1, beta2, eps, wd, decoupled, bc1, bc2);
         for (uint k = 0u, i = 4u * r; k < 4u; k++, i++)
             if (i < p.count) {
                 m[i] = mi[k];

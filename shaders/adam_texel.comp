@@ -5,10 +5,10 @@
 // them, and no other invocation touches them.
 #define TEXEL_READS 1
 layout(std430, binding = 0) writeonly buffer Params { float param[]; };
-layout(binding = 1) uniform samplerBuffer grad;
+layout(binding = 1, rgba32f) readonly uniform imageBuffer grad;
 layout(std430, binding = 2) writeonly buffer M { float m[]; };
 layout(std430, binding = 3) writeonly buffer V { float v[]; };
-layout(binding = 5) uniform samplerBuffer param_texels;
-layout(binding = 6) uniform samplerBuffer m_texels;
-layout(binding = 7) uniform samplerBuffer v_texels;
+layout(binding = 5, rgba32f) readonly uniform imageBuffer param_texels;
+layout(binding = 6, rgba32f) readonly uniform imageBuffer m_texels;
+layout(binding = 7, rgba32f) readonly uniform imageBuffer v_texels;
 #include "adam.glsl"

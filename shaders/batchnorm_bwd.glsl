@@ -24,6 +24,11 @@ layout(constant_id = 4) const uint PARAM_GRADS = 1u; // write dgamma and dbeta
 layout(constant_id = 5) const uint ACCUMULATE = 0u;  // add them to what they hold
 layout(constant_id = 6) const bool ALIGNED = false;  // hw is a multiple of 4
 #include "channel_runs.glsl"
+#ifdef TEXEL_READS
+DEFINE_TEXEL_RUN(x)
+DEFINE_TEXEL_RUN(dy)
+DEFINE_TEXEL_RUN(act_out)
+#endif
 layout(std430, binding = 2) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 3) readonly buffer Saved { float saved[]; };
 layout(std430, binding = 4) buffer DGamma { float dgamma[]; };

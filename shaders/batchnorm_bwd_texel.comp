@@ -4,7 +4,7 @@
 // Batch normalisation backward, x, dy and y read as rgba32f texels (shaders/batchnorm_bwd.glsl);
 // not for the synchronised stages.
 #define TEXEL_READS 1
-layout(binding = 0) uniform samplerBuffer x;
-layout(binding = 1) uniform samplerBuffer dy;
-layout(binding = 7) uniform samplerBuffer act_out; // the folded activation's output
+layout(binding = 0, rgba32f) readonly uniform imageBuffer x;
+layout(binding = 1, rgba32f) readonly uniform imageBuffer dy;
+layout(binding = 7, rgba32f) readonly uniform imageBuffer act_out; // the folded activation's output
 #include "batchnorm_bwd.glsl"

@@ -21,6 +21,9 @@ layout(constant_id = 2) const uint STAGE = 0u;       // 0 all at once, else the 
 layout(constant_id = 3) const uint ACT = 0u;         // 0 none, 1 ReLU, 2 leaky ReLU
 layout(constant_id = 4) const bool ALIGNED = false;  // hw is a multiple of 4
 #include "channel_runs.glsl"
+#ifdef TEXEL_READS
+DEFINE_TEXEL_RUN(x)
+#endif
 layout(std430, binding = 1) readonly buffer Gamma { float gamma[]; };
 layout(std430, binding = 2) readonly buffer Beta { float beta[]; };
 layout(std430, binding = 3) buffer RunMean { float running_mean[]; };

@@ -50,19 +50,22 @@ void runs_next(inout channel_runs w) {
 
 // The 4 floats from float e of a tensor bound as rgba32f texels (TEXEL_READS) or as floats, of
 // which the first `count` are kept (the rest are 0; never a neighbour's float, which may be
-// anything): e need not be a multiple of 4. The includer declares the tensor as a samplerBuffer
-// (defining TEXEL_READS) or as a float array.
+// anything): e need not be a multiple of 4. The includer declares the tensor as a float array, or
+// as a readonly rgba32f imageBuffer (defining TEXEL_READS), and then DEFINE_TEXEL_RUN(tensor)
+// after including this file (texel_floats.glsl says why a macro).
 bvec4 first_of_4(uint count) { return lessThan(uvec4(0u, 1u, 2u, 3u), uvec4(count)); }
 
 vec4 masked(vec4 v, bvec4 keep) { return mix(vec4(0.0), v, keep); }
 
 #ifdef TEXEL_READS
 #include "texel_floats.glsl"
-vec4 texel_run(samplerBuffer t, uint e, uint count) {
-    if (ALIGNED) return texelFetch(t, int(e >> 2u));
-    return masked(floats_at(t, int(e)), first_of_4(count));
-}
-#define LOAD_RUN(name, e, count) texel_run(name, e, count)
+#define DEFINE_TEXEL_RUN(t)                                                                        \
+    DEFINE_FLOATS_AT(t)                                                                            \
+    vec4 texel_run_##t(uint e, uint count) {                                                       \
+        if (ALIGNED) return imageLoad(t, int(e >> 2u));                                            \
+        return masked(floats_at_##t(int(e)), first_of_4(count));                                   \
+    }
+#define LOAD_RUN(name, e, count) texel_run_##name(e, count)
 #else
 // (the floats past count read the run's last one again: never outside the tensor)
 #define LOAD_RUN(name, e, count)                                                                   \

@@ -14,7 +14,7 @@
 layout(local_size_x = 64) in;
 // dy as rgba32f texels: a storage-buffer load is a loop over the SIMD lanes on lavapipe, and the
 // row of dy each invocation reads is consecutive floats (docs/PERF.md)
-layout(binding = 0) uniform samplerBuffer DY;
+layout(binding = 0, rgba32f) readonly uniform imageBuffer DY;
 layout(std430, binding = 1) readonly buffer W { float w[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 layout(std430, binding = 3) buffer DX { float dx[]; };
@@ -57,9 +57,9 @@ void main() {
             // floor division: o is negative in the padding); values outside dy's grid are 0
             float row[ROW], f[ROW_TEXELS * 4u];
             bool oy_ok = oy >= 0 && oy < int(g.h_out);
-            int o = int(from) + oy * int(g.w_out) + base_x, last = textureSize(DY) - 1;
+            int o = int(from) + oy * int(g.w_out) + base_x, last = imageSize(DY) - 1;
             for (uint t = 0u; t < ROW_TEXELS; t++) {
-                vec4 v = texelFetch(DY, clamp((o >> 2) + int(t), 0, last));
+                vec4 v = imageLoad(DY, clamp((o >> 2) + int(t), 0, last));
                 f[4u * t] = v.x, f[4u * t + 1u] = v.y, f[4u * t + 2u] = v.z, f[4u * t + 3u] = v.w;
             }
             uint sh = uint(o & 3);

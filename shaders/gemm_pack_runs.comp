@@ -4,7 +4,7 @@
 // the same texels), for the layouts where the source floats an invocation needs lie in runs of 4
 // consecutive ones: it reads the source as rgba32f texels, a run at any alignment from two
 // fetches, where gemm_pack.comp makes a load per float (on lavapipe a storage-buffer load is a
-// loop over the SIMD lanes, a texel fetch one gather). MODE (specialization constant 2):
+// loop over the SIMD lanes, a texel read one gather). MODE (specialization constant 2):
 //   PACK_X_RUNS     txs = 1 and TX a multiple of 4: a packed texel's 4 k are 4 consecutive x of
 //                   one source row (im2col of a kernel 4 wide);
 //   PACK_PLANE_RUNS each kc's plane is TY * TX contiguous floats, a multiple of 4, with no
@@ -21,7 +21,8 @@
 #include "texel_floats.glsl"
 layout(local_size_x_id = 0, local_size_y_id = 1) in;
 layout(constant_id = 2) const uint MODE = PACK_X_RUNS;
-layout(binding = 0) uniform samplerBuffer src;
+layout(binding = 0, rgba32f) readonly uniform imageBuffer src;
+DEFINE_FLOATS_AT(src)
 layout(std430, binding = 1) writeonly buffer Dst { vec4 dst[]; };
 layout(push_constant) uniform Pack {
     uint rows, K, KT;
@@ -37,9 +38,9 @@ const int ROW_DX = MODE == PACK_ROW_X ? 1 : MODE == PACK_ROW_X2 ? 2 : 0; // x fr
 
 // Floats a, a + 2, a + 4 and a + 6 of the source.
 vec4 every_other_at(int a) {
-    int t = a >> 2, last = textureSize(src) - 1;
-    vec4 lo = texelFetch(src, clamp(t, 0, last)), mid = texelFetch(src, clamp(t + 1, 0, last)),
-         hi = texelFetch(src, clamp(t + 2, 0, last));
+    int t = a >> 2, last = imageSize(src) - 1;
+    vec4 lo = imageLoad(src, clamp(t, 0, last)), mid = imageLoad(src, clamp(t + 1, 0, last)),
+         hi = imageLoad(src, clamp(t + 2, 0, last));
     int sh = a & 3;
     return sh == 0   ? vec4(lo.xz, mid.xz)
            : sh == 1 ? vec4(lo.yw, mid.yw)

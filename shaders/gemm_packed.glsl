@@ -2,8 +2,10 @@
 // gemm_packed_n4.comp: 4; the includer declares the bindings and COLS):
 // C[m, n] = sum_k A[m][k] * B[n][k], both operands packed by shaders/gemm_pack.comp with k
 // contiguous and zero-padded to KT whole texels, read as rgba32f texel buffers. On lavapipe a
-// texel fetch is a branch-free vectorised gather while a storage-buffer load is a per-lane loop
-// with a bounds check (docs/PERF.md), so this reads both operands through texels. Each
+// texel read is a branch-free vectorised gather while a storage-buffer load is a per-lane loop
+// with a bounds check (docs/PERF.md), so this reads both operands through texels: as image
+// buffers (imageLoad), which gallivm inlines, not sampler buffers (texelFetch), whose fetches of
+// any format but 8-bit RGBA it compiles as calls, spilling every accumulator around each. Each
 // invocation keeps an 8 x COLS block of C in registers and advances K by 8 (two texels of each of
 // its 8 rows of A and COLS rows of B, 64 * COLS FMAs) per loop iteration (an
 // odd KT's last texel after the loop), with no conditionals inside the loop: padded k read
@@ -77,21 +79,21 @@ void store(uint m, uint n0, vec4 lo, vec4 hi) {
 #if COLS == 8
 #define ROW(r, s) c##r##l = fma(vec4(a##r.s), bl, c##r##l); c##r##h = fma(vec4(a##r.s), bh, c##r##h);
 #define B_HIGH(s) vec4 bh = vec4(b4.s, b5.s, b6.s, b7.s);
-#define AB(r, ua, ub) vec4 a##r = texelFetch(A, ra##r + ua), b##r = texelFetch(B, rb##r + ub);
+#define AB(r, ua, ub) vec4 a##r = imageLoad(A, ra##r + ua), b##r = imageLoad(B, rb##r + ub);
 #else
 #define ROW(r, s) c##r##l = fma(vec4(a##r.s), bl, c##r##l);
 #define B_HIGH(s)
-#define AB(r, ua, ub) vec4 a##r = texelFetch(A, ra##r + ua);
+#define AB(r, ua, ub) vec4 a##r = imageLoad(A, ra##r + ua);
 #endif
 #define KSTEP(s) { \
         vec4 bl = vec4(b0.s, b1.s, b2.s, b3.s); B_HIGH(s) \
         ROW(0, s) ROW(1, s) ROW(2, s) ROW(3, s) ROW(4, s) ROW(5, s) ROW(6, s) ROW(7, s) }
 // Texel ua of the block's rows of A and ub of B's, then its four k-steps in k order.
 #define TEXEL(ua, ub) { \
-        vec4 a0 = texelFetch(A, ra0 + ua), b0 = texelFetch(B, rb0 + ub); \
-        vec4 a1 = texelFetch(A, ra1 + ua), b1 = texelFetch(B, rb1 + ub); \
-        vec4 a2 = texelFetch(A, ra2 + ua), b2 = texelFetch(B, rb2 + ub); \
-        vec4 a3 = texelFetch(A, ra3 + ua), b3 = texelFetch(B, rb3 + ub); \
+        vec4 a0 = imageLoad(A, ra0 + ua), b0 = imageLoad(B, rb0 + ub); \
+        vec4 a1 = imageLoad(A, ra1 + ua), b1 = imageLoad(B, rb1 + ub); \
+        vec4 a2 = imageLoad(A, ra2 + ua), b2 = imageLoad(B, rb2 + ub); \
+        vec4 a3 = imageLoad(A, ra3 + ua), b3 = imageLoad(B, rb3 + ub); \
         AB(4, ua, ub) AB(5, ua, ub) AB(6, ua, ub) AB(7, ua, ub) \
         KSTEP(x) KSTEP(y) KSTEP(z) KSTEP(w) }
 

@@ -2,7 +2,7 @@
  * shaders/NAME.comp (and NAME_sg, for a "// variants: subgroup" shader) has its entry, and the
  * interface read from the SPIR-V agrees with what the GLSL declares, read here a second way, from
  * the text: binding count, the bindings it may write (a storage buffer without `readonly`), the
- * texel buffers (`samplerBuffer`). The hazard tracking puts its barriers from these masks, so a
+ * texel buffers (`imageBuffer`). The hazard tracking puts its barriers from these masks, so a
  * wrong one is a race, not a visible error. */
 #include <dirent.h>
 #include <stdio.h>
@@ -37,7 +37,7 @@ static void read_bindings(const char *dir, const char *file, declared *d, int de
         if (binding < 0 || binding >= VKG_MAX_BINDINGS) continue;
         unsigned bit = 1u << binding;
         if (binding + 1 > d->nbind) d->nbind = binding + 1;
-        if (strstr(line, "samplerBuffer"))
+        if (strstr(line, "imageBuffer"))
             d->texel |= bit;
         else if (strstr(line, ") readonly buffer"))
             d->readonly |= bit;

@@ -23,7 +23,7 @@ typedef struct vkg_shader_info {
     size_t size;            /* bytes of code */
     int nbind;              /* bindings 0 .. nbind-1 of descriptor set 0 */
     unsigned write_mask;    /* bit i: binding i is writable in the shader (not `readonly`) */
-    unsigned texel_mask;    /* bit i: binding i is a samplerBuffer (uniform texel buffer) */
+    unsigned texel_mask;    /* bit i: binding i is a readonly rgba32f imageBuffer (texel buffer) */
     uint32_t push_size;     /* bytes of the push-constant block (0: none) */
     vkg_shader_id subgroup; /* its variant with subgroup arithmetic, or VKG_SHADER_NONE */
 } vkg_shader_info;
@@ -53,7 +53,7 @@ typedef struct vkg_kernel {
 int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *kernel);
 vkg_ctx *vkg_rec_ctx(vkg_rec *rec);
 
-/* The limits of a binding read as an rgba32f texel buffer (samplerBuffer): its element count, and
+/* The limits of a binding read as an rgba32f texel buffer (imageBuffer): its element count, and
  * the alignment of its offset (at least the storage-buffer offset alignment). */
 void vkg_ctx_texel_limits(const vkg_ctx *ctx, uint32_t *max_elements, uint64_t *offset_alignment);
 

@@ -223,8 +223,8 @@ static void describe(VkPhysicalDevice phys, vkg_device_info *d) {
     d->timestamp_period_ns = p->limits.timestampPeriod;
 }
 
-/* Packed GEMMs read their operands as rgba32f uniform texel buffers: the format must support
- * them. Chosen on CPU devices (where a texel fetch is vectorised and a storage-buffer load is
+/* Packed GEMMs read their operands as rgba32f storage texel buffers: the format must support
+ * them. Chosen on CPU devices (where a texel read is vectorised and a storage-buffer load is
  * not), on request elsewhere, or as VKGAN_GEMM says when the options leave it to the default. */
 static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
     VkFormatProperties f;
@@ -236,7 +236,7 @@ static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
     ctx->texel_offset_alignment = p.limits.minTexelBufferOffsetAlignment;
     if (ctx->texel_offset_alignment < ctx->info.storage_offset_alignment)
         ctx->texel_offset_alignment = ctx->info.storage_offset_alignment;
-    int supported = (f.bufferFeatures & VK_FORMAT_FEATURE_UNIFORM_TEXEL_BUFFER_BIT) != 0 &&
+    int supported = (f.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) != 0 &&
                     ctx->max_texel_elements >= 65536;
     int path = opts ? opts->gemm_path : VKG_GEMM_AUTO;
     const char *env = getenv("VKGAN_GEMM");

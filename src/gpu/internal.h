@@ -76,7 +76,7 @@ int vkg_rec_transfer_read(vkg_rec *rec, const vkg_buf *buf);
  * its layout is that of the shader's bindings (vkg_layouts with its nbind and texel_mask). */
 VkPipeline vkg_pipeline_get(vkg_ctx *ctx, vkg_shader_id shader, const uint32_t *spec, int nspec);
 /* The descriptor-set and pipeline layouts for `nbind` bindings of which those in `texel_mask`
- * are uniform texel buffers (the rest storage buffers); 0 when they cannot be made. */
+ * are storage texel buffers (the rest storage buffers); 0 when they cannot be made. */
 int vkg_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
                 VkPipelineLayout *pipe);
 int vkg_pipelines_init(vkg_ctx *ctx);

@@ -83,7 +83,7 @@ static void write_cache(vkg_ctx *ctx) {
     free(data);
 }
 
-/* A descriptor set layout of nbind bindings (binding i a uniform texel buffer where bit i of
+/* A descriptor set layout of nbind bindings (binding i a storage texel buffer where bit i of
  * texel_mask is set, else a storage buffer) and its pipeline layout (with the push constants). */
 static int create_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescriptorSetLayout *set,
                           VkPipelineLayout *pipe) {
@@ -91,7 +91,7 @@ static int create_layouts(vkg_ctx *ctx, int nbind, unsigned texel_mask, VkDescri
     for (int i = 0; i < nbind; i++)
         bindings[i] = (VkDescriptorSetLayoutBinding){
             .binding = (uint32_t)i,
-            .descriptorType = (texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER
+            .descriptorType = (texel_mask >> i) & 1 ? VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER
                                                     : VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
             .descriptorCount = 1,
             .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};

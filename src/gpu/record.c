@@ -159,7 +159,7 @@ static VkDescriptorSet allocate_set(vkg_rec *rec, VkDescriptorSetLayout layout) 
     if (rec->pool_count == 0 || rec->sets_in_pool == SETS_PER_POOL) {
         VkDescriptorPoolSize size[2] = {
             {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, SETS_PER_POOL * VKG_MAX_BINDINGS},
-            {VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, SETS_PER_POOL * VKG_MAX_BINDINGS}};
+            {VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER, SETS_PER_POOL * VKG_MAX_BINDINGS}};
         VkDescriptorPoolCreateInfo info = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
                                            .maxSets = SETS_PER_POOL,
                                            .poolSizeCount = 2,
@@ -285,7 +285,7 @@ int vkg_rec_kernel(vkg_rec *rec, const vkg_kernel *k) {
         if ((shader->texel_mask >> i) & 1) {
             views[i] = texel_view(rec, shader->name, i, b);
             if (!views[i]) return fail(rec);
-            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER;
+            writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_TEXEL_BUFFER;
             writes[i].pBufferInfo = NULL;
             writes[i].pTexelBufferView = &views[i];
         }
