@@ -227,33 +227,39 @@ TEST(cli_train_resume_refuses_another_model) {
     CHECK(code == 0 && access(path, R_OK) == 0, "sample from a checkpoint (%d): %s", code, err);
 }
 
-/* Ctrl-C (SIGINT) during training: a checkpoint at the step it stopped, exit code 130, and the
- * run continues from there. */
-TEST(cli_train_ctrl_c_checkpoints) {
-    char out[4200], ckpt[4300], args[4400];
-    snprintf(out, sizeof out, "%s/run", test_tmpdir());
-    snprintf(args, sizeof args,
-             "train --quiet --data ring8 --steps 100000 --batch 8 --mlp-hidden 8 --log-every 5 "
-             "--out '%s'",
-             out);
-    pid_t pid = test_spawn_vkgan(args);
-    char metrics[4300];
-    snprintf(metrics, sizeof metrics, "%s/metrics.csv", out);
-    int logged = test_wait_for_lines(metrics, 2, pid); /* until it has logged a line */
-    kill(pid, SIGINT);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK(logged == 0, "the run ended before it logged a metrics line");
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130, "exit status %d", status);
-    unsigned step = 0;
-    snprintf(ckpt, sizeof ckpt, "%s/checkpoints", out);
-    int found = 0;
-    DIR *dir = opendir(ckpt);
-    struct dirent *e;
-    while (dir && (e = readdir(dir)))
-        found += sscanf(e->d_name, "step-%9u.safetensors", &step) == 1;
-    if (dir) closedir(dir);
-    CHECK(found == 1 && step >= 5, "checkpoints after Ctrl-C: %d (step %u)", found, step);
+/* Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) during training: a checkpoint at the
+ * step it stopped, exit code 130, and the run continues from there. SIGHUP used to end the run
+ * with no checkpoint (exit 129). */
+TEST(cli_train_signals_checkpoint) {
+    static const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    static const char *names[] = {"SIGINT", "SIGTERM", "SIGHUP"};
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) {
+        char out[4200], ckpt[4300], args[4400];
+        snprintf(out, sizeof out, "%s/run-%s", test_tmpdir(), names[i]);
+        snprintf(args, sizeof args,
+                 "train --quiet --data ring8 --steps 100000 --batch 8 --mlp-hidden 8 "
+                 "--log-every 5 --out '%s'",
+                 out);
+        pid_t pid = test_spawn_vkgan(args);
+        char metrics[4300];
+        snprintf(metrics, sizeof metrics, "%s/metrics.csv", out);
+        int logged = test_wait_for_lines(metrics, 2, pid); /* until it has logged a line */
+        kill(pid, signals[i]);
+        int status;
+        waitpid(pid, &status, 0);
+        CHECK(logged == 0, "%s: the run ended before it logged a metrics line", names[i]);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 130, "%s: exit status %d", names[i],
+              status);
+        unsigned step = 0;
+        snprintf(ckpt, sizeof ckpt, "%s/checkpoints", out);
+        int found = 0;
+        DIR *dir = opendir(ckpt);
+        struct dirent *e;
+        while (dir && (e = readdir(dir)))
+            found += sscanf(e->d_name, "step-%9u.safetensors", &step) == 1;
+        if (dir) closedir(dir);
+        CHECK(found == 1 && step >= 5, "%s: checkpoints: %d (step %u)", names[i], found, step);
+    }
 }
 
 /* Issue 14, case 1: options that a resumed run cannot change are refused by name (they were

@@ -12,7 +12,7 @@
 #include "vkgan/train.h"
 #include "vkgan/view.h"
 
-static volatile sig_atomic_t interrupted; /* Ctrl-C, SIGTERM */
+static volatile sig_atomic_t interrupted; /* Ctrl-C, SIGTERM, SIGHUP (the terminal closed) */
 
 static void on_signal(int sig) {
     (void)sig;
@@ -37,7 +37,7 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
         return f->exit_code;
     }
     int quit = w && train_window_quit(w);
-    /* stopped, and not by the window: Ctrl-C or SIGTERM here or on another rank */
+    /* stopped, and not by the window: a signal (on_signal) here or on another rank */
     int stopped = interrupted || (ended == VKG_TRAIN_STOPPED && !quit);
     if (c->tty && !o->quiet) fputc('\n', stderr);
     if (w && !quit && !stopped && train_window_finish(w, t) < 0)
@@ -102,10 +102,15 @@ static int train(vkg_train_options *po) {
     obs[n++] = metrics;
     if (window) obs[n++] = train_window_observer(window);
 
-    struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+    /* the signals that end a run with a checkpoint: Ctrl-C, kill, the terminal closing (except
+     * under nohup, which ignores SIGHUP: it stays ignored) */
+    static const int stops[3] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction sa = {.sa_handler = on_signal}, old[3];
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    for (int i = 0; i < 3; i++) {
+        sigaction(stops[i], NULL, &old[i]);
+        if (stops[i] != SIGHUP || old[i].sa_handler != SIG_IGN) sigaction(stops[i], &sa, NULL);
+    }
     interrupted = 0;
     vkg_trainer *t;
     int code = vkg_trainer_open(&t, &o, obs, n);
@@ -117,15 +122,14 @@ static int train(vkg_train_options *po) {
         if (code != VKG_TRAIN_REFUSED || dist_rank() == 0) cli_error("%s", vkg_error());
         code = code == VKG_TRAIN_REFUSED ? 2 : 1;
     }
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
+    for (int i = 0; i < 3; i++) sigaction(stops[i], &old[i], NULL);
     train_window_free(window);
     return code;
 }
 
 /* vkgan train: the trainer with the observers the options ask for. Exit codes: 0 done, 1 error,
- * 2 usage (or an option a resumed run refuses), 130 interrupted after a checkpoint, 10-16 a
- * training failure under --on-failure stop (README). */
+ * 2 usage (or an option a resumed run refuses), 130 interrupted (SIGINT, SIGTERM, SIGHUP) after a
+ * checkpoint, 10-16 a training failure under --on-failure stop (README). */
 int cmd_train(int argc, char **argv) {
     vkg_train_options o;
     int r = vkg_train_parse(argc, argv, &o);

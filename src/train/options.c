@@ -159,7 +159,7 @@ static const vkg_opt_table train_table = {
     "[options]",
     "Trains a DCGAN (an MLP GAN for 2D data): sample grids from a fixed latent batch, metrics, "
     "and checkpoints that resume bit-exactly, in the run directory; headless, or beside the live "
-    "window with --view. Ctrl-C writes a checkpoint and stops (exit code 130).",
+    "window with --view. Ctrl-C, SIGTERM or SIGHUP writes a checkpoint and stops (exit code 130).",
     group_names,
     sizeof group_names / sizeof *group_names,
     table,
