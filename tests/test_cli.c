@@ -171,6 +171,74 @@ TEST(cli_outputs_are_checked_before_the_work) {
     CHECK(access(run, F_OK) != 0, "the refused train made %s", run);
 }
 
+/* An output option that names one of the files of a run the command reads (config.json, the
+ * metrics, a checkpoint, a sample grid now or later, however written: links, . and ..), or the
+ * checkpoint it reads, is a usage error and the file stays as it was. report --out RUN/config.json
+ * used to replace the run's config with the report, and the run could no longer resume. */
+TEST(cli_outputs_refuse_the_files_of_a_run_read) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    char *config = test_read_text(path);
+    snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
+    char *metrics = test_read_text(path);
+    CHECK(config && metrics, "the run wrote no config.json or metrics.jsonl");
+    char link[4400], copy[4400];
+    snprintf(link, sizeof link, "%s/link.html", dir);
+    snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
+    CHECK(symlink(path, link) == 0, "cannot make %s", link);
+    snprintf(args, sizeof args, "cp %s/run/checkpoints/step-000000002.safetensors %s/copy.st", dir,
+             dir);
+    CHECK(test_run_shell(args, err, sizeof err) == 0, "cannot copy the checkpoint");
+    snprintf(copy, sizeof copy, "%s/copy.st", dir);
+    const char *ckpt = "--checkpoint %s/run/checkpoints/step-000000002.safetensors";
+    const char *cases[][2] = {
+        {"report %s/run --out %s/run/config.json", "--out"},
+        {"report %s/run --out %s/link.html", "--out"},
+        {"report %s/run/ --out %s/run/../run/./checkpoints/step-000000002.safetensors", "--out"},
+        {"report %s/run --out %s/run/samples/step-000000999.png", "--out"},
+        {"sample %s --out %s/run/reals.png", "--out"},
+        {"sample %s --out x.png --raw %s/run/checkpoints/step-000000002.safetensors", "--raw"},
+        {"sample --checkpoint %s/copy.st --raw %s/copy.st", "--raw"},
+        {"view %s/run --screenshot %s/run/metrics.csv", "--screenshot"},
+        {"train --resume %s/run --view --screenshot %s/run/train.lock", "--screenshot"},
+        {"train --out %s/new --view --screenshot %s/new/config.json", "--screenshot"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char format[512];
+        if (strncmp(cases[i][0], "sample %s", 9) == 0) /* the checkpoint of the run */
+            snprintf(format, sizeof format, "sample %s%s", ckpt, cases[i][0] + 9);
+        else
+            snprintf(format, sizeof format, "%s", cases[i][0]);
+        snprintf(args, sizeof args, format, dir, dir);
+        code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+        CHECK(code == 2 && strstr(err, cases[i][1]) && lines(err) == 1 &&
+                  (strstr(err, "of the run directory") || strstr(err, "which this command reads")),
+              "%s: %d: %s", args, code, err);
+    }
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    char *after = test_read_text(path);
+    CHECK(after && strcmp(after, config) == 0, "config.json changed");
+    snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
+    after = test_read_text(path);
+    CHECK(after && strcmp(after, metrics) == 0, "metrics.jsonl changed");
+    snprintf(path, sizeof path, "%s/new", dir);
+    CHECK(access(path, F_OK) != 0, "the refused train made %s", path);
+    /* the report's own file, and files of the run's folders that are not the run's: written */
+    snprintf(args, sizeof args, "report %s/run --out %s/run/report.html", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "report --out RUN/report.html: %d: %s", code, err);
+    snprintf(args, sizeof args, "report %s/run --out %s/run/samples/mine.html", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "report --out RUN/samples/mine.html: %d: %s", code, err);
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+}
+
 /* --name=value as well as --name value; a flag given a value, an empty value and an optional
  * value given as an empty string are one-line usage errors. */
 TEST(cli_options_take_the_equals_form) {

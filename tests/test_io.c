@@ -46,6 +46,34 @@ TEST(io_atomic_write_leaves_no_temporary) {
           "error: %s", vkg_error());
 }
 
+/* vkg_write_target: one answer for every spelling of a file (., .., a link to it, a link to a
+ * directory above it), existing or not; an input's path gives the file that writing it replaces. */
+TEST(io_write_target_is_one_path_per_file) {
+    const char *dir = test_tmpdir();
+    char real[4096], sub[4200], link[4200], dirlink[4200], a[4400], b[4400], path[4400];
+    CHECK_OK(vkg_real_path(dir, real, sizeof real));
+    snprintf(sub, sizeof sub, "%s/sub", real);
+    snprintf(link, sizeof link, "%s/link.bin", real);
+    snprintf(dirlink, sizeof dirlink, "%s/dirlink", real);
+    CHECK(mkdir(sub, 0755) == 0 && symlink("sub/f.bin", link) == 0 && symlink("sub", dirlink) == 0,
+          "setup");
+    snprintf(path, sizeof path, "%s/sub/f.bin", real); /* not there yet */
+    CHECK_OK(vkg_write_target(path, a, sizeof a));
+    CHECK(strcmp(a, path) == 0, "%s: %s", path, a);
+    const char *spellings[] = {"%s/./sub/../sub/f.bin", "%s/link.bin", "%s/dirlink/f.bin",
+                               "%s/sub/nothere/../f.bin"};
+    for (size_t i = 0; i < sizeof spellings / sizeof *spellings; i++) {
+        snprintf(path, sizeof path, spellings[i], dir);
+        CHECK_OK(vkg_write_target(path, b, sizeof b));
+        CHECK(strcmp(a, b) == 0, "%s: %s, not %s", path, b, a);
+    }
+    test_write(dir, "sub/f.bin", "x", 1); /* there now: the same */
+    snprintf(path, sizeof path, "%s/link.bin", dir);
+    CHECK(vkg_write_target(path, b, sizeof b) == 0 && strcmp(a, b) == 0, "%s: %s", path, b);
+    CHECK(vkg_write_target(sub, b, sizeof b) < 0 && strstr(vkg_error(), "is a directory"),
+          "a directory: %s", vkg_error());
+}
+
 /* A write replaces a regular file, or the file a symbolic link names (the link stays); a pipe, a
  * device or a directory in its place is refused, not replaced by a file; vkg_check_writable says
  * the same before any write. */

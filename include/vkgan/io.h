@@ -15,6 +15,15 @@ int vkg_write_file_atomic(const char *path, const void *const *parts, const size
  * the write would use, and refuses a directory. 0, or -1 with vkg_error() naming the path, as
  * the write would fail. For commands that write only after long work, to fail before it. */
 int vkg_check_writable(const char *path);
+/* The absolute path of `path` with every symbolic link and "." and ".." resolved, as far as it
+ * exists; the parts that do not exist yet follow by name (their ".." drops the part before). 0,
+ * or -1 with vkg_error(). */
+int vkg_real_path(const char *path, char *out, size_t size);
+/* The real path (vkg_real_path) of the file a write to path (vkg_write_file_atomic) replaces:
+ * path, or the file a symbolic link there names (where it points when that is not there yet).
+ * Two outputs, or an output and an input, are one file exactly when these are equal. 0, or -1
+ * with vkg_error() when the write would be refused (a directory, a device). */
+int vkg_write_target(const char *path, char *out, size_t size);
 /* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
 int vkg_is_atomic_temporary(const char *name);
 

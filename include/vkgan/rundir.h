@@ -15,6 +15,15 @@ struct cJSON;
 /* The newest checkpoint of run directory `dir` (DIR/checkpoints/step-<9 digits>.safetensors of
  * the highest step) into path (size bytes) and *step; -1 with vkg_error() when there is none. */
 int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
+/* Whether a write to `path` would replace one of the files of the run directory `dir` (which
+ * need not exist yet), however either is written (links, "." and ".."): its config.json,
+ * metrics.jsonl, metrics.csv, train.lock, reals.png, or a step-* file of its checkpoints/ or
+ * samples/ (a checkpoint, one set aside, a sample grid, written now or later). 1 with vkg_error()
+ * naming the file as the run's, else 0. For the output options of the commands that read a run. */
+int vkg_rundir_owns(const char *dir, const char *path);
+/* The run directory a checkpoint is in (RUN of RUN/checkpoints/NAME, links resolved, when RUN
+ * holds a config.json) into dir (size bytes): 1, or 0 when it is in none. */
+int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size);
 /* Reads and parses a JSON file (a run's config.json); owned by the caller (cJSON_Delete), or
  * NULL with vkg_error() naming it. */
 struct cJSON *vkg_rundir_read_json(const char *path);

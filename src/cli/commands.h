@@ -20,6 +20,14 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether the file an option names can be written (vkg_check_writable), checked before the long
  * work that ends in writing it: 0, or 1 after printing "--option: why". */
 int cli_check_writable(const char *option, const char *path);
+/* The checks of an output option before the work it ends: 2 after printing one line when it
+ * names a file of the run directory `run` (a run the command reads; NULL: none) or the file
+ * `input` (NULL: none) that the command reads, however either is written (vkg_rundir_owns,
+ * cli_same_file); else cli_check_writable's 1 or 0. */
+int cli_check_output(const char *option, const char *path, const char *run, const char *input);
+/* Whether writing a and b would replace one file (vkg_write_target): ./a.png and dir/../a.png, a
+ * link and the file it names. An input's path as b: whether writing a would replace it. */
+int cli_same_file(const char *a, const char *b);
 /* Parses a command's options from its table (include/vkgan/opt.h): -1 to go on; otherwise the
  * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). */
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/rundir.h"
 
 static const char *usage =
     "usage: vkgan <command> [options]\n"
@@ -49,6 +50,22 @@ int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
 
 int cli_check_writable(const char *option, const char *path) {
     return vkg_check_writable(path) < 0 ? cli_error("%s: %s", option, vkg_error()) : 0;
+}
+
+int cli_same_file(const char *a, const char *b) {
+    char ta[VKG_PATH_MAX + 128], tb[VKG_PATH_MAX + 128];
+    return vkg_write_target(a, ta, sizeof ta) == 0 && vkg_write_target(b, tb, sizeof tb) == 0 &&
+           strcmp(ta, tb) == 0;
+}
+
+int cli_check_output(const char *option, const char *path, const char *run, const char *input) {
+    if (input && cli_same_file(path, input))
+        return cli_error("%s %s: that is %s, which this command reads: choose another file", option,
+                         path, input) +
+               1;
+    if (run && vkg_rundir_owns(run, path))
+        return cli_error("%s %s: %s", option, path, vkg_error()) + 1;
+    return cli_check_writable(option, path);
 }
 
 const vkg_opt cli_device_opts[2] = {CLI_DEVICE_OPTIONS(cli_device_args)};

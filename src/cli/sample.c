@@ -1,12 +1,11 @@
 /* vkgan sample: argument handling and printing around vkg_sample_write (include/vkgan/train.h). */
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "vkgan/error.h"
+#include "vkgan/rundir.h"
 #include "vkgan/train.h"
 
 /* --class: a name (looked up in the checkpoint) or an index, which must be a class number */
@@ -57,29 +56,20 @@ static const vkg_opt_table sample_table = {
     sample_opts,
     sizeof sample_opts / sizeof *sample_opts};
 
-/* Whether two paths name one file, however written (./a.png, dir/../a.png): their directories'
- * real paths and their last names compared; the files need not exist yet. */
-static int same_file(const char *a, const char *b) {
-    char ca[4200], cb[4200], da[PATH_MAX], db[PATH_MAX];
-    snprintf(ca, sizeof ca, "%s", a);
-    snprintf(cb, sizeof cb, "%s", b);
-    const char *na = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
-    const char *nb = strrchr(b, '/') ? strrchr(b, '/') + 1 : b;
-    if (strcmp(na, nb) != 0) return 0;
-    return realpath(dirname(ca), da) && realpath(dirname(cb), db) && strcmp(da, db) == 0;
-}
-
 int cmd_sample(int argc, char **argv) {
     sample_args a;
     int code = cli_parse(&sample_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.raw && a.raw[0] && same_file(a.raw, a.out)) {
+    if (a.raw && a.raw[0] && cli_same_file(a.raw, a.out)) {
         cli_error("--out and --raw name the same file (%s): one would replace the other", a.out);
         return 2;
     }
-    if (cli_check_writable("--out", a.out) ||
-        (a.raw && a.raw[0] && cli_check_writable("--raw", a.raw)))
-        return 1;
+    char run[VKG_PATH_MAX]; /* the checkpoint's run, whose files are not outputs */
+    int in_run = vkg_rundir_of_checkpoint(a.checkpoint, run, sizeof run);
+    if ((code = cli_check_output("--out", a.out, in_run ? run : NULL, a.checkpoint)) ||
+        (a.raw && a.raw[0] &&
+         (code = cli_check_output("--raw", a.raw, in_run ? run : NULL, a.checkpoint))))
+        return code;
     if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)
         return cli_error("%s", vkg_error());

@@ -87,8 +87,10 @@ static int train(vkg_train_options *po) {
     train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
     train_faults faults = {.console = &console};
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
-    if (o.view && o.screenshot[0] && cli_check_writable("--screenshot", o.screenshot))
-        return 1; /* written after the training: known now */
+    const char *run = o.resume[0] ? o.resume : o.out[0] ? o.out : NULL; /* (default: a new one) */
+    int checked =
+        o.view && o.screenshot[0] ? cli_check_output("--screenshot", o.screenshot, run, NULL) : 0;
+    if (checked) return checked; /* written after the training: known now */
     train_window *window = NULL;
     if (o.view && !(window = train_window_new(&o))) return cli_error("out of host memory");
     vkg_train_observer obs[4], metrics;
@@ -173,6 +175,7 @@ int cmd_view(int argc, char **argv) {
     view_args a;
     int code = cli_parse(&view_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.screenshot && cli_check_writable("--screenshot", a.screenshot)) return 1;
+    if (a.screenshot && (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL)))
+        return code;
     return vkg_view_run(a.dir, a.screenshot, a.device, a.validation);
 }

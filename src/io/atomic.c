@@ -67,6 +67,49 @@ static int write_target(const char *path, char *out, size_t size) {
     return 0;
 }
 
+int vkg_real_path(const char *path, char *out, size_t size) {
+    char buf[2 * PATH_MAX + 2], real[PATH_MAX], rest[2 * PATH_MAX + 2] = "", cwd[PATH_MAX] = "";
+    if (!path[0]) return vkg_set_error("an empty path");
+    if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
+        return vkg_set_error("%s: cannot tell the current directory (%s)", path, strerror(errno));
+    if (strlen(path) >= PATH_MAX) return vkg_set_error("%s: path too long", path);
+    snprintf(buf, sizeof buf, "%s%s%s", cwd, cwd[0] ? "/" : "", path);
+    /* the longest part that exists, resolved by the system; the rest held back */
+    while (!realpath(buf, real)) {
+        char *slash = strrchr(buf, '/'), part[sizeof rest];
+        if (!slash) return vkg_set_error("%s: cannot resolve it", path);
+        snprintf(part, sizeof part, "%s%s%s", slash + 1, rest[0] ? "/" : "", rest);
+        memcpy(rest, part, sizeof rest);
+        if (slash == buf)
+            buf[1] = 0; /* "/" */
+        else
+            *slash = 0;
+    }
+    /* the rest, none of which exists: its "." and ".." by name */
+    size_t n = strlen(real);
+    char *save = NULL;
+    for (char *part = strtok_r(rest, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0) continue;
+        if (strcmp(part, "..") == 0) {
+            char *slash = strrchr(real, '/');
+            n = slash && slash != real ? (size_t)(slash - real) : 1;
+            real[n] = 0;
+            continue;
+        }
+        if (n + 1 + strlen(part) >= sizeof real) return vkg_set_error("%s: path too long", path);
+        n += (size_t)sprintf(real + n, "%s%s", real[n - 1] == '/' ? "" : "/", part);
+    }
+    if (strlen(real) >= size) return vkg_set_error("%s: path too long", path);
+    snprintf(out, size, "%s", real);
+    return 0;
+}
+
+int vkg_write_target(const char *path, char *out, size_t size) {
+    char target[4200];
+    if (write_target(path, target, sizeof target) < 0) return -1;
+    return vkg_real_path(target, out, size);
+}
+
 int vkg_check_writable(const char *path) {
     char target[4200], tmp[4300];
     if (write_target(path, target, sizeof target) < 0) return -1;

@@ -336,6 +336,41 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
     return r < 0 ? -1 : aside;
 }
 
+int vkg_rundir_owns(const char *dir, const char *path) {
+    static const char *files[] = {"config.json", "metrics.jsonl", "metrics.csv", "train.lock",
+                                  "reals.png"};
+    static const char *folders[] = {"checkpoints/step-", "samples/step-"};
+    char run[4200], target[4200];
+    if (vkg_real_path(dir, run, sizeof run) < 0 ||
+        vkg_write_target(path, target, sizeof target) < 0)
+        return 0; /* the write itself will say what is wrong */
+    size_t n = strcmp(run, "/") == 0 ? 0 : strlen(run);
+    if (strncmp(target, run, n) != 0 || target[n] != '/') return 0;
+    const char *name = target + n + 1;
+    int owned = 0;
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) owned |= strcmp(name, files[i]) == 0;
+    for (size_t i = 0; i < sizeof folders / sizeof *folders; i++)
+        owned |= strncmp(name, folders[i], strlen(folders[i])) == 0 &&
+                 !strchr(name + strlen(folders[i]), '/');
+    if (!owned) return 0;
+    vkg_set_error("that is %s of the run directory %s, one of the run's own files: choose another "
+                  "file",
+                  name, dir);
+    return 1;
+}
+
+int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size) {
+    char real[4200], config[4300];
+    if (!realpath(checkpoint, real)) return 0;
+    char *slash = strrchr(real, '/');
+    if (!slash || slash - real < 12 || strncmp(slash - 12, "/checkpoints", 12) != 0) return 0;
+    slash[-12] = 0; /* RUN */
+    snprintf(config, sizeof config, "%s/config.json", real[0] ? real : "/");
+    if (access(config, F_OK) != 0) return 0;
+    snprintf(dir, size, "%s", real[0] ? real : "/");
+    return 1;
+}
+
 int rundir_write_json(const char *path, const cJSON *json) {
     char *text = cJSON_Print(json);
     if (!text) return vkg_set_error("out of host memory");
