@@ -239,6 +239,49 @@ TEST(cli_outputs_refuse_the_files_of_a_run_read) {
     CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
 }
 
+/* An image is written in the format its name's extension says (sample --out x.jpg used to write a
+ * PNG called x.jpg); an extension vkgan does not write is a usage error of every image output. */
+TEST(cli_images_take_the_format_their_extension_names) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    static const char *formats[][2] = {
+        {"png", "\x89PNG"}, {"JPG", "\xff\xd8\xff"}, {"jpeg", "\xff\xd8\xff"}, {"bmp", "BM"}};
+    for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
+        snprintf(path, sizeof path, "%s/s.%s", dir, formats[i][0]);
+        snprintf(args, sizeof args,
+                 "sample --checkpoint %s/run/checkpoints/step-000000002.safetensors --n 8 --out %s",
+                 dir, path);
+        code = test_run_vkgan("", args, err, sizeof err);
+        char *image = test_read_text(path);
+        CHECK(code == 0 && image && strncmp(image, formats[i][1], strlen(formats[i][1])) == 0,
+              "--out %s: %d: %s", path, code, err);
+    }
+    /* TGA has no magic number: its header says no colour map and type 10 (RLE true colour) */
+    snprintf(path, sizeof path, "%s/s.tga", dir);
+    snprintf(args, sizeof args,
+             "sample --checkpoint %s/run/checkpoints/step-000000002.safetensors --n 8 --out %s",
+             dir, path);
+    code = test_run_vkgan("", args, err, sizeof err);
+    char *tga = test_read_text(path);
+    CHECK(code == 0 && tga && tga[1] == 0 && tga[2] == 10, "--out %s: %d: %s", path, code, err);
+    const char *refused[][2] = {
+        {"sample --checkpoint x --out %s/s.gif", "--out"},
+        {"sample --checkpoint x --out %s/samples", "--out"},
+        {"view %s/run --screenshot %s/v.webp", "--screenshot"},
+        {"train --data ring8 --view --screenshot %s/t.jpg2 --out %s/new", "--screenshot"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        snprintf(args, sizeof args, refused[i][0], dir, dir);
+        code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+        CHECK(code == 2 && strstr(err, refused[i][1]) && strstr(err, ".jpg (or .jpeg)") &&
+                  lines(err) == 1,
+              "%s: %d: %s", args, code, err);
+    }
+}
+
 /* --name=value as well as --name value; a flag given a value, an empty value and an optional
  * value given as an empty string are one-line usage errors. */
 TEST(cli_options_take_the_equals_form) {

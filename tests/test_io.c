@@ -123,26 +123,37 @@ TEST(io_atomic_write_replaces_only_regular_files) {
           files_in(dir));
 }
 
+/* The grid's layout and values, in each lossless format the name's extension chooses; an
+ * extension vkgan does not write is refused by name and nothing is written. */
 TEST(io_png_grid_layout_and_values) {
     const char *dir = test_tmpdir();
     char path[4200];
-    snprintf(path, sizeof path, "%s/grid.png", dir);
     enum { N = 5, H = 4, W = 6 };
     float images[N * H * W];
     for (int i = 0; i < N * H * W; i++) images[i] = (i / (H * W)) % 2 ? 1.0f : -1.0f;
     images[0] = 0.0f;
-    CHECK_OK(vkg_write_png_grid(path, images, N, 1, H, W, 3));
-    int w, h, c;
-    uint8_t *png = stbi_load(path, &w, &h, &c, 1);
-    CHECK(png != NULL, "cannot read the grid back: %s", stbi_failure_reason());
-    /* 3 columns x 2 rows of 6x4 with a 2-pixel border */
-    int ok = w == 3 * (W + 2) + 2 && h == 2 * (H + 2) + 2;
-    int first = png[2 * w + 2], second = png[2 * w + 2 + W + 2 + 1], border = png[0];
-    int odd = png[(2 + H + 2) * w + 2 + W + 2 + 1]; /* image 4: row 1, column 1: -1 */
-    stbi_image_free(png);
-    CHECK(ok, "grid is %dx%d", w, h);
-    CHECK(first == 128 && second == 255 && odd == 0 && border == 0,
-          "pixels 0 -> %d, 1 -> %d, -1 -> %d, border %d", first, second, odd, border);
+    static const char *names[] = {"grid.png", "grid.BMP", "grid.tga"};
+    for (size_t f = 0; f < sizeof names / sizeof *names; f++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[f]);
+        CHECK_OK(vkg_write_png_grid(path, images, N, 1, H, W, 3));
+        int w, h, c;
+        uint8_t *png = stbi_load(path, &w, &h, &c, 1);
+        CHECK(png != NULL, "cannot read %s back: %s", names[f], stbi_failure_reason());
+        /* 3 columns x 2 rows of 6x4 with a 2-pixel border */
+        int ok = w == 3 * (W + 2) + 2 && h == 2 * (H + 2) + 2;
+        int first = png[2 * w + 2], second = png[2 * w + 2 + W + 2 + 1], border = png[0];
+        int odd = png[(2 + H + 2) * w + 2 + W + 2 + 1]; /* image 4: row 1, column 1: -1 */
+        stbi_image_free(png);
+        CHECK(ok, "%s: grid is %dx%d", names[f], w, h);
+        CHECK(first == 128 && second == 255 && odd == 0 && border == 0,
+              "%s: pixels 0 -> %d, 1 -> %d, -1 -> %d, border %d", names[f], first, second, odd,
+              border);
+    }
+    snprintf(path, sizeof path, "%s/grid.gif", dir);
+    CHECK(vkg_write_png_grid(path, images, N, 1, H, W, 3) < 0 && strstr(vkg_error(), path) &&
+              strstr(vkg_error(), ".png"),
+          "grid.gif: %s", vkg_error());
+    CHECK(access(path, F_OK) != 0 && files_in(dir) == 3, "a refused image left a file");
 }
 
 /* A conditional model's grid, as samples/, vkgan sample and the window's S key write it: one row

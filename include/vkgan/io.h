@@ -1,6 +1,6 @@
-/* vkgan files: atomic writes, PNG sample grids, safetensors checkpoints. A file is always written
- * to a temporary name in its directory, flushed to disk and renamed over the target, so a crash
- * leaves either the old file or the new one, never half of one. */
+/* vkgan files: atomic writes, sample grids (PNG, JPEG, BMP, TGA), safetensors checkpoints. A file
+ * is always written to a temporary name in its directory, flushed to disk and renamed over the
+ * target, so a crash leaves either the old file or the new one, never half of one. */
 #ifndef VKGAN_IO_H
 #define VKGAN_IO_H
 
@@ -27,9 +27,15 @@ int vkg_write_target(const char *path, char *out, size_t size);
 /* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
 int vkg_is_atomic_temporary(const char *name);
 
-/* Writes w x h pixels of c bytes each (1 grey, 3 RGB, 4 RGBA) as a PNG, atomically. */
+/* Images are written in the format the file name's extension says (any case): .png, .jpg or .jpeg
+ * (JPEG at quality 95), .bmp, .tga; another extension, or none, is refused. 0 when path names one
+ * of those, or -1 with vkg_error() naming path and the extensions (before the work that makes the
+ * image). */
+int vkg_image_path_check(const char *path);
+/* Writes w x h pixels of c bytes each (1 grey, 3 RGB, 4 RGBA) as an image (PNG for a .png name;
+ * vkg_image_path_check), atomically. */
 int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, int c);
-/* Writes n images (NCHW floats in [-1, 1], c = 1 or 3) as one PNG grid with `cols` columns and a
+/* Writes n images (NCHW floats in [-1, 1], c = 1 or 3) as one image grid with `cols` columns and a
  * 2-pixel border. */
 int vkg_write_png_grid(const char *path, const float *images, int n, int c, int h, int w, int cols);
 /* The grid of a class-conditional model's images (example i of class i % classes), as the
@@ -39,7 +45,8 @@ int vkg_write_png_grid(const char *path, const float *images, int n, int c, int 
 int vkg_write_png_class_grid(const char *path, const float *images, int n, int classes, int c,
                              int h, int w, int cols);
 
-/* Writes a scatter plot of n 2D points (x, y pairs) over 3-sigma circles around the modes. */
+/* Writes (as an image, vkg_image_path_check) a scatter plot of n 2D points (x, y pairs) over
+ * 3-sigma circles around the modes. */
 int vkg_write_png_scatter(const char *path, const float *points, int n, const float (*modes)[2],
                           int mode_count, float sigma);
 

@@ -23,8 +23,10 @@ int cli_check_writable(const char *option, const char *path);
 /* The checks of an output option before the work it ends: 2 after printing one line when it
  * names a file of the run directory `run` (a run the command reads; NULL: none) or the file
  * `input` (NULL: none) that the command reads, however either is written (vkg_rundir_owns,
- * cli_same_file); else cli_check_writable's 1 or 0. */
-int cli_check_output(const char *option, const char *path, const char *run, const char *input);
+ * cli_same_file), or for an `image` when its name's extension is not a format vkgan writes
+ * (vkg_image_path_check); else cli_check_writable's 1 or 0. */
+int cli_check_output(const char *option, const char *path, const char *run, const char *input,
+                     int image);
 /* Whether writing a and b would replace one file (vkg_write_target): ./a.png and dir/../a.png, a
  * link and the file it names. An input's path as b: whether writing a would replace it. */
 int cli_same_file(const char *a, const char *b);

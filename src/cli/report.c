@@ -38,7 +38,7 @@ int cmd_report(int argc, char **argv) {
     report_args a;
     int code = cli_parse(&report_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL))) return code;
+    if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL, 0))) return code;
     char written[VKG_PATH_MAX + 32];
     if (vkg_report_write(a.dir, a.out, written, sizeof written) < 0)
         return cli_error("%s", vkg_error());

@@ -31,7 +31,10 @@ static const vkg_opt sample_opts[] = {
     {"checkpoint", "PATH", VKG_OPT_STR, F(checkpoint), 0, 0, NULL,
      "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
     {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
-    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png", "the PNG to write", 0},
+    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png",
+     "the image to write: PNG, JPEG, BMP or TGA, as its extension says (.png, .jpg or .jpeg, "
+     ".bmp, .tga)",
+     0},
     {"raw", "FILE", VKG_OPT_STR, F(raw), 0, 0, "",
      "also write G's float output and the z it came from (whole batches) to this .safetensors "
      "file (tools/vkgan_to_torch.py --check compares PyTorch with it)",
@@ -50,7 +53,7 @@ static const vkg_opt_table sample_table = {
     "sample",
     "--checkpoint PATH [options]",
     "Generates N samples from a checkpoint of vkgan train (with G's EMA weights when the run kept "
-    "them) and writes them as one PNG grid (a scatter plot for 2D data).",
+    "them) and writes them as one image grid (a scatter plot for 2D data).",
     NULL,
     0,
     sample_opts,
@@ -66,9 +69,9 @@ int cmd_sample(int argc, char **argv) {
     }
     char run[VKG_PATH_MAX]; /* the checkpoint's run, whose files are not outputs */
     int in_run = vkg_rundir_of_checkpoint(a.checkpoint, run, sizeof run);
-    if ((code = cli_check_output("--out", a.out, in_run ? run : NULL, a.checkpoint)) ||
+    if ((code = cli_check_output("--out", a.out, in_run ? run : NULL, a.checkpoint, 1)) ||
         (a.raw && a.raw[0] &&
-         (code = cli_check_output("--raw", a.raw, in_run ? run : NULL, a.checkpoint))))
+         (code = cli_check_output("--raw", a.raw, in_run ? run : NULL, a.checkpoint, 0))))
         return code;
     if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)

@@ -88,8 +88,9 @@ static int train(vkg_train_options *po) {
     train_faults faults = {.console = &console};
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
     const char *run = o.resume[0] ? o.resume : o.out[0] ? o.out : NULL; /* (default: a new one) */
-    int checked =
-        o.view && o.screenshot[0] ? cli_check_output("--screenshot", o.screenshot, run, NULL) : 0;
+    int checked = o.view && o.screenshot[0]
+                      ? cli_check_output("--screenshot", o.screenshot, run, NULL, 1)
+                      : 0;
     if (checked) return checked; /* written after the training: known now */
     train_window *window = NULL;
     if (o.view && !(window = train_window_new(&o))) return cli_error("out of host memory");
@@ -152,8 +153,10 @@ typedef struct view_args {
 static const vkg_opt view_opts[] = {
     {"run-dir", "RUN_DIR", VKG_OPT_STR, F(dir), 0, 0, NULL,
      "a run directory of vkgan train (finished, or still running headless)", 0, NULL, NULL, 1, 1},
-    {"screenshot", "PNG", VKG_OPT_STR, F(screenshot), 0, 0, NULL,
-     "draw one frame, write it as a PNG and close", 0},
+    {"screenshot", "FILE", VKG_OPT_STR, F(screenshot), 0, 0, NULL,
+     "draw one frame, write it as an image (.png, .jpg or .jpeg, .bmp, .tga: the format its "
+     "extension says) and close",
+     0},
     CLI_DEVICE_OPTIONS(view_args),
 };
 #undef F
@@ -175,7 +178,7 @@ int cmd_view(int argc, char **argv) {
     view_args a;
     int code = cli_parse(&view_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.screenshot && (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL)))
+    if (a.screenshot && (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL, 1)))
         return code;
     return vkg_view_run(a.dir, a.screenshot, a.device, a.validation);
 }

@@ -1,5 +1,7 @@
-/* Sample grids as PNG through stb_image_write, written atomically. */
+/* Sample grids and images through stb_image_write (PNG, JPEG, BMP or TGA, as the file name's
+ * extension says), written atomically. */
 #include <math.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,10 +76,43 @@ int vkg_write_png_class_grid(const char *path, const float *images, int n, int c
     return r;
 }
 
+/* The formats, by the extensions that name them (any case). */
+enum { FORMAT_PNG, FORMAT_JPEG, FORMAT_BMP, FORMAT_TGA };
+static const struct {
+    const char *extension;
+    int format;
+} extensions[] = {{"png", FORMAT_PNG},
+                  {"jpg", FORMAT_JPEG},
+                  {"jpeg", FORMAT_JPEG},
+                  {"bmp", FORMAT_BMP},
+                  {"tga", FORMAT_TGA}};
+static const char *format_names[] = {"PNG", "JPEG", "BMP", "TGA"};
+
+/* The format path's extension names, or -1 with vkg_error(). */
+static int image_format(const char *path) {
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot && i < sizeof extensions / sizeof *extensions; i++)
+        if (strcasecmp(dot + 1, extensions[i].extension) == 0) return extensions[i].format;
+    return vkg_set_error("%s: not an image extension vkgan writes: name it .png, .jpg (or .jpeg), "
+                         ".bmp or .tga (the extension chooses the format)",
+                         path);
+}
+
+int vkg_image_path_check(const char *path) {
+    return image_format(path) < 0 ? -1 : 0;
+}
+
 int vkg_write_png(const char *path, const unsigned char *pixels, int w, int h, int c) {
+    int format = image_format(path);
+    if (format < 0) return -1;
     png_buffer png = {0};
-    int ok = stbi_write_png_to_func(append, &png, w, h, c, pixels, w * c) && !png.failed;
-    int rc = ok ? 0 : vkg_set_error("%s: PNG encoding failed", path);
+    int ok = format == FORMAT_PNG    ? stbi_write_png_to_func(append, &png, w, h, c, pixels, w * c)
+             : format == FORMAT_JPEG ? stbi_write_jpg_to_func(append, &png, w, h, c, pixels, 95)
+             : format == FORMAT_BMP  ? stbi_write_bmp_to_func(append, &png, w, h, c, pixels)
+                                     : stbi_write_tga_to_func(append, &png, w, h, c, pixels);
+    ok = ok && !png.failed;
+    int rc = ok ? 0 : vkg_set_error("%s: %s encoding failed", path, format_names[format]);
     if (ok) {
         const void *parts[1] = {png.data};
         rc = vkg_write_file_atomic(path, parts, &png.size, 1);

@@ -1,4 +1,4 @@
-/* Scatter plots of 2D samples over the modes of the mixture they should match, as PNG. */
+/* Scatter plots of 2D samples over the modes of the mixture they should match, as an image. */
 #include <math.h>
 #include <stdlib.h>
 

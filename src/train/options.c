@@ -68,8 +68,10 @@ static const vkg_opt table[] = {
     {"quiet", NULL, FLAG, F(quiet), 0, 1, "0", "no model summary and no progress", G_RUN},
     {"view", NULL, FLAG, F(view), 0, 1, "0",
      "open the live window: samples and graphs as training runs (keys: H in the window)", G_RUN},
-    {"screenshot", "PNG", TEXT, F(screenshot), 0, 0, "",
-     "with --view: when training ends, write the window as a PNG and close it", G_RUN},
+    {"screenshot", "FILE", TEXT, F(screenshot), 0, 0, "",
+     "with --view: when training ends, write the window as an image (.png, .jpg or .jpeg, .bmp, "
+     ".tga: the format its extension says) and close it",
+     G_RUN},
     {"image-size", "PX", INT, F(image_size), 0, 64, "0",
      "28, 32 or 64; 0: the data's (28 for MNIST-like data, 32 for CIFAR-10, 64 for folders)",
      G_MODEL, NULL, NULL, 0, 0, image_size},

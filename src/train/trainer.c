@@ -301,6 +301,8 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     if (rc == 0 && !o->out[0]) trainer_default_out(o);
     if (rc == 0 && o->screenshot[0] && !o->view)
         rc = vkg_set_error("--screenshot needs --view") < 0 ? VKG_TRAIN_REFUSED : 0;
+    if (rc == 0 && o->screenshot[0] && vkg_image_path_check(o->screenshot) < 0)
+        rc = vkg_set_error("--screenshot %s", vkg_error()) < 0 ? VKG_TRAIN_REFUSED : 0;
     /* quiet: the device's own note on a software device is the observers' (below) */
     vkg_ctx_options copts = {.device = o->device[0] ? o->device : NULL,
                              .validation = o->validation ? 1 : -1,

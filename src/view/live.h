@@ -55,7 +55,7 @@ void live_rewind(live *l, unsigned step);
 int live_tick(live *l, unsigned steps, int done);
 /* Training has ended at `steps`: refreshes the preview, draws the last frame and writes it. */
 int live_final(live *l, unsigned steps, const char *path);
-/* Writes what the window shows now as a PNG. */
+/* Writes what the window shows now as an image (vkg_image_path_check). */
 int live_screenshot(live *l, const char *path);
 /* Frames, their device time, previews, and the window's estimated share of the device. */
 void live_report(const live *l, FILE *f);

@@ -43,7 +43,7 @@ int window_draw(window *win, const vkg_tensor *images, const vkg_buf *packed,
                 const vkg_tensor *points);
 /* GPU milliseconds of the last finished frame (from its timestamps). */
 double window_frame_ms(window *win);
-/* Writes the last drawn frame, exactly as presented, as a PNG. */
+/* Writes the last drawn frame, exactly as presented, as an image (vkg_image_path_check). */
 int window_screenshot(window *win, const char *path);
 
 #endif
