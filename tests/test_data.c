@@ -106,6 +106,30 @@ TEST(data_idx_plain_and_gzipped_and_bad_files) {
     snprintf(in, sizeof in, "%s/train-images-idx3-ubyte", sub);
     CHECK(mkdir(sub, 0755) == 0 && mkdir(in, 0755) == 0, "cannot make %s", in);
     CHECK_ERROR(vkg_load_idx_dir(sub, "train", &d), "is a directory, not a file");
+    /* each message says what is wrong, and where: a .gz that is no gzip data (it was read as raw
+     * bytes and called truncated), gzip data that ends early, a broken link to a .gz (it named
+     * the plain file instead), a path through a file */
+    char gz[4300], through[4300];
+    snprintf(gz, sizeof gz, "%s/raw.gz", dir);
+    test_write(dir, "raw.gz", images, 8);
+    CHECK_ERROR(vkg_load_idx(gz, labels_path, &d), "raw.gz: not gzip data");
+    test_write(dir, "raw.gz", images, 16 + 6 * 24); /* whole IDX data, but not gzipped */
+    CHECK_ERROR(vkg_load_idx(gz, labels_path, &d), "raw.gz: not gzip data");
+    uint8_t *big = test_alloc(16 + 5 * 80 * 80); /* 5 images, as the labels */
+    size_t nbig = idx_images(big, 5, 80, 80, 0x803);
+    write_gz(dir, "cut.gz", big, nbig);
+    snprintf(gz, sizeof gz, "%s/cut.gz", dir);
+    struct stat st;
+    CHECK(stat(gz, &st) == 0 && truncate(gz, st.st_size / 2) == 0, "cannot truncate %s", gz);
+    CHECK_ERROR(vkg_load_idx(gz, labels_path, &d), "cut.gz: truncated: its gzip data ends early");
+    snprintf(sub, sizeof sub, "%s/linked", dir);
+    snprintf(gz, sizeof gz, "%s/train-images-idx3-ubyte.gz", sub);
+    CHECK(mkdir(sub, 0755) == 0 && symlink("/nonexistent/images.gz", gz) == 0, "cannot link %s",
+          gz);
+    CHECK_ERROR(vkg_load_idx_dir(sub, "train", &d),
+                "train-images-idx3-ubyte.gz: a broken symbolic link (to /nonexistent/images.gz");
+    snprintf(through, sizeof through, "%s/sub", labels_path);
+    CHECK_ERROR(vkg_load_idx_dir(through, "train", &d), "-labels-idx1-ubyte is a file, not a dir");
 }
 
 TEST(data_cifar10_batches_and_bad_files) {
@@ -132,7 +156,21 @@ TEST(data_cifar10_batches_and_bad_files) {
     batch[3073] = 12;
     test_write(dir, "data_batch_3.bin", batch, sizeof batch);
     CHECK_ERROR(vkg_load_cifar10(dir, &d), "has label 12");
-    CHECK_ERROR(vkg_load_cifar10("/nonexistent/cifar", &d), "no CIFAR-10 binary batches");
+    /* what is wrong and where, not "no CIFAR-10 binary batches" for everything */
+    CHECK_ERROR(vkg_load_cifar10("/nonexistent/cifar", &d), "cifar: cannot open the directory");
+    char file[4200], sub[4200];
+    snprintf(file, sizeof file, "%s/data_batch_5.bin", dir);
+    CHECK_ERROR(vkg_load_cifar10(file, &d), "data_batch_5.bin: is a file, not a directory");
+    snprintf(sub, sizeof sub, "%s/empty", dir);
+    CHECK(mkdir(sub, 0755) == 0, "cannot make %s", sub);
+    CHECK_ERROR(vkg_load_cifar10(sub, &d), "no CIFAR-10 binary batches");
+    snprintf(file, sizeof file, "%s/empty/data_batch_1.bin", dir); /* a folder in its place */
+    CHECK(mkdir(file, 0755) == 0, "cannot make %s", file);
+    CHECK_ERROR(vkg_load_cifar10(sub, &d), "empty/data_batch_1.bin: is a directory, not a file");
+    test_write(dir, "data_batch_3.bin", batch, 3073); /* its first record: a good one again */
+    snprintf(file, sizeof file, "%s/data_batch_4.bin", dir); /* was "missing" */
+    CHECK(unlink(file) == 0 && mkdir(file, 0755) == 0, "cannot make %s", file);
+    CHECK_ERROR(vkg_load_cifar10(dir, &d), "data_batch_4.bin: is a directory, not a file");
 }
 
 static void write_png(const char *dir, const char *name, int w, int h, int inner) {

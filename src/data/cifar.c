@@ -18,13 +18,24 @@ static long file_size(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (long)st.st_size : -1;
 }
 
-/* The folder holding data_batch_1.bin: DIR itself or DIR/cifar-10-batches-bin. */
+/* The folder holding the batches: DIR itself when it has a data_batch_1.bin (of whatever kind:
+ * the batches' checks say what is wrong with it), else DIR/cifar-10-batches-bin. */
 static int batch_dir(const char *dir, char *out, size_t size) {
-    char probe[4200];
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return vkg_set_error("%s: is a file, not a directory: cifar10:DIR names the folder of "
+                             "data_batch_1.bin .. data_batch_5.bin (or the one holding "
+                             "cifar-10-batches-bin/)",
+                             dir);
+    if (data_check_dir(dir) < 0) return -1;
+    char probe[4096];
+    if (snprintf(probe, sizeof probe, "%s/cifar-10-batches-bin", dir) >= (int)sizeof probe)
+        return vkg_set_error("%s: path too long", dir);
     snprintf(probe, sizeof probe, "%s/data_batch_1.bin", dir);
-    if (file_size(probe) >= 0) return snprintf(out, size, "%s", dir), 0;
-    snprintf(probe, sizeof probe, "%s/cifar-10-batches-bin/data_batch_1.bin", dir);
-    if (file_size(probe) >= 0) return snprintf(out, size, "%s/cifar-10-batches-bin", dir), 0;
+    if (lstat(probe, &st) == 0) return snprintf(out, size, "%s", dir), 0;
+    snprintf(probe, sizeof probe, "%s/cifar-10-batches-bin", dir);
+    if (lstat(probe, &st) == 0)
+        return data_check_dir(probe) < 0 ? -1 : (snprintf(out, size, "%s", probe), 0);
     return vkg_set_error("%s: no CIFAR-10 binary batches (data_batch_1.bin .. data_batch_5.bin) "
                          "there or in cifar-10-batches-bin/",
                          dir);
@@ -37,8 +48,8 @@ int vkg_load_cifar10(const char *dir, vkg_dataset *out) {
     long sizes[BATCHES], total = 0;
     for (int b = 0; b < BATCHES; b++) {
         snprintf(path, sizeof path, "%s/data_batch_%d.bin", base, b + 1);
+        if (data_check_file(path) < 0) return -1; /* missing, a directory, ...: said so */
         sizes[b] = file_size(path);
-        if (sizes[b] < 0) return vkg_set_error("%s: missing", path);
         if (sizes[b] == 0 || sizes[b] % RECORD != 0)
             return vkg_set_error("%s: truncated or corrupt: %ld bytes is not a whole number of "
                                  "%d-byte records",

@@ -28,9 +28,13 @@ static int read_exact(gzFile f, const char *path, uint8_t *buf, size_t n, size_t
             return vkg_set_error("%s: corrupt compressed data reading the %s (%s)", path, what,
                                  msg);
         }
-        if (got == 0)
+        if (got == 0 && gzdirect(f))
             return vkg_set_error("%s: truncated: the %s needs %zu bytes, the file has %zu", path,
                                  what, total, done + at);
+        if (got == 0)
+            return vkg_set_error("%s: truncated: its gzip data ends early, after %zu of the %zu "
+                                 "bytes the %s needs",
+                                 path, done + at, total, what);
         at += (size_t)got;
     }
     return 0;
@@ -73,7 +77,15 @@ static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int ndi
     }
     uint8_t header[16];
     size_t size = 4 + 4 * (size_t)ndims;
-    if (read_exact(f, path, header, size, 0, size, "header") < 0) {
+    int read = read_exact(f, path, header, size, 0, size, "header");
+    size_t length = strlen(path); /* a .gz name: gzip data, not read as raw bytes */
+    if (length > 3 && strcmp(path + length - 3, ".gz") == 0 && gzdirect(f)) {
+        vkg_set_error("%s: not gzip data (it does not start with gzip's header, though its name "
+                      "ends in .gz): decompress it correctly or name it without .gz",
+                      path);
+        read = -1;
+    }
+    if (read < 0) {
         gzclose(f);
         return NULL;
     }
@@ -139,11 +151,12 @@ done:
     return rc;
 }
 
-/* DIR/NAME.gz if it exists, else DIR/NAME (which may not exist: the open reports it). */
+/* DIR/NAME.gz if it is there (even as a broken link: the open says so), else DIR/NAME (which
+ * may not exist: the open reports it). */
 static void find(const char *dir, const char *name, char *path, size_t size) {
     struct stat st;
     snprintf(path, size, "%s/%s.gz", dir, name);
-    if (stat(path, &st) == 0) return;
+    if (lstat(path, &st) == 0) return;
     snprintf(path, size, "%s/%s", dir, name);
 }
 
