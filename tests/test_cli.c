@@ -282,6 +282,72 @@ TEST(cli_images_take_the_format_their_extension_names) {
     }
 }
 
+/* report and view read what they can of a damaged metrics.jsonl and say, in one warning line,
+ * where the first line that is not a metrics record is (they used to say nothing); a torn last
+ * line, what a run killed while writing leaves, is expected: no warning. */
+TEST(cli_report_and_view_warn_of_a_damaged_metrics_log) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --steps 6 --batch 8 --log-every 2 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
+    char *good = test_read_text(path);
+    CHECK(good && lines(good) >= 3, "metrics.jsonl: %s", good ? good : "(missing)");
+    size_t first = strcspn(good, "\n") + 1;
+    char *text = test_alloc(strlen(good) + 4096);
+    uint32_t s = 12345;
+    char noise[300];
+    for (size_t i = 0; i < sizeof noise; i++) /* bytes of every value, newlines among them */
+        noise[i] = (char)((s = s * 1664525u + 1013904223u) >> 24);
+    static const char *damage[][2] = {
+        /* [0]: before the file, [1]: after its first line; NULL: silent */
+        {"", "not json\n[1,2]\n{\"step\":4}trailing\n"},
+        {"\"a string\"\n", ""},
+        {"{\"loss_d\": 1}\n", ""},
+        {"", "{\"step\": -3}\n\n"},
+    };
+    size_t cases = sizeof damage / sizeof *damage;
+    snprintf(args, sizeof args, "report %s/run --out %s/r.html", dir, dir);
+    for (size_t i = 0; i < cases + 3; i++) {
+        const char *want = NULL;
+        size_t size;
+        if (i < cases) { /* damaged lines: the first named */
+            size = (size_t)sprintf(text, "%s%.*s%s%s", damage[i][0], (int)first, good, damage[i][1],
+                                   good + first);
+            want = damage[i][0][0] ? "metrics.jsonl: line 1 is not a metrics record"
+                                   : "metrics.jsonl: line 2 is not a metrics record";
+        } else if (i == cases) { /* random bytes */
+            memcpy(text, noise, size = sizeof noise);
+            text[0] = 'x';
+            want = "metrics.jsonl: line 1 is not a metrics record";
+        } else if (i == cases + 1) { /* a torn last line: silent */
+            size = (size_t)sprintf(text, "%s{\"step\":8,\"epoch\":0.0", good);
+        } else { /* as written: silent */
+            size = (size_t)sprintf(text, "%s", good);
+        }
+        test_write(dir, "run/metrics.jsonl", text, size);
+        code = test_run_vkgan("", args, err, sizeof err);
+        CHECK(code == 0, "case %zu: report: %d: %s", i, code, err);
+        if (want)
+            CHECK(strstr(err, want) && strstr(err, "vkgan: warning:") && lines(err) == 1,
+                  "case %zu: report: %s", i, err);
+        else
+            CHECK(err[0] == 0, "case %zu: report: %s", i, err);
+        snprintf(path, sizeof path, "%s/r.html", dir); /* the good lines' curves drawn */
+        char *html = test_read_text(path);
+        CHECK(html && (i == cases || strstr(html, "<polyline")), "case %zu: no curve", i);
+    }
+    sprintf(text, "%.*sgarbage\n%s", (int)first, good, good + first);
+    test_write(dir, "run/metrics.jsonl", text, strlen(text));
+    snprintf(args, sizeof args, "view %s/run", dir); /* warned before the window (none here) */
+    code = test_run_vkgan("env -u DISPLAY -u WAYLAND_DISPLAY", args, err, sizeof err);
+    CHECK(strstr(err, "vkgan: warning:") && strstr(err, "metrics.jsonl: line 2 is not") &&
+              lines(err) == 2,
+          "view: %d: %s", code, err);
+}
+
 /* --name=value as well as --name value; a flag given a value, an empty value and an optional
  * value given as an empty string are one-line usage errors. */
 TEST(cli_options_take_the_equals_form) {

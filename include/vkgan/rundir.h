@@ -28,14 +28,25 @@ int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size);
  * NULL with vkg_error() naming it. */
 struct cJSON *vkg_rundir_read_json(const char *path);
 
+/* The lines of a metrics.jsonl that vkg_metrics_read skipped as no metrics record, other than a
+ * blank line and a torn last line (the start of a record, with no newline: what a run killed
+ * while writing it leaves, and what a running run's reader may see): a damaged or foreign file,
+ * which the commands warn about. */
+typedef struct vkg_metrics_skipped {
+    int lines;           /* how many */
+    unsigned long first; /* the number of the first of them, from 1 */
+} vkg_metrics_skipped;
+
 /* Reads DIR/metrics.jsonl (one reader for the report, the viewer and the tests' fuzzer): calls
- * each(row, step, event, user) for every line that is a JSON object with a "step" that is a
- * whole number in 0 .. 2^32 - 1; event is its "event" text or NULL. Other lines (a torn last
- * line, a foreign one) are skipped. Stops at the first non-zero return of each. 0, -1 with
- * vkg_error() naming the file, or what each returned. */
+ * each(row, step, event, user) for every line that is a JSON object (and nothing else) with a
+ * "step" that is a whole number in 0 .. 2^32 - 1; event is its "event" text or NULL. Other lines
+ * are skipped, and counted in *skipped (may be NULL) unless blank or a torn last line. Stops at
+ * the first non-zero return of each. 0, -1 with vkg_error() naming the file, or what each
+ * returned. */
 typedef int (*vkg_metrics_fn)(const struct cJSON *row, unsigned step, const char *event,
                               void *user);
-int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user);
+int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user,
+                     vkg_metrics_skipped *skipped);
 
 /* G alone, rebuilt from a checkpoint (its options and data shape from the metadata, the EMA
  * weights when there are any), at its training batch size (so batch norm sees batches like

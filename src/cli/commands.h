@@ -30,6 +30,10 @@ int cli_check_output(const char *option, const char *path, const char *run, cons
 /* Whether writing a and b would replace one file (vkg_write_target): ./a.png and dir/../a.png, a
  * link and the file it names. An input's path as b: whether writing a would replace it. */
 int cli_same_file(const char *a, const char *b);
+/* One warning line on stderr when DIR/metrics.jsonl holds lines that are not metrics records
+ * (vkg_metrics_skipped: a torn last line is expected and not one), naming the first; nothing
+ * otherwise, nor when the file cannot be read (the command says so, or does without it). */
+void cli_warn_metrics(const char *dir);
 /* Parses a command's options from its table (include/vkgan/opt.h): -1 to go on; otherwise the
  * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). */
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);

@@ -70,6 +70,24 @@ int cli_check_output(const char *option, const char *path, const char *run, cons
     return cli_check_writable(option, path);
 }
 
+static int ignore_row(const struct cJSON *row, unsigned step, const char *event, void *user) {
+    (void)row, (void)step, (void)event, (void)user;
+    return 0;
+}
+
+void cli_warn_metrics(const char *dir) {
+    vkg_metrics_skipped skipped;
+    if (vkg_metrics_read(dir, ignore_row, NULL, &skipped) != 0 || skipped.lines == 0) return;
+    fprintf(stderr,
+            "vkgan: warning: %s/metrics.jsonl: line %lu is not a metrics record (a JSON object "
+            "with a whole-number \"step\"): skipped",
+            dir, skipped.first);
+    if (skipped.lines > 1)
+        fprintf(stderr, ", with %d more such line%s", skipped.lines - 1,
+                skipped.lines > 2 ? "s" : "");
+    fputc('\n', stderr);
+}
+
 const vkg_opt cli_device_opts[2] = {CLI_DEVICE_OPTIONS(cli_device_args)};
 
 vkg_ctx_options cli_ctx_options(const char *device, int validation) {

@@ -39,6 +39,7 @@ int cmd_report(int argc, char **argv) {
     int code = cli_parse(&report_table, argc, argv, &a);
     if (code >= 0) return code;
     if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL, 0))) return code;
+    cli_warn_metrics(a.dir); /* and the report shows what the good lines hold */
     char written[VKG_PATH_MAX + 32];
     if (vkg_report_write(a.dir, a.out, written, sizeof written) < 0)
         return cli_error("%s", vkg_error());

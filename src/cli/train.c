@@ -180,5 +180,6 @@ int cmd_view(int argc, char **argv) {
     if (code >= 0) return code;
     if (a.screenshot && (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL, 1)))
         return code;
+    cli_warn_metrics(a.dir);
     return vkg_view_run(a.dir, a.screenshot, a.device, a.validation);
 }

@@ -78,7 +78,7 @@ static int add_row(const cJSON *row, unsigned step, const char *event, void *use
 }
 
 static int read_log(const char *dir, run_log *log) {
-    return vkg_metrics_read(dir, add_row, log);
+    return vkg_metrics_read(dir, add_row, log, NULL);
 }
 
 /* ---- output helpers ---- */

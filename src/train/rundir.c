@@ -522,23 +522,42 @@ void metrics_close(metrics_log *log) {
     log->jsonl = log->csv = NULL;
 }
 
-int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user) {
+/* Whether a line with no newline is the start of a record as metrics_write and
+ * metrics_write_object begin one: what a run killed while writing it leaves. */
+static int torn_record(const char *line, size_t length) {
+    static const char start[] = "{\"step\":";
+    size_t n = length < sizeof start - 1 ? length : sizeof start - 1;
+    return length > 0 && line[length - 1] != '\n' && memcmp(line, start, n) == 0;
+}
+
+int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user,
+                     vkg_metrics_skipped *skipped) {
     char path[4200];
     snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    vkg_metrics_skipped none;
+    if (!skipped) skipped = &none;
+    *skipped = (vkg_metrics_skipped){0};
     FILE *f = fopen(path, "r");
     if (!f)
         return vkg_set_error("%s: cannot open it (%s): not a vkgan run directory?", path,
                              strerror(errno));
     char *line = NULL;
     size_t cap = 0;
+    ssize_t length;
     int r = 0;
-    while (r == 0 && getline(&line, &cap, f) >= 0) {
-        cJSON *row = cJSON_Parse(line);
+    for (unsigned long number = 1; r == 0 && (length = getline(&line, &cap, f)) >= 0; number++) {
+        const char *end = NULL; /* the whole line, NUL bytes included, is one JSON value */
+        cJSON *row = cJSON_ParseWithLengthOpts(line, (size_t)length, &end, 0);
+        while (row && end < line + length && strchr(" \t\r\n", *end) && *end) end++;
+        if (row && end != line + length) cJSON_Delete(row), row = NULL;
         const cJSON *step = cJSON_GetObjectItemCaseSensitive(row, "step");
         const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
         double v = cJSON_IsNumber(step) ? step->valuedouble : -1;
         if (cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX && v == floor(v))
             r = each(row, (unsigned)v, cJSON_IsString(event) ? event->valuestring : NULL, user);
+        else if (strspn(line, " \t\r\n") != (size_t)length && !torn_record(line, (size_t)length) &&
+                 skipped->lines++ == 0)
+            skipped->first = number;
         cJSON_Delete(row);
     }
     free(line);

@@ -106,7 +106,7 @@ static int read_metrics(viewer *v) {
     v->metrics_size = st.st_size;
     history_clear(&v->h);
     v->mark_count = 0;
-    return vkg_metrics_read(v->dir, add_row, v) < 0 && access(path, R_OK) == 0 ? -1 : 0;
+    return vkg_metrics_read(v->dir, add_row, v, NULL) < 0 && access(path, R_OK) == 0 ? -1 : 0;
 }
 
 static int by_step(const void *a, const void *b) {
