@@ -370,6 +370,43 @@ TEST(cli_options_take_the_equals_form) {
     }
 }
 
+/* -h, --help and --version are flags like any other, for vkgan and for every command: given a
+ * value (--help=1) or followed by another argument (vkgan --version 1) they are a one-line usage
+ * error naming the flag, not an unknown option or command. */
+TEST(cli_help_and_version_take_no_value) {
+    static const char *commands[] = {"",       "devices ", "selfcheck ",        "bench-kernels ",
+                                     "train ", "sample ",  "train-classifier ", "score ",
+                                     "view ",  "report "};
+    const char *no_device = "VK_DRIVER_FILES=/nonexistent/icd.json";
+    char args[256], out[16384];
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        snprintf(args, sizeof args, "%s--help", commands[i]);
+        int code = test_run_vkgan_output(no_device, args, out, sizeof out);
+        CHECK(code == 0 && strstr(out, "usage: vkgan"), "%s: %d: %s", args, code, out);
+        static const char *valued[][2] = {{"--help=1", "--help takes no value"},
+                                          {"-h=1", "-h takes no value"},
+                                          {"--help=", "--help takes no value"}};
+        for (size_t k = 0; k < sizeof valued / sizeof *valued; k++) {
+            snprintf(args, sizeof args, "%s%s", commands[i], valued[k][0]);
+            code = test_run_vkgan_output(no_device, args, out, sizeof out);
+            CHECK(code == 2 && strstr(out, valued[k][1]) && lines(out) == 1, "%s: %d: %s", args,
+                  code, out);
+        }
+    }
+    static const char *usage[][2] = {{"--version=1", "--version takes no value"},
+                                     {"--version 1", "unexpected argument '1' after --version"},
+                                     {"--help 1", "unexpected argument '1' after --help"},
+                                     {"--help train", "'vkgan train --help'"}};
+    for (size_t i = 0; i < sizeof usage / sizeof *usage; i++) {
+        int code = test_run_vkgan_output(no_device, usage[i][0], out, sizeof out);
+        CHECK(code == 2 && strstr(out, usage[i][1]) && lines(out) == 1, "%s: %d: %s", usage[i][0],
+              code, out);
+    }
+    int code = test_run_vkgan_output(no_device, "--version", out, sizeof out);
+    CHECK(code == 0 && strncmp(out, "vkgan ", 6) == 0 && lines(out) == 1, "--version: %d: %s", code,
+          out);
+}
+
 /* A checkpoint of another model: a run whose config.json was changed cannot resume. */
 TEST(cli_train_resume_refuses_another_model) {
     char err[4096], args[8192], path[4200];

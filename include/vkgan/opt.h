@@ -57,7 +57,8 @@ int vkg_opt_set(const vkg_opt_table *t, void *s, const char *name, const char *v
 const vkg_opt *vkg_opt_find(const vkg_opt_table *t, const char *name);
 /* Parses argv[1..] over the defaults. given (may be NULL; t->count entries) marks the options
  * the command line named. 0; 1 when -h / --help asked for help (the caller prints it); -1 with
- * vkg_error() for an unknown option, a missing or invalid value or a missing required one. */
+ * vkg_error() for an unknown option, a missing or invalid value, a value given to a flag (-h and
+ * --help too: --help=1) or a missing required one. */
 int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsigned char *given);
 /* The help text: usage, description and every option with its default. */
 void vkg_opt_help(const vkg_opt_table *t, FILE *f);

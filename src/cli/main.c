@@ -23,8 +23,8 @@ static const char *usage =
     "  selfcheck        run every kernel on small shapes against the plain-C reference\n"
     "  bench-kernels    time every kernel at DCGAN shapes (GFLOP/s, fraction of fp32 peak)\n"
     "\n"
-    "options for every command:\n"
-    "  -h, --help       help for vkgan or for a command (vkgan COMMAND --help)\n"
+    "options:\n"
+    "  -h, --help       help for vkgan, or for a command: vkgan COMMAND --help\n"
     "  --version        print the version\n"
     "\n"
     "environment:\n"
@@ -94,30 +94,59 @@ vkg_ctx_options cli_ctx_options(const char *device, int validation) {
     return (vkg_ctx_options){.device = device, .validation = validation ? 1 : -1};
 }
 
+static const struct {
+    const char *name;
+    int (*run)(int, char **);
+} commands[] = {{"devices", cmd_devices},
+                {"selfcheck", cmd_selfcheck},
+                {"bench-kernels", cmd_bench_kernels},
+                {"train", cmd_train},
+                {"sample", cmd_sample},
+                {"view", cmd_view},
+                {"train-classifier", cmd_train_classifier},
+                {"score", cmd_score},
+                {"report", cmd_report}};
+enum { COMMANDS = sizeof commands / sizeof commands[0] };
+
+static int is_command(const char *name) {
+    for (size_t i = 0; i < COMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0) return 1;
+    return 0;
+}
+
+/* vkgan -h, --help and --version: flags, alone as every flag is (a command's parser refuses
+ * --help=1 the same way); 0 after printing, 2 after a usage error, -1 for another argument. */
+static int own_options(int argc, char **argv) {
+    const char *a = argv[1];
+    size_t name = strcspn(a, "=");
+    int help =
+        (name == 2 && strncmp(a, "-h", 2) == 0) || (name == 6 && strncmp(a, "--help", 6) == 0);
+    int version = name == 9 && strncmp(a, "--version", 9) == 0;
+    if (!help && !version) return -1;
+    if (a[name]) return cli_error("%.*s takes no value (give it alone)", (int)name, a) + 1;
+    if (argc > 2 && help && is_command(argv[2]))
+        return cli_error("unexpected argument '%s' after %s: a command's help is 'vkgan %s --help'",
+                         argv[2], a, argv[2]) +
+               1;
+    if (argc > 2)
+        return cli_error("unexpected argument '%s' after %s (see 'vkgan --help')", argv[2], a) + 1;
+    if (help)
+        fputs(usage, stdout);
+    else
+        printf("vkgan %s\n", VKGAN_VERSION);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0); /* results appear as they are measured, even in a pipe */
     vkg_set_program(argv[0]);
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return 2;
     }
-    if (strcmp(argv[1], "--version") == 0) {
-        printf("vkgan %s\n", VKGAN_VERSION);
-        return 0;
-    }
-    static const struct {
-        const char *name;
-        int (*run)(int, char **);
-    } commands[] = {{"devices", cmd_devices},
-                    {"selfcheck", cmd_selfcheck},
-                    {"bench-kernels", cmd_bench_kernels},
-                    {"train", cmd_train},
-                    {"sample", cmd_sample},
-                    {"view", cmd_view},
-                    {"train-classifier", cmd_train_classifier},
-                    {"score", cmd_score},
-                    {"report", cmd_report}};
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    int code = own_options(argc, argv);
+    if (code >= 0) return code;
+    for (size_t i = 0; i < COMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
     return cli_error("unknown command '%s' (see 'vkgan --help')", argv[1]) + 1;
 }

@@ -99,6 +99,8 @@ int vkg_opt_parse(const vkg_opt_table *t, int argc, char **argv, void *s, unsign
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *inline_value = NULL; /* --name=value */
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) return 1;
+        if (strncmp(a, "-h=", 3) == 0 || strncmp(a, "--help=", 7) == 0) /* as any flag */
+            return vkg_set_error("%.*s takes no value (give it alone)", (int)strcspn(a, "="), a);
         const vkg_opt *o = NULL;
         char named[128];
         if (strncmp(a, "--", 2) == 0) {
