@@ -30,8 +30,7 @@ TEST(cli_no_vulkan_driver_is_one_clear_line) {
 
 TEST(cli_bad_options_are_named) {
     char err[4096];
-    int code = test_run_vkgan("", "selfcheck --device 99", err, sizeof err);
-    CHECK(code == 1 && strstr(err, "--device 99") && lines(err) == 1, "%d: %s", code, err);
+    int code;
     /* usage errors: exit code 2, for every command, before any device work */
     static const char *usage_errors[][2] = {
         {"bench-kernels --batch -3", "--batch"},
@@ -88,6 +87,42 @@ TEST(cli_bad_options_are_named) {
     CHECK(code == 2 && strstr(err, "frobnicate") && lines(err) == 1, "%d: %s", code, err);
     code = test_run_vkgan("", "devices --help", err, sizeof err);
     CHECK(code == 0, "devices --help exits %d", code);
+}
+
+/* A --device that names no device (an index past the last, a name no device has) is a usage
+ * error of every command that takes it: exit code 2, one line that says which devices there are,
+ * before any other work (nothing written, nothing printed before it). */
+TEST(cli_device_naming_none_is_a_usage_error) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    static const char *commands[] = {
+        "devices",
+        "selfcheck",
+        "bench-kernels --model 28",
+        "train --data ring8 --steps 1 --out %s/run",
+        "train --resume %s/run",
+        "sample --checkpoint %s/none.safetensors --out %s/s.png",
+        "score --images %s",
+        "train-classifier --epochs 1 --out %s/c.safetensors",
+        "view %s",
+    };
+    static const char *devices[] = {"99", "no-such-gpu"};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        for (size_t k = 0; k < sizeof devices / sizeof *devices; k++) {
+            int n = snprintf(args, sizeof args, commands[i], dir, dir);
+            snprintf(args + n, sizeof args - (size_t)n, " --device %s", devices[k]);
+            int code = test_run_vkgan_output("", args, err, sizeof err);
+            char named[64];
+            snprintf(named, sizeof named, "--device %s: no ", devices[k]);
+            CHECK(code == 2 && strstr(err, named) && strstr(err, "[0] ") &&
+                      strstr(err, "see 'vkgan devices'") && lines(err) == 1,
+                  "%s: %d: %s", args, code, err);
+        }
+    static const char *unwritten[] = {"run", "s.png", "c.safetensors"};
+    for (size_t i = 0; i < sizeof unwritten / sizeof *unwritten; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, unwritten[i]);
+        CHECK(access(path, F_OK) != 0, "a refused command wrote %s", path);
+    }
 }
 
 /* vkgan train and sample: each bad input is one line naming what is wrong, and nothing is left

@@ -61,6 +61,11 @@ typedef struct vkg_ctx_options {
 
 /* Enumerates devices (deduplicated by UUID) without creating a logical device. */
 int vkg_list_devices(vkg_device_info *out, int max, int *count);
+/* Whether `device` (as vkg_ctx_options.device: an index or a part of a name) picks a device,
+ * found without opening one: 0 (also for NULL and ""); 1 when it names none, with vkg_error()
+ * listing the devices there are (a usage error for a program to report); -1 with vkg_error()
+ * when there are none or they cannot be listed. */
+int vkg_device_check(const char *device);
 /* How much a device type (vkg_device_info.type) is preferred, higher first: discrete >
  * integrated > virtual > cpu > other; the order vkg_ctx_create picks by. */
 int vkg_device_type_rank(const char *type);

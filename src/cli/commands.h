@@ -35,8 +35,13 @@ int cli_same_file(const char *a, const char *b);
  * otherwise, nor when the file cannot be read (the command says so, or does without it). */
 void cli_warn_metrics(const char *dir);
 /* Parses a command's options from its table (include/vkgan/opt.h): -1 to go on; otherwise the
- * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). */
+ * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). A
+ * --device (CLI_DEVICE_OPTIONS) that names no device is a usage error (cli_check_device). */
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);
+/* Whether a --device given (NULL or "": none) names a device, before any device work: 0, or the
+ * exit code after printing one line: 2 when it names none (the line says which devices there
+ * are), 1 when the devices cannot be listed. */
+int cli_check_device(const char *device);
 /* The device options of a command: its struct has `const char *device` and `int validation`. */
 #define CLI_DEVICE_OPTIONS(T)                                                                      \
     {.name = "device",                                                                             \

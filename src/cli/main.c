@@ -41,11 +41,24 @@ int cli_error(const char *fmt, ...) {
     return 1;
 }
 
+int cli_check_device(const char *device) {
+    int r = vkg_device_check(device);
+    if (r == 0) return 0;
+    cli_error("%s", vkg_error());
+    return r > 0 ? 2 : 1;
+}
+
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
     int r = vkg_opt_parse(t, argc, argv, options, NULL);
     if (r > 0) vkg_opt_help(t, stdout);
     if (r < 0) cli_error("%s", vkg_error());
-    return r == 0 ? -1 : r > 0 ? 0 : 2;
+    if (r != 0) return r > 0 ? 0 : 2;
+    const vkg_opt *device = vkg_opt_find(t, "device"); /* CLI_DEVICE_OPTIONS */
+    if (device && device->kind == VKG_OPT_STR) {
+        int code = cli_check_device(*(const char **)((char *)options + device->offset));
+        if (code) return code;
+    }
+    return -1;
 }
 
 int cli_check_writable(const char *option, const char *path) {

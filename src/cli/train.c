@@ -84,6 +84,8 @@ static int train(vkg_train_options *po) {
         return 2;
     }
     if (ranks < 0) return cli_error("%s", vkg_error());
+    int bad_device = cli_check_device(o.device); /* this rank's; before any device work */
+    if (bad_device) return bad_device;
     train_console console = {.quiet = o.quiet, .tty = isatty(STDERR_FILENO)};
     train_faults faults = {.console = &console};
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());

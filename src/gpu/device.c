@@ -320,30 +320,48 @@ static int contains_nocase(const char *hay, const char *needle) {
     return n == 0;
 }
 
+/* The device `wanted` (an index or a part of a name) picks among n > 0; -1 with vkg_error()
+ * saying which devices there are when it names none. */
+static int find(const vkg_device_info *info, int n, const char *wanted) {
+    char *end;
+    long index = strtol(wanted, &end, 10);
+    int numeric = *end == 0;
+    if (numeric && index >= 0 && index < n) return (int)index;
+    for (int i = 0; !numeric && i < n; i++)
+        if (contains_nocase(info[i].name, wanted)) return i;
+    char list[640] = "";
+    for (int i = 0; i < n; i++) {
+        size_t used = strlen(list);
+        if (used > sizeof list - 80) {
+            snprintf(list + used, sizeof list - used, ", ...");
+            break;
+        }
+        snprintf(list + used, sizeof list - used, "%s[%d] %s", i ? ", " : "", i, info[i].name);
+    }
+    return vkg_set_error("--device %s: %s; there %s %d device%s: %s (see 'vkgan devices')", wanted,
+                         numeric ? "no such device index" : "no device's name contains it",
+                         n == 1 ? "is" : "are", n, n == 1 ? "" : "s", list);
+}
+
 static int choose(const vkg_device_info *info, int n, const char *wanted) {
     if (n == 0)
         return vkg_set_error(
             "no Vulkan device found: install a driver "
             "('apt-get install mesa-vulkan-drivers' gives the CPU device lavapipe)");
-    if (wanted && *wanted) {
-        char *end;
-        long index = strtol(wanted, &end, 10);
-        if (*end == 0) {
-            if (index < 0 || index >= n)
-                return vkg_set_error("--device %s: no such device index (there are %d; see "
-                                     "'vkgan devices')",
-                                     wanted, n);
-            return (int)index;
-        }
-        for (int i = 0; i < n; i++)
-            if (contains_nocase(info[i].name, wanted)) return i;
-        return vkg_set_error("--device %s: no device name contains it (see 'vkgan devices')",
-                             wanted);
-    }
+    if (wanted && *wanted) return find(info, n, wanted);
     int best = 0;
     for (int i = 1; i < n; i++)
         if (vkg_device_type_rank(info[i].type) > vkg_device_type_rank(info[best].type)) best = i;
     return best;
+}
+
+int vkg_device_check(const char *device) {
+    if (!device || !*device) return 0;
+    vkg_device_info info[32];
+    int n = 0;
+    if (vkg_list_devices(info, 32, &n) < 0) return -1;
+    if (n == 0) return choose(info, n, device); /* no device at all: that error */
+    return find(info, n, device) < 0 ? 1 : 0;
 }
 
 /* A family that computes and can present to the window (graphics families first: on every
