@@ -546,6 +546,36 @@ TEST(cli_resume_refuses_changed_options) {
     CHECK(code == 0, "the same batch and --validation: %d: %s", code, err);
 }
 
+/* What vkgan train refuses from its options and the run directory (a --steps below the step
+ * resumed, an --out that holds a run, a classifier file it cannot use) is said before the device
+ * is opened or the model summarised: the one line is all that is printed, nothing is made. */
+TEST(cli_train_refusals_are_all_that_is_said) {
+    char out[16384], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --batch 8 --mlp-hidden 8 --steps 4 --out %s/run", dir);
+    int code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0, "the run: %d: %s", code, out);
+    static const struct {
+        const char *args;
+        int code;
+        const char *says;
+    } cases[] = {
+        {"train --resume %s/run --steps 2", 2, "--steps 2: "},
+        {"train --data ring8 --out %s/run", 1, "already exists"},
+        {"train --g-width 4 --steps 1 --classifier %s/none.safetensors --out %s/new", 1,
+         "--classifier: "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        snprintf(args, sizeof args, cases[i].args, dir, dir);
+        code = test_run_vkgan_output("", args, out, sizeof out);
+        CHECK(code == cases[i].code && strstr(out, cases[i].says) && lines(out) == 1, "%s: %d: %s",
+              args, code, out);
+    }
+    snprintf(path, sizeof path, "%s/new", dir);
+    CHECK(access(path, F_OK) != 0, "the refused run made %s", path);
+}
+
 /* Issue 14, case 2: class names are recorded (config.json, checkpoints) and sample --class takes
  * a name as well as an index. */
 TEST(cli_class_names_recorded_and_sampled_by_name) {

@@ -20,6 +20,7 @@ typedef struct seen {
     unsigned last;   /* the last of them */
     int metrics;     /* metrics lines */
     int health, rollbacks, warnings, notes;
+    int devices; /* device_options calls: the device was about to be opened */
     unsigned health_step, since, to_step;
     char health_name[32];
 } seen;
@@ -60,8 +61,15 @@ static void on_message(void *user, vkg_train_level level, const char *text) {
     ((seen *)user)->notes += level != VKG_TRAIN_WARNING;
 }
 
+static int on_device_options(void *user, vkg_ctx_options *options) {
+    (void)options;
+    ((seen *)user)->devices++;
+    return 0;
+}
+
 static vkg_train_observer watcher(seen *s) {
     return (vkg_train_observer){.user = s,
+                                .device_options = on_device_options,
                                 .submitted = on_submitted,
                                 .step = on_step,
                                 .metrics = on_metrics,
@@ -146,6 +154,30 @@ TEST(trainer_refusals_are_errors) {
     CHECK(vkg_trainer_open(&t, &o, NULL, 0) == VKG_TRAIN_REFUSED && t == NULL &&
               strstr(vkg_error(), "--screenshot needs --view"),
           "--screenshot without --view: %s", vkg_error());
+}
+
+/* What the run directory refuses (an --out that holds a run, a resumed run's --steps below its
+ * step) is found before the device is opened: the observers hear nothing of a refused run. */
+TEST(trainer_refuses_before_the_device) {
+    vkg_train_options o = tiny("done");
+    o.steps = 10;
+    CHECK(test_train(&o, NULL, 0) == VKG_TRAIN_DONE, "the run: %s", vkg_error());
+    seen s = {0};
+    vkg_train_observer obs = watcher(&s);
+    vkg_trainer *t;
+    vkg_train_options again = tiny("done");
+    CHECK(vkg_trainer_open(&t, &again, &obs, 1) == -1 && t == NULL &&
+              strstr(vkg_error(), "already exists"),
+          "a second run in its directory: %s", vkg_error());
+    vkg_train_options resumed = tiny("unused");
+    snprintf(resumed.resume, sizeof resumed.resume, "%s", o.out);
+    resumed.steps = 5;
+    CHECK(vkg_trainer_open(&t, &resumed, &obs, 1) == VKG_TRAIN_REFUSED && t == NULL &&
+              strstr(vkg_error(), "--steps 5: ") && strstr(vkg_error(), "at step 10"),
+          "--steps below the run's step: %s", vkg_error());
+    CHECK(s.devices == 0 && s.notes == 0 && s.warnings == 0,
+          "before the refusals: %d device options, %d notes, %d warnings", s.devices, s.notes,
+          s.warnings);
 }
 
 /* Not quiet, with a warning on the way (a NaN: a refused checkpoint, a health event): every

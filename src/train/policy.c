@@ -46,11 +46,29 @@ int trainer_report_events(vkg_trainer *t, const health_event *ev, int n, const c
 }
 
 /* The classifier for the data (none for 2D points or without one), and the health state. */
+/* The classifier a run's quality checks need: none for 2D points, with --health-every 0 or
+ * --classifier none; the shipped one for --classifier auto (trainer_resolve); else the file. */
+static const char *classifier_path(const vkg_train_options *o, const vkg_dataset *d) {
+    if (trainer_is_points(d) || o->health_every == 0 || strcmp(o->classifier, "none") == 0)
+        return NULL;
+    return strcmp(o->classifier, "auto") == 0 ? quality_default_classifier(o->data) : o->classifier;
+}
+
+int trainer_check_classifier(const vkg_train_options *o, const vkg_dataset *d) {
+    const char *path = classifier_path(o, d);
+    if (!path) return 0;
+    vkg_class_stats *real = malloc(sizeof *real);
+    int r = real ? quality_check_file(path, d->channels, d->height, d->width,
+                                      run_classes(o, d->classes), real)
+                 : vkg_set_error("out of host memory");
+    free(real);
+    return r < 0 ? vkg_set_error("--classifier: %s", vkg_error()) : 0;
+}
+
 int trainer_open_quality(vkg_trainer *t) {
     const vkg_train_options *o = t->o;
     const vkg_dataset *d = &t->data;
-    const char *path = strcmp(o->classifier, "none") == 0 ? NULL : o->classifier; /* resolved */
-    if (trainer_is_points(d) || o->health_every == 0) path = NULL;
+    const char *path = classifier_path(o, d); /* o->classifier is resolved: not "auto" */
     if (path) {
         if (quality_open(&t->q, t->ctx, path, d->channels, d->height, d->width,
                          run_classes(o, d->classes), t->gan.config.batch) < 0 ||

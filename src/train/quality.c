@@ -11,17 +11,23 @@ const char *quality_default_classifier(const char *data) {
                                               : NULL;
 }
 
-int quality_open(quality *q, vkg_ctx *ctx, const char *path, int c, int h, int w, int classes,
-                 int batch) {
-    memset(q, 0, sizeof *q);
-    q->ctx = ctx;
+int quality_check_file(const char *path, int c, int h, int w, int classes, vkg_class_stats *real) {
     int fc, fh, fw, fk;
-    if (vkg_classifier_peek(path, &fc, &fh, &fw, &fk, &q->real) < 0) return -1;
+    if (vkg_classifier_peek(path, &fc, &fh, &fw, &fk, real) < 0) return -1;
     if (fc != c || fh != h || fw != w)
         return vkg_set_error("classifier %s takes %dx%dx%d images, these are %dx%dx%d", path, fc,
                              fh, fw, c, h, w);
     if (classes && classes != fk)
         return vkg_set_error("classifier %s has %d classes, the model %d", path, fk, classes);
+    return fk;
+}
+
+int quality_open(quality *q, vkg_ctx *ctx, const char *path, int c, int h, int w, int classes,
+                 int batch) {
+    memset(q, 0, sizeof *q);
+    q->ctx = ctx;
+    int fk = quality_check_file(path, c, h, w, classes, &q->real);
+    if (fk < 0) return -1;
     q->labelled = classes > 0;
     if (!(q->arena = vkg_arena_create(ctx, 0)) ||
         vkg_classifier_create(ctx, q->arena, c, h, w, fk, batch, &q->cls) < 0)

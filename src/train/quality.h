@@ -26,6 +26,9 @@ typedef struct quality {
 
 /* The shipped classifier for a --data spec (assets/), or NULL when there is none. */
 const char *quality_default_classifier(const char *data);
+/* Whether a classifier file fits c x h x w images (and `classes`, as quality_open): its classes,
+ * with its real statistics in *real, or -1 with quality_open's error; the device is not used. */
+int quality_check_file(const char *path, int c, int h, int w, int classes, vkg_class_stats *real);
 /* Loads a classifier file for c x h x w images (and `classes` > 0: a conditional model's
  * classes, which the classifier's must equal), run on batches of `batch`. 0 or -1 with an error
  * naming the file and what does not fit. */

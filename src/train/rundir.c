@@ -79,11 +79,14 @@ static int taken(const char *dir) {
                          dir);
 }
 
-int rundir_create(const char *dir, int *lock) {
+int rundir_check_new(const char *dir) {
     struct stat st;
+    return stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && rundir_is_start(dir)) ? taken(dir) : 0;
+}
+
+int rundir_create(const char *dir, int *lock) {
     *lock = -1;
-    if (stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && rundir_is_start(dir))) return taken(dir);
-    if (make_dirs(dir) < 0 || rundir_lock(dir, lock) < 0) return -1;
+    if (rundir_check_new(dir) < 0 || make_dirs(dir) < 0 || rundir_lock(dir, lock) < 0) return -1;
     /* checked again under the lock (which made the folders): another process may have started a
      * run here meanwhile */
     return rundir_is_start(dir) ? 0 : taken(dir);

@@ -14,6 +14,9 @@
  * wrote its config.json; it is created with its parents and locked (rundir_lock). 0 or -1 with
  * vkg_error(). */
 int rundir_create(const char *dir, int *lock);
+/* Whether DIR may be a new run's (absent, empty, or the start of one): 0, or -1 with vkg_error()
+ * saying what it holds instead; rundir_create checks it again under the lock. */
+int rundir_check_new(const char *dir);
 /* Whether DIR holds only what a run killed before its config.json leaves (the lock, the folders,
  * the first samples, temporary files) and no checkpoint: it may be started again with the same
  * --out. */

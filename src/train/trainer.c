@@ -186,12 +186,44 @@ static int start_over(vkg_trainer *t, const char *why) {
     return 0;
 }
 
+/* --steps below the step a resumed run is at: nothing to do is not what was asked. */
+static int steps_below(const vkg_train_options *o, unsigned at) {
+    vkg_set_error("--steps %d: %s is at step %u already; --steps is the run's total, so give more "
+                  "than that",
+                  o->steps, o->out, at);
+    return VKG_TRAIN_REFUSED;
+}
+
+/* What the run directory refuses, found before the device, the models or a word to the
+ * observers: a new run's --out that holds a run (or other files); for a resumed one, another
+ * process holding it (it is locked here, for the run), and a --steps below the step of the
+ * checkpoint it would resume: the newest that reads whole (a newer one that does not is set
+ * aside and its steps trained again). Rank 0's: it owns the directory. 0, -1 or
+ * VKG_TRAIN_REFUSED. */
+static int check_run_dir(vkg_trainer *t) {
+    const vkg_train_options *o = t->o;
+    if (dist_run_follower()) return 0;
+    if (!o->resume[0]) return rundir_check_new(o->out);
+    if (rundir_lock(o->out, &t->lock) < 0) return trainer_fail("resume");
+    char path[VKG_PATH_MAX + 64];
+    unsigned step;
+    if (rundir_newest_checkpoint(o->out, path, sizeof path, &step) < 0) return 0; /* from 0 */
+    while ((unsigned)o->steps < step) { /* only then is a checkpoint read */
+        vkg_safetensors *st = vkg_safetensors_read(path);
+        int whole = st != NULL;
+        vkg_safetensors_free(st);
+        if (whole) return steps_below(o, step);
+        if (rundir_checkpoint_before(o->out, step, path, sizeof path, &step) < 0) return 0;
+    }
+    return 0;
+}
+
 /* Resumes from the newest checkpoint that loads, or (none yet, or none loads) starts the
  * directory again from step 0. */
 static int resume(vkg_trainer *t) {
     vkg_train_options *o = t->o;
     char path[VKG_PATH_MAX + 64];
-    if (rundir_lock(o->out, &t->lock) < 0) return trainer_fail("resume");
+    if (t->lock < 0 && rundir_lock(o->out, &t->lock) < 0) return trainer_fail("resume");
     /* it stopped before its first checkpoint: it begins again */
     if (rundir_newest_checkpoint(o->out, path, sizeof path, &t->resumed_at) < 0)
         return start_over(t, "");
@@ -211,12 +243,8 @@ static int resume(vkg_trainer *t) {
     t->seconds_before = sec ? atof(sec) : 0;
     trainer_restore_partial(t, vkg_safetensors_meta(st, "vkgan.metrics_partial"), t->resumed_at);
     vkg_safetensors_free(st);
-    if ((unsigned)o->steps < t->resumed_at) { /* nothing to do is not what was asked */
-        vkg_set_error("--steps %d: %s is at step %u already; --steps is the run's total, so give "
-                      "more than that",
-                      o->steps, o->out, t->resumed_at);
-        return VKG_TRAIN_REFUSED;
-    }
+    if ((unsigned)o->steps < t->resumed_at)
+        return steps_below(o, t->resumed_at); /* check_run_dir's */
     /* the grids after the checkpoint are written again, and those it will not reach are not
      * this run's: dropped as the logs are cut back */
     if (rundir_drop_samples_after(o->out, t->resumed_at) < 0) return trainer_fail("resume");
@@ -237,8 +265,7 @@ static int set_up(vkg_trainer *t) {
     const vkg_dataset *d = &t->data;
     vkg_layer_spec g[VKG_MAX_LAYERS], dl[VKG_MAX_LAYERS];
     int ng, nd;
-    if (run_build_layers(o, trainer_is_points(d), d->channels, g, &ng, dl, &nd) < 0 ||
-        summarise(t, g, ng, dl, nd) < 0)
+    if (run_build_layers(o, trainer_is_points(d), d->channels, g, &ng, dl, &nd) < 0)
         return trainer_fail("model");
     int points = trainer_is_points(d);
     vkg_gan_data data = {points ? (const void *)d->points : (const void *)d->pixels,
@@ -250,7 +277,8 @@ static int set_up(vkg_trainer *t) {
                          d->labels};
     vkg_gan_config config = trainer_gan_config(o, d->classes);
     int refused = dist_run_config(&config, o->sync_bn);
-    if (refused) return refused;
+    if (refused) return refused; /* before the summary: a refusal is all that is said */
+    if (summarise(t, g, ng, dl, nd) < 0) return trainer_fail("model");
     if (!(t->arena = vkg_arena_create(t->ctx, 0))) return -1;
     if (vkg_gan_create(t->ctx, t->arena, g, ng, dl, nd, &data, &config, &t->gan) < 0)
         return trainer_fail("setting up training");
@@ -312,6 +340,8 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
                                     (uint64_t)o->seed, &t->data) < 0)
         rc = -1;
     t->data_loaded = rc == 0;
+    if (rc == 0) rc = check_run_dir(t);
+    if (rc == 0) rc = trainer_check_classifier(o, &t->data);
     for (int i = 0; rc == 0 && i < count; i++)
         if (t->obs[i].device_options) rc = t->obs[i].device_options(t->obs[i].user, &copts);
     if (rc == 0 && !(t->ctx = vkg_ctx_create(&copts))) rc = -1;

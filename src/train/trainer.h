@@ -75,6 +75,9 @@ int trainer_read_finished_steps(vkg_trainer *t);
 int trainer_log_metrics(vkg_trainer *t, unsigned step);
 
 /* ---- policy.c ---- */
+/* The classifier file the quality checks would open, checked before the device (it exists, fits
+ * the data): 0, or -1 with the error trainer_open_quality would give. */
+int trainer_check_classifier(const vkg_train_options *o, const vkg_dataset *d);
 /* The classifier for the data (none for 2D points or without one), and the health state. */
 int trainer_open_quality(vkg_trainer *t);
 /* FCD, class entropy, diversity (and class accuracy) of G now, judged by the health checks. */
