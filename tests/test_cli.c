@@ -576,6 +576,22 @@ TEST(cli_train_refusals_are_all_that_is_said) {
     CHECK(access(path, F_OK) != 0, "the refused run made %s", path);
 }
 
+/* A run resumed at its --steps trains nothing, and its closing line says so instead of "done: N
+ * steps in T s". */
+TEST(cli_train_with_nothing_to_do_says_so) {
+    char out[16384], args[8192];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --batch 8 --mlp-hidden 8 --steps 4 --out %s/run", dir);
+    int code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0, "the run: %d: %s", code, out);
+    snprintf(args, sizeof args, "train --resume %s/run --steps 4", dir);
+    code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0 && strstr(out, "nothing to do: ") && strstr(out, "at step 4") &&
+              !strstr(out, "done:"),
+          "resumed at its --steps: %d: %s", code, out);
+}
+
 /* Issue 14, case 2: class names are recorded (config.json, checkpoints) and sample --class takes
  * a name as well as an index. */
 TEST(cli_class_names_recorded_and_sampled_by_name) {

@@ -64,7 +64,11 @@ static int finish(vkg_trainer *t, int ended, const vkg_train_options *o, const t
                 vkg_program(), o->out);
         return 130;
     }
-    if (!o->quiet && !quit) {
+    if (!o->quiet && !quit && gan->steps == c->start_step) /* resumed at its --steps */
+        printf("nothing to do: %s was at step %u, its --steps, already (no step trained); "
+               "samples in %s/samples\n",
+               o->out, gan->steps, o->out);
+    else if (!o->quiet && !quit) {
         printf("done: %u steps in %.1f s", gan->steps, vkg_trainer_seconds(t));
         if (c->fcd_known) printf("; FCD %.2f (step %u)", c->fcd, c->fcd_step);
         printf("; samples in %s/samples\n", o->out);

@@ -27,6 +27,7 @@ static int start(void *user, vkg_trainer *t, const vkg_train_info *info) {
     (void)t;
     train_console *c = user;
     c->batch = info->options->batch;
+    c->start_step = info->start_step;
     return 0;
 }
 

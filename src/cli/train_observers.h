@@ -12,7 +12,8 @@ typedef struct train_console {
     int batch;      /* the run's batch, for the progress line's rate */
     int fcd_known;  /* the newest quality check's FCD and step (since the last rollback), which */
     double fcd;     /* the end of the run reports: the check at the last step comes after the */
-    unsigned fcd_step; /* last progress line */
+    unsigned fcd_step;   /* last progress line */
+    unsigned start_step; /* the step training started at (a resumed run's checkpoint's) */
 } train_console;
 /* Notes (unless quiet), warnings, and a progress line per metrics line (unless quiet); keeps the
  * newest FCD for the end of the run. */
