@@ -592,6 +592,53 @@ TEST(cli_train_with_nothing_to_do_says_so) {
           "resumed at its --steps: %d: %s", code, out);
 }
 
+/* An option of vkgan train that cannot act (the other kind of data's model, one that another
+ * option overrides or turns off) is a one-line usage error naming it and what rules it out,
+ * found before the device (none is needed to hear it), also when a resumed run's config.json
+ * rules it out; a value that asks for nothing (0, none) is taken with any data. */
+TEST(cli_train_refuses_options_that_cannot_act) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --batch 8 --mlp-hidden 8 --steps 1 --image-size 0 "
+             "--g-dropout 0 --classifier none --out %s/ok",
+             dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "values that ask for nothing: %d: %s", code, err);
+    static const char *refused[][3] = {
+        {"--data ring8 --image-size 64", "--image-size 64: ", "ring8 is 2D data"},
+        {"--data grid25 --classifier c.safetensors", "--classifier c.safetensors: ", "grid25"},
+        {"--data ring8 --g-dropout", "--g-dropout 0.5: ", "2D data"},
+        {"--data ring8 --sync-bn", "--sync-bn: ", "2D data"},
+        {"--data ring8 --health-samples 64", "--health-samples 64: ", "2D data"},
+        {"--mlp-hidden 8", "--mlp-hidden 8: ", "image data"},
+        {"--image-size 32", "--image-size 32: ", "images are 28x28"},
+        {"--data ring8 --steps 10 --epochs 2", "--steps 10 and --epochs 2", "give one"},
+        {"--data ring8 --lr 0.001 --lr-d 0.002 --lr-g 0.003", "--lr 0.001: ", "--lr-d and --lr-g"},
+        {"--data ring8 --soft-labels --label-smoothing 0.9", "--label-smoothing 0.9 and ",
+         "--soft-labels"},
+        {"--data ring8 --noise-steps 50", "--noise-steps 50: ", "instance noise"},
+        {"--data ring8 --max-rollbacks 2 --on-failure stop", "--max-rollbacks 2: ", "is stop"},
+        {"--data ring8 --rollback-lr-scale 0.3", "--rollback-lr-scale 0.3: ", "is warn"},
+        {"--classifier c.safetensors --health-every 0",
+         "--classifier c.safetensors: ", "--health-every 0"},
+        {"--classifier none --health-every 50", "--health-every 50: ", "--classifier none"},
+        {"--resume %s/ok --steps 2 --health-every 100", "--health-every 100: ", "ring8"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        int n = snprintf(args, sizeof args, "train ");
+        n += snprintf(args + n, sizeof args - (size_t)n, refused[i][0], dir);
+        if (!strstr(refused[i][0], "--resume"))
+            snprintf(args + n, sizeof args - (size_t)n, " --out %s/refused", dir);
+        code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+        CHECK(code == 2 && strstr(err, refused[i][1]) && strstr(err, refused[i][2]) &&
+                  lines(err) == 1,
+              "%s: %d: %s", args, code, err);
+    }
+    snprintf(path, sizeof path, "%s/refused", dir);
+    CHECK(access(path, F_OK) != 0, "a refused run made %s", path);
+}
+
 /* Issue 14, case 2: class names are recorded (config.json, checkpoints) and sample --class takes
  * a name as well as an index. */
 TEST(cli_class_names_recorded_and_sampled_by_name) {

@@ -71,6 +71,7 @@ int trainer_resume_options(vkg_train_options *o) {
     cJSON_Delete(config);
     if (r < 0) return -1;
     if (refuse_changes(&cli, o, path) < 0) return VKG_TRAIN_REFUSED;
+    memcpy(o->given, cli.given, sizeof o->given); /* still what the command line named */
     if (cli.steps) o->steps = cli.steps;
     snprintf(o->device, sizeof o->device, "%s", cli.device);
     snprintf(o->out, sizeof o->out, "%s", cli.resume);
@@ -82,6 +83,108 @@ int trainer_resume_options(vkg_train_options *o) {
 
 int trainer_is_points(const vkg_dataset *d) {
     return d->points != NULL;
+}
+
+/* ---- options the run cannot use ---- */
+
+/* The entry of an option of the table. */
+static const vkg_opt *entry(const char *name) {
+    return vkg_opt_find(vkg_train_table(), name);
+}
+
+/* Whether the command line named an option with a value that asks for something: not 0, "auto"
+ * or "none", which ask for what the run does without the option. */
+static int asks(const vkg_train_options *o, const char *name) {
+    const vkg_opt *opt = entry(name);
+    if (!o->given[opt - vkg_train_table()->opts]) return 0;
+    const char *field = (const char *)o + opt->offset;
+    if (opt->kind == VKG_OPT_INT || opt->kind == VKG_OPT_FLAG) return *(const int *)field != 0;
+    if (opt->kind == VKG_OPT_REAL || opt->kind == VKG_OPT_OPTIONAL)
+        return *(const double *)field != 0;
+    return strcmp(field, "auto") != 0 && strcmp(field, "none") != 0;
+}
+
+/* "--name VALUE" (a flag: "--name") as the option is set. */
+static const char *shown(const vkg_train_options *o, const char *name, char *text, size_t size) {
+    const vkg_opt *opt = entry(name);
+    const char *field = (const char *)o + opt->offset;
+    if (opt->kind == VKG_OPT_INT)
+        snprintf(text, size, "--%s %d", name, *(const int *)field);
+    else if (opt->kind == VKG_OPT_REAL || opt->kind == VKG_OPT_OPTIONAL)
+        snprintf(text, size, "--%s %g", name, *(const double *)field);
+    else if (opt->kind == VKG_OPT_TEXT)
+        snprintf(text, size, "--%s %s", name, field);
+    else
+        snprintf(text, size, "--%s", name);
+    return text;
+}
+
+/* The first option of `names` the command line asked for, or NULL. */
+static const char *first_asked(const vkg_train_options *o, const char *const *names, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (asks(o, names[i])) return names[i];
+    return NULL;
+}
+
+int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d) {
+    /* the model of image data (a DCGAN, with batch norm), of 2D points (MLPs), the quality checks
+     * (a classifier's FCD: images only; 2D data is measured by its modes) */
+    static const char *const dcgan[] = {"image-size", "g-width",    "d-width",
+                                        "bias",       "g-dropout",  "g-leaky",
+                                        "d-avg-pool", "virtual-bn", "sync-bn"};
+    static const char *const mlp[] = {"mlp-hidden", "mlp-depth"};
+    static const char *const quality[] = {"classifier", "health-every", "health-samples"};
+    static const char *const rollback[] = {"rollback-lr-scale", "max-rollbacks"};
+    char a[VKG_PATH_MAX + 64], b[64];
+    const char *name;
+    int points = trainer_is_points(d);
+    if (points && (name = first_asked(o, dcgan, sizeof dcgan / sizeof *dcgan)))
+        vkg_set_error("%s: %s is 2D data, which vkgan trains with MLPs (--mlp-hidden, "
+                      "--mlp-depth); --%s is an option of the DCGAN for image data",
+                      shown(o, name, a, sizeof a), d->name, name);
+    else if (points && (name = first_asked(o, quality, sizeof quality / sizeof *quality)))
+        vkg_set_error("%s: %s is 2D data, measured by the modes its samples cover (the metrics' "
+                      "modes_covered and high_quality); the quality checks (FCD) are for image "
+                      "data",
+                      shown(o, name, a, sizeof a), d->name);
+    else if (!points && (name = first_asked(o, mlp, sizeof mlp / sizeof *mlp)))
+        vkg_set_error("%s: %s is image data, which vkgan trains with a DCGAN (--g-width, "
+                      "--d-width); --%s is an option of the MLPs for 2D data (ring8, grid25)",
+                      shown(o, name, a, sizeof a), d->name, name);
+    else if (!points && o->image_size && (o->image_size != d->height || o->image_size != d->width))
+        vkg_set_error("--image-size %d: the %s images are %dx%d (only folder: data is resized)",
+                      o->image_size, d->name, d->height, d->width);
+    else if (o->conditional && d->classes < 2)
+        vkg_set_error("--conditional: %s has no class labels", d->name);
+    else if (asks(o, "steps") && asks(o, "epochs"))
+        vkg_set_error("%s and %s both set the length of the run: give one (--steps 0 takes it "
+                      "from --epochs)",
+                      shown(o, "steps", a, sizeof a), shown(o, "epochs", b, sizeof b));
+    else if (asks(o, "lr") && asks(o, "lr-d") && asks(o, "lr-g"))
+        vkg_set_error("%s: --lr-d and --lr-g set both learning rates: give --lr or them",
+                      shown(o, "lr", a, sizeof a));
+    else if (asks(o, "label-smoothing") && o->soft_labels)
+        vkg_set_error("%s and --soft-labels both set D's targets (soft labels draw them): give one",
+                      shown(o, "label-smoothing", a, sizeof a));
+    else if (asks(o, "noise-steps") && o->instance_noise == 0)
+        vkg_set_error("%s: it sets how long the instance noise decays, and this run has none "
+                      "(no --instance-noise)",
+                      shown(o, "noise-steps", a, sizeof a));
+    else if (strcmp(o->on_failure, "rollback") != 0 &&
+             (name = first_asked(o, rollback, sizeof rollback / sizeof *rollback)))
+        vkg_set_error("%s: it applies to --on-failure rollback, and this run's --on-failure is %s",
+                      shown(o, name, a, sizeof a), o->on_failure);
+    else if (!points && o->health_every == 0 &&
+             (name = first_asked(o, quality, sizeof quality / sizeof *quality)))
+        vkg_set_error("%s: --health-every 0 turns the quality checks off",
+                      shown(o, name, a, sizeof a));
+    else if (!points && strcmp(o->classifier, "none") == 0 &&
+             (name = first_asked(o, quality, sizeof quality / sizeof *quality)))
+        vkg_set_error("%s: the quality checks are off (--classifier none)",
+                      shown(o, name, a, sizeof a));
+    else
+        return 0;
+    return VKG_TRAIN_REFUSED;
 }
 
 /* Fills in the automatic values (0 in the options) from the device and the data. */
@@ -98,15 +201,7 @@ int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev) {
     if (!o->d_width) o->d_width = o->g_width; /* D at least as wide as G (Radford et al.) */
     if (!o->lr_d) o->lr_d = o->lr;
     if (!o->lr_g) o->lr_g = o->lr;
-    if (!trainer_is_points(data)) {
-        if (!o->image_size) o->image_size = data->height;
-        if (o->image_size != data->height || o->image_size != data->width)
-            return vkg_set_error("--image-size %d: the %s images are %dx%d (only folder: data is "
-                                 "resized)",
-                                 o->image_size, data->name, data->height, data->width);
-    }
-    if (o->conditional && data->classes < 2)
-        return vkg_set_error("--conditional: %s has no class labels", data->name);
+    if (!trainer_is_points(data) && !o->image_size) o->image_size = data->height;
     if (!o->steps) {
         long per_epoch =
             (data->count + (long)o->batch * o->d_steps - 1) / ((long)o->batch * o->d_steps);

@@ -340,6 +340,7 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
                                     (uint64_t)o->seed, &t->data) < 0)
         rc = -1;
     t->data_loaded = rc == 0;
+    if (rc == 0) rc = trainer_check_options(o, &t->data);
     if (rc == 0) rc = check_run_dir(t);
     if (rc == 0) rc = trainer_check_classifier(o, &t->data);
     for (int i = 0; rc == 0 && i < count; i++)

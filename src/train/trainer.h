@@ -58,6 +58,13 @@ void trainer_default_out(vkg_train_options *o);
 int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev);
 vkg_gan_config trainer_gan_config(const vkg_train_options *o, int dataset_classes);
 int trainer_is_points(const vkg_dataset *d);
+/* What the options ask for that the run cannot do, found once the data is read: an option the
+ * command line named (o->given) of the other kind of data's model (2D points: MLPs, no quality
+ * checks; images: a DCGAN), one that another option overrides or turns off (--steps and --epochs,
+ * --label-smoothing and --soft-labels, ...), an --image-size the data does not have, --conditional
+ * on data without classes. Values that ask for nothing (0, "auto", "none") are taken. 0, or
+ * VKG_TRAIN_REFUSED with vkg_error() naming both sides. */
+int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d);
 
 /* ---- output.c ---- */
 int trainer_write_config(vkg_trainer *t);
