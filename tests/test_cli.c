@@ -40,6 +40,8 @@ TEST(cli_bad_options_are_named) {
         {"sample --checkpoint x --class 5000", "--class"},
         {"sample --out x.png", "--checkpoint"},
         {"score --samples 1 --images x", "--samples"},
+        {"score --samples 64 --images x", "--samples 64: "},
+        {"score --images x --seed 3", "--seed 3: "},
         {"score", "--checkpoint"},
         {"train-classifier --out x --data cifar10:y", "cifar10:y"},
         {"train-classifier --out x --lr 2", "--lr"},

@@ -38,6 +38,9 @@ void cli_warn_metrics(const char *dir);
  * exit code to return: 0 after --help (printed), 2 after a usage error (printed as one line). A
  * --device (CLI_DEVICE_OPTIONS) that names no device is a usage error (cli_check_device). */
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options);
+/* cli_parse, marking in given (t->count entries) the options the command line named. */
+int cli_parse_given(const vkg_opt_table *t, int argc, char **argv, void *options,
+                    unsigned char *given);
 /* Whether a --device given (NULL or "": none) names a device, before any device work: 0, or the
  * exit code after printing one line: 2 when it names none (the line says which devices there
  * are), 1 when the devices cannot be listed. */

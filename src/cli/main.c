@@ -49,7 +49,12 @@ int cli_check_device(const char *device) {
 }
 
 int cli_parse(const vkg_opt_table *t, int argc, char **argv, void *options) {
-    int r = vkg_opt_parse(t, argc, argv, options, NULL);
+    return cli_parse_given(t, argc, argv, options, NULL);
+}
+
+int cli_parse_given(const vkg_opt_table *t, int argc, char **argv, void *options,
+                    unsigned char *given) {
+    int r = vkg_opt_parse(t, argc, argv, options, given);
     if (r > 0) vkg_opt_help(t, stdout);
     if (r < 0) cli_error("%s", vkg_error());
     if (r != 0) return r > 0 ? 0 : 2;

@@ -45,12 +45,19 @@ static const vkg_opt_table score_table = {
 
 int cmd_score(int argc, char **argv) {
     score_args a;
-    int code = cli_parse(&score_table, argc, argv, &a);
+    unsigned char given[sizeof score_opts / sizeof *score_opts];
+    int code = cli_parse_given(&score_table, argc, argv, &a, given);
     if (code >= 0) return code;
     if (!a.checkpoint == !a.images)
         return cli_error("vkgan score needs exactly one of --checkpoint PATH and --images "
                          "DIR|GRID.png") +
                1;
+    for (int i = 0; a.images && i < 2; i++) /* what generates samples: a checkpoint's only */
+        if (given[vkg_opt_find(&score_table, i ? "seed" : "samples") - score_opts])
+            return cli_error("--%s %d: it is for the samples generated from a --checkpoint; "
+                             "--images %s scores the images there",
+                             i ? "seed" : "samples", i ? a.seed : a.samples, a.images) +
+                   1;
     vkg_score_options o = {.checkpoint = a.checkpoint,
                            .images = a.images,
                            .classifier = a.classifier,
