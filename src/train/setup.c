@@ -96,7 +96,7 @@ static const vkg_opt *entry(const char *name) {
  * or "none", which ask for what the run does without the option. */
 static int asks(const vkg_train_options *o, const char *name) {
     const vkg_opt *opt = entry(name);
-    if (!o->given[opt - vkg_train_table()->opts]) return 0;
+    if (!opt || !o->given[opt - vkg_train_table()->opts]) return 0;
     const char *field = (const char *)o + opt->offset;
     if (opt->kind == VKG_OPT_INT || opt->kind == VKG_OPT_FLAG) return *(const int *)field != 0;
     if (opt->kind == VKG_OPT_REAL || opt->kind == VKG_OPT_OPTIONAL)
