@@ -207,6 +207,28 @@ TEST(validation_layer_reports_misuse) {
     test_forgive_validation_messages();
 }
 
+/* VKGAN_GEMM that names no path is an error, not the device's choice taken in silence; options
+ * that choose the path themselves do not read it. */
+TEST(gemm_path_variable_naming_no_path_is_an_error) {
+    const char *old = getenv("VKGAN_GEMM");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("VKGAN_GEMM", "bogus", 1);
+    vkg_ctx_options opts = {.validation = 1, .quiet = 1};
+    vkg_ctx *ctx = vkg_ctx_create(&opts);
+    CHECK(!ctx && strstr(vkg_error(), "VKGAN_GEMM=bogus: expected packed or tiled"),
+          "VKGAN_GEMM=bogus: %s", ctx ? "a context" : vkg_error());
+    vkg_ctx_destroy(ctx);
+    opts.gemm_path = VKG_GEMM_TILED;
+    ctx = vkg_ctx_create(&opts);
+    CHECK(ctx != NULL, "with the path in the options: %s", vkg_error());
+    CHECK(vkg_ctx_destroy(ctx) == 0, "validation messages at teardown");
+    if (saved)
+        setenv("VKGAN_GEMM", saved, 1);
+    else
+        unsetenv("VKGAN_GEMM");
+    free(saved);
+}
+
 TEST(pipeline_cache_written_and_reused) {
     const char *dir = test_tmpdir(); /* removed with what is in it, however the test ends */
     const char *old = getenv("XDG_CACHE_HOME");

@@ -172,8 +172,15 @@ TEST(health_bad_policy_and_fault_are_one_line_errors) {
     int code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 2 && strstr(err, "--on-failure panic: expected one of warn|stop|rollback"),
           "exit %d: %s", code, err);
-    snprintf(args, sizeof args, "train " TINY " --steps 1 --out %s/b", test_tmpdir());
-    code = test_run_vkgan("VKGAN_FAULT=boom@3", args, err, sizeof err);
-    CHECK(code == 1 && strstr(err, "VKGAN_FAULT=boom@3") && !strchr(strchr(err, '\n') + 1, '\n'),
-          "exit %d: %s", code, err);
+    /* an unknown kind, a step that is not a whole number in range, more faults than kept */
+    static const char *faults[] = {"boom@3", "nan@-1", "nan@99999999999999999999",
+                                   "nan@",   "nan@1x", "nan@1,nan@2,nan@3,nan@4,nan@5"};
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++) {
+        char env[128];
+        snprintf(env, sizeof env, "VKGAN_FAULT=%s", faults[i]);
+        snprintf(args, sizeof args, "train " TINY " --steps 1 --out %s/b%zu", test_tmpdir(), i);
+        code = test_run_vkgan(env, args, err, sizeof err);
+        CHECK(code == 1 && strstr(err, env) && !strchr(strchr(err, '\n') + 1, '\n'),
+              "%s: exit %d: %s", env, code, err);
+    }
 }

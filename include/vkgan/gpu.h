@@ -43,8 +43,9 @@ typedef struct vkg_ctx_options {
     int force_shared_tiles;      /* GEMM tiles through shared memory even on a CPU device */
     /* Convolutions and dense layers as packed GEMMs read through rgba32f texel buffers (the
      * fast path on CPU devices, see shaders/gemm_packed.comp): VKG_GEMM_AUTO (0) uses them on
-     * CPU devices, or as the environment variable VKGAN_GEMM (packed or tiled) says;
-     * VKG_GEMM_PACKED on any device that supports them; VKG_GEMM_TILED never. */
+     * CPU devices, or as the environment variable VKGAN_GEMM (packed or tiled) says, and
+     * vkg_ctx_create fails when it says anything else; VKG_GEMM_PACKED on any device that
+     * supports them; VKG_GEMM_TILED never. */
     int gemm_path;
     /* On a CPU device, the vector registers its compiled kernels have (0: the host's; lavapipe
      * compiles for the CPU it runs on: 32 with AVX-512VL, else 16). Register-hungry kernels are

@@ -1,6 +1,10 @@
 /* vkgan train on the terminal: notes, warnings and the progress line, --profile's table, and
  * the VKGAN_FAULT test seam (see train_observers.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/train_observers.h"
@@ -79,16 +83,28 @@ int train_print_profile(vkg_gan *gan) {
 /* ---- VKGAN_FAULT ---- */
 
 int train_faults_parse(train_faults *f, const char *spec) {
-    for (const char *p = spec; p && *p && f->count < 4;) {
+    const int most = (int)(sizeof f->f / sizeof *f->f);
+    for (const char *p = spec; p && *p;) {
+        char kind[16], *end = NULL;
         int used = 0;
-        train_fault *t = &f->f[f->count++];
-        if (sscanf(p, "%15[a-z-]@%u%n", t->kind, &t->step, &used) != 2 ||
-            (p[used] && p[used] != ',') ||
-            (strcmp(t->kind, "nan") && strcmp(t->kind, "collapse") && strcmp(t->kind, "freeze-g")))
+        unsigned long step = 0;
+        /* KIND@STEP, STEP digits only (strtoul alone would take "-1" and wrap it) */
+        int ok = sscanf(p, "%15[a-z-]@%n", kind, &used) == 1 && used > 0 &&
+                 isdigit((unsigned char)p[used]);
+        if (ok) {
+            errno = 0;
+            step = strtoul(p + used, &end, 10);
+            ok = errno == 0 && step <= UINT_MAX && (*end == 0 || *end == ',');
+        }
+        if (!ok || (strcmp(kind, "nan") && strcmp(kind, "collapse") && strcmp(kind, "freeze-g")))
             return vkg_set_error("VKGAN_FAULT=%s: expected KIND@STEP[,KIND@STEP...] with KIND "
-                                 "nan, collapse or freeze-g",
-                                 spec);
-        p += used + (p[used] == ',');
+                                 "nan, collapse or freeze-g and STEP 0 to %u",
+                                 spec, UINT_MAX);
+        if (f->count == most) return vkg_set_error("VKGAN_FAULT=%s: at most %d faults", spec, most);
+        train_fault *t = &f->f[f->count++];
+        snprintf(t->kind, sizeof t->kind, "%s", kind);
+        t->step = (unsigned)step;
+        p = end + (*end == ',');
     }
     return 0;
 }

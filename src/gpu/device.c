@@ -223,6 +223,17 @@ static void describe(VkPhysicalDevice phys, vkg_device_info *d) {
     d->timestamp_period_ns = p->limits.timestampPeriod;
 }
 
+/* The GEMM path VKGAN_GEMM asks for: VKG_GEMM_AUTO when it is unset or empty, -1 (with the
+ * error set) when it names no path. */
+static int gemm_path_env(void) {
+    const char *env = getenv("VKGAN_GEMM");
+    if (!env || !*env) return VKG_GEMM_AUTO;
+    if (strcmp(env, "packed") == 0) return VKG_GEMM_PACKED;
+    if (strcmp(env, "tiled") == 0) return VKG_GEMM_TILED;
+    return vkg_set_error("VKGAN_GEMM=%s: expected packed or tiled (or unset: the device's choice)",
+                         env);
+}
+
 /* Packed GEMMs read their operands as rgba32f storage texel buffers: the format must support
  * them. Chosen on CPU devices (where a texel read is vectorised and a storage-buffer load is
  * not), on request elsewhere, or as VKGAN_GEMM says when the options leave it to the default. */
@@ -239,9 +250,7 @@ static void texel_support(vkg_ctx *ctx, const vkg_ctx_options *opts) {
     int supported = (f.bufferFeatures & VK_FORMAT_FEATURE_STORAGE_TEXEL_BUFFER_BIT) != 0 &&
                     ctx->max_texel_elements >= 65536;
     int path = opts ? opts->gemm_path : VKG_GEMM_AUTO;
-    const char *env = getenv("VKGAN_GEMM");
-    if (path == VKG_GEMM_AUTO && env && strcmp(env, "packed") == 0) path = VKG_GEMM_PACKED;
-    if (path == VKG_GEMM_AUTO && env && strcmp(env, "tiled") == 0) path = VKG_GEMM_TILED;
+    if (path == VKG_GEMM_AUTO) path = gemm_path_env();
     if (path == VKG_GEMM_AUTO) path = strcmp(ctx->info.type, "cpu") == 0 ? VKG_GEMM_PACKED : 0;
     ctx->packed_gemm = supported && path == VKG_GEMM_PACKED;
 }
@@ -429,6 +438,7 @@ vkg_ctx *vkg_ctx_create(const vkg_ctx_options *opts) {
         vkg_set_error("out of host memory");
         return NULL;
     }
+    if ((!opts || opts->gemm_path == VKG_GEMM_AUTO) && gemm_path_env() < 0) goto fail;
     ctx->validation = validation_wanted(opts);
     if (create_instance(ctx, ctx->validation, opts) < 0) goto fail;
     VkPhysicalDevice phys[32];
