@@ -94,6 +94,19 @@ TEST(data_idx_plain_and_gzipped_and_bad_files) {
     idx_images(images, 6, 6, 4, 0x803);
     test_write(dir, "bad-images", images, 16 + 6 * 24); /* 6 images, 5 labels */
     CHECK_ERROR(vkg_load_idx(images_path, labels_path, &d), "holds 5 labels");
+    labels[8 + 3] = 42; /* record 3: out of range, where it made 43 classes, 40 of them empty */
+    test_write(dir, "bad-labels", labels, nl);
+    snprintf(images_path, sizeof images_path, "%s/train-images-idx3-ubyte", dir);
+    snprintf(labels_path, sizeof labels_path, "%s/bad-labels", dir);
+    CHECK_ERROR(vkg_load_idx(images_path, labels_path, &d), "bad-labels: record 3 has label 42");
+    labels[8 + 3] = 9; /* the largest in range */
+    test_write(dir, "bad-labels", labels, nl);
+    CHECK_OK(vkg_load_idx(images_path, labels_path, &d));
+    ok = d.classes == 10;
+    vkg_dataset_free(&d);
+    CHECK(ok, "label 9 should make ten classes");
+    snprintf(images_path, sizeof images_path, "%s/bad-images", dir);
+    snprintf(labels_path, sizeof labels_path, "%s/train-labels-idx1-ubyte", dir);
     uint8_t corrupt[64] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
     memset(corrupt + 10, 0xff, sizeof corrupt - 10);
     test_write(dir, "bad-images", corrupt, sizeof corrupt); /* gzip magic, garbage deflate */
