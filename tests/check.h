@@ -107,6 +107,9 @@ int test_run_vkgan_output(const char *env, const char *args, char *out, size_t s
  * named tensors and metadata values (keys may be NULL); `why` names the first that differs. */
 int test_same_tensors(const char *a, const char *b, const char *const *names, int count,
                       const char *const *keys, int nkeys, char *why, size_t size);
+/* Makes a safetensors file's last F32 value NaN and records the data's new CRC-32 in its header,
+ * as a file made or altered elsewhere would be: whole, but not weights to load. 0, or -1. */
+int test_poison_safetensors(const char *path);
 /* Starts `vkgan ARGS` in the background (stderr to /dev/null); its PID. */
 int test_spawn_vkgan(const char *args);
 /* Wait for a file to exist, or to hold at least `lines` lines, while the process `pid` runs:

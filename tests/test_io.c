@@ -283,6 +283,19 @@ TEST(io_safetensors_corrupt_files_are_refused) {
     CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "not 8 hexadecimal digits") &&
               strstr(vkg_error(), "0x00000g"),
           "a CRC-32 that is no number: %s", vkg_error());
+    /* a NaN or an infinity with a CRC-32 that matches: whole, but refused, naming the tensor */
+    memcpy(copy, file, (size_t)size);
+    test_write(dir, "bad.safetensors", copy, (size_t)size);
+    CHECK(test_poison_safetensors(bad) == 0, "cannot poison %s", bad);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "bad.safetensors") &&
+              strstr(vkg_error(), "tensor 'b' holds 1 non-finite value") &&
+              strstr(vkg_error(), "element 31"),
+          "a NaN with a matching CRC-32: %s", vkg_error());
+    w[3] = INFINITY;
+    CHECK_OK(vkg_safetensors_write(bad, t, 2, NULL, 0));
+    w[3] = 0;
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "tensor 'a' holds 1 non-finite"),
+          "an infinity: %s", vkg_error());
     /* a file without the CRC-32 (another writer's) loads as before */
     const char json[] = "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}";
     uint8_t plain[8 + 64 + 8] = {0};

@@ -488,6 +488,31 @@ TEST(recovery_damaged_newest_checkpoint_resumes_from_the_one_before) {
     check_same_losses(straight, resumed, "after starting over");
 }
 
+/* A checkpoint that holds a NaN under a CRC-32 that matches (made or altered elsewhere) is
+ * refused by every command that reads it, in one line naming it, and a resume treats it as a
+ * damaged one: set aside, and on from the newest one before it. */
+TEST(recovery_nonfinite_checkpoint_is_refused_and_resumed_past) {
+    char err[8192], args[4600], ckpt[2][4400], aside[4500];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/run " TINY " --steps 4 --checkpoint-every 2", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    for (int i = 0; i < 2; i++)
+        snprintf(ckpt[i], sizeof ckpt[i], "%s/run/checkpoints/step-00000000%d.safetensors", dir,
+                 2 * i + 2);
+    CHECK(test_poison_safetensors(ckpt[1]) == 0, "cannot poison %s", ckpt[1]);
+    snprintf(args, sizeof args, "sample --n 1 --out %s/s.png --checkpoint %s", dir, ckpt[1]);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, ckpt[1]) && strstr(err, "non-finite"),
+          "sample from a checkpoint holding a NaN: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 6", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(aside, sizeof aside, "%s.damaged", ckpt[1]);
+    CHECK(code == 0 && one_line(err) && strstr(err, "warning") && strstr(err, ckpt[1]) &&
+              strstr(err, "non-finite") && strstr(err, ckpt[0]) && access(aside, F_OK) == 0,
+          "resume past a checkpoint holding a NaN: exit %d: %s", code, err);
+}
+
 /* An older checkpoint that no longer reads whole (a damaged disk, a broken copy) does not count
  * toward --keep: rotation sets it aside and keeps the newest that do, where it deleted a good
  * one and kept the damaged one. */

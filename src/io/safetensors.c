@@ -1,10 +1,12 @@
 /* safetensors files: written atomically, read whole and validated before any tensor is used.
  * vkgan records the CRC-32 of the data section in the metadata ("vkgan.crc32", 8 hex digits) and
  * refuses a file whose data no longer matches it: a flipped bit in a copied or damaged checkpoint
- * is an error, not weights resumed from. Files without the key (other writers) load as before. */
+ * is an error, not weights resumed from. Files without the key (other writers) load as before.
+ * A file whose F32 values are not all finite is refused too, CRC or not. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,6 +224,27 @@ static int check_names(vkg_safetensors *st, const char *path, int total) {
     return r;
 }
 
+/* Every F32 value finite: training never writes a NaN or an infinity (vkg_gan_save refuses
+ * them), so a file that holds one was made or altered elsewhere, and weights loaded from it would
+ * poison every step and sample. */
+static int check_finite(const vkg_safetensors *st, const char *path) {
+    for (int i = 0; i < st->count; i++) {
+        const entry *e = &st->entries[i];
+        if (e->dtype != VKG_F32) continue;
+        size_t bad = 0, first = 0;
+        for (uint64_t at = e->begin; at < e->end; at += 4) {
+            float v;
+            memcpy(&v, st->data + at, sizeof v); /* the bytes may be unaligned */
+            if (!isfinite(v) && !bad++) first = (size_t)((at - e->begin) / 4);
+        }
+        if (bad)
+            return vkg_set_error("%s: tensor '%s' holds %zu non-finite values (NaN or infinity; "
+                                 "the first at element %zu): not weights to load",
+                                 path, e->name, bad, first);
+    }
+    return 0;
+}
+
 static int parse(vkg_safetensors *st, const char *path) {
     if (st->size < 8) return vkg_set_error("%s: truncated: no safetensors header", path);
     uint64_t n = 0;
@@ -259,7 +282,7 @@ static int parse(vkg_safetensors *st, const char *path) {
         return vkg_set_error("%s: corrupt: the tensors do not cover the %llu data bytes exactly",
                              path, (unsigned long long)data_size);
     const char *want = vkg_safetensors_meta(st, CRC_KEY);
-    if (!want) return 0;
+    if (!want) return check_finite(st, path);
     int digits = 0;
     while (isxdigit((unsigned char)want[digits])) digits++;
     unsigned long recorded = strtoul(want, NULL, 16);
@@ -271,7 +294,7 @@ static int parse(vkg_safetensors *st, const char *path) {
         return vkg_set_error("%s: corrupt: the tensor data's CRC-32 is %08lx, not the %08lx its "
                              "header records (a damaged or altered copy)",
                              path, crc, recorded);
-    return 0;
+    return check_finite(st, path);
 }
 
 vkg_safetensors *vkg_safetensors_read(const char *path) {
