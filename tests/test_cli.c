@@ -385,6 +385,43 @@ TEST(cli_report_and_view_warn_of_a_damaged_metrics_log) {
           "view: %d: %s", code, err);
 }
 
+/* A run missing reals.png (removed) or a sample grid (a folder in its place) still gets its
+ * report, which says so in the page and in one warning line (it used to exit 1); a resume remakes
+ * a removed reals.png, which only a new run wrote. */
+TEST(cli_report_without_an_image_and_resume_remakes_reals) {
+    char err[4096], args[8192], path[4400], grid[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --data ring8 --steps 4 --batch 8 --checkpoint-every 2 --out %s/run",
+             dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/run/reals.png", dir);
+    CHECK(unlink(path) == 0, "cannot remove %s", path);
+    snprintf(args, sizeof args, "report %s/run --out %s/r.html", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && lines(err) == 1 && strstr(err, "vkgan: warning:") && strstr(err, path) &&
+              strstr(err, "written without it"),
+          "report without reals.png: %d: %s", code, err);
+    snprintf(grid, sizeof grid, "%s/r.html", dir);
+    char *html = test_read_text(grid);
+    CHECK(html && strstr(html, "reals.png: cannot open it") && strstr(html, "<polyline"),
+          "the page without reals.png: %s", html ? "says nothing of it" : "not written");
+    snprintf(grid, sizeof grid, "%s/run/samples/step-000000000.png", dir);
+    CHECK(unlink(grid) == 0 && mkdir(grid, 0777) == 0, "cannot make %s a folder", grid);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && lines(err) == 1 && strstr(err, grid) && strstr(err, "and 1 more image"),
+          "report without a grid and reals.png: %d: %s", code, err);
+    CHECK(rmdir(grid) == 0, "cannot remove %s", grid);
+    snprintf(args, sizeof args, "train --resume %s/run --quiet --steps 6", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && access(path, F_OK) == 0, "resume: %d, %s %s", code, path,
+          access(path, F_OK) == 0 ? "remade" : "not remade");
+    snprintf(args, sizeof args, "report %s/run --out %s/r.html", dir, dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && err[0] == 0, "report after the resume: %d: %s", code, err);
+}
+
 /* --name=value as well as --name value; a flag given a value, an empty value and an optional
  * value given as an empty string are one-line usage errors. */
 TEST(cli_options_take_the_equals_form) {

@@ -41,8 +41,9 @@ int cmd_report(int argc, char **argv) {
     if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL, 0))) return code;
     cli_warn_metrics(a.dir); /* and the report shows what the good lines hold */
     char written[VKG_PATH_MAX + 32];
-    if (vkg_report_write(a.dir, a.out, written, sizeof written) < 0)
-        return cli_error("%s", vkg_error());
+    int rc = vkg_report_write(a.dir, a.out, written, sizeof written);
+    if (rc < 0) return cli_error("%s", vkg_error());
+    if (rc > 0) fprintf(stderr, "vkgan: warning: %s\n", vkg_error());
     printf("wrote %s\n", written);
     return 0;
 }

@@ -2,6 +2,7 @@
  * class-entropy curves as inline SVG, the training-health events, and the sample grids over
  * time embedded as base64 PNG. */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,24 +112,42 @@ static void base64(FILE *f, const unsigned char *d, size_t n) {
 }
 
 /* <img> with the PNG file's bytes inline. */
-static int embed_png(FILE *f, const char *path, const char *alt) {
+/* The images the page could not embed: the first one's error and how many there were. */
+typedef struct missing {
+    int n;
+    char first[VKG_PATH_MAX + 160];
+} missing;
+
+/* Embeds a PNG; one that cannot be read (removed, a folder in its place) is said so in the page
+ * instead and counted in `lost`: the rest of the run is still worth a report. 0, or -1 when the
+ * page cannot be written. */
+static int embed_png(FILE *f, const char *path, const char *alt, missing *lost) {
     FILE *in = fopen(path, "rb");
-    if (!in) return vkg_set_error("%s: cannot open it", path);
-    fseek(in, 0, SEEK_END);
-    long size = ftell(in);
-    fseek(in, 0, SEEK_SET);
+    int err = errno;
+    long size = in && fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
+    if (in) fseek(in, 0, SEEK_SET);
     unsigned char *data = size > 0 ? malloc((size_t)size) : NULL;
     int ok = data && fread(data, 1, (size_t)size, in) == (size_t)size;
-    fclose(in);
+    if (in) fclose(in);
     if (ok) {
         fputs("<img alt=\"", f);
         html_text(f, alt);
         fputs("\" src=\"data:image/png;base64,", f);
         base64(f, data, (size_t)size);
         fputs("\">", f);
+    } else {
+        char why[VKG_PATH_MAX + 160];
+        if (!in)
+            snprintf(why, sizeof why, "%s: cannot open it (%s)", path, strerror(err));
+        else
+            snprintf(why, sizeof why, "%s: cannot read it", path);
+        if (!lost->n++) snprintf(lost->first, sizeof lost->first, "%s", why);
+        fputs("<p>(", f);
+        html_text(f, why);
+        fputs(")</p>", f);
     }
     free(data);
-    return ok ? 0 : vkg_set_error("%s: cannot read it", path);
+    return 0;
 }
 
 static double nice(double range, int target) {
@@ -222,7 +241,7 @@ static void chart(FILE *f, const char *title, const run_log *log, const int *whi
 
 /* ---- the sample grids ---- */
 
-static int grids(FILE *f, const char *dir) {
+static int grids(FILE *f, const char *dir, missing *lost) {
     int n;
     unsigned *steps = rundir_steps(dir, "samples", "png", &n);
     if (n < 0) n = 0; /* no samples folder: no grids */
@@ -234,7 +253,7 @@ static int grids(FILE *f, const char *dir) {
         rundir_sample_path(dir, step, path, sizeof path);
         snprintf(alt, sizeof alt, "samples at step %u", step);
         fprintf(f, "<figure>");
-        r = embed_png(f, path, alt);
+        r = embed_png(f, path, alt, lost);
         fprintf(f, "<figcaption>step %u</figcaption></figure>\n", step);
     }
     fputs("</div>\n", f);
@@ -255,7 +274,7 @@ static double last_value(const series *s) {
     return s->n ? s->y[s->n - 1] : NAN;
 }
 
-static int page(FILE *f, const char *dir, const run_log *log, const cJSON *config) {
+static int page(FILE *f, const char *dir, const run_log *log, const cJSON *config, missing *lost) {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(config, "options");
     const cJSON *dev = cJSON_GetObjectItemCaseSensitive(config, "device");
     const cJSON *dev_name = cJSON_GetObjectItemCaseSensitive(dev, "name");
@@ -326,11 +345,11 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
             }
         fputs(".</p>\n", f);
     }
-    if (grids(f, dir) < 0) return -1;
+    if (grids(f, dir, lost) < 0) return -1;
     char reals[VKG_PATH_MAX + 32];
     snprintf(reals, sizeof reals, "%s/reals.png", dir);
     fputs("<h2>Real data</h2>\n<div class=\"grids\"><figure>", f);
-    if (embed_png(f, reals, "real examples") < 0) return -1;
+    if (embed_png(f, reals, "real examples", lost) < 0) return -1;
     fputs("</figure></div>\n<h2>Options</h2>\n<table>\n", f);
     for (const cJSON *o = cJSON_IsObject(opts) ? opts->child : NULL; o; o = o->next) {
         if (!o->string) continue;
@@ -360,7 +379,8 @@ int vkg_report_write(const char *dir, const char *out, char *written, size_t siz
     FILE *f = NULL;
     int r = config ? read_log(dir, &log) : -1;
     if (r == 0 && !(f = open_memstream(&text, &length))) r = vkg_set_error("out of host memory");
-    if (r == 0) r = page(f, dir, &log, config);
+    missing lost = {0};
+    if (r == 0) r = page(f, dir, &log, config, &lost);
     if (f) fclose(f);
     if (r == 0) {
         const void *parts[1] = {text};
@@ -371,5 +391,14 @@ int vkg_report_write(const char *dir, const char *out, char *written, size_t siz
     free(log.events);
     cJSON_Delete(config);
     if (r == 0 && written && size) snprintf(written, size, "%s", out);
+    if (r == 0 && lost.n) {
+        char more[48] = "";
+        if (lost.n > 1)
+            snprintf(more, sizeof more, " (and %d more image%s)", lost.n - 1,
+                     lost.n > 2 ? "s" : "");
+        vkg_set_error("%s%s: the report is written without %s", lost.first, more,
+                      lost.n > 1 ? "them" : "it");
+        return 1;
+    }
     return r < 0 ? -1 : 0;
 }
