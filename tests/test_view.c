@@ -582,6 +582,60 @@ TEST(view_shows_a_headless_run) {
     drop_all();
 }
 
+/* A damaged newest checkpoint (a flipped bit, a NaN under a matching CRC-32, a folder in its
+ * place) no longer refuses the whole run: view shows G from the newest one that loads, with one
+ * warning line naming the damaged one, and with none that loads shows the run without G. */
+static void passes_over_damaged_checkpoints(void) {
+    const char *dir = test_tmpdir();
+    char args[8400], err[4096], shot[4200], ckpt[2][4300];
+    snprintf(args, sizeof args,
+             "train --data ring8 --quiet --steps 4 --log-every 2 --checkpoint-every 2 "
+             "--out '%s/run'",
+             dir);
+    int code = test_run_vkgan("env -u DISPLAY", args, err, sizeof err);
+    CHECK(code == 0, "headless training failed (%d): %s", code, err);
+    for (int i = 0; i < 2; i++)
+        snprintf(ckpt[i], sizeof ckpt[i], "%s/run/checkpoints/step-00000000%d.safetensors", dir,
+                 2 * i + 2);
+    if (start_xvfb() < 0) return;
+    snprintf(shot, sizeof shot, "%s/view.png", dir);
+    snprintf(args, sizeof args, "view '%s/run' --validation --screenshot '%s'", dir, shot);
+    for (int c = 0; c < 3; c++) {
+        if (c == 0) { /* one bit of its last weight flipped: the CRC-32 no longer matches */
+            FILE *f = fopen(ckpt[1], "r+b");
+            int byte = f && fseek(f, -1, SEEK_END) == 0 ? fgetc(f) : EOF;
+            int flipped =
+                byte != EOF && fseek(f, -1, SEEK_END) == 0 && fputc(byte ^ 0x10, f) != EOF;
+            if (f) fclose(f);
+            CHECK(flipped, "cannot flip a bit of %s", ckpt[1]);
+        } else if (c == 1) {
+            CHECK(unlink(ckpt[1]) == 0 && mkdir(ckpt[1], 0777) == 0, "cannot make a folder");
+        } else {
+            CHECK(test_poison_safetensors(ckpt[0]) == 0, "cannot poison %s", ckpt[0]);
+        }
+        code = test_run_vkgan("", args, err, sizeof err);
+        const char *warning = strstr(err, "vkgan: warning:");
+        CHECK(code == 0 && warning && strstr(err, ckpt[1]) &&
+                  !strstr(warning + 1, "vkgan: warning:"),
+              "case %d: vkgan view (%d): %s", c, code, err);
+        CHECK(c == 2 ? strstr(err, "no checkpoint loads") != NULL
+                     : strstr(err, "of step 2, the newest that loads") != NULL,
+              "case %d: %s", c, err);
+        picture p = load(shot);
+        CHECK(p.px, "case %d: no screenshot", c);
+        layout l = panels_layout(p.w, p.h);
+        int points = count_color(&p, l.image, 0xe8a33d, 0);
+        CHECK(c == 2 ? points == 0 : points > 8, "case %d: %d generated points", c, points);
+        drop(&p);
+    }
+}
+
+TEST(view_passes_over_damaged_checkpoints) {
+    passes_over_damaged_checkpoints();
+    stop_all();
+    drop_all();
+}
+
 TEST(view_without_a_display_is_one_clear_line) {
     const char *dir = test_tmpdir();
     char args[4200], err[4096];

@@ -15,6 +15,10 @@ struct cJSON;
 /* The newest checkpoint of run directory `dir` (DIR/checkpoints/step-<9 digits>.safetensors of
  * the highest step) into path (size bytes) and *step; -1 with vkg_error() when there is none. */
 int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsigned *step);
+/* The newest checkpoint from before step `before` (UINT_MAX: the newest of all), for a reader
+ * that passes over one that does not load; -1 with vkg_error() when there is none. */
+int vkg_rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
+                                 unsigned *step);
 /* Whether a write to `path` would replace one of the files of the run directory `dir` (which
  * need not exist yet), however either is written (links, "." and ".."): its config.json,
  * metrics.jsonl, metrics.csv, train.lock, reals.png, or a step-* file of its checkpoints/ or

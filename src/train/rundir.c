@@ -244,6 +244,11 @@ int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsig
     return rundir_checkpoint_before(dir, UINT_MAX, path, size, step);
 }
 
+int vkg_rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
+                                 unsigned *step) {
+    return rundir_checkpoint_before(dir, before, path, size, step);
+}
+
 int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                              unsigned *step) {
     int n, i;

@@ -4,7 +4,9 @@
  * animated walk through latent space. */
 #include <cjson/cJSON.h>
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,7 +47,9 @@ typedef struct viewer {
     int packed_w, packed_h;
     /* G from the newest checkpoint */
     unsigned ckpt_step;
-    int have_g, shape[5];
+    int have_g, new_g, shape[5]; /* new_g: loaded, not yet generated */
+    int warned;                  /* of the damaged checkpoint of step warned_step */
+    unsigned warned_step;
     vkg_train_options o;
     vkg_arena *arena;
     vkg_sampler s;
@@ -190,12 +194,8 @@ static void free_generator(viewer *v) {
     v->have_g = 0;
 }
 
-/* Loads G from the newest checkpoint when it is newer than the one loaded. */
-static int load_generator(viewer *v) {
-    char path[VKG_PATH_MAX + 64];
-    unsigned step;
-    if (vkg_rundir_newest_checkpoint(v->dir, path, sizeof path, &step) < 0) return 0; /* none yet */
-    if (v->have_g && step == v->ckpt_step) return 0;
+/* G from one checkpoint; -1 with vkg_error() (a file that does not read leaves G as it was). */
+static int load_from(viewer *v, const char *path, unsigned step) {
     vkg_safetensors *st = vkg_safetensors_read(path);
     if (!st) return -1;
     free_generator(v);
@@ -221,8 +221,35 @@ static int load_generator(viewer *v) {
         r = (v->rec = vkg_rec_begin(v->ctx, 0)) ? vkg_sampler_record(v->rec, &v->s, 1, 0) : -1;
     vkg_safetensors_free(st);
     if (r < 0) return free_generator(v), -1;
-    v->have_g = 1, v->ckpt_step = step;
-    if (v->shape[0] && !v->modes.mode_count &&
+    v->have_g = 1, v->new_g = 1, v->ckpt_step = step;
+    return 0;
+}
+
+/* Loads G from the newest checkpoint that loads, when it is newer than the one loaded. One that
+ * does not (damaged, a folder in its place, not finite) is passed over, as a resume passes over
+ * it, with one warning line naming the newest such (once for it); with none that loads the run
+ * is shown without G's samples. */
+static int load_generator(viewer *v) {
+    char path[VKG_PATH_MAX + 64], newest[1024] = "";
+    unsigned step, before = UINT_MAX, newest_step = 0;
+    while (vkg_rundir_checkpoint_before(v->dir, before, path, sizeof path, &step) == 0) {
+        if (v->have_g && step == v->ckpt_step) break; /* the one shown is the newest that loads */
+        if (load_from(v, path, step) == 0) break;
+        if (!newest[0]) snprintf(newest, sizeof newest, "%s", vkg_error()), newest_step = step;
+        before = step;
+    }
+    if (newest[0] && !(v->warned && v->warned_step == newest_step)) {
+        v->warned = 1, v->warned_step = newest_step;
+        if (v->have_g)
+            fprintf(stderr,
+                    "vkgan: warning: %s; showing G from the checkpoint of step %u, the newest "
+                    "that loads\n",
+                    newest, v->ckpt_step);
+        else
+            fprintf(stderr, "vkgan: warning: %s; no checkpoint loads: G's samples are not shown\n",
+                    newest);
+    }
+    if (v->have_g && v->shape[0] && !v->modes.mode_count &&
         vkg_dataset_load(v->o.data, 0, 0, (uint64_t)v->o.seed, &v->modes) < 0)
         return -1;
     return 0;
@@ -385,10 +412,9 @@ static int input(viewer *v, int *dirty, int *shot) {
 }
 
 static int scan(viewer *v) {
-    int had = v->have_g;
-    unsigned step = v->ckpt_step;
     if (read_metrics(v) < 0 || scan_grids(v) < 0 || load_generator(v) < 0) return -1;
-    if (v->have_g && (!had || step != v->ckpt_step) && generate(v) < 0) return -1;
+    if (v->have_g && v->new_g && generate(v) < 0) return -1;
+    v->new_g = 0;
     if (!v->have_g && v->show == SHOW_CHECKPOINT) v->show = SHOW_SAVED;
     return 0;
 }
