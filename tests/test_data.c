@@ -98,13 +98,24 @@ TEST(data_idx_plain_and_gzipped_and_bad_files) {
     test_write(dir, "bad-labels", labels, nl);
     snprintf(images_path, sizeof images_path, "%s/train-images-idx3-ubyte", dir);
     snprintf(labels_path, sizeof labels_path, "%s/bad-labels", dir);
-    CHECK_ERROR(vkg_load_idx(images_path, labels_path, &d), "bad-labels: record 3 has label 42");
-    labels[8 + 3] = 9; /* the largest in range */
-    test_write(dir, "bad-labels", labels, nl);
-    CHECK_OK(vkg_load_idx(images_path, labels_path, &d));
-    ok = d.classes == 10;
+    CHECK_OK(vkg_load_idx(images_path, labels_path, &d)); /* any labelled set: 43 classes */
+    ok = d.classes == 43;
     vkg_dataset_free(&d);
-    CHECK(ok, "label 9 should make ten classes");
+    CHECK(ok, "label 42 should make 43 classes");
+    {
+        /* ... of which a conditional model would draw 40 empty ones: refused before any device */
+        char run[4200], args[9000], err[4096];
+        snprintf(run, sizeof run, "%s/gap", dir);
+        CHECK(mkdir(run, 0755) == 0, "mkdir %s", run);
+        test_write(run, "train-images-idx3-ubyte", images, idx_images(images, 5, 6, 4, 0x803));
+        test_write(run, "train-labels-idx1-ubyte", labels, nl);
+        snprintf(args, sizeof args, "train --conditional --data mnist:%s --out %s/run", run, dir);
+        int code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+        const char *nl1 = strchr(err, '\n');
+        CHECK(code == 2 && strstr(err, "labels up to 42 but no image of class 3") && nl1 &&
+                  !strchr(nl1 + 1, '\n'),
+              "--conditional with empty classes: %d: %s", code, err);
+    }
     snprintf(images_path, sizeof images_path, "%s/bad-images", dir);
     snprintf(labels_path, sizeof labels_path, "%s/train-labels-idx1-ubyte", dir);
     uint8_t corrupt[64] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};

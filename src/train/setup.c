@@ -126,6 +126,20 @@ static const char *first_asked(const vkg_train_options *o, const char *const *na
     return NULL;
 }
 
+/* 1 + the first class (below d->classes) no label names; 0 when every class has images, -1
+ * when the count cannot be made. An IDX label file makes max label + 1 classes. */
+static int empty_class(const vkg_dataset *d) {
+    if (!d->labels || d->classes < 1) return 0;
+    int *seen = calloc((size_t)d->classes, sizeof *seen), empty = 0;
+    if (!seen) return -1;
+    for (int i = 0; i < d->count; i++)
+        if (d->labels[i] >= 0 && d->labels[i] < d->classes) seen[d->labels[i]] = 1;
+    for (int c = 0; c < d->classes && !empty; c++)
+        if (!seen[c]) empty = c + 1;
+    free(seen);
+    return empty;
+}
+
 int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d) {
     /* the model of image data (a DCGAN, with batch norm), of 2D points (MLPs), the quality checks
      * (a classifier's FCD: images only; 2D data is measured by its modes) */
@@ -137,6 +151,7 @@ int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d) {
     static const char *const rollback[] = {"rollback-lr-scale", "max-rollbacks"};
     char a[VKG_PATH_MAX + 64], b[64];
     const char *name;
+    int empty = 0;
     int points = trainer_is_points(d);
     if (points && (name = first_asked(o, dcgan, sizeof dcgan / sizeof *dcgan)))
         vkg_set_error("%s: %s is 2D data, which vkgan trains with MLPs (--mlp-hidden, "
@@ -156,6 +171,12 @@ int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d) {
                       o->image_size, d->name, d->height, d->width);
     else if (o->conditional && d->classes < 2)
         vkg_set_error("--conditional: %s has no class labels", d->name);
+    else if (o->conditional && (empty = empty_class(d)) < 0)
+        vkg_set_error("out of host memory");
+    else if (o->conditional && empty > 0)
+        vkg_set_error("--conditional: %s has labels up to %d but no image of class %d: every "
+                      "class a conditional model draws needs images (a damaged label file?)",
+                      d->name, d->classes - 1, empty - 1);
     else if (asks(o, "steps") && asks(o, "epochs"))
         vkg_set_error("%s and %s both set the length of the run: give one (--steps 0 takes it "
                       "from --epochs)",
