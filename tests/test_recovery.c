@@ -290,6 +290,27 @@ TEST(recovery_metrics_after_ctrl_c_match_an_uninterrupted_run) {
     check_same_losses(a, b, what);
 }
 
+/* A run ended off the logging grid and extended with --steps logs what a longer run logs: its
+ * checkpoint carries the interval its last (partial) line closed, the resume drops that line, and
+ * the next one averages the whole interval (it used to average only the steps after the end). */
+TEST(recovery_metrics_of_an_extended_run_match_a_longer_run) {
+    char err[8192], args[4600], a[4400], b[4400];
+    const char *dir = test_tmpdir();
+    snprintf(a, sizeof a, "%s/straight", dir);
+    snprintf(b, sizeof b, "%s/extended", dir);
+    const char *common = RING " --log-every 25 --lr-d 0.005 --lr-g 0.005";
+    snprintf(args, sizeof args, "train --out %s %s --steps 60", a, common);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the longer run: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "train --out %s %s --steps 40", b, common);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the first run: exit %d: %s", code, err);
+    snprintf(args, sizeof args, "train --resume %s --steps 60 --quiet", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the extension: exit %d: %s", code, err);
+    check_same_losses(a, b, "after --steps 40 and an extension to 60");
+}
+
 /* Case 5 and 6: a run killed (SIGKILL) before its first checkpoint resumes from step 0, exactly
  * as a run that never stopped; stale temporary files of atomic writes are removed; --out of the
  * same directory gives advice that works. */

@@ -76,7 +76,8 @@ int trainer_log_metrics(vkg_trainer *t, unsigned step) {
 }
 
 /* Reads the scalars of every step that has finished since the last call (in place, from the
- * GPU's ring: nothing waits) and writes a metrics line at each logging step among them. */
+ * GPU's ring: nothing waits) and writes a metrics line at each logging step among them (the run
+ * loop closes the last interval after the last step's checkpoint). */
 int trainer_read_finished_steps(vkg_trainer *t) {
     for (unsigned s = t->read_upto + 1; s <= t->gan.completed; s++) {
         float l[VKG_LOSSES];
@@ -84,9 +85,9 @@ int trainer_read_finished_steps(vkg_trainer *t) {
         for (int i = 0; i < VKG_LOSSES; i++) t->sums[i] += l[i];
         t->summed++, t->read_upto = s;
         if (trainer_tell_step(t, s, l) < 0) return -1;
-        if ((s % (unsigned)t->o->log_every == 0 || s == (unsigned)t->o->steps) &&
-            trainer_log_metrics(t, s) < 0)
-            return -1;
+        /* (the run's last step, off the grid, is logged after its checkpoint, which carries the
+         * interval still open: a run extended from it logs what one that never stopped logs) */
+        if (s % (unsigned)t->o->log_every == 0 && trainer_log_metrics(t, s) < 0) return -1;
     }
     return 0;
 }

@@ -397,7 +397,9 @@ static int run_loop(vkg_trainer *t, const volatile sig_atomic_t *stop, int *sign
                 return -1;
             if ((s % (unsigned)o->checkpoint_every == 0 || last) && trainer_save_checkpoint(t) < 0)
                 return trainer_fail("checkpoint");
-            if (trainer_read_finished_steps(t) < 0) return trainer_fail("metrics");
+            /* the last step's line (a partial interval) after the checkpoint that carries it */
+            if (trainer_read_finished_steps(t) < 0 || (last && trainer_log_metrics(t, s) < 0))
+                return trainer_fail("metrics");
             if (t->quality_on && (s % (unsigned)o->health_every == 0 || last) &&
                 trainer_quality_check(t, s) < 0)
                 return trainer_fail("quality");
