@@ -192,3 +192,40 @@ TEST(health_horizon_bounds_every_later_since) {
     health_quality_check(&h, 100, 50, 2, 5, ev, 4);
     CHECK(health_horizon(&h) == 101, "after a check at 100 the horizon is %u", health_horizon(&h));
 }
+
+/* The state saved in a checkpoint and restored in a fresh tracker (as a resumed run makes it)
+ * judges every later interval and check exactly as the tracker that never stopped: the same
+ * events with the same details, and the same state after; text that is not a saved state is
+ * refused and changes nothing. */
+TEST(health_saved_state_judges_as_the_tracker_that_never_stopped) {
+    health a, b;
+    health_init(&a, log(10), 5);
+    health_event ev[8], ew[8];
+    int events = 0;
+    health_event first;
+    feed(&a, d_wins, 13, HEALTH_D_ZERO, &events, &first); /* 3 of 5 intervals of D winning */
+    health_quality_check(&a, 300, 30, 2.1, 4.2, ev, 8);
+    health_quality_check(&a, 650, NAN, 2.1, 4.2, ev, 8);
+    char text[4096], again[4096];
+    CHECK(health_save(&a, text, sizeof text) < (int)sizeof text, "the state does not fit");
+    health_init(&b, log(10), 5);
+    CHECK(health_restore(&b, "h1 3 1 nonsense") < 0 && b.count == 0 && b.best_fcd == 0,
+          "a bad state was taken");
+    CHECK(health_restore(&b, text) == 0, "the saved state was refused: %s", text);
+    for (int i = 14; i <= 30; i++) {
+        health_interval in = {.from = 50u * (i - 1) + 1, .step = 50u * i};
+        d_wins(i, &in);
+        int k = health_interval_check(&a, &in, ev, 8), m = health_interval_check(&b, &in, ew, 8);
+        if (i == 20) {
+            k += health_quality_check(&a, 1000, 95, 0.5, 0.3, ev + k, 8 - k);
+            m += health_quality_check(&b, 1000, 95, 0.5, 0.3, ew + m, 8 - m);
+        }
+        CHECK(k == m, "interval %d: %d events, %d after the restore", i, k, m);
+        for (int j = 0; j < k && j < m; j++)
+            CHECK(ev[j].kind == ew[j].kind && ev[j].since == ew[j].since &&
+                      strcmp(ev[j].detail, ew[j].detail) == 0,
+                  "interval %d: %s, after the restore %s", i, ev[j].detail, ew[j].detail);
+    }
+    health_save(&a, text, sizeof text), health_save(&b, again, sizeof again);
+    CHECK(strcmp(text, again) == 0, "the states differ:\n%s\n%s", text, again);
+}

@@ -137,3 +137,40 @@ TEST(health_done_line_names_the_final_fcd) {
           "done line: FCD %g at step %u; metrics.jsonl: %g at step %u", shown, step, fcd[1],
           steps[1]);
 }
+
+/* The lines of a run's metrics.jsonl that hold no wall time: its quality checks and its events
+ * (test memory). */
+static char *judged_lines(const char *run) {
+    char path[4500];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+    char *text = test_read_text(path), *out = test_alloc(text ? strlen(text) + 1 : 1), *o = out;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        if (!strstr(line, "\"seconds\"")) o += sprintf(o, "%s\n", line);
+    *o = 0;
+    return out;
+}
+
+/* A run stopped at step 10 (its checkpoint there comes before its check there) and resumed to
+ * step 30 judges as one that never stopped: G collapsed after step 20 raises mode_collapse at the
+ * check at step 20 with the same bests. A resume used to forget the checks before it, and with
+ * them the diversity a collapse falls from: no event. */
+TEST(health_resumed_run_raises_the_events_of_one_that_never_stopped) {
+    char args[4600], out[8192], straight[4400], resumed[4400];
+    const char *dir = test_tmpdir();
+    snprintf(straight, sizeof straight, "%s/straight", dir);
+    snprintf(resumed, sizeof resumed, "%s/resumed", dir);
+    const char *common = TINY " --health-every 10 --health-samples 64";
+    snprintf(args, sizeof args, "train --out %s %s --steps 30", straight, common);
+    int code = test_run_vkgan_output("VKGAN_FAULT=collapse@20", args, out, sizeof out);
+    CHECK(code == 0, "the straight run: exit %d: %s", code, out);
+    snprintf(args, sizeof args, "train --out %s %s --steps 10", resumed, common);
+    code = test_run_vkgan_output("", args, out, sizeof out);
+    CHECK(code == 0, "the first part: exit %d: %s", code, out);
+    snprintf(args, sizeof args, "train --resume %s --steps 30 --quiet --validation", resumed);
+    code = test_run_vkgan_output("VKGAN_FAULT=collapse@20", args, out, sizeof out);
+    CHECK(code == 0, "the resume: exit %d: %s", code, out);
+    const char *want = judged_lines(straight), *got = judged_lines(resumed);
+    CHECK(strstr(want, "\"event\":\"mode_collapse\""), "no mode_collapse uninterrupted:\n%s", want);
+    CHECK(strcmp(want, got) == 0, "checks and events after the resume:\n%s\nuninterrupted:\n%s",
+          got, want);
+}

@@ -143,6 +143,14 @@ TEST(health_nan_rollback_restores_the_exact_weights) {
     snprintf(b, sizeof b, "%s/clean/checkpoints/step-000000040.safetensors", dir);
     CHECK(test_same_tensors(a, b, restored, 6, NULL, 0, why, sizeof why),
           "after the rollback the run is not the clean one: %s", why);
+    /* the checkpoint it went back to is written again with the state the run went on from: the
+     * health history forgotten after step 20 (a run resumed from it judges as this one did) */
+    snprintf(a, sizeof a, "%s/rolled/checkpoints/step-000000020.safetensors", dir);
+    vkg_safetensors *st = vkg_safetensors_read(a);
+    const char *health = st ? vkg_safetensors_meta(st, "vkgan.health") : NULL;
+    CHECK(health && strncmp(health, "20 h1 0 0 ", 10) == 0, "its health state: %s",
+          health ? health : "(none)");
+    vkg_safetensors_free(st);
 }
 
 TEST(health_rollback_limit_then_stop_and_lower_rates) {

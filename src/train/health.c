@@ -28,6 +28,58 @@ void health_reset(health *h, unsigned step) {
     memset(h->active, 0, sizeof h->active);
 }
 
+/* snprintf's length, however much of it fitted */
+static size_t put(char *text, size_t size, size_t used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static size_t put(char *text, size_t size, size_t used, const char *fmt, ...) {
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(text + (used < size ? used : size), used < size ? size - used : 0, fmt, args);
+    va_end(args);
+    return used + (n > 0 ? (size_t)n : 0);
+}
+
+/* "h1 COUNT NCHECKS BEST_FCD MAX_ENTROPY MAX_DIVERSITY BEST_STEP JUDGED_UPTO ACTIVE..." then each
+ * interval (FROM STEP LOSS_D LOSS_G D_X D_G_Z NONFINITE) and each check (STEP FCD); the numbers
+ * as %a, exact */
+int health_save(const health *h, char *text, size_t size) {
+    size_t n = put(text, size, 0, "h1 %d %d %a %a %a %u %u", h->count, h->nchecks, h->best_fcd,
+                   h->max_entropy, h->max_diversity, h->best_step, h->judged_upto);
+    for (int k = 0; k < HEALTH_KINDS; k++) n = put(text, size, n, " %d", h->active[k]);
+    for (int i = 0; i < h->count; i++) {
+        const health_interval *v = &h->hist[i];
+        n = put(text, size, n, " %u %u %a %a %a %a %u", v->from, v->step, v->loss_d, v->loss_g,
+                v->d_x, v->d_g_z, v->nonfinite);
+    }
+    for (int i = 0; i < h->nchecks; i++)
+        n = put(text, size, n, " %u %a", h->checks[i].step, h->checks[i].fcd);
+    return (int)n;
+}
+
+int health_restore(health *h, const char *text) {
+    health r = *h; /* the real data's numbers stay */
+    int used = 0, at;
+    if (!text ||
+        sscanf(text, " h1 %d %d %lf %lf %lf %u %u%n", &r.count, &r.nchecks, &r.best_fcd,
+               &r.max_entropy, &r.max_diversity, &r.best_step, &r.judged_upto, &used) != 7 ||
+        r.count < 0 || r.count > HEALTH_WINDOW || r.nchecks < 0 || r.nchecks > HEALTH_WINDOW)
+        return -1;
+    for (int k = 0; k < HEALTH_KINDS; k++, used += at)
+        if (sscanf(text + used, " %d%n", &r.active[k], &at) != 1) return -1;
+    for (int i = 0; i < r.count; i++, used += at) {
+        health_interval *v = &r.hist[i];
+        if (sscanf(text + used, " %u %u %lf %lf %lf %lf %u%n", &v->from, &v->step, &v->loss_d,
+                   &v->loss_g, &v->d_x, &v->d_g_z, &v->nonfinite, &at) != 7)
+            return -1;
+    }
+    for (int i = 0; i < r.nchecks; i++, used += at)
+        if (sscanf(text + used, " %u %lf%n", &r.checks[i].step, &r.checks[i].fcd, &at) != 2)
+            return -1;
+    if (text[used]) return -1;
+    *h = r;
+    return 0;
+}
+
 unsigned health_horizon(const health *h) {
     /* the interval trends reach back to the window's first interval, quality events to the
      * step after the previous check; new evidence starts after what was judged */

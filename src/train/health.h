@@ -4,6 +4,8 @@
 #ifndef VKGAN_TRAIN_HEALTH_H
 #define VKGAN_TRAIN_HEALTH_H
 
+#include <stddef.h>
+
 typedef enum health_kind {
     HEALTH_NONFINITE,     /* NaN or Inf in a loss, a gradient or a weight */
     HEALTH_D_ZERO,        /* D's loss near 0 for `patience` intervals: D has won */
@@ -65,6 +67,13 @@ void health_init(health *h, double real_entropy, double real_diversity);
 /* Forgets the recent history: training goes on after `step` (a rollback to it, a resume); the
  * best FCD is kept. */
 void health_reset(health *h, unsigned step);
+/* The state the checks judge by (the window of intervals and checks, the bests, the events
+ * raised and not cleared; not the real data's numbers, health_init's) as one line of text, for a
+ * checkpoint: a run resumed from it judges as one that never stopped. health_save returns the
+ * length (>= size: it did not fit); health_restore 0, or -1 (h unchanged) when the text is not
+ * health_save's. */
+int health_save(const health *h, char *text, size_t size);
+int health_restore(health *h, const char *text);
 /* The first step that evidence of a failure still to be recognised can start at: every event
  * from now on has `since` at or after it, so the newest checkpoint before it is the one a
  * rollback may need (checkpoint rotation keeps it). */

@@ -1,5 +1,6 @@
 /* The run directory's files as training writes them: config.json, reals.png, the sample grids
  * of samples/ and the checkpoints (see train/rundir.h for the layout). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,16 +63,20 @@ int trainer_save_checkpoint(vkg_trainer *t) {
     int used = snprintf(partial, sizeof partial, "%u %d", t->last_step, t->summed);
     for (int i = 0; i < VKG_LOSSES; i++)
         used += snprintf(partial + used, sizeof partial - (size_t)used, " %.17g", t->sums[i]);
+    char health_text[4096]; /* the health state: a resumed run judges as one that never stopped */
+    int head = snprintf(health_text, sizeof health_text, "%lld ", t->quality_upto);
+    if (health_save(&t->h, health_text + head, sizeof health_text - (size_t)head) >=
+        (int)(sizeof health_text - (size_t)head))
+        return vkg_set_error("the health state does not fit its checkpoint key");
     rundir_checkpoint_path(t->o->out, t->gan.steps, path, sizeof path);
     snprintf(seconds, sizeof seconds, "%.3f", t->seconds_before + vkg_now() - t->start);
     snprintf(shape, sizeof shape, "%d %d %d %d %d", trainer_is_points(&t->data), t->data.channels,
              t->data.height, t->data.width, run_classes(t->o, t->data.classes));
-    const char *const extra[5][2] = {{"vkgan.options", t->config_text},
-                                     {"vkgan.seconds", seconds},
-                                     {"vkgan.data_shape", shape},
-                                     {"vkgan.metrics_partial", partial},
-                                     {"vkgan.class_names", t->class_names}};
-    int rc = vkg_gan_save(&t->gan, path, extra, t->class_names ? 5 : 4);
+    const char *const extra[6][2] = {
+        {"vkgan.options", t->config_text}, {"vkgan.seconds", seconds},
+        {"vkgan.data_shape", shape},       {"vkgan.metrics_partial", partial},
+        {"vkgan.health", health_text},     {"vkgan.class_names", t->class_names}};
+    int rc = vkg_gan_save(&t->gan, path, extra, t->class_names ? 6 : 5);
     if (rc == VKG_GAN_NONFINITE) {
         trainer_message(t, VKG_TRAIN_WARNING, "vkgan: warning: step %u: %s", t->gan.steps,
                         vkg_error());
@@ -140,4 +145,41 @@ void trainer_restore_partial(vkg_trainer *t, const char *text, unsigned at) {
         t->last_step = at, t->summed = 0;
         memset(t->sums, 0, sizeof t->sums);
     }
+}
+
+/* The newest quality line of metrics.jsonl at a step (its numbers; found is set). */
+typedef struct quality_line {
+    unsigned step;
+    int found;
+    double fcd, entropy, diversity;
+} quality_line;
+
+static int find_quality_line(const cJSON *row, unsigned step, const char *event, void *user) {
+    quality_line *q = user;
+    const cJSON *fcd = cJSON_GetObjectItemCaseSensitive(row, "fcd"),
+                *ent = cJSON_GetObjectItemCaseSensitive(row, "class_entropy"),
+                *div = cJSON_GetObjectItemCaseSensitive(row, "diversity");
+    if (step == q->step && !event && fcd && cJSON_IsNumber(ent) && cJSON_IsNumber(div))
+        q->found = 1, q->fcd = cJSON_IsNumber(fcd) ? fcd->valuedouble : NAN,
+        q->entropy = ent->valuedouble, q->diversity = div->valuedouble;
+    return 0; /* the last one at the step: after a rollback the log goes back and on */
+}
+
+void trainer_restore_health(vkg_trainer *t, const char *text, unsigned at) {
+    long long upto = -1;
+    int used = 0;
+    if (!text || sscanf(text, "%lld%n", &upto, &used) != 1 ||
+        health_restore(&t->h, text + used) < 0) {
+        health_reset(&t->h, t->last_step);
+        return;
+    }
+    t->quality_upto = upto;
+    /* the check at the checkpoint's step comes after the checkpoint: logged, not in it */
+    quality_line q = {.step = at};
+    if (!t->quality_on || upto >= (long long)at ||
+        vkg_metrics_read(t->o->out, find_quality_line, &q, NULL) < 0 || !q.found)
+        return;
+    health_event ev[4]; /* raised then, and logged: the replay only sets them active */
+    health_quality_check(&t->h, at, q.fcd, q.entropy, q.diversity, ev, 4);
+    t->quality_upto = at;
 }

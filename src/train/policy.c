@@ -82,6 +82,7 @@ int trainer_open_quality(vkg_trainer *t) {
     }
     health_init(&t->h, t->quality_on ? t->q.real.entropy : 0,
                 t->quality_on ? t->q.real.diversity : 0);
+    t->quality_upto = -1;
     return 0;
 }
 
@@ -106,6 +107,7 @@ int trainer_quality_check(vkg_trainer *t, unsigned step) {
     int rc = j ? trainer_tell_event(t, &te) : vkg_set_error("out of host memory");
     health_event ev[4];
     int n = health_quality_check(&t->h, step, q.fcd, q.entropy, q.diversity, ev, 4);
+    t->quality_upto = step;
     cJSON_DeleteItemFromObjectCaseSensitive(j, "step"); /* the numbers, for the events */
     if (rc == 0) rc = trainer_report_events(t, ev, n, j);
     cJSON_Delete(j);
@@ -168,6 +170,10 @@ static int rollback(vkg_trainer *t, const health_event *e) {
     t->read_upto = t->last_step = to, t->last_time = vkg_now(), t->summed = 0;
     memset(t->sums, 0, sizeof t->sums);
     health_reset(&t->h, to);
+    t->quality_upto = to; /* the checks before are in the bests, those after are undone */
+    /* its checkpoint again, with the state the run goes on from (the health it judges by): a run
+     * resumed from it goes on as this one does */
+    if (rc == 0 && trainer_save_checkpoint(t) < 0) rc = -1;
     return rc;
 }
 

@@ -244,13 +244,13 @@ static int resume(vkg_trainer *t) {
     const char *sec = vkg_safetensors_meta(st, "vkgan.seconds");
     t->seconds_before = sec ? atof(sec) : 0;
     trainer_restore_partial(t, vkg_safetensors_meta(st, "vkgan.metrics_partial"), t->resumed_at);
+    trainer_restore_health(t, vkg_safetensors_meta(st, "vkgan.health"), t->resumed_at);
     vkg_safetensors_free(st);
     if ((unsigned)o->steps < t->resumed_at)
         return steps_below(o, t->resumed_at); /* check_run_dir's */
     /* the grids after the checkpoint are written again, and those it will not reach are not
      * this run's: dropped as the logs are cut back */
     if (rundir_drop_samples_after(o->out, t->resumed_at) < 0) return trainer_fail("resume");
-    health_reset(&t->h, t->last_step);
     if ((unsigned)o->steps == t->resumed_at)
         trainer_message(t, VKG_TRAIN_NOTE,
                         "%s is at step %u, its --steps, already: nothing to train (a larger "

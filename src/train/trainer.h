@@ -42,7 +42,8 @@ struct vkg_trainer {
     quality q;     /* the FCD classifier, when there is one for the data */
     int quality_on;
     health h;
-    health_event pending; /* a failure that --on-failure stop or rollback acts on */
+    long long quality_upto; /* the step of the newest quality check h holds (-1: none yet) */
+    health_event pending;   /* a failure that --on-failure stop or rollback acts on */
     int has_pending, rollbacks;
     vkg_train_failure failure;
     int lock;          /* DIR/train.lock, held while the run lasts */
@@ -74,6 +75,10 @@ int trainer_write_samples(vkg_trainer *t, unsigned step);
 int trainer_save_checkpoint(vkg_trainer *t);
 /* The interval in progress at a checkpoint (its vkgan.metrics_partial). */
 void trainer_restore_partial(vkg_trainer *t, const char *text, unsigned at);
+/* The health state at a checkpoint (its vkgan.health; a checkpoint without it, from an older
+ * vkgan: the history is forgotten, as it was), and the quality check at its step when that came
+ * after it (read from metrics.jsonl): the resumed run judges failures as one that never stopped. */
+void trainer_restore_health(vkg_trainer *t, const char *text, unsigned at);
 
 /* ---- interval.c ---- */
 /* Reads the scalars of every finished step and logs the intervals that end among them. */
