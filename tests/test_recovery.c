@@ -311,6 +311,61 @@ TEST(recovery_metrics_of_an_extended_run_match_a_longer_run) {
     check_same_losses(a, b, "after --steps 40 and an extension to 60");
 }
 
+/* The loss lines' steps of a run's metrics.jsonl, one a line (test memory). */
+static char *jsonl_loss_steps(const char *run) {
+    char path[4500];
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+    char *text = test_read_text(path), *out = test_alloc(text ? strlen(text) + 1 : 1), *o = out;
+    unsigned step;
+    *o = 0;
+    for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        if (strstr(line, "\"loss_d\"") && sscanf(line, "{\"step\":%u", &step) == 1)
+            o += sprintf(o, "%u\n", step);
+    return out;
+}
+
+/* Lines of the metrics logs that are no record (random bytes, a line cut short in the middle) are
+ * dropped by a resume with one warning naming the file, and the good lines after them are kept
+ * (the first such line used to end the log, and a cut-short one was kept as it was). A log
+ * that is random bytes from end to end is named too. */
+TEST(recovery_damaged_metrics_lines_are_dropped_with_a_warning) {
+    char err[8192], args[4600], run[4400], path[4500];
+    const char *dir = test_tmpdir();
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 20", run);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: exit %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/metrics.jsonl", run);
+    char *log = test_read_text(path);
+    char *second = log ? strchr(log, '\n') : NULL;
+    CHECK(second && strlen(second) > 40, "metrics.jsonl: %s", log ? log : "(none)");
+    /* line 2: random bytes; line 3 (the step-10 line) cut short */
+    static const char junk[] = "\x01\xff\x00garbage\x7f\n";
+    char *third = strchr(second + 1, '\n');
+    size_t head = (size_t)(second + 1 - log);
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(log, 1, head, f) == head && fwrite(junk, 1, sizeof junk - 1, f) &&
+              fwrite(second + 1, 1, 20, f) == 20 && fputs(third, f) >= 0 && fclose(f) == 0,
+          "cannot write %s", path);
+    snprintf(args, sizeof args, "train --resume %s --steps 30 --quiet", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && one_line(err) && strstr(err, "metrics.jsonl: 2 damaged lines") &&
+              strstr(err, "line 2"),
+          "the resume: exit %d: %s", code, err);
+    const char *steps = jsonl_loss_steps(run);
+    CHECK(strcmp(steps, "5\n15\n20\n25\n30\n") == 0, "loss lines kept:\n%s", steps);
+
+    static const unsigned char noise[] = {0x9b, 0x00, 0x37, 0xfe, 0x22, 0x7b, 0x0a, 0xc3, 0x11};
+    test_write(run, "metrics.jsonl", noise, sizeof noise);
+    snprintf(args, sizeof args, "train --resume %s --steps 40 --quiet", run);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && one_line(err) && strstr(err, "metrics.jsonl: 2 damaged lines"),
+          "the resume of a log of random bytes: exit %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/metrics.csv", run);
+    char *csv = test_read_text(path);
+    CHECK(csv && strstr(csv, "\n30,") && strstr(csv, "\n40,"), "metrics.csv: %s", csv);
+}
+
 /* Case 5 and 6: a run killed (SIGKILL) before its first checkpoint resumes from step 0, exactly
  * as a run that never stopped; stale temporary files of atomic writes are removed; --out of the
  * same directory gives advice that works. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "train/rundir.h"
+#include "train/trainer.h"
 #include "vkgan/error.h"
 #include "vkgan/train.h"
 
@@ -11,10 +12,21 @@ typedef struct files {
 } files;
 
 static int start(void *user, vkg_trainer *t, const vkg_train_info *info) {
-    (void)t;
     files *f = user;
-    return metrics_open(&f->log, info->options->out, info->resuming, info->start_step,
-                        info->logged_step);
+    const char *dir = info->options->out;
+    if (metrics_open(&f->log, dir, info->resuming, info->start_step, info->logged_step) < 0)
+        return -1;
+    static const char *const names[2] = {"metrics.jsonl", "metrics.csv"};
+    for (int i = 0; i < 2; i++) {
+        const vkg_metrics_skipped *d = &f->log.damaged[i];
+        if (d->lines)
+            trainer_message(t, VKG_TRAIN_WARNING,
+                            "vkgan: warning: %s/%s: %d damaged line%s (the first is line %lu) "
+                            "dropped on resume; the lines around %s are kept",
+                            dir, names[i], d->lines, d->lines == 1 ? "" : "s", d->first,
+                            d->lines == 1 ? "it" : "them");
+    }
+    return 0;
 }
 
 static int metrics(void *user, const vkg_train_metrics *m) {

@@ -435,24 +435,62 @@ cJSON *vkg_rundir_read_json(const char *path) {
 static const char *csv_header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d_x,d_g_z,"
                                 "d_g_z_after,lr_d,lr_g,modes_covered,high_quality\n";
 
-/* Keeps the lines of a log whose step is at most `keep_until` (the CSV's header too). */
-static int cut_log(const char *path, int csv, unsigned keep_until, unsigned losses_until) {
+/* Whether a line with no newline is the start of a record as metrics_write and
+ * metrics_write_object begin one: what a run killed while writing it leaves. */
+static int torn_record(const char *line, size_t length);
+
+/* A line of a log that is a record: *step its step, *loss whether it is a loss line (the CSV's
+ * are all; a JSON line with "loss_d"); the CSV's header is one with *header set. */
+static int log_record(const char *line, size_t len, int csv, unsigned long *step, int *loss,
+                      int *header) {
+    *header = csv && len >= 5 && strncmp(line, "step,", 5) == 0;
+    if (*header) return 1;
+    if (csv) { /* STEP,... with the header's 13 columns, nothing but numbers */
+        int commas = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (!line[i] || !strchr("0123456789.,-+eEinfatyINFATY\r\n", line[i])) return 0;
+            commas += line[i] == ',';
+        }
+        *loss = 1;
+        return commas == 12 && sscanf(line, "%lu,", step) == 1;
+    }
+    const char *end = NULL; /* as vkg_metrics_read reads a line */
+    cJSON *row = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+    while (row && end < line + len && *end && strchr(" \t\r\n", *end)) end++;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(row, "step");
+    double v = cJSON_IsNumber(s) ? s->valuedouble : -1;
+    int ok =
+        row && end == line + len && cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX && v == floor(v);
+    if (ok) *step = (unsigned long)v, *loss = cJSON_GetObjectItemCaseSensitive(row, "loss_d") != 0;
+    cJSON_Delete(row);
+    return ok;
+}
+
+/* Keeps the lines of a log whose step is at most `keep_until` (the CSV's header too). A line that
+ * is no record (a damaged disk, an editor) is dropped and counted in *damaged, and the log read on
+ * past it; a torn last line, what a kill leaves, goes without a word. */
+static int cut_log(const char *path, int csv, unsigned keep_until, unsigned losses_until,
+                   vkg_metrics_skipped *damaged) {
+    *damaged = (vkg_metrics_skipped){0};
     if (access(path, F_OK) != 0) return 0;
     size_t size;
     char *text = read_text(path, &size);
     if (!text) return -1;
     size_t kept = 0;
-    for (char *line = text; *line;) {
-        char *end = strchr(line, '\n');
-        if (!end) break; /* a torn last line (a kill, a full disk): it goes */
-        size_t len = (size_t)(end - line) + 1;
+    unsigned long number = 1;
+    for (char *line = text; line < text + size; number++) {
+        char *end = memchr(line, '\n', (size_t)(text + size - line));
+        size_t len = end ? (size_t)(end - line) + 1 : (size_t)(text + size - line);
         unsigned long step = 0;
-        int header = csv && strncmp(line, "step,", 5) == 0;
-        int ok = header || sscanf(line, csv ? "%lu" : "{\"step\":%lu", &step) == 1;
-        if (!ok) break; /* a torn line ends the log */
-        int loss = csv || strstr(line, "\"loss_d\":") != NULL;
+        int loss = 0, header;
+        int ok = end && log_record(line, len, csv, &step, &loss, &header);
+        int blank = strspn(line, " \t\r\n") >= len;
+        int torn = !end && (csv ? log_record(line, len, 1, &step, &loss, &header) ||
+                                      strspn(line, "0123456789") == len
+                                : torn_record(line, len));
+        if (!ok && !blank && !torn && damaged->lines++ == 0) damaged->first = number;
         /* (after a rollback steps go back: read on) */
-        if (header || step <= (loss ? losses_until : keep_until)) {
+        if (ok && (header || step <= (loss ? losses_until : keep_until))) {
             memmove(text + kept, line, len);
             kept += len;
         }
@@ -470,8 +508,9 @@ int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_
     snprintf(jsonl, sizeof jsonl, "%s/metrics.jsonl", dir);
     snprintf(csv, sizeof csv, "%s/metrics.csv", dir);
     log->jsonl = log->csv = NULL;
-    if (resuming && (cut_log(jsonl, 0, keep_until, losses_until) < 0 ||
-                     cut_log(csv, 1, keep_until, losses_until) < 0))
+    memset(log->damaged, 0, sizeof log->damaged);
+    if (resuming && (cut_log(jsonl, 0, keep_until, losses_until, &log->damaged[0]) < 0 ||
+                     cut_log(csv, 1, keep_until, losses_until, &log->damaged[1]) < 0))
         return -1;
     struct stat st; /* a log killed before its first line is written has no header yet */
     int fresh = stat(csv, &st) != 0 || st.st_size == 0;

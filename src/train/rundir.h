@@ -69,11 +69,13 @@ typedef vkg_train_metrics metrics_row;
 
 typedef struct metrics_log {
     FILE *jsonl, *csv;
+    vkg_metrics_skipped damaged[2]; /* .jsonl's, .csv's lines a resume dropped as no record */
 } metrics_log;
 /* Opens DIR/metrics.jsonl and .csv for appending; when resuming, the lines after `keep_until`
  * (written after the checkpoint that is resumed) are dropped first, and the loss lines after
  * `losses_until` (the start of the interval the checkpoint carries, whose line is written
- * again). */
+ * again); so are the lines that are no record (log->damaged counts them: the caller warns), the
+ * good lines after them kept. */
 int metrics_open(metrics_log *log, const char *dir, int resuming, unsigned keep_until,
                  unsigned losses_until);
 int metrics_write(metrics_log *log, const metrics_row *row);
