@@ -18,6 +18,8 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "train/rundir.h"
+#include "vkgan/error.h"
 #include "vkgan/io.h"
 
 #define TINY                                                                                       \
@@ -632,4 +634,21 @@ TEST(recovery_second_process_is_refused_with_the_holders_pid) {
           "second process: exit %d: %s", code, err);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "after the holder ended: exit %d: %s", code, err);
+}
+
+/* Two runs started in the same second without --out: the default name of the second is not the
+ * first's (which it would be refused as "already exists"): -2, -3, ... taken with one mkdir each,
+ * so two processes never take the same. */
+TEST(recovery_default_run_names_never_collide) {
+    char base[4300], got[4400], want[4400];
+    snprintf(base, sizeof base, "%s/runs/ring8-20260101-120000", test_tmpdir());
+    CHECK(rundir_claim_new(base, got, sizeof got) == 0 && strcmp(got, base) == 0, "first: %s", got);
+    for (int n = 2; n <= 3; n++) { /* the name taken (by a run started in the same second) */
+        snprintf(want, sizeof want, "%s-%d", base, n);
+        CHECK(rundir_claim_new(base, got, sizeof got) == 0 && strcmp(got, want) == 0,
+              "claim %d: %s, not %s", n, got, want);
+        struct stat st;
+        CHECK(stat(got, &st) == 0 && S_ISDIR(st.st_mode), "%s was not made", got);
+        CHECK(rundir_check_new(got) == 0, "%s is not a new run's: %s", got, vkg_error());
+    }
 }

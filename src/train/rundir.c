@@ -79,6 +79,24 @@ static int taken(const char *dir) {
                          dir);
 }
 
+int rundir_claim_new(const char *base, char *dir, size_t size) {
+    char parent[4200];
+    snprintf(parent, sizeof parent, "%s", base);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = 0;
+        if (make_dirs(parent) < 0) return -1;
+    }
+    for (int n = 1; n <= 1000; n++) {
+        if ((size_t)snprintf(dir, size, n == 1 ? "%s" : "%s-%d", base, n) >= size)
+            return vkg_set_error("path too long: %s", base);
+        if (mkdir(dir, 0777) == 0) return 0; /* ours: another process's mkdir fails */
+        if (errno != EEXIST)
+            return vkg_set_error("cannot create the directory %s: %s", dir, strerror(errno));
+    }
+    return vkg_set_error("%s to %s-1000 are taken: give --out", base, base);
+}
+
 int rundir_check_new(const char *dir) {
     struct stat st;
     return stat(dir, &st) == 0 && !(S_ISDIR(st.st_mode) && rundir_is_start(dir)) ? taken(dir) : 0;

@@ -14,6 +14,10 @@
  * wrote its config.json; it is created with its parents and locked (rundir_lock). 0 or -1 with
  * vkg_error(). */
 int rundir_create(const char *dir, int *lock);
+/* Creates the first of BASE, BASE-2, BASE-3, ... that does not exist (its parents made as
+ * needed), each tried with one mkdir, so that two processes never take the same one; its name
+ * into dir (size bytes). The default --out of a new run. 0, or -1 with vkg_error(). */
+int rundir_claim_new(const char *base, char *dir, size_t size);
 /* Whether DIR may be a new run's (absent, empty, or the start of one): 0, or -1 with vkg_error()
  * saying what it holds instead; rundir_create checks it again under the lock. */
 int rundir_check_new(const char *dir);

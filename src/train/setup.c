@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "train/dist_run.h"
 #include "train/rundir.h"
 #include "train/trainer.h"
 #include "vkgan/error.h"
@@ -310,11 +311,16 @@ vkg_gan_config trainer_gan_config(const vkg_train_options *o, int dataset_classe
     return c;
 }
 
-void trainer_default_out(vkg_train_options *o) {
-    char stamp[32], name[80];
+int trainer_default_out(vkg_train_options *o) {
+    char stamp[32], name[80], base[160];
     time_t t = time(NULL);
     strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
     size_t n = strcspn(o->data, ":/"); /* "mnist:/x/y" -> "mnist" */
     snprintf(name, sizeof name, "%.*s", (int)(n < 40 ? n : 40), o->data);
-    snprintf(o->out, sizeof o->out, "runs/%s-%s", name, stamp);
+    snprintf(base, sizeof base, "runs/%s-%s", name, stamp);
+    if (dist_run_follower()) { /* rank 0 owns the run directory */
+        snprintf(o->out, sizeof o->out, "%s", base);
+        return 0;
+    }
+    return rundir_claim_new(base, o->out, sizeof o->out);
 }

@@ -334,7 +334,7 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     if (count) memcpy(t->obs, observers, sizeof *observers * (size_t)count);
     int rc = o->resume[0] ? trainer_resume_options(o) : 0;
     if (rc == -1) rc = trainer_fail("resume");
-    if (rc == 0 && !o->out[0]) trainer_default_out(o);
+    if (rc == 0 && !o->out[0]) rc = (t->claimed = trainer_default_out(o) == 0) ? 0 : -1;
     if (rc == 0 && o->screenshot[0] && !o->view)
         rc = vkg_set_error("--screenshot needs --view") < 0 ? VKG_TRAIN_REFUSED : 0;
     if (rc == 0 && o->screenshot[0] && vkg_image_path_check(o->screenshot) < 0)
@@ -363,7 +363,9 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     if (rc != 0) {
         char why[1024];
         snprintf(why, sizeof why, "%s", vkg_error());
+        int claimed = t->claimed;
         vkg_trainer_close(t);
+        if (claimed) rmdir(o->out); /* the default --out made for it, when still empty */
         vkg_set_error("%s", why);
         return rc;
     }

@@ -47,14 +47,16 @@ struct vkg_trainer {
     int has_pending, rollbacks;
     vkg_train_failure failure;
     int lock;          /* DIR/train.lock, held while the run lasts */
+    int claimed;       /* DIR is the default --out, made by vkg_trainer_open */
     char *class_names; /* a conditional model's class names (JSON), for its checkpoints */
 };
 
 /* ---- setup.c ---- */
 /* Options of a resumed run (o->resume set): 0, -1, or VKG_TRAIN_REFUSED. */
 int trainer_resume_options(vkg_train_options *o);
-/* RUN/<data>-<date>-<time> when --out was not given. */
-void trainer_default_out(vkg_train_options *o);
+/* runs/<data>-<date>-<time> when --out was not given, made now (rundir_claim_new: -2, -3, ...
+ * added when it is taken, by another run started in the same second); 0 or -1. */
+int trainer_default_out(vkg_train_options *o);
 /* Fills in the automatic values (0 in the options) from the device and the data. */
 int trainer_resolve(vkg_trainer *t, const vkg_device_info *dev);
 vkg_gan_config trainer_gan_config(const vkg_train_options *o, int dataset_classes);
