@@ -276,6 +276,44 @@ TEST(cli_outputs_refuse_the_files_of_a_run_read) {
     CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
 }
 
+/* An output in a run directory that the command does not read (train-classifier reads none) is
+ * refused the same way when it is one of that run's files: train-classifier --out RUN/config.json
+ * used to replace the run's config with a classifier, and the run could no longer resume. */
+TEST(cli_outputs_refuse_the_files_of_any_run) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    snprintf(path, sizeof path, "%s/run/config.json", dir);
+    char *config = test_read_text(path);
+    CHECK(config, "the run wrote no config.json");
+    const char *cases[][2] = {
+        {"train-classifier --epochs 1 --out %s/run/config.json", "config.json"},
+        {"train-classifier --out %s/run/../run/metrics.jsonl", "metrics.jsonl"},
+        {"train-classifier --out %s/run/checkpoints/step-000000004.safetensors", "step-000000004"},
+        {"sample --checkpoint x --out %s/run/samples/step-000000009.png", "step-000000009"},
+        {"sample --checkpoint x --raw %s/run/reals.png", "reals.png"},
+        {"train --data ring8 --out %s/run/checkpoints/step-000000006.safetensors",
+         "step-000000006"},
+        {"train --data ring8 --out %s/run/samples", "samples"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, cases[i][0], dir);
+        code = test_run_vkgan("VK_DRIVER_FILES=/nonexistent/icd.json", args, err, sizeof err);
+        CHECK(code == 2 && strstr(err, cases[i][1]) && strstr(err, "of the run directory") &&
+                  lines(err) == 1,
+              "%s: %d: %s", args, code, err);
+    }
+    char *after = test_read_text(path);
+    CHECK(after && strcmp(after, config) == 0, "config.json changed");
+    snprintf(path, sizeof path, "%s/run/checkpoints/step-000000006.safetensors", dir);
+    CHECK(access(path, F_OK) != 0, "the refused train made %s", path);
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+}
+
 /* An image is written in the format its name's extension says (sample --out x.jpg used to write a
  * PNG called x.jpg); an extension vkgan does not write is a usage error of every image output. */
 TEST(cli_images_take_the_format_their_extension_names) {

@@ -21,10 +21,16 @@ int vkg_rundir_checkpoint_before(const char *dir, unsigned before, char *path, s
                                  unsigned *step);
 /* Whether a write to `path` would replace one of the files of the run directory `dir` (which
  * need not exist yet), however either is written (links, "." and ".."): its config.json,
- * metrics.jsonl, metrics.csv, train.lock, reals.png, or a step-* file of its checkpoints/ or
- * samples/ (a checkpoint, one set aside, a sample grid, written now or later). 1 with vkg_error()
- * naming the file as the run's, else 0. For the output options of the commands that read a run. */
+ * metrics.jsonl, metrics.csv, train.lock, reals.png, its checkpoints/ or samples/ folder, or a
+ * step-* file of its checkpoints/ or samples/ (a checkpoint, one set aside, a sample grid, written
+ * now or later). 1 with vkg_error() naming the file as the run's, else 0. For the output options of
+ * the commands that read a run. */
 int vkg_rundir_owns(const char *dir, const char *path);
+/* The same for every run directory (one that holds a config.json and a metrics.jsonl): whether
+ * path is one of the files above of the run directory it is in, or of the one its checkpoints/
+ * or samples/ folder is in (or one of those folders). 1 with vkg_error() naming the file and the
+ * run, else 0. For outputs that may land in a run the command does not read. */
+int vkg_rundir_owns_any(const char *path);
 /* The run directory a checkpoint is in (RUN of RUN/checkpoints/NAME, links resolved, when RUN
  * holds a config.json) into dir (size bytes): 1, or 0 when it is in none. */
 int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size);

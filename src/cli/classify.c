@@ -81,7 +81,8 @@ int cmd_train_classifier(int argc, char **argv) {
     classifier_args a;
     int code = cli_parse(&classifier_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (cli_check_writable("--out", a.out)) return 1; /* before the epochs, not after */
+    /* before the epochs, not after; not a file of a run directory (it reads none) */
+    if ((code = cli_check_output("--out", a.out, NULL, NULL, 0))) return code;
     char command[1024] = "vkgan";
     for (int i = 0; i < argc; i++)
         snprintf(command + strlen(command), sizeof command - strlen(command), " %s", argv[i]);

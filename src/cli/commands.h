@@ -21,7 +21,8 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * work that ends in writing it: 0, or 1 after printing "--option: why". */
 int cli_check_writable(const char *option, const char *path);
 /* The checks of an output option before the work it ends: 2 after printing one line when it
- * names a file of the run directory `run` (a run the command reads; NULL: none) or the file
+ * names a file of the run directory `run` (a run the command reads; NULL: none) or of any other
+ * run directory it is in (vkg_rundir_owns_any), or the file
  * `input` (NULL: none) that the command reads, however either is written (vkg_rundir_owns,
  * cli_same_file), or for an `image` when its name's extension is not a format vkgan writes
  * (vkg_image_path_check); else cli_check_writable's 1 or 0. */

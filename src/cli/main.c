@@ -82,7 +82,7 @@ int cli_check_output(const char *option, const char *path, const char *run, cons
         return cli_error("%s %s: that is %s, which this command reads: choose another file", option,
                          path, input) +
                1;
-    if (run && vkg_rundir_owns(run, path))
+    if ((run && vkg_rundir_owns(run, path)) || vkg_rundir_owns_any(path))
         return cli_error("%s %s: %s", option, path, vkg_error()) + 1;
     if (image && vkg_image_path_check(path) < 0) return cli_error("%s %s", option, vkg_error()) + 1;
     return cli_check_writable(option, path);

@@ -362,27 +362,67 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
     return r < 0 ? -1 : aside;
 }
 
-int vkg_rundir_owns(const char *dir, const char *path) {
+/* The name within the run directory RUN (a real path) of TARGET (a real path) when the run owns
+ * it (vkg_rundir_owns), else NULL. */
+static const char *owned_name(const char *run, const char *target) {
     static const char *files[] = {"config.json", "metrics.jsonl", "metrics.csv", "train.lock",
-                                  "reals.png"};
+                                  "reals.png",   "checkpoints",   "samples"};
     static const char *folders[] = {"checkpoints/step-", "samples/step-"};
-    char run[4200], target[4200];
-    if (vkg_real_path(dir, run, sizeof run) < 0 ||
-        vkg_write_target(path, target, sizeof target) < 0)
-        return 0; /* the write itself will say what is wrong */
     size_t n = strcmp(run, "/") == 0 ? 0 : strlen(run);
-    if (strncmp(target, run, n) != 0 || target[n] != '/') return 0;
+    if (strncmp(target, run, n) != 0 || target[n] != '/') return NULL;
     const char *name = target + n + 1;
     int owned = 0;
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) owned |= strcmp(name, files[i]) == 0;
     for (size_t i = 0; i < sizeof folders / sizeof *folders; i++)
         owned |= strncmp(name, folders[i], strlen(folders[i])) == 0 &&
                  !strchr(name + strlen(folders[i]), '/');
-    if (!owned) return 0;
+    return owned ? name : NULL;
+}
+
+static int owns_error(const char *name, const char *dir) {
     vkg_set_error("that is %s of the run directory %s, one of the run's own files: choose another "
                   "file",
                   name, dir);
     return 1;
+}
+
+int vkg_rundir_owns(const char *dir, const char *path) {
+    char run[4200], target[4200];
+    if (vkg_real_path(dir, run, sizeof run) < 0 ||
+        vkg_write_target(path, target, sizeof target) < 0)
+        return 0; /* the write itself will say what is wrong */
+    const char *name = owned_name(run, target);
+    return name ? owns_error(name, dir) : 0;
+}
+
+/* Whether DIR is a run directory of vkgan train: it holds a config.json and a metrics.jsonl. */
+static int is_run(const char *dir) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    if (access(path, F_OK) != 0) return 0;
+    snprintf(path, sizeof path, "%s/metrics.jsonl", dir);
+    return access(path, F_OK) == 0;
+}
+
+int vkg_rundir_owns_any(const char *path) {
+    char target[4200], run[4200];
+    /* the file a write replaces; a directory (train --out) as it is */
+    if (vkg_write_target(path, target, sizeof target) < 0 &&
+        vkg_real_path(path, target, sizeof target) < 0)
+        return 0;
+    snprintf(run, sizeof run, "%s", target);
+    for (int up = 0; up < 2; up++) { /* RUN/NAME, or RUN/checkpoints/NAME and RUN/samples/NAME */
+        char *slash = strrchr(run, '/');
+        if (!slash) return 0;
+        if (slash == run) slash++; /* "/" */
+        *slash = 0;
+        const char *name = is_run(run) ? owned_name(run, target) : NULL;
+        if (name) return owns_error(name, run);
+        const char *base = strrchr(run, '/');
+        base = base ? base + 1 : run;
+        if (!*base || (strcmp(base, "checkpoints") != 0 && strcmp(base, "samples") != 0)) return 0;
+    }
+    return 0;
 }
 
 int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size) {

@@ -204,6 +204,12 @@ static int steps_below(const vkg_train_options *o, unsigned at) {
  * VKG_TRAIN_REFUSED. */
 static int check_run_dir(vkg_trainer *t) {
     const vkg_train_options *o = t->o;
+    if (!o->resume[0] && vkg_rundir_owns_any(o->out)) { /* in another run: every rank says so */
+        char why[1024];
+        snprintf(why, sizeof why, "%s", vkg_error());
+        vkg_set_error("--out %s: %s", o->out, why);
+        return VKG_TRAIN_REFUSED;
+    }
     if (dist_run_follower()) return 0;
     if (!o->resume[0]) return rundir_check_new(o->out);
     if (rundir_lock(o->out, &t->lock) < 0) return trainer_fail("resume");
