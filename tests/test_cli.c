@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "vkgan/data.h"
 
 static int lines(const char *text) {
     int n = 0;
@@ -45,6 +46,9 @@ TEST(cli_bad_options_are_named) {
         {"score", "--checkpoint"},
         {"train-classifier --out x --data cifar10:y", "cifar10:y"},
         {"train-classifier --out x --lr 2", "--lr"},
+        {"train-classifier --out x.png", "--out x.png: the file written is a safetensors file"},
+        {"sample --checkpoint x --raw x.png", "--raw x.png: the file written is a safetensors"},
+        {"report x --out x.json", "--out x.json: the file written is an HTML page"},
         {"view", "RUN_DIR"},
         {"view a b", "'b'"},
         {"report --out x.html", "RUN_DIR"},
@@ -182,10 +186,12 @@ TEST(cli_outputs_are_checked_before_the_work) {
     char err[4096], args[8192];
     const char *dir = test_tmpdir();
     test_write(dir, "file", "x", 1);
+    snprintf(args, sizeof args, "%s/d.safetensors", dir);
+    CHECK(mkdir(args, 0777) == 0, "cannot make %s", args);
     const char *no_device = "VK_DRIVER_FILES=/nonexistent/icd.json";
     const char *cases[][2] = {
         {"train-classifier --epochs 1 --out %s/file/c.safetensors", "--out"},
-        {"train-classifier --epochs 1 --out %s", "is a directory"},
+        {"train-classifier --epochs 1 --out %s/d.safetensors", "is a directory"},
         {"train --quiet --data ring8 --view --screenshot %s/file/x.png --out %s/run",
          "--screenshot"},
         {"view %s --screenshot %s/file/x.png", "--screenshot"},
@@ -274,6 +280,36 @@ TEST(cli_outputs_refuse_the_files_of_a_run_read) {
     snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+}
+
+/* train-classifier reads its data (both splits) and its --init file before it opens the device:
+ * a missing test split or --init file is the one line said (after the device's note, it used to
+ * be the second). */
+TEST(cli_classifier_inputs_are_checked_before_the_device) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    static const char *splits[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"};
+    for (int i = 0; i < 2; i++) { /* fashion-mnist without its t10k files */
+        char target[512];
+        snprintf(target, sizeof target, "%s/%s", VKG_FASHION_MNIST_DIR, splits[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, splits[i]);
+        CHECK(symlink(target, path) == 0, "cannot link %s", path);
+    }
+    const char *cases[][2] = {
+        {"train-classifier --epochs 1 --data mnist:%s --out %s/c.safetensors", "t10k-images"},
+        {"train-classifier --epochs 1 --init %s/none.safetensors --out %s/c.safetensors",
+         "--init "},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int device = 0; device < 2; device++) { /* and with no device at all */
+            snprintf(args, sizeof args, cases[i][0], dir, dir);
+            int code = test_run_vkgan(device ? "" : "VK_DRIVER_FILES=/nonexistent/icd.json", args,
+                                      err, sizeof err);
+            CHECK(code == 1 && strstr(err, cases[i][1]) && lines(err) == 1, "%s: %d: %s", args,
+                  code, err);
+        }
+    snprintf(path, sizeof path, "%s/c.safetensors", dir);
+    CHECK(access(path, F_OK) != 0, "a refused train-classifier wrote %s", path);
 }
 
 /* An output in a run directory that the command does not read (train-classifier reads none) is

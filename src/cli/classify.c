@@ -26,7 +26,7 @@ typedef struct classifier_args {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #define F(field) VKG_OPT_FIELD(classifier_args, field)
 static const vkg_opt classifier_opts[] = {
-    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, NULL, "the classifier file to write", 0, NULL, NULL,
+    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, NULL, "the classifier file to write (its name ends in .safetensors)", 0, NULL, NULL,
      0, 1},
     {"data", "SPEC", VKG_OPT_STR, F(data), 0, 0, "fashion-mnist",
      "fashion-mnist or mnist:DIR: a dataset with a test split", 0, NULL, NULL, 0, 0, labelled_spec},
@@ -82,7 +82,7 @@ int cmd_train_classifier(int argc, char **argv) {
     int code = cli_parse(&classifier_table, argc, argv, &a);
     if (code >= 0) return code;
     /* before the epochs, not after; not a file of a run directory (it reads none) */
-    if ((code = cli_check_output("--out", a.out, NULL, NULL, 0))) return code;
+    if ((code = cli_check_output("--out", a.out, NULL, NULL, CLI_SAFETENSORS))) return code;
     char command[1024] = "vkgan";
     for (int i = 0; i < argc; i++)
         snprintf(command + strlen(command), sizeof command - strlen(command), " %s", argv[i]);

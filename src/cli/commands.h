@@ -20,14 +20,17 @@ int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Whether the file an option names can be written (vkg_check_writable), checked before the long
  * work that ends in writing it: 0, or 1 after printing "--option: why". */
 int cli_check_writable(const char *option, const char *path);
+/* What an output option writes, which its name's extension must say: anything (CLI_ANY), an
+ * image in the format its extension names (CLI_IMAGE: vkg_image_path_check), a safetensors file
+ * (CLI_SAFETENSORS: .safetensors), an HTML page (CLI_HTML: .html or .htm); any case. */
+enum { CLI_ANY, CLI_IMAGE, CLI_SAFETENSORS, CLI_HTML };
 /* The checks of an output option before the work it ends: 2 after printing one line when it
  * names a file of the run directory `run` (a run the command reads; NULL: none) or of any other
- * run directory it is in (vkg_rundir_owns_any), or the file
- * `input` (NULL: none) that the command reads, however either is written (vkg_rundir_owns,
- * cli_same_file), or for an `image` when its name's extension is not a format vkgan writes
- * (vkg_image_path_check); else cli_check_writable's 1 or 0. */
+ * run directory it is in (vkg_rundir_owns_any), or the file `input` (NULL: none) that the command
+ * reads, however either is written (vkg_rundir_owns, cli_same_file), or when its name's extension
+ * does not say what it is (`kind`, above); else cli_check_writable's 1 or 0. */
 int cli_check_output(const char *option, const char *path, const char *run, const char *input,
-                     int image);
+                     int kind);
 /* Whether writing a and b would replace one file (vkg_write_target): ./a.png and dir/../a.png, a
  * link and the file it names. An input's path as b: whether writing a would replace it. */
 int cli_same_file(const char *a, const char *b);

@@ -17,7 +17,7 @@ static const vkg_opt report_opts[] = {
     {"run-dir", "RUN_DIR", VKG_OPT_STR, F(dir), 0, 0, NULL, "a run directory of vkgan train", 0,
      NULL, NULL, 1, 1},
     {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, NULL,
-     "where to write it (default RUN_DIR/report.html)", 0},
+     "where to write it, a name ending in .html or .htm (default RUN_DIR/report.html)", 0},
 };
 #undef F
 #pragma GCC diagnostic pop
@@ -38,7 +38,7 @@ int cmd_report(int argc, char **argv) {
     report_args a;
     int code = cli_parse(&report_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL, 0))) return code;
+    if (a.out && (code = cli_check_output("--out", a.out, a.dir, NULL, CLI_HTML))) return code;
     cli_warn_metrics(a.dir); /* and the report shows what the good lines hold */
     char written[VKG_PATH_MAX + 32];
     int rc = vkg_report_write(a.dir, a.out, written, sizeof written);

@@ -69,9 +69,10 @@ int cmd_sample(int argc, char **argv) {
     }
     char run[VKG_PATH_MAX]; /* the checkpoint's run, whose files are not outputs */
     int in_run = vkg_rundir_of_checkpoint(a.checkpoint, run, sizeof run);
-    if ((code = cli_check_output("--out", a.out, in_run ? run : NULL, a.checkpoint, 1)) ||
+    if ((code = cli_check_output("--out", a.out, in_run ? run : NULL, a.checkpoint, CLI_IMAGE)) ||
         (a.raw && a.raw[0] &&
-         (code = cli_check_output("--raw", a.raw, in_run ? run : NULL, a.checkpoint, 0))))
+         (code = cli_check_output("--raw", a.raw, in_run ? run : NULL, a.checkpoint,
+                                  CLI_SAFETENSORS))))
         return code;
     if (vkg_sample_write(a.checkpoint, a.n, a.out, a.raw, (unsigned)a.seed, a.cls, a.device,
                          a.validation) < 0)

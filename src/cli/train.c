@@ -95,7 +95,7 @@ static int train(vkg_train_options *po) {
     if (train_faults_parse(&faults, getenv("VKGAN_FAULT")) < 0) return cli_error("%s", vkg_error());
     const char *run = o.resume[0] ? o.resume : o.out[0] ? o.out : NULL; /* (default: a new one) */
     int checked = o.view && o.screenshot[0]
-                      ? cli_check_output("--screenshot", o.screenshot, run, NULL, 1)
+                      ? cli_check_output("--screenshot", o.screenshot, run, NULL, CLI_IMAGE)
                       : 0;
     if (checked) return checked; /* written after the training: known now */
     train_window *window = NULL;
@@ -184,7 +184,8 @@ int cmd_view(int argc, char **argv) {
     view_args a;
     int code = cli_parse(&view_table, argc, argv, &a);
     if (code >= 0) return code;
-    if (a.screenshot && (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL, 1)))
+    if (a.screenshot &&
+        (code = cli_check_output("--screenshot", a.screenshot, a.dir, NULL, CLI_IMAGE)))
         return code;
     cli_warn_metrics(a.dir);
     return vkg_view_run(a.dir, a.screenshot, a.device, a.validation);

@@ -59,19 +59,33 @@ static void tell(vkg_classifier_progress_fn progress, void *user,
     if (progress) progress(user, p);
 }
 
-static int train(vkg_ctx *ctx, const vkg_classifier_train_options *o,
-                 vkg_classifier_progress_fn progress, void *user) {
-    vkg_dataset train_set = {0}, test_set = {0};
+/* The checks before the device: the data's two splits (train_set, test_set) and the --init
+ * file, which must take the data's images and classes. */
+static int load(const vkg_classifier_train_options *o, vkg_dataset *train_set,
+                vkg_dataset *test_set) {
+    if (vkg_dataset_load(o->data, 64, 1, (uint64_t)o->seed, train_set) < 0 ||
+        vkg_dataset_load_test(o->data, test_set) < 0)
+        return -1;
+    if (!train_set->pixels || train_set->classes < 2)
+        return vkg_set_error("--data %s: a classifier needs labelled images", o->data);
+    int c, h, w, classes;
+    vkg_class_stats real;
+    if (o->init && vkg_classifier_peek(o->init, &c, &h, &w, &classes, &real) < 0)
+        return vkg_set_error("--init %s", vkg_error());
+    if (o->init && (c != train_set->channels || h != train_set->height || w != train_set->width ||
+                    classes != train_set->classes))
+        return vkg_set_error("--init %s: a classifier of %dx%dx%d images and %d classes, the data "
+                             "%s has %dx%dx%d and %d",
+                             o->init, c, h, w, classes, o->data, train_set->channels,
+                             train_set->height, train_set->width, train_set->classes);
+    return 0;
+}
+
+static int train(vkg_ctx *ctx, const vkg_classifier_train_options *o, vkg_dataset train_set,
+                 vkg_dataset test_set, vkg_classifier_progress_fn progress, void *user) {
     vkg_arena *arena = NULL;
     vkg_rec *step = NULL;
     int rc = -1;
-    if (vkg_dataset_load(o->data, 64, 1, (uint64_t)o->seed, &train_set) < 0 ||
-        vkg_dataset_load_test(o->data, &test_set) < 0)
-        goto done;
-    if (!train_set.pixels || train_set.classes < 2) {
-        vkg_set_error("--data %s: a classifier needs labelled images", o->data);
-        goto done;
-    }
     vkg_classifier cls;
     image_set train_gpu, test_gpu;
     vkg_tensor images, counter;
@@ -148,8 +162,6 @@ static int train(vkg_ctx *ctx, const vkg_classifier_train_options *o,
 done:
     vkg_rec_destroy(step);
     vkg_arena_destroy(arena);
-    vkg_dataset_free(&train_set);
-    vkg_dataset_free(&test_set);
     return rc;
 }
 
@@ -157,15 +169,18 @@ int vkg_classifier_train(const vkg_classifier_train_options *o, vkg_classifier_p
                          void *user) {
     /* quiet: the software device's note is the caller's (the DEVICE stage) */
     vkg_ctx_options copts = {.device = o->device, .validation = o->validation ? 1 : -1, .quiet = 1};
-    vkg_ctx *ctx = vkg_ctx_create(&copts);
+    vkg_dataset train_set = {0}, test_set = {0};
+    vkg_ctx *ctx = load(o, &train_set, &test_set) < 0 ? NULL : vkg_ctx_create(&copts);
     if (ctx)
         tell(progress, user,
              &(vkg_classifier_progress){.stage = VKG_CLASSIFIER_DEVICE,
                                         .device = vkg_ctx_device(ctx)->name,
                                         .device_type = vkg_ctx_device(ctx)->type});
-    int rc = ctx ? train(ctx, o, progress, user) : -1;
+    int rc = ctx ? train(ctx, o, train_set, test_set, progress, user) : -1;
     if (rc == 0 && o->validation && vkg_ctx_validation_count(ctx) > 0)
         rc = vkg_set_error("validation messages were reported");
     vkg_ctx_destroy(ctx);
+    vkg_dataset_free(&train_set);
+    vkg_dataset_free(&test_set);
     return rc < 0 ? -1 : 0;
 }
