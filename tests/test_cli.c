@@ -794,3 +794,44 @@ TEST(cli_class_names_recorded_and_sampled_by_name) {
     CHECK(code == 1 && strstr(err, "is not class-conditional") && lines(err) == 1,
           "--class on ring8: %d: %s", code, err);
 }
+
+/* A PNG's width and height (its IHDR), or 0 and 0. */
+static void png_size(const char *path, int *w, int *h) {
+    unsigned char head[24] = {0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(head, 1, sizeof head, f) : 0;
+    if (f) fclose(f);
+    *w = got == 24 ? head[16] << 24 | head[17] << 16 | head[18] << 8 | head[19] : 0;
+    *h = got == 24 ? head[20] << 24 | head[21] << 16 | head[22] << 8 | head[23] : 0;
+}
+
+/* sample --n N of a conditional model writes N samples, as it says: one row per class, the last
+ * column partial (it used to keep whole rows of up to 8: --n 64 of 10 classes wrote 60, --n 13
+ * wrote 10, and still said N). */
+TEST(cli_conditional_sample_writes_n) {
+    char err[4096], args[8192], path[4400];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args,
+             "train --quiet --conditional --g-width 4 --d-width 4 --latent 8 --batch 10 --steps 1 "
+             "--image-size 28 --classifier none --out %s/run",
+             dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+    static const int n[][3] = {{13, 10, 2}, {64, 10, 7}, {200, 10, 20}, {4, 4, 1}, {30, 10, 3}};
+    for (size_t i = 0; i < sizeof n / sizeof *n; i++) {
+        snprintf(path, sizeof path, "%s/s%d.png", dir, n[i][0]);
+        snprintf(
+            args, sizeof args,
+            "sample --checkpoint %s/run/checkpoints/step-000000001.safetensors --n %d --out %s",
+            dir, n[i][0], path);
+        code = test_run_vkgan_output("", args, err, sizeof err);
+        char said[64];
+        snprintf(said, sizeof said, "wrote %d samples to", n[i][0]);
+        int w, h;
+        png_size(path, &w, &h);
+        int cell = 28 + 2; /* 28x28 images, a 2-pixel border */
+        CHECK(code == 0 && strstr(err, said) && h == n[i][1] * cell + 2 && w == n[i][2] * cell + 2,
+              "--n %d: %d, %dx%d (want %d rows of %d): %s", n[i][0], code, w, h, n[i][1], n[i][2],
+              err);
+    }
+}

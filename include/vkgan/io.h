@@ -44,6 +44,11 @@ int vkg_write_png_grid(const char *path, const float *images, int n, int c, int 
  * fewer examples than classes, one example per row. With classes <= 0, vkg_write_png_grid. */
 int vkg_write_png_class_grid(const char *path, const float *images, int n, int classes, int c,
                              int h, int w, int cols);
+/* The same layout with every one of the n examples (vkgan sample): ceil(n / classes) columns, the
+ * last one partial (blank cells) when n is not a multiple of classes; n rows of one with fewer
+ * examples than classes. */
+int vkg_write_png_class_grid_all(const char *path, const float *images, int n, int classes, int c,
+                                 int h, int w);
 
 /* Writes (as an image, vkg_image_path_check) a scatter plot of n 2D points (x, y pairs) over
  * 3-sigma circles around the modes. */

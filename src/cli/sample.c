@@ -30,7 +30,10 @@ typedef struct sample_args {
 static const vkg_opt sample_opts[] = {
     {"checkpoint", "PATH", VKG_OPT_STR, F(checkpoint), 0, 0, NULL,
      "a .safetensors file from RUN/checkpoints/", 0, NULL, NULL, 0, 1},
-    {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64", "number of samples", 0},
+    {"n", "N", VKG_OPT_INT, F(n), 1, 4096, "64",
+     "number of samples; of a conditional model without --class, one row per class (sample i of "
+     "class i % classes), the last column partial when N is not a multiple of the classes",
+     0},
     {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, "samples.png",
      "the image to write: PNG, JPEG, BMP or TGA, as its extension says (.png, .jpg or .jpeg, "
      ".bmp, .tga)",

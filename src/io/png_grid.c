@@ -59,21 +59,41 @@ int vkg_write_png_grid(const char *path, const float *images, int n, int c, int 
     return rc;
 }
 
+/* Rows x per_class cells: row k, column j holding example j * classes + k, of class k; a cell
+ * past the last example is left blank (black, as the border). */
+static int class_grid(const char *path, const float *images, int n, int classes, int c, int h,
+                      int w, int rows, int per_class) {
+    size_t each = (size_t)c * h * w;
+    float *grid = malloc(sizeof(float) * each * (size_t)(rows * per_class));
+    if (!grid) return vkg_set_error("%s: out of host memory", path);
+    for (int k = 0; k < rows; k++)
+        for (int j = 0; j < per_class; j++) {
+            float *cell = grid + each * (size_t)(k * per_class + j);
+            int example = j * classes + k;
+            if (example < n)
+                memcpy(cell, images + each * (size_t)example, sizeof(float) * each);
+            else
+                for (size_t i = 0; i < each; i++) cell[i] = -1;
+        }
+    int r = vkg_write_png_grid(path, grid, rows * per_class, c, h, w, per_class);
+    free(grid);
+    return r;
+}
+
 int vkg_write_png_class_grid(const char *path, const float *images, int n, int classes, int c,
                              int h, int w, int cols) {
     if (classes <= 0) return vkg_write_png_grid(path, images, n, c, h, w, cols);
     int per_class = n / classes < cols ? n / classes : cols, rows = classes;
     if (per_class < 1) per_class = 1, rows = n; /* fewer examples than classes */
-    size_t each = (size_t)c * h * w;
-    float *grid = malloc(sizeof(float) * each * (size_t)(rows * per_class));
-    if (!grid) return vkg_set_error("%s: out of host memory", path);
-    for (int k = 0; k < rows; k++) /* row k, column j: example j * classes + k, of class k */
-        for (int j = 0; j < per_class; j++)
-            memcpy(grid + each * (size_t)(k * per_class + j),
-                   images + each * (size_t)(j * classes + k), sizeof(float) * each);
-    int r = vkg_write_png_grid(path, grid, rows * per_class, c, h, w, per_class);
-    free(grid);
-    return r;
+    return class_grid(path, images, n, classes, c, h, w, rows, per_class);
+}
+
+int vkg_write_png_class_grid_all(const char *path, const float *images, int n, int classes, int c,
+                                 int h, int w) {
+    if (n < 1 || classes <= 0)
+        return vkg_set_error("%s: cannot make a grid of %d images of %d classes", path, n, classes);
+    return class_grid(path, images, n, classes, c, h, w, n < classes ? n : classes,
+                      (n + classes - 1) / classes);
 }
 
 /* The formats, by the extensions that name them (any case). */

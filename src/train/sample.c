@@ -102,9 +102,10 @@ static int generate(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, i
     } else if (r == 0) {
         int cols = 1;
         while (cols * cols < n) cols++;
-        /* with classes, up to 8 a row, as samples/ */
-        r = vkg_write_png_class_grid(out, images, n, cls < 0 ? k : 0, shape[1], shape[2], shape[3],
-                                     cls < 0 && k > 0 ? 8 : cols);
+        /* with classes, one row per class holding all n (the last column partial) */
+        r = cls < 0 && k > 0
+                ? vkg_write_png_class_grid_all(out, images, n, k, shape[1], shape[2], shape[3])
+                : vkg_write_png_grid(out, images, n, shape[1], shape[2], shape[3], cols);
     }
     free(images);
     free(z);
