@@ -333,6 +333,8 @@ TEST(cli_outputs_refuse_the_files_of_any_run) {
         {"train --data ring8 --out %s/run/checkpoints/step-000000006.safetensors",
          "step-000000006"},
         {"train --data ring8 --out %s/run/samples", "samples"},
+        {"train --data ring8 --out %s/run/samples/new", "inside"},
+        {"train --data ring8 --out %s/run/checkpoints/a/b", "inside"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         snprintf(args, sizeof args, cases[i][0], dir);

@@ -425,6 +425,25 @@ int vkg_rundir_owns_any(const char *path) {
     return 0;
 }
 
+int rundir_inside_folder(const char *dir) {
+    char path[4200];
+    if (vkg_real_path(dir, path, sizeof path) < 0) return 0;
+    for (char *slash; (slash = strrchr(path, '/')) && slash != path;) {
+        *slash = 0; /* path: a folder that holds dir */
+        const char *base = strrchr(path, '/') + 1;
+        if (strcmp(base, "checkpoints") != 0 && strcmp(base, "samples") != 0) continue;
+        char run[4200];
+        snprintf(run, sizeof run, "%.*s", (int)(base - path - 1), path);
+        if (is_run(run[0] ? run : "/")) {
+            vkg_set_error("that is inside %s, the %s folder of the run directory %s: choose "
+                          "another directory",
+                          path, base, run[0] ? run : "/");
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size) {
     char real[4200], config[4300];
     if (!realpath(checkpoint, real)) return 0;

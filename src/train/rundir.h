@@ -18,6 +18,10 @@ int rundir_create(const char *dir, int *lock);
  * needed), each tried with one mkdir, so that two processes never take the same one; its name
  * into dir (size bytes). The default --out of a new run. 0, or -1 with vkg_error(). */
 int rundir_claim_new(const char *base, char *dir, size_t size);
+/* Whether DIR is inside the checkpoints/ or samples/ folder of a run directory (one with a
+ * config.json and a metrics.jsonl), at any depth: 1 with vkg_error() naming them, else 0. Not a
+ * place for a new run. */
+int rundir_inside_folder(const char *dir);
 /* Whether DIR may be a new run's (absent, empty, or the start of one): 0, or -1 with vkg_error()
  * saying what it holds instead; rundir_create checks it again under the lock. */
 int rundir_check_new(const char *dir);

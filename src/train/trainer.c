@@ -204,7 +204,8 @@ static int steps_below(const vkg_train_options *o, unsigned at) {
  * VKG_TRAIN_REFUSED. */
 static int check_run_dir(vkg_trainer *t) {
     const vkg_train_options *o = t->o;
-    if (!o->resume[0] && vkg_rundir_owns_any(o->out)) { /* in another run: every rank says so */
+    if (!o->resume[0] && (vkg_rundir_owns_any(o->out) ||
+                          rundir_inside_folder(o->out))) { /* in another run: every rank says so */
         char why[1024];
         snprintf(why, sizeof why, "%s", vkg_error());
         vkg_set_error("--out %s: %s", o->out, why);
