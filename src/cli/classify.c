@@ -26,8 +26,8 @@ typedef struct classifier_args {
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 #define F(field) VKG_OPT_FIELD(classifier_args, field)
 static const vkg_opt classifier_opts[] = {
-    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, NULL, "the classifier file to write (its name ends in .safetensors)", 0, NULL, NULL,
-     0, 1},
+    {"out", "FILE", VKG_OPT_STR, F(out), 0, 0, NULL,
+     "the classifier file to write (its name ends in .safetensors)", 0, NULL, NULL, 0, 1},
     {"data", "SPEC", VKG_OPT_STR, F(data), 0, 0, "fashion-mnist",
      "fashion-mnist or mnist:DIR: a dataset with a test split", 0, NULL, NULL, 0, 0, labelled_spec},
     {"epochs", "E", VKG_OPT_INT, F(epochs), 1, 1000, "4", "passes over the training split", 0},
