@@ -214,6 +214,22 @@ TEST(cli_outputs_are_checked_before_the_work) {
     CHECK(access(run, F_OK) != 0, "the refused train made %s", run);
 }
 
+/* A 2-step ring8 run in DIR/run (for the tests of outputs that name its files). */
+static void ring8_run(const char *dir) {
+    char err[4096], args[4400];
+    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run: %d: %s", code, err);
+}
+
+/* Whether DIR/run still resumes (to step 4). */
+static void check_resumes(const char *dir) {
+    char err[4096], args[4400];
+    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+}
+
 /* An output option that names one of the files of a run the command reads (config.json, the
  * metrics, a checkpoint, a sample grid now or later, however written: links, . and ..), or the
  * checkpoint it reads, is a usage error and the file stays as it was. report --out RUN/config.json
@@ -221,9 +237,8 @@ TEST(cli_outputs_are_checked_before_the_work) {
 TEST(cli_outputs_refuse_the_files_of_a_run_read) {
     char err[4096], args[8192], path[4400];
     const char *dir = test_tmpdir();
-    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
-    int code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0, "the run: %d: %s", code, err);
+    ring8_run(dir);
+    int code;
     snprintf(path, sizeof path, "%s/run/config.json", dir);
     char *config = test_read_text(path);
     snprintf(path, sizeof path, "%s/run/metrics.jsonl", dir);
@@ -277,9 +292,7 @@ TEST(cli_outputs_refuse_the_files_of_a_run_read) {
     snprintf(args, sizeof args, "report %s/run --out %s/run/samples/mine.html", dir, dir);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0, "report --out RUN/samples/mine.html: %d: %s", code, err);
-    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
-    code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+    check_resumes(dir);
 }
 
 /* train-classifier reads its data (both splits) and its --init file before it opens the device:
@@ -318,9 +331,8 @@ TEST(cli_classifier_inputs_are_checked_before_the_device) {
 TEST(cli_outputs_refuse_the_files_of_any_run) {
     char err[4096], args[8192], path[4400];
     const char *dir = test_tmpdir();
-    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
-    int code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0, "the run: %d: %s", code, err);
+    ring8_run(dir);
+    int code;
     snprintf(path, sizeof path, "%s/run/config.json", dir);
     char *config = test_read_text(path);
     CHECK(config, "the run wrote no config.json");
@@ -347,9 +359,7 @@ TEST(cli_outputs_refuse_the_files_of_any_run) {
     CHECK(after && strcmp(after, config) == 0, "config.json changed");
     snprintf(path, sizeof path, "%s/run/checkpoints/step-000000006.safetensors", dir);
     CHECK(access(path, F_OK) != 0, "the refused train made %s", path);
-    snprintf(args, sizeof args, "train --quiet --resume %s/run --steps 4", dir);
-    code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0, "the run no longer resumes: %d: %s", code, err);
+    check_resumes(dir);
 }
 
 /* An image is written in the format its name's extension says (sample --out x.jpg used to write a
@@ -357,9 +367,8 @@ TEST(cli_outputs_refuse_the_files_of_any_run) {
 TEST(cli_images_take_the_format_their_extension_names) {
     char err[4096], args[8192], path[4400];
     const char *dir = test_tmpdir();
-    snprintf(args, sizeof args, "train --quiet --data ring8 --steps 2 --batch 8 --out %s/run", dir);
-    int code = test_run_vkgan("", args, err, sizeof err);
-    CHECK(code == 0, "the run: %d: %s", code, err);
+    ring8_run(dir);
+    int code;
     static const char *formats[][2] = {
         {"png", "\x89PNG"}, {"JPG", "\xff\xd8\xff"}, {"jpeg", "\xff\xd8\xff"}, {"bmp", "BM"}};
     for (size_t i = 0; i < sizeof formats / sizeof *formats; i++) {
