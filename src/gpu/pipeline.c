@@ -51,8 +51,10 @@ static void *read_cache(vkg_ctx *ctx, size_t *size) {
     *size = 0;
     FILE *f = ctx->pipeline_cache_path[0] ? fopen(ctx->pipeline_cache_path, "rb") : NULL;
     if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
+    struct stat st; /* a folder opens for reading too, and seeks to a size of LONG_MAX */
+    long n = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && fseek(f, 0, SEEK_END) == 0
+                 ? ftell(f)
+                 : -1;
     fseek(f, 0, SEEK_SET);
     void *data = n >= 32 ? malloc((size_t)n) : NULL;
     if (data && fread(data, 1, (size_t)n, f) == (size_t)n) {

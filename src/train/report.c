@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "train/rundir.h"
 #include "vkgan/error.h"
@@ -111,7 +112,6 @@ static void base64(FILE *f, const unsigned char *d, size_t n) {
     }
 }
 
-/* <img> with the PNG file's bytes inline. */
 /* The images the page could not embed: the first one's error and how many there were. */
 typedef struct missing {
     int n;
@@ -124,7 +124,10 @@ typedef struct missing {
 static int embed_png(FILE *f, const char *path, const char *alt, missing *lost) {
     FILE *in = fopen(path, "rb");
     int err = errno;
-    long size = in && fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
+    struct stat st;
+    /* a folder opens for reading too, and seeks to a size of LONG_MAX: regular files only */
+    int regular = in && fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode);
+    long size = regular && fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
     if (in) fseek(in, 0, SEEK_SET);
     unsigned char *data = size > 0 ? malloc((size_t)size) : NULL;
     int ok = data && fread(data, 1, (size_t)size, in) == (size_t)size;
@@ -139,6 +142,8 @@ static int embed_png(FILE *f, const char *path, const char *alt, missing *lost) 
         char why[VKG_PATH_MAX + 160];
         if (!in)
             snprintf(why, sizeof why, "%s: cannot open it (%s)", path, strerror(err));
+        else if (!regular)
+            snprintf(why, sizeof why, "%s: not a file", path);
         else
             snprintf(why, sizeof why, "%s: cannot read it", path);
         if (!lost->n++) snprintf(lost->first, sizeof lost->first, "%s", why);
