@@ -45,7 +45,6 @@ int trainer_report_events(vkg_trainer *t, const health_event *ev, int n, const c
     return 0;
 }
 
-/* The classifier for the data (none for 2D points or without one), and the health state. */
 /* The classifier a run's quality checks need: none for 2D points, with --health-every 0 or
  * --classifier none; the shipped one for --classifier auto (trainer_resolve); else the file. */
 static const char *classifier_path(const vkg_train_options *o, const vkg_dataset *d) {
@@ -65,6 +64,7 @@ int trainer_check_classifier(const vkg_train_options *o, const vkg_dataset *d) {
     return r < 0 ? vkg_set_error("--classifier: %s", vkg_error()) : 0;
 }
 
+/* The classifier for the data (none for 2D points or without one), and the health state. */
 int trainer_open_quality(vkg_trainer *t) {
     const vkg_train_options *o = t->o;
     const vkg_dataset *d = &t->data;

@@ -330,8 +330,7 @@ int rundir_drop_checkpoints_after(const char *dir, unsigned step) {
     return r;
 }
 
-/* Whether a checkpoint reads whole (its header parses, its data matches its CRC-32). */
-static int checkpoint_reads(const char *path) {
+int rundir_checkpoint_reads(const char *path) {
     vkg_safetensors *st = vkg_safetensors_read(path);
     vkg_safetensors_free(st);
     return st != NULL;
@@ -350,7 +349,7 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
         int wanted = kept < keep || (!guarded && steps[i] < protect);
         if (!wanted) {
             r = remove_checkpoint(path);
-        } else if (i == n - 1 || checkpoint_reads(path)) {
+        } else if (i == n - 1 || rundir_checkpoint_reads(path)) {
             if (kept < keep) kept++;
             if (steps[i] < protect) guarded = 1;
         } else {

@@ -64,6 +64,9 @@ unsigned *rundir_steps(const char *dir, const char *folder, const char *ext, int
 int rundir_drop_samples_after(const char *dir, long long step);
 /* Deletes the checkpoints after `step` (those of a run that was rolled back). */
 int rundir_drop_checkpoints_after(const char *dir, unsigned step);
+/* Whether a checkpoint reads whole (vkg_safetensors_read: its header parses, its data matches its
+ * CRC-32, its values are finite). */
+int rundir_checkpoint_reads(const char *path);
 /* Deletes all but the newest `keep` checkpoints that read whole, and never the newest one from
  * before step `protect` (the last state known to be good while a failure may still be judged);
  * those of them that do not read (a damaged disk, a broken copy) are set aside as

@@ -218,10 +218,7 @@ static int check_run_dir(vkg_trainer *t) {
     unsigned step;
     if (rundir_newest_checkpoint(o->out, path, sizeof path, &step) < 0) return 0; /* from 0 */
     while ((unsigned)o->steps < step) { /* only then is a checkpoint read */
-        vkg_safetensors *st = vkg_safetensors_read(path);
-        int whole = st != NULL;
-        vkg_safetensors_free(st);
-        if (whole) return steps_below(o, step);
+        if (rundir_checkpoint_reads(path)) return steps_below(o, step);
         if (rundir_checkpoint_before(o->out, step, path, sizeof path, &step) < 0) return 0;
     }
     return 0;
