@@ -515,6 +515,24 @@ static const char *csv_header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d
  * metrics_write_object begin one: what a run killed while writing it leaves. */
 static int torn_record(const char *line, size_t length);
 
+/* A line of metrics.jsonl (length bytes, NUL bytes included) that is a metrics record: one JSON
+ * object and nothing else, with a "step" that is a whole number in 0 .. 2^32 - 1 (*step). Owned
+ * by the caller (cJSON_Delete), or NULL when the line is no record. */
+static cJSON *metrics_record(const char *line, size_t length, unsigned *step) {
+    const char *end = NULL;
+    cJSON *row = cJSON_ParseWithLengthOpts(line, length, &end, 0);
+    while (row && end < line + length && *end && strchr(" \t\r\n", *end)) end++;
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(row, "step");
+    double v = cJSON_IsNumber(s) ? s->valuedouble : -1;
+    if (row && end == line + length && cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX &&
+        v == floor(v)) {
+        *step = (unsigned)v;
+        return row;
+    }
+    cJSON_Delete(row);
+    return NULL;
+}
+
 /* A line of a log that is a record: *step its step, *loss whether it is a loss line (the CSV's
  * are all; a JSON line with "loss_d"); the CSV's header is one with *header set. */
 static int log_record(const char *line, size_t len, int csv, unsigned long *step, int *loss,
@@ -530,16 +548,11 @@ static int log_record(const char *line, size_t len, int csv, unsigned long *step
         *loss = 1;
         return commas == 12 && sscanf(line, "%lu,", step) == 1;
     }
-    const char *end = NULL; /* as vkg_metrics_read reads a line */
-    cJSON *row = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-    while (row && end < line + len && *end && strchr(" \t\r\n", *end)) end++;
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(row, "step");
-    double v = cJSON_IsNumber(s) ? s->valuedouble : -1;
-    int ok =
-        row && end == line + len && cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX && v == floor(v);
-    if (ok) *step = (unsigned long)v, *loss = cJSON_GetObjectItemCaseSensitive(row, "loss_d") != 0;
+    unsigned s;
+    cJSON *row = metrics_record(line, len, &s); /* as vkg_metrics_read reads a line */
+    if (row) *step = s, *loss = cJSON_GetObjectItemCaseSensitive(row, "loss_d") != 0;
     cJSON_Delete(row);
-    return ok;
+    return row != NULL;
 }
 
 /* Keeps the lines of a log whose step is at most `keep_until` (the CSV's header too). A line that
@@ -669,15 +682,11 @@ int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user,
     ssize_t length;
     int r = 0;
     for (unsigned long number = 1; r == 0 && (length = getline(&line, &cap, f)) >= 0; number++) {
-        const char *end = NULL; /* the whole line, NUL bytes included, is one JSON value */
-        cJSON *row = cJSON_ParseWithLengthOpts(line, (size_t)length, &end, 0);
-        while (row && end < line + length && strchr(" \t\r\n", *end) && *end) end++;
-        if (row && end != line + length) cJSON_Delete(row), row = NULL;
-        const cJSON *step = cJSON_GetObjectItemCaseSensitive(row, "step");
+        unsigned step;
+        cJSON *row = metrics_record(line, (size_t)length, &step);
         const cJSON *event = cJSON_GetObjectItemCaseSensitive(row, "event");
-        double v = cJSON_IsNumber(step) ? step->valuedouble : -1;
-        if (cJSON_IsObject(row) && v >= 0 && v <= UINT_MAX && v == floor(v))
-            r = each(row, (unsigned)v, cJSON_IsString(event) ? event->valuestring : NULL, user);
+        if (row)
+            r = each(row, step, cJSON_IsString(event) ? event->valuestring : NULL, user);
         else if (strspn(line, " \t\r\n") != (size_t)length && !torn_record(line, (size_t)length) &&
                  skipped->lines++ == 0)
             skipped->first = number;
