@@ -1,8 +1,10 @@
 /* The run directory's files as training writes them: config.json, reals.png, the sample grids
  * of samples/ and the checkpoints (see train/rundir.h for the layout). */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "train/rundir.h"
 #include "train/trainer.h"
@@ -32,9 +34,11 @@ int trainer_write_samples(vkg_trainer *t, unsigned step) {
 }
 
 /* reals.png: the first examples of the data, as the samples are drawn. */
-int trainer_write_reals(vkg_trainer *t) {
+int trainer_write_reals(vkg_trainer *t, int missing_only) {
     char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/reals.png", t->o->out);
+    struct stat st;
+    if (missing_only && !(lstat(path, &st) < 0 && errno == ENOENT)) return 0;
     const vkg_dataset *d = &t->data;
     if (trainer_is_points(d)) {
         int n = d->count < 2048 ? d->count : 2048;

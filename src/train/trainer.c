@@ -1,12 +1,10 @@
 /* vkgan train's run as a library (see include/vkgan/train.h): setting a run up, the loop, and
  * telling the observers. What the run writes is in output.c, the metrics of its intervals in
  * interval.c, what it does about failures in policy.c, its options in setup.c. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "train/dist_run.h"
@@ -304,11 +302,7 @@ static int set_up(vkg_trainer *t) {
     /* config.json first: from then on the directory can be resumed, whatever happens */
     if (trainer_write_config(t) < 0) return -1;
     /* reals.png is made from the data, not the step: a resume remakes it when it was removed */
-    char reals[VKG_PATH_MAX + 32];
-    snprintf(reals, sizeof reals, "%s/reals.png", o->out);
-    struct stat st;
-    if ((t->fresh || (lstat(reals, &st) < 0 && errno == ENOENT)) && trainer_write_reals(t) < 0)
-        return -1;
+    if (trainer_write_reals(t, !t->fresh) < 0) return -1;
     if (t->fresh && trainer_write_samples(t, 0) < 0) return -1;
     /* stop and rollback need a checkpoint from before any failure */
     if (t->fresh && strcmp(o->on_failure, "warn") != 0 && trainer_save_checkpoint(t) < 0)

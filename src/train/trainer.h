@@ -71,7 +71,9 @@ int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d);
 
 /* ---- output.c ---- */
 int trainer_write_config(vkg_trainer *t);
-int trainer_write_reals(vkg_trainer *t);
+/* reals.png from the data (with missing_only, only when there is none: a resume remakes a
+ * removed one; something else in its place stays). */
+int trainer_write_reals(vkg_trainer *t, int missing_only);
 int trainer_write_samples(vkg_trainer *t, unsigned step);
 /* 0 written, 1 not written (not finite; warned), -1. */
 int trainer_save_checkpoint(vkg_trainer *t);
