@@ -48,8 +48,10 @@ typedef struct viewer {
     /* G from the newest checkpoint */
     unsigned ckpt_step;
     int have_g, new_g, shape[5]; /* new_g: loaded, not yet generated */
-    int warned;                  /* of the damaged checkpoint of step warned_step */
-    unsigned warned_step;
+    /* the newest checkpoint at the last scan (as its file was): while it stays, nothing is read */
+    int have_newest;
+    unsigned newest_step;
+    struct stat newest_file;
     vkg_train_options o;
     vkg_arena *arena;
     vkg_sampler s;
@@ -231,15 +233,22 @@ static int load_from(viewer *v, const char *path, unsigned step) {
  * is shown without G's samples. */
 static int load_generator(viewer *v) {
     char path[VKG_PATH_MAX + 64], newest[1024] = "";
-    unsigned step, before = UINT_MAX, newest_step = 0;
-    while (vkg_rundir_checkpoint_before(v->dir, before, path, sizeof path, &step) == 0) {
+    unsigned step, before = UINT_MAX;
+    struct stat file;
+    if (vkg_rundir_checkpoint_before(v->dir, before, path, sizeof path, &step) < 0 ||
+        stat(path, &file) < 0)
+        return 0; /* none yet */
+    if (v->have_newest && step == v->newest_step && file.st_size == v->newest_file.st_size &&
+        file.st_mtime == v->newest_file.st_mtime)
+        return 0; /* as at the last scan: loaded, or passed over and warned of */
+    v->have_newest = 1, v->newest_step = step, v->newest_file = file;
+    do {
         if (v->have_g && step == v->ckpt_step) break; /* the one shown is the newest that loads */
         if (load_from(v, path, step) == 0) break;
-        if (!newest[0]) snprintf(newest, sizeof newest, "%s", vkg_error()), newest_step = step;
+        if (!newest[0]) snprintf(newest, sizeof newest, "%s", vkg_error());
         before = step;
-    }
-    if (newest[0] && !(v->warned && v->warned_step == newest_step)) {
-        v->warned = 1, v->warned_step = newest_step;
+    } while (vkg_rundir_checkpoint_before(v->dir, before, path, sizeof path, &step) == 0);
+    if (newest[0]) {
         if (v->have_g)
             fprintf(stderr,
                     "vkgan: warning: %s; showing G from the checkpoint of step %u, the newest "
