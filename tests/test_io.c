@@ -123,6 +123,27 @@ TEST(io_atomic_write_replaces_only_regular_files) {
           files_in(dir));
 }
 
+/* One extension test for every file kind: the file name's last part, any case, a name before the
+ * dot; the image formats follow it. */
+TEST(io_path_extension_is_the_names_last_part) {
+    static const struct {
+        const char *path, *ext;
+        int has;
+    } cases[] = {{"a/b.png", "png", 1},     {"b.PNG", "png", 1},
+                 {"a.b/c.tar.gz", "gz", 1}, {"a/.png", "png", 0},
+                 {"a.png/b", "png", 0},     {"a/bpng", "png", 0},
+                 {"a/b.png.", "png", 0},    {"b.safetensors", "safetensors", 1},
+                 {"b.html", "htm", 0},      {"", "png", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        CHECK(vkg_path_has_extension(cases[i].path, cases[i].ext) == cases[i].has,
+              "(%s, %s) should be %d", cases[i].path, cases[i].ext, cases[i].has);
+    CHECK(vkg_image_path_check("x/grid.JPeG") == 0 && vkg_image_path_check("x/grid.tga") == 0,
+          "an image extension in any case is refused");
+    CHECK(vkg_image_path_check("x/.png") < 0 && vkg_image_path_check("x.png/grid") < 0 &&
+              vkg_image_path_check("grid.gif") < 0,
+          "a name without an image extension is accepted");
+}
+
 /* The grid's layout and values, in each lossless format the name's extension chooses; an
  * extension vkgan does not write is refused by name and nothing is written. */
 TEST(io_png_grid_layout_and_values) {

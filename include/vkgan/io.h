@@ -24,6 +24,9 @@ int vkg_real_path(const char *path, char *out, size_t size);
  * Two outputs, or an output and an input, are one file exactly when these are equal. 0, or -1
  * with vkg_error() when the write would be refused (a directory, a device). */
 int vkg_write_target(const char *path, char *out, size_t size);
+/* Whether the file name in path (its last part) ends in "." and ext, any case, with something
+ * before the dot: ("a/b.PNG", "png") is 1; ("a/.png", "png") and ("a.png/b", "png") are 0. */
+int vkg_path_has_extension(const char *path, const char *ext);
 /* Whether a file name is such a temporary file ("NAME.tmp<PID>"): one a killed writer left. */
 int vkg_is_atomic_temporary(const char *name);
 

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli/commands.h"
 #include "vkgan/error.h"
@@ -77,20 +76,8 @@ int cli_same_file(const char *a, const char *b) {
            strcmp(ta, tb) == 0;
 }
 
-/* Whether path's name ends in one of the extensions (any case). */
-static int has_extension(const char *path, const char *const *exts, int count) {
-    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    size_t n = strlen(name);
-    for (int i = 0; i < count; i++) {
-        size_t e = strlen(exts[i]);
-        if (n > e && strcasecmp(name + n - e, exts[i]) == 0) return 1;
-    }
-    return 0;
-}
-
 int cli_check_output(const char *option, const char *path, const char *run, const char *input,
                      int kind) {
-    static const char *const safetensors[] = {".safetensors"}, *const html[] = {".html", ".htm"};
     if (input && cli_same_file(path, input))
         return cli_error("%s %s: that is %s, which this command reads: choose another file", option,
                          path, input) +
@@ -99,12 +86,13 @@ int cli_check_output(const char *option, const char *path, const char *run, cons
         return cli_error("%s %s: %s", option, path, vkg_error()) + 1;
     if (kind == CLI_IMAGE && vkg_image_path_check(path) < 0)
         return cli_error("%s %s", option, vkg_error()) + 1;
-    if (kind == CLI_SAFETENSORS && !has_extension(path, safetensors, 1))
+    if (kind == CLI_SAFETENSORS && !vkg_path_has_extension(path, "safetensors"))
         return cli_error("%s %s: the file written is a safetensors file: its name must end in "
                          ".safetensors",
                          option, path) +
                1;
-    if (kind == CLI_HTML && !has_extension(path, html, 2))
+    if (kind == CLI_HTML && !vkg_path_has_extension(path, "html") &&
+        !vkg_path_has_extension(path, "htm"))
         return cli_error("%s %s: the file written is an HTML page: its name must end in .html (or "
                          ".htm)",
                          option, path) +

@@ -10,6 +10,7 @@
 #include "vkgan/data.h"
 #include "data/paths.h"
 #include "vkgan/error.h"
+#include "vkgan/io.h"
 
 #define MAX_SIDE 4096          /* pixels a side */
 #define MAX_BYTES (1ull << 32) /* of pixel data */
@@ -78,8 +79,8 @@ static gzFile open_idx(const char *path, uint32_t magic, uint32_t *dims, int ndi
     uint8_t header[16];
     size_t size = 4 + 4 * (size_t)ndims;
     int read = read_exact(f, path, header, size, 0, size, "header");
-    size_t length = strlen(path); /* a .gz name: gzip data, not read as raw bytes */
-    if (length > 3 && strcmp(path + length - 3, ".gz") == 0 && gzdirect(f)) {
+    /* a .gz name: gzip data, not read as raw bytes */
+    if (vkg_path_has_extension(path, "gz") && gzdirect(f)) {
         vkg_set_error("%s: not gzip data (it does not start with gzip's header, though its name "
                       "ends in .gz): decompress it correctly or name it without .gz",
                       path);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -65,6 +66,12 @@ static int write_target(const char *path, char *out, size_t size) {
                              "files by replacing them, so it writes only regular ones",
                              path);
     return 0;
+}
+
+int vkg_path_has_extension(const char *path, const char *ext) {
+    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strlen(name), e = strlen(ext);
+    return n > e + 1 && name[n - e - 1] == '.' && strcasecmp(name + n - e, ext) == 0;
 }
 
 int vkg_real_path(const char *path, char *out, size_t size) {

@@ -1,7 +1,6 @@
 /* Sample grids and images through stb_image_write (PNG, JPEG, BMP or TGA, as the file name's
  * extension says), written atomically. */
 #include <math.h>
-#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,10 +109,8 @@ static const char *format_names[] = {"PNG", "JPEG", "BMP", "TGA"};
 
 /* The format path's extension names, or -1 with vkg_error(). */
 static int image_format(const char *path) {
-    const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-    const char *dot = strrchr(name, '.');
-    for (size_t i = 0; dot && i < sizeof extensions / sizeof *extensions; i++)
-        if (strcasecmp(dot + 1, extensions[i].extension) == 0) return extensions[i].format;
+    for (size_t i = 0; i < sizeof extensions / sizeof *extensions; i++)
+        if (vkg_path_has_extension(path, extensions[i].extension)) return extensions[i].format;
     return vkg_set_error("%s: not an image extension vkgan writes: name it .png, .jpg (or .jpeg), "
                          ".bmp or .tga (the extension chooses the format)",
                          path);
