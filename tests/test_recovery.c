@@ -591,6 +591,73 @@ TEST(recovery_nonfinite_checkpoint_is_refused_and_resumed_past) {
           "resume past a checkpoint holding a NaN: exit %d: %s", code, err);
 }
 
+/* A run's config.json as written, its run-directory paths ("out", "resume") left out. */
+static char *config_without_paths(const char *run) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/config.json", run);
+    char *text = test_read_text(path), *printed = NULL;
+    cJSON *j = text ? cJSON_Parse(text) : NULL, *o = cJSON_GetObjectItemCaseSensitive(j, "options");
+    if (o) {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "out");
+        cJSON_DeleteItemFromObjectCaseSensitive(o, "resume");
+        printed = cJSON_PrintUnformatted(j);
+    }
+    char *copy = test_alloc(printed ? strlen(printed) + 1 : 1);
+    strcpy(copy, printed ? printed : "");
+    free(printed);
+    cJSON_Delete(j);
+    return copy;
+}
+
+/* A damaged or missing config.json is no dead end: every checkpoint carries the run's options,
+ * so the resume takes them from the newest that reads (one warning naming both files), keeps the
+ * damaged file as config.json.damaged and writes the config.json a plain resume writes. Without
+ * a checkpoint to read, the resume is one line naming config.json. */
+TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
+    char err[8192], args[9000], a[4300], b[4300], path[4400], aside[4500];
+    snprintf(a, sizeof a, "%s/a", test_tmpdir());
+    snprintf(b, sizeof b, "%s/b", test_tmpdir());
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 4 --checkpoint-every 2", a);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    snprintf(args, sizeof args, "cp -r '%s' '%s'", a, b);
+    CHECK(system(args) == 0, "cannot copy the run directory");
+    snprintf(path, sizeof path, "%s/config.json", b);
+    snprintf(aside, sizeof aside, "%s.damaged", path);
+    static const char damaged[] = "{\"options\": {\"batch\": 8,";
+    FILE *f = fopen(path, "w");
+    CHECK(f && fputs(damaged, f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
+    for (int i = 0; i < 2; i++) {
+        snprintf(args, sizeof args, "train --resume %s --quiet --steps %d", i ? b : a, 6);
+        code = test_run_vkgan("", args, err, sizeof err);
+        CHECK(code == 0, "resume %s (%d): %s", i ? "with config.json damaged" : "", code, err);
+    }
+    CHECK(one_line(err) && strstr(err, "warning") && strstr(err, path) &&
+              strstr(err, "step-000000004.safetensors"),
+          "no one warning names config.json and the checkpoint: %s", err);
+    char *kept = test_read_text(aside), *want = config_without_paths(a);
+    CHECK(kept && strcmp(kept, damaged) == 0, "the damaged config.json was not kept aside");
+    CHECK(want[0] && strcmp(config_without_paths(b), want) == 0,
+          "the config.json written again differs from a plain resume's");
+    CHECK(unlink(path) == 0, "cannot remove %s", path);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 8 --batch 16", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 2 && strstr(err, "--batch") && strstr(err, "step-000000006.safetensors"),
+          "a changed option against the checkpoint's (%d): %s", code, err);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 8", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "missing") && access(path, F_OK) == 0,
+          "resume without config.json (%d): %s", code, err);
+    f = fopen(path, "w");
+    CHECK(f && fputs("[", f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
+    snprintf(args, sizeof args, "rm -f '%s'/checkpoints/*", b);
+    CHECK(system(args) == 0, "cannot remove the checkpoints");
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 10", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, path) && strstr(err, "no checkpoint"),
+          "a damaged config.json and no checkpoint (%d): %s", code, err);
+}
+
 /* An older checkpoint that no longer reads whole (a damaged disk, a broken copy) does not count
  * toward --keep: rotation sets it aside and keeps the newest that do, where it deleted a good
  * one and kept the damaged one. */

@@ -282,9 +282,7 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
     return 0;
 }
 
-/* Renames a checkpoint path that cannot be used (a damaged file, a folder in its place) to the
- * first free NAME.damaged, NAME.damaged.2, ...: kept for a look, never over one kept before. */
-static int set_aside(const char *path) {
+int rundir_set_aside(const char *path) {
     char aside[4300];
     struct stat st;
     for (int n = 1; n <= 100; n++) {
@@ -299,7 +297,7 @@ static int set_aside(const char *path) {
 /* Deletes a checkpoint; a folder in its place is set aside instead. */
 static int remove_checkpoint(const char *path) {
     if (unlink(path) == 0 || errno == ENOENT) return 0;
-    if (errno == EISDIR) return set_aside(path);
+    if (errno == EISDIR) return rundir_set_aside(path);
     return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
 }
 
@@ -310,7 +308,7 @@ int rundir_set_aside_checkpoints_after(const char *dir, long long step) {
     for (int i = 0; i < n && moved >= 0; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if ((long long)steps[i] > step) moved = set_aside(path) == 0 ? moved + 1 : -1;
+        if ((long long)steps[i] > step) moved = rundir_set_aside(path) == 0 ? moved + 1 : -1;
     }
     free(steps);
     return moved;
@@ -353,7 +351,7 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
             if (kept < keep) kept++;
             if (steps[i] < protect) guarded = 1;
         } else {
-            r = set_aside(path);
+            r = rundir_set_aside(path);
             aside++;
         }
     }

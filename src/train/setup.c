@@ -10,7 +10,9 @@
 #include "train/rundir.h"
 #include "train/trainer.h"
 #include "vkgan/error.h"
+#include "vkgan/io.h"
 #include "vkgan/opt.h"
+#include "vkgan/rundir.h"
 
 /* What a resumed run may change: the rest is the run's (its config.json). */
 static const char *const changeable[] = {"resume", "steps",   "device", "validation",
@@ -46,12 +48,39 @@ static int refuse_changes(const vkg_train_options *cli, const vkg_train_options 
     return 0;
 }
 
-/* The options of the run being resumed: its config.json, with the command line's --steps (when
- * given), --device, --validation and --quiet. Any other option given must equal the run's. */
-int trainer_resume_options(vkg_train_options *o) {
+/* The options in config.json (path): 0, or -1 with vkg_error(). */
+static int options_from_config(vkg_train_options *o, const char *path) {
+    cJSON *config = vkg_rundir_read_json(path);
+    if (!config) return -1;
+    int r =
+        vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);
+    cJSON_Delete(config);
+    return r < 0 ? -1 : 0;
+}
+
+/* The options recorded in DIR's newest checkpoint that reads whole and holds them (every
+ * checkpoint carries the run's options), its path in `path`: 0, or -1 when none does. */
+static int options_from_checkpoint(vkg_train_options *o, const char *dir, char *path, size_t size) {
+    unsigned step;
+    int shape[5];
+    for (int r = rundir_newest_checkpoint(dir, path, size, &step); r == 0;
+         r = rundir_checkpoint_before(dir, step, path, size, &step)) {
+        vkg_safetensors *st = vkg_safetensors_read(path);
+        int ok = st && vkg_sampler_read_setup(st, path, o, shape) == 0;
+        vkg_safetensors_free(st);
+        if (ok) return 0;
+    }
+    return -1;
+}
+
+/* The options of the run being resumed: its config.json (or, that missing or damaged, its
+ * newest readable checkpoint's), with the command line's --steps (when given), --device,
+ * --validation and --quiet. Any other option given must equal the run's. */
+int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
     vkg_train_options cli = *o;
-    char path[VKG_PATH_MAX + 32];
+    char path[VKG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
+    lost[0] = 0;
     struct stat st;
     if (stat(cli.resume, &st) != 0)
         return vkg_set_error("%s: no such run directory (%s)", cli.resume, strerror(errno));
@@ -59,18 +88,24 @@ int trainer_resume_options(vkg_train_options *o) {
         return vkg_set_error("--resume %s is a file: --resume takes the run directory (the one "
                              "holding config.json and checkpoints/)",
                              cli.resume);
-    if (stat(path, &st) != 0)
-        return rundir_is_start(cli.resume)
-                   ? vkg_set_error("%s holds no config.json: the run stopped before it began; "
-                                   "start it again with its options and --out %s",
-                                   cli.resume, cli.resume)
-                   : vkg_set_error("%s is not a vkgan run directory (no config.json)", cli.resume);
-    cJSON *config = vkg_rundir_read_json(path);
-    if (!config) return -1;
-    int r =
-        vkg_train_options_from_json(o, cJSON_GetObjectItemCaseSensitive(config, "options"), path);
-    cJSON_Delete(config);
-    if (r < 0) return -1;
+    int missing = stat(path, &st) != 0;
+    if (missing && rundir_is_start(cli.resume))
+        return vkg_set_error("%s holds no config.json: the run stopped before it began; start it "
+                             "again with its options and --out %s",
+                             cli.resume, cli.resume);
+    if (missing || options_from_config(o, path) < 0) {
+        char why[VKG_PATH_MAX + 1024];
+        snprintf(why, sizeof why, "%s", missing ? "" : vkg_error());
+        *o = cli;
+        if (options_from_checkpoint(o, cli.resume, path, sizeof path) < 0)
+            return missing ? vkg_set_error("%s is not a vkgan run directory (no config.json)",
+                                           cli.resume)
+                           : vkg_set_error("%s (and no checkpoint of the run reads whole, to take "
+                                           "its options from)",
+                                           why);
+        if (missing) snprintf(why, sizeof why, "%s/config.json is missing", cli.resume);
+        snprintf(lost, size, "%s: the run's options are taken from %s", why, path);
+    }
     if (refuse_changes(&cli, o, path) < 0) return VKG_TRAIN_REFUSED;
     memcpy(o->given, cli.given, sizeof o->given); /* still what the command line named */
     if (cli.steps) o->steps = cli.steps;
@@ -79,6 +114,19 @@ int trainer_resume_options(vkg_train_options *o) {
     snprintf(o->resume, sizeof o->resume, "%s", cli.resume);
     o->validation = cli.validation, o->quiet = cli.quiet, o->view = cli.view;
     snprintf(o->screenshot, sizeof o->screenshot, "%s", cli.screenshot);
+    return 0;
+}
+
+int trainer_replace_lost_config(vkg_trainer *t) {
+    if (!t->config_lost[0]) return 0;
+    char path[VKG_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/config.json", t->o->out);
+    struct stat st;
+    int kept = lstat(path, &st) == 0;
+    if (kept && rundir_set_aside(path) < 0) return -1;
+    trainer_message(t, VKG_TRAIN_WARNING, "vkgan: warning: %s, and config.json is written again%s",
+                    t->config_lost,
+                    kept ? " (the old one kept as config.json.damaged, or .damaged.N)" : "");
     return 0;
 }
 

@@ -300,7 +300,7 @@ static int set_up(vkg_trainer *t) {
         return -1;
     }
     /* config.json first: from then on the directory can be resumed, whatever happens */
-    if (trainer_write_config(t) < 0) return -1;
+    if (trainer_replace_lost_config(t) < 0 || trainer_write_config(t) < 0) return -1;
     /* reals.png is made from the data, not the step: a resume remakes it when it was removed */
     if (trainer_write_reals(t, !t->fresh) < 0) return -1;
     if (t->fresh && trainer_write_samples(t, 0) < 0) return -1;
@@ -330,7 +330,7 @@ int vkg_trainer_open(vkg_trainer **out, vkg_train_options *o, const vkg_train_ob
     }
     t->o = o, t->lock = -1, t->nobs = count;
     if (count) memcpy(t->obs, observers, sizeof *observers * (size_t)count);
-    int rc = o->resume[0] ? trainer_resume_options(o) : 0;
+    int rc = o->resume[0] ? trainer_resume_options(o, t->config_lost, sizeof t->config_lost) : 0;
     if (rc == -1) rc = trainer_fail("resume");
     if (rc == 0 && !o->out[0]) rc = (t->claimed = trainer_default_out(o) == 0) ? 0 : -1;
     if (rc == 0 && o->screenshot[0] && !o->view)

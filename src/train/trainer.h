@@ -46,14 +46,21 @@ struct vkg_trainer {
     health_event pending;   /* a failure that --on-failure stop or rollback acts on */
     int has_pending, rollbacks;
     vkg_train_failure failure;
-    int lock;          /* DIR/train.lock, held while the run lasts */
-    int claimed;       /* DIR is the default --out, made by vkg_trainer_open */
+    int lock;                           /* DIR/train.lock, held while the run lasts */
+    int claimed;                        /* DIR is the default --out, made by vkg_trainer_open */
+    char config_lost[3 * VKG_PATH_MAX]; /* why a resume's options came from a checkpoint ("" when
+                                           not) */
     char *class_names; /* a conditional model's class names (JSON), for its checkpoints */
 };
 
 /* ---- setup.c ---- */
-/* Options of a resumed run (o->resume set): 0, -1, or VKG_TRAIN_REFUSED. */
-int trainer_resume_options(vkg_train_options *o);
+/* Options of a resumed run (o->resume set): its config.json's, or, when that is missing or
+ * damaged, those recorded in its newest checkpoint that reads whole, with why in `lost` (else
+ * ""). 0, -1, or VKG_TRAIN_REFUSED. */
+int trainer_resume_options(vkg_train_options *o, char *lost, size_t size);
+/* Sets a damaged config.json aside (config.json.damaged) and says why the options came from a
+ * checkpoint (t->config_lost), before config.json is written again. 0 or -1. */
+int trainer_replace_lost_config(vkg_trainer *t);
 /* runs/<data>-<date>-<time> when --out was not given, made now (rundir_claim_new: -2, -3, ...
  * added when it is taken, by another run started in the same second); 0 or -1. */
 int trainer_default_out(vkg_train_options *o);
