@@ -611,8 +611,8 @@ static char *config_without_paths(const char *run) {
 
 /* A damaged or missing config.json is no dead end: every checkpoint carries the run's options,
  * so the resume takes them from the newest that reads (one warning naming both files), keeps the
- * damaged file as config.json.damaged and writes the config.json a plain resume writes. Without
- * a checkpoint to read, the resume is one line naming config.json. */
+ * damaged file as config.json.damaged and writes the config.json a plain resume writes; report
+ * says so. Without a checkpoint to read, the resume is one line naming config.json. */
 TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     char err[8192], args[9000], a[4300], b[4300], path[4400], aside[4500];
     snprintf(a, sizeof a, "%s/a", test_tmpdir());
@@ -627,6 +627,10 @@ TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     static const char damaged[] = "{\"options\": {\"batch\": 8,";
     FILE *f = fopen(path, "w");
     CHECK(f && fputs(damaged, f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
+    snprintf(args, sizeof args, "report %s --out %s/r.html", b, test_tmpdir());
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, path) && strstr(err, "train --resume"),
+          "report of a run with a damaged config.json (%d): %s", code, err);
     for (int i = 0; i < 2; i++) {
         snprintf(args, sizeof args, "train --resume %s --quiet --steps %d", i ? b : a, 6);
         code = test_run_vkgan("", args, err, sizeof err);
@@ -652,6 +656,10 @@ TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     CHECK(f && fputs("[", f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
     snprintf(args, sizeof args, "rm -f '%s'/checkpoints/*", b);
     CHECK(system(args) == 0, "cannot remove the checkpoints");
+    snprintf(args, sizeof args, "report %s --out %s/r.html", b, test_tmpdir());
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, path) && !strstr(err, "train --resume"),
+          "report of a run with no checkpoint to rebuild config.json (%d): %s", code, err);
     snprintf(args, sizeof args, "train --resume %s --quiet --steps 10", b);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && one_line(err) && strstr(err, path) && strstr(err, "no checkpoint"),

@@ -37,6 +37,11 @@ int vkg_rundir_of_checkpoint(const char *checkpoint, char *dir, size_t size);
 /* Reads and parses a JSON file (a run's config.json); owned by the caller (cJSON_Delete), or
  * NULL with vkg_error() naming it. */
 struct cJSON *vkg_rundir_read_json(const char *path);
+/* A run directory's config.json: a JSON object with an "options" object (its other members as
+ * vkgan train writes them, or absent). Owned by the caller (cJSON_Delete), or NULL with
+ * vkg_error() naming the file, and, when the run has a checkpoint, that `vkgan train --resume
+ * DIR` writes it again from the checkpoints. */
+struct cJSON *vkg_rundir_read_config(const char *dir);
 
 /* The lines of a metrics.jsonl that vkg_metrics_read skipped as no metrics record, other than a
  * blank line and a torn last line (the start of a record, with no newline: what a run killed

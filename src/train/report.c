@@ -373,12 +373,11 @@ static int page(FILE *f, const char *dir, const run_log *log, const cJSON *confi
 }
 
 int vkg_report_write(const char *dir, const char *out, char *written, size_t size) {
-    char config_path[VKG_PATH_MAX + 32], path[VKG_PATH_MAX + 32];
-    snprintf(config_path, sizeof config_path, "%s/config.json", dir);
+    char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/report.html", dir);
     if (!out) out = path;
     run_log log = {0};
-    cJSON *config = vkg_rundir_read_json(config_path);
+    cJSON *config = vkg_rundir_read_config(dir);
     char *text = NULL;
     size_t length = 0;
     FILE *f = NULL;

@@ -506,6 +506,26 @@ cJSON *vkg_rundir_read_json(const char *path) {
     return j;
 }
 
+cJSON *vkg_rundir_read_config(const char *dir) {
+    char path[4200], newest[4300];
+    snprintf(path, sizeof path, "%s/config.json", dir);
+    cJSON *j = vkg_rundir_read_json(path);
+    if (j && !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "options"))) {
+        cJSON_Delete(j), j = NULL;
+        vkg_set_error("%s is not a config.json of vkgan train (no \"options\" object)", path);
+    }
+    if (j) return j;
+    char why[4400];
+    unsigned step;
+    snprintf(why, sizeof why, "%s", vkg_error());
+    if (vkg_rundir_newest_checkpoint(dir, newest, sizeof newest, &step) == 0)
+        vkg_set_error("%s (vkgan train --resume %s writes it again from the run's checkpoints)",
+                      why, dir);
+    else
+        vkg_set_error("%s", why);
+    return NULL;
+}
+
 static const char *csv_header = "step,epoch,seconds,images_per_s,loss_d,loss_g,d_x,d_g_z,"
                                 "d_g_z_after,lr_d,lr_g,modes_covered,high_quality\n";
 

@@ -478,9 +478,7 @@ static int loop(viewer *v, const char *shot_path) {
 }
 
 int vkg_view_run(const char *dir, const char *shot_path, const char *device, int validation) {
-    char config[VKG_PATH_MAX + 32];
-    snprintf(config, sizeof config, "%s/config.json", dir);
-    cJSON *json = vkg_rundir_read_json(config);
+    cJSON *json = vkg_rundir_read_config(dir);
     if (!json) {
         fprintf(stderr, "vkgan: error: %s: not a run directory of vkgan train (%s)\n", dir,
                 vkg_error());
