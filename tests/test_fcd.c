@@ -98,6 +98,11 @@ TEST(fcd_separates_real_from_noise_and_one_class) {
         fcd[k] =
             vkg_frechet_distance(VKG_CLASSIFIER_FEATURES, s.mean, s.cov, f.real.mean, f.real.cov);
     }
+    /* n copies of a blank image: no spread, which the variances' rounding made -2e-05 */
+    memset(one, 0, (size_t)n * size);
+    CHECK_OK(stats_of(&f.cls, f.arena, one, zeros, n, &s));
+    CHECK(s.diversity >= 0 && s.diversity < 1e-4 * f.real.diversity,
+          "diversity of a blank image repeated: %g (real data %g)", s.diversity, f.real.diversity);
     vkg_dataset_free(&d);
     printf("  FCD to the test set: 2000 train images %.3f, noise %.1f, one class %.1f\n", fcd[0],
            fcd[1], fcd[2]);

@@ -72,6 +72,16 @@ int vkg_classifier_record_eval(vkg_rec *rec, vkg_classifier *cls, const vkg_tens
     return r | vkg_dense_backward_weight(rec, f, f, &cls->feat_gram, accumulate);
 }
 
+/* Diversity: the expected squared distance between two independent samples' features,
+ * E|x - y|^2 = 2 trace(cov). A variance below 0 is rounding (the float Gram matrix less n mean^2
+ * cancels when the features barely vary) and counts as 0, so no spread reads as about 0, never
+ * below. */
+static double diversity_of(const double *cov, int f) {
+    double d = 0;
+    for (int i = 0; i < f; i++) d += 2 * fmax(cov[i * f + i], 0);
+    return d;
+}
+
 int vkg_classifier_read_stats(vkg_classifier *cls, int n, int labelled, vkg_class_stats *s) {
     int f = VKG_CLASSIFIER_FEATURES, k = cls->classes;
     float scores[2 + 64], sum[VKG_CLASSIFIER_FEATURES];
@@ -87,7 +97,7 @@ int vkg_classifier_read_stats(vkg_classifier *cls, int n, int labelled, vkg_clas
         for (int j = 0; j < f; j++)
             s->cov[i * f + j] =
                 (gram[i * f + j] - n * s->mean[i] * s->mean[j]) / (n > 1 ? n - 1.0 : 1.0);
-    for (int i = 0; i < f; i++) s->diversity += 2 * s->cov[i * f + i];
+    s->diversity = diversity_of(s->cov, f);
     if (labelled) s->loss = scores[0] / n, s->accuracy = scores[1] / n;
     for (int j = 0; j < k; j++) s->hist[j] = scores[2 + j] / n;
     s->entropy = vkg_entropy(s->hist, k);
@@ -207,7 +217,7 @@ static int peek(vkg_safetensors *st, const char *path, int *c, int *h, int *w, i
         else
             real->cov[i - f] = v;
     }
-    for (int i = 0; i < f; i++) real->diversity += 2 * real->cov[i * f + i];
+    real->diversity = diversity_of(real->cov, f);
     if (parse_real(vkg_safetensors_meta(st, "real.accuracy"), 0, 1, &real->accuracy) < 0)
         return vkg_set_error("%s: metadata real.accuracy is not a number from 0 to 1", path);
     if (parse_real(vkg_safetensors_meta(st, "real.entropy"), 0, log(*classes) + 1e-3,
