@@ -687,6 +687,7 @@ TEST(cli_train_refusals_are_all_that_is_said) {
     } cases[] = {
         {"train --resume %s/run --steps 2", 2, "--steps 2: "},
         {"train --data ring8 --out %s/run", 1, "already exists"},
+        {"train --data ring8 --out /dev/null", 1, "/dev/null is a device, pipe or socket"},
         {"train --g-width 4 --steps 1 --classifier %s/none.safetensors --out %s/new", 1,
          "--classifier: "},
     };

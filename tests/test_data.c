@@ -177,6 +177,8 @@ TEST(data_cifar10_batches_and_bad_files) {
     CHECK(ok, "CIFAR-10 batches read back wrong");
     test_write(dir, "data_batch_3.bin", batch, sizeof batch - 100);
     CHECK_ERROR(vkg_load_cifar10(dir, &d), "data_batch_3.bin: truncated or corrupt");
+    test_write(dir, "data_batch_3.bin", batch, 0);
+    CHECK_ERROR(vkg_load_cifar10(dir, &d), "data_batch_3.bin: is empty");
     batch[3073] = 12;
     test_write(dir, "data_batch_3.bin", batch, sizeof batch);
     CHECK_ERROR(vkg_load_cifar10(dir, &d), "has label 12");

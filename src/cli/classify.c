@@ -65,10 +65,10 @@ static void progress(void *user, const vkg_classifier_progress *p) {
                     "vkgan: using %s, a software (CPU) Vulkan device: expect it to be slow\n",
                     p->device);
     } else if (p->stage == VKG_CLASSIFIER_START)
-        printf("training a classifier on %s (%d images, %d classes): %d epochs of %d steps, batch "
-               "%d%s%s\n",
-               p->data_name, p->count, p->classes, p->epochs, p->steps_per_epoch, p->batch,
-               init ? ", from " : "", init ? init : "");
+        printf("training a classifier on %s (%d images, %d classes): %d epoch%s of %d steps, "
+               "batch %d%s%s\n",
+               p->data_name, p->count, p->classes, p->epochs, p->epochs == 1 ? "" : "s",
+               p->steps_per_epoch, p->batch, init ? ", from " : "", init ? init : "");
     else if (p->stage == VKG_CLASSIFIER_STEP)
         fprintf(stderr, "epoch %.2f  step %d/%d  loss %.4f  batch accuracy %.1f%%  %.0f img/s\n",
                 p->epoch, p->step, p->total_steps, p->loss, 100 * p->accuracy, p->images_per_s);

@@ -50,7 +50,10 @@ int vkg_load_cifar10(const char *dir, vkg_dataset *out) {
         snprintf(path, sizeof path, "%s/data_batch_%d.bin", base, b + 1);
         if (data_check_file(path) < 0) return -1; /* missing, a directory, ...: said so */
         sizes[b] = file_size(path);
-        if (sizes[b] == 0 || sizes[b] % RECORD != 0)
+        if (sizes[b] == 0)
+            return vkg_set_error("%s: is empty (a CIFAR-10 batch holds 10000 records of %d bytes)",
+                                 path, RECORD);
+        if (sizes[b] % RECORD != 0)
             return vkg_set_error("%s: truncated or corrupt: %ld bytes is not a whole number of "
                                  "%d-byte records",
                                  path, sizes[b], RECORD);

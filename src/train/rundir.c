@@ -67,7 +67,8 @@ int rundir_is_start(const char *dir) {
 static int taken(const char *dir) {
     struct stat st;
     if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-        return vkg_set_error("--out %s is a file, not a directory: choose another --out", dir);
+        return vkg_set_error("--out %s is %s, not a directory: choose another --out", dir,
+                             S_ISREG(st.st_mode) ? "a file" : "a device, pipe or socket");
     char config[4200];
     snprintf(config, sizeof config, "%s/config.json", dir);
     if (access(config, F_OK) == 0)
