@@ -239,6 +239,12 @@ TEST(data_image_folder_classes_crop_and_bad_images) {
     CHECK(ok, "grey read wrong");
     test_write(dir, "cats/broken.png", "\x89PNG\r\n\x1a\nnot really", 18);
     CHECK_ERROR(vkg_load_folder(dir, 8, 3, &d), "broken.png: cannot decode");
+    /* a header of 2^25 x 4 pixels: the decoder's reason, not "unknown image type" */
+    static const unsigned char huge[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0,
+                                         13,   'I', 'H', 'D', 'R',  2,    0,    0,    0, 0, 0,
+                                         0,    4,   8,   2,   0,    0,    0,    0,    0, 0, 0};
+    test_write(dir, "cats/broken.png", huge, sizeof huge);
+    CHECK_ERROR(vkg_load_folder(dir, 8, 3, &d), "broken.png: cannot decode the image (too large)");
     snprintf(sub, sizeof sub, "%s/empty", dir);
     mkdir(sub, 0755);
     CHECK_ERROR(vkg_load_folder(sub, 8, 3, &d), "no PNG, JPEG or BMP images");

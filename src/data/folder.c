@@ -139,8 +139,12 @@ static int decode(const char *path, int size, int channels, uint8_t *out) {
     if (!f) return vkg_set_error("%s: cannot open it (%s)", path, strerror(errno));
     int w, h, n, rc = 0;
     uint8_t *img = NULL;
-    if (!stbi_info_from_file(f, &w, &h, &n))
+    if (!stbi_info_from_file(f, &w, &h, &n)) {
+        /* stbi_info tries every format and says the last one's "unknown image type"; the
+         * decoder, which stops at its header check, says what is wrong with this one */
+        img = stbi_load_from_file(f, &w, &h, &n, channels);
         rc = vkg_set_error("%s: cannot decode the image (%s)", path, stbi_failure_reason());
+    }
     if (rc == 0) rc = check_size(path, w, h);
     if (rc == 0 && !known_format(f))
         rc = vkg_set_error("%s: not a PNG, JPEG or BMP image (by its content)", path);
