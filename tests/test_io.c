@@ -290,6 +290,21 @@ TEST(io_safetensors_corrupt_files_are_refused) {
     CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "CRC-32") &&
               strstr(vkg_error(), "bad.safetensors"),
           "a flipped bit: %s", vkg_error());
+    /* one changed byte in a metadata value (a run's options): its own CRC-32 says so */
+    vkg_st_meta meta[2] = {{"vkgan.options", "{\"lr\":0.0002}"}, {"note", "x"}};
+    CHECK_OK(vkg_safetensors_write(bad, t, 2, meta, 2));
+    uint8_t signed_meta[4096];
+    long signed_size = read_whole(bad, signed_meta, sizeof signed_meta);
+    vkg_safetensors *whole = vkg_safetensors_read(bad);
+    CHECK(whole != NULL, "a file with metadata: %s", vkg_error());
+    vkg_safetensors_free(whole);
+    char *lr = strstr((char *)signed_meta + 8, "0.0002");
+    CHECK(lr != NULL, "no options in the header");
+    lr[5] = '3';
+    test_write(dir, "bad.safetensors", signed_meta, (size_t)signed_size);
+    CHECK(!vkg_safetensors_read(bad) && strstr(vkg_error(), "metadata's CRC-32") &&
+              strstr(vkg_error(), "bad.safetensors"),
+          "a changed option: %s", vkg_error());
     /* the recorded value in capitals is the same number; one that is no number is named */
     memcpy(copy, file, (size_t)size);
     char *crc = strstr((char *)copy + 8, "\"vkgan.crc32\":\"");

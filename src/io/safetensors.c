@@ -1,7 +1,10 @@
 /* safetensors files: written atomically, read whole and validated before any tensor is used.
- * vkgan records the CRC-32 of the data section in the metadata ("vkgan.crc32", 8 hex digits) and
- * refuses a file whose data no longer matches it: a flipped bit in a copied or damaged checkpoint
- * is an error, not weights resumed from. Files without the key (other writers) load as before.
+ * vkgan records the CRC-32 of the data section in the metadata ("vkgan.crc32", 8 hex digits), and
+ * that of the other metadata entries ("vkgan.meta_crc32": each key and value with its NUL, in
+ * the header's order: the run's options, health state, ... a resume takes from it), and refuses
+ * a file that no longer matches them: a flipped bit in a copied or damaged checkpoint is an
+ * error, not weights or options resumed from. Files without the keys (other writers) load as
+ * before.
  * A file whose F32 values are not all finite is refused too, CRC or not. */
 #include <cjson/cJSON.h>
 #include <ctype.h>
@@ -18,6 +21,13 @@
 
 #define MAX_HEADER (64u << 20)
 #define CRC_KEY "vkgan.crc32"
+#define META_CRC_KEY "vkgan.meta_crc32"
+
+/* The CRC-32 of a key and its value, each with its terminating NUL, continuing crc. */
+static uLong crc_entry(uLong crc, const char *key, const char *value) {
+    crc = crc32_z(crc, (const Bytef *)key, strlen(key) + 1);
+    return crc32_z(crc, (const Bytef *)value, strlen(value) + 1);
+}
 
 static const char *dtype_name(vkg_dtype t) {
     return t == VKG_F32 ? "F32" : "I32";
@@ -33,7 +43,11 @@ int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int co
                           const vkg_st_meta *meta, int meta_count) {
     cJSON *root = cJSON_CreateObject();
     cJSON *md = cJSON_AddObjectToObject(root, "__metadata__");
-    for (int i = 0; i < meta_count; i++) cJSON_AddStringToObject(md, meta[i].key, meta[i].value);
+    uLong meta_crc = crc32_z(0L, Z_NULL, 0);
+    for (int i = 0; i < meta_count; i++) {
+        cJSON_AddStringToObject(md, meta[i].key, meta[i].value);
+        meta_crc = crc_entry(meta_crc, meta[i].key, meta[i].value);
+    }
     size_t offset = 0;
     uLong crc = crc32_z(0L, Z_NULL, 0);
     for (int i = 0; i < count; i++) {
@@ -51,6 +65,8 @@ int vkg_safetensors_write(const char *path, const vkg_st_tensor *tensors, int co
         offset += bytes;
     }
     char crc_hex[9];
+    snprintf(crc_hex, sizeof crc_hex, "%08lx", (unsigned long)meta_crc);
+    cJSON_AddStringToObject(md, META_CRC_KEY, crc_hex);
     snprintf(crc_hex, sizeof crc_hex, "%08lx", (unsigned long)crc);
     cJSON_AddStringToObject(md, CRC_KEY, crc_hex);
     char *json = cJSON_PrintUnformatted(root);
@@ -245,6 +261,21 @@ static int check_finite(const vkg_safetensors *st, const char *path) {
     return 0;
 }
 
+/* The CRC-32 the metadata records under key: 1 (in *crc), 0 when the key is not there, -1 with
+ * an error when it is not 8 hexadecimal digits. */
+static int recorded_crc(const vkg_safetensors *st, const char *path, const char *key,
+                        unsigned long *crc) {
+    const char *want = vkg_safetensors_meta(st, key);
+    if (!want) return 0;
+    int digits = 0;
+    while (isxdigit((unsigned char)want[digits])) digits++;
+    if (digits != 8 || want[8])
+        return vkg_set_error("%s: corrupt: its %s is \"%.16s\", not 8 hexadecimal digits", path,
+                             key, want);
+    *crc = strtoul(want, NULL, 16);
+    return 1;
+}
+
 static int parse(vkg_safetensors *st, const char *path) {
     if (st->size < 8) return vkg_set_error("%s: truncated: no safetensors header", path);
     uint64_t n = 0;
@@ -281,16 +312,23 @@ static int parse(vkg_safetensors *st, const char *path) {
     if (!ok || expected != data_size)
         return vkg_set_error("%s: corrupt: the tensors do not cover the %llu data bytes exactly",
                              path, (unsigned long long)data_size);
-    const char *want = vkg_safetensors_meta(st, CRC_KEY);
-    if (!want) return check_finite(st, path);
-    int digits = 0;
-    while (isxdigit((unsigned char)want[digits])) digits++;
-    unsigned long recorded = strtoul(want, NULL, 16);
-    if (digits != 8 || want[8])
-        return vkg_set_error("%s: corrupt: its %s is \"%.16s\", not 8 hexadecimal digits", path,
-                             CRC_KEY, want);
-    unsigned long crc = crc32_z(0L, st->data, (size_t)data_size);
-    if (crc != recorded)
+    unsigned long recorded;
+    int has = recorded_crc(st, path, META_CRC_KEY, &recorded);
+    if (has < 0) return -1;
+    if (has) {
+        uLong crc = crc32_z(0L, Z_NULL, 0);
+        const cJSON *md = cJSON_GetObjectItemCaseSensitive(st->header, "__metadata__");
+        for (const cJSON *v = md->child; v; v = v->next)
+            if (strcmp(v->string, CRC_KEY) != 0 && strcmp(v->string, META_CRC_KEY) != 0)
+                crc = crc_entry(crc, v->string, v->valuestring);
+        if (crc != recorded)
+            return vkg_set_error("%s: corrupt: the metadata's CRC-32 is %08lx, not the %08lx its "
+                                 "header records (a damaged or altered copy)",
+                                 path, (unsigned long)crc, recorded);
+    }
+    if ((has = recorded_crc(st, path, CRC_KEY, &recorded)) < 0) return -1;
+    unsigned long crc = has ? crc32_z(0L, st->data, (size_t)data_size) : 0;
+    if (has && crc != recorded)
         return vkg_set_error("%s: corrupt: the tensor data's CRC-32 is %08lx, not the %08lx its "
                              "header records (a damaged or altered copy)",
                              path, crc, recorded);
