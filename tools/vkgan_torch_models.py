@@ -188,8 +188,13 @@ def config_from_options(options, data_shape):
 
 def write_safetensors(path, tensors, meta):
     """tensors: name -> array (written as little-endian F32); meta: str -> str. The metadata
-    also gets the CRC-32 of the tensor data (vkgan.crc32), which vkgan checks on load."""
+    also gets the CRC-32s of the other metadata (vkgan.meta_crc32: each key and value, UTF-8,
+    with a NUL, in order) and of the tensor data (vkgan.crc32), which vkgan checks on load."""
     header, offset, blobs, crc = {"__metadata__": dict(meta)}, 0, [], 0
+    meta_crc = 0
+    for key, value in header["__metadata__"].items():
+        meta_crc = zlib.crc32(key.encode() + b"\0" + value.encode() + b"\0", meta_crc)
+    header["__metadata__"]["vkgan.meta_crc32"] = f"{meta_crc:08x}"
     for name, a in tensors.items():
         a = np.ascontiguousarray(a, dtype="<f4")
         header[name] = {"dtype": "F32", "shape": list(a.shape),
