@@ -617,10 +617,11 @@ static char *config_without_paths(const char *run) {
     return copy;
 }
 
-/* A damaged or missing config.json is no dead end: every checkpoint carries the run's options,
- * so the resume takes them from the newest that reads (one warning naming both files), keeps the
- * damaged file as config.json.damaged and writes the config.json a plain resume writes; report
- * says so. Without a checkpoint to read, the resume is one line naming config.json. */
+/* A damaged, missing or altered config.json is no dead end: every checkpoint carries the run's
+ * options, so the resume takes them from the newest that reads (one warning naming both files),
+ * keeps the damaged file as config.json.damaged (.2, ...) and writes the config.json a plain
+ * resume writes; report says so. A FIFO in its place is no hang. Without a checkpoint to read,
+ * the resume is one line naming config.json. */
 TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     char err[8192], args[9000], a[4300], b[4300], path[4400], aside[4500];
     snprintf(a, sizeof a, "%s/a", test_tmpdir());
@@ -660,6 +661,22 @@ TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 0 && strstr(err, "missing") && access(path, F_OK) == 0,
           "resume without config.json (%d): %s", code, err);
+    /* a FIFO in its place is no wait for a writer; the warning names the name it is kept as */
+    CHECK(unlink(path) == 0 && mkfifo(path, 0644) == 0, "cannot make a FIFO at %s", path);
+    snprintf(args, sizeof args, "report %s --out %s/r.html", b, test_tmpdir());
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && strstr(err, "not a regular file"), "report (%d): %s", code, err);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 10", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "not a regular file") && strstr(err, "config.json.damaged.2"),
+          "resume with a FIFO for config.json (%d): %s", code, err);
+    /* one that reads but is not the run's (edited, or another run's): the checkpoints' options */
+    CHECK(patch_file(path, "0.0002", "0.0003") == 0, "no lr in %s", path);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 12", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0 && one_line(err) && strstr(err, "does not match") && strstr(err, "--lr") &&
+              strstr(config_without_paths(b), "0.0002"),
+          "resume with an edited config.json (%d): %s", code, err);
     f = fopen(path, "w");
     CHECK(f && fputs("[", f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
     snprintf(args, sizeof args, "rm -f '%s'/checkpoints/*", b);
@@ -668,10 +685,20 @@ TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && one_line(err) && strstr(err, path) && !strstr(err, "train --resume"),
           "report of a run with no checkpoint to rebuild config.json (%d): %s", code, err);
-    snprintf(args, sizeof args, "train --resume %s --quiet --steps 10", b);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 14", b);
     code = test_run_vkgan("", args, err, sizeof err);
     CHECK(code == 1 && one_line(err) && strstr(err, path) && strstr(err, "no checkpoint"),
           "a damaged config.json and no checkpoint (%d): %s", code, err);
+    /* without it, a run that logged steps did not stop before it began: it is not started over
+     * (which appended a new run's metrics to the old ones) */
+    CHECK(unlink(path) == 0, "cannot remove %s", path);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "cannot be resumed"),
+          "no config.json and no checkpoint (%d): %s", code, err);
+    snprintf(args, sizeof args, "train --out %s " RING " --steps 2", b);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "not the start of a vkgan run"),
+          "a new run into what is left of one (%d): %s", code, err);
 }
 
 /* An older checkpoint that no longer reads whole (a damaged disk, a broken copy) does not count

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Writes the concatenation of `count` parts to path atomically (temp file, fsync, rename,
  * fsync of the directory). 0, or -1 with vkg_error() naming the path. */
@@ -24,6 +25,10 @@ int vkg_real_path(const char *path, char *out, size_t size);
  * Two outputs, or an output and an input, are one file exactly when these are equal. 0, or -1
  * with vkg_error() when the write would be refused (a directory, a device). */
 int vkg_write_target(const char *path, char *out, size_t size);
+/* Opens path to read it ("rb"): a regular file only, so a FIFO in its place is an error, not a
+ * wait for a writer, and a device (/dev/zero) or folder is not read as an endless or LONG_MAX-byte
+ * file. The FILE (the caller closes it), or NULL with vkg_error() naming path and why. */
+FILE *vkg_open_regular(const char *path);
 /* Whether the file name in path (its last part) ends in "." and ext, any case, with something
  * before the dot: ("a/b.PNG", "png") is 1; ("a/.png", "png") and ("a.png/b", "png") are 0. */
 int vkg_path_has_extension(const char *path, const char *ext);

@@ -337,16 +337,9 @@ static int parse(vkg_safetensors *st, const char *path) {
 
 vkg_safetensors *vkg_safetensors_read(const char *path) {
     vkg_safetensors *st = calloc(1, sizeof *st);
-    FILE *f = fopen(path, "rb");
-    struct stat sb;
-    int dir = f && fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode);
-    if (!st || !f || dir) {
-        if (!st)
-            vkg_set_error("%s: out of host memory", path);
-        else if (dir)
-            vkg_set_error("%s: is a directory, not a .safetensors file", path);
-        else
-            vkg_set_error("%s: cannot open it (%s)", path, strerror(errno));
+    FILE *f = st ? vkg_open_regular(path) : NULL;
+    if (!st || !f) {
+        if (!st) vkg_set_error("%s: out of host memory", path);
         if (f) fclose(f);
         free(st);
         return NULL;

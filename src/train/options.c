@@ -41,9 +41,10 @@ static const vkg_opt table[] = {
      0, vkg_dataset_spec_check},
     {"out", "DIR", TEXT, F(out), 0, 0, "", "run directory (default runs/DATA-DATE-TIME)", G_RUN},
     {"resume", "DIR", TEXT, F(resume), 0, 0, "",
-     "continue the run in DIR from its newest checkpoint that loads (step 0 when it has none); its "
-     "config.json gives the options: only --steps (a new total), --device, --validation, "
-     "--quiet, --profile, --view and --screenshot may be given again",
+     "continue the run in DIR from its newest checkpoint that loads (step 0 when it has none), "
+     "with its options (config.json, checked against the checkpoints): only --steps (a new "
+     "total), --device, --validation, --quiet, --profile, --view and --screenshot may be given "
+     "again",
      G_RUN},
     {"steps", "N", INT, F(steps), 0, 1e9, "0",
      "training steps (G updates); 0: from --epochs, else 3000 (6000 for images on a CPU device)",

@@ -122,12 +122,8 @@ typedef struct missing {
  * instead and counted in `lost`: the rest of the run is still worth a report. 0, or -1 when the
  * page cannot be written. */
 static int embed_png(FILE *f, const char *path, const char *alt, missing *lost) {
-    FILE *in = fopen(path, "rb");
-    int err = errno;
-    struct stat st;
-    /* a folder opens for reading too, and seeks to a size of LONG_MAX: regular files only */
-    int regular = in && fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode);
-    long size = regular && fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
+    FILE *in = vkg_open_regular(path);
+    long size = in && fseek(in, 0, SEEK_END) == 0 ? ftell(in) : -1;
     if (in) fseek(in, 0, SEEK_SET);
     unsigned char *data = size > 0 ? malloc((size_t)size) : NULL;
     int ok = data && fread(data, 1, (size_t)size, in) == (size_t)size;
@@ -141,9 +137,7 @@ static int embed_png(FILE *f, const char *path, const char *alt, missing *lost) 
     } else {
         char why[VKG_PATH_MAX + 160];
         if (!in)
-            snprintf(why, sizeof why, "%s: cannot open it (%s)", path, strerror(err));
-        else if (!regular)
-            snprintf(why, sizeof why, "%s: not a file", path);
+            snprintf(why, sizeof why, "%s", vkg_error());
         else
             snprintf(why, sizeof why, "%s: cannot read it", path);
         if (!lost->n++) snprintf(lost->first, sizeof lost->first, "%s", why);

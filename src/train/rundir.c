@@ -38,9 +38,32 @@ static int make_dirs(const char *path) {
     return make_dir(buf);
 }
 
+static unsigned last_logged_step(const char *path);
+
+static int latest_step(const cJSON *row, unsigned step, const char *event, void *user) {
+    (void)row, (void)event;
+    unsigned *latest = user;
+    if (step > *latest) *latest = step;
+    return 0;
+}
+
+/* Whether DIR records training past step 0: a metrics line or a sample grid after it. */
+static int past_step_zero(const char *dir) {
+    char path[4200];
+    unsigned latest = 0;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    if (last_logged_step(path) > 0) return 1;
+    if (vkg_metrics_read(dir, latest_step, &latest, NULL) == 0 && latest > 0) return 1;
+    int count;
+    unsigned *steps = rundir_steps(dir, "samples", "png", &count);
+    for (int i = 0; i < count; i++) latest |= steps[i];
+    free(steps);
+    return latest > 0;
+}
+
 /* Whether DIR holds only what a new run writes before its config.json (the lock, the folders,
- * the first samples, temporary files), with no checkpoint: what a run killed in its first
- * moments leaves. 0 when DIR holds anything else. */
+ * the first samples, temporary files), with no checkpoint and nothing logged past step 0: what
+ * a run killed in its first moments leaves. 0 when DIR holds anything else. */
 int rundir_is_start(const char *dir) {
     static const char *ours[] = {"train.lock", "samples",       "checkpoints",
                                  "reals.png",  "metrics.jsonl", "metrics.csv"};
@@ -60,7 +83,8 @@ int rundir_is_start(const char *dir) {
     closedir(d);
     unsigned step;
     char path[4200];
-    return ok && vkg_rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0;
+    return ok && vkg_rundir_newest_checkpoint(dir, path, sizeof path, &step) < 0 &&
+           !past_step_zero(dir);
 }
 
 /* The error for a --out that cannot be a new run, true to what DIR holds. */
@@ -166,7 +190,7 @@ int rundir_lock(const char *dir, int *lock) {
 
 /* The step of the last line of a metrics.csv (0: none, or no file). */
 static unsigned last_logged_step(const char *path) {
-    FILE *f = fopen(path, "r");
+    FILE *f = vkg_open_regular(path);
     char line[512];
     unsigned long step = 0, s;
     while (f && fgets(line, sizeof line, f))
@@ -283,13 +307,16 @@ int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_
     return 0;
 }
 
-int rundir_set_aside(const char *path) {
+int rundir_set_aside(const char *path, char *kept, size_t size) {
     char aside[4300];
     struct stat st;
     for (int n = 1; n <= 100; n++) {
         snprintf(aside, sizeof aside, n == 1 ? "%s.damaged" : "%s.damaged.%d", path, n);
         if (lstat(aside, &st) == 0) continue;
-        if (rename(path, aside) == 0) return 0;
+        if (rename(path, aside) == 0) {
+            if (kept) snprintf(kept, size, "%s", aside);
+            return 0;
+        }
         return vkg_set_error("cannot rename %s to %s: %s", path, aside, strerror(errno));
     }
     return vkg_set_error("cannot set %s aside: 100 damaged copies of it are kept already", path);
@@ -298,7 +325,7 @@ int rundir_set_aside(const char *path) {
 /* Deletes a checkpoint; a folder in its place is set aside instead. */
 static int remove_checkpoint(const char *path) {
     if (unlink(path) == 0 || errno == ENOENT) return 0;
-    if (errno == EISDIR) return rundir_set_aside(path);
+    if (errno == EISDIR) return rundir_set_aside(path, NULL, 0);
     return vkg_set_error("cannot delete %s: %s", path, strerror(errno));
 }
 
@@ -309,7 +336,8 @@ int rundir_set_aside_checkpoints_after(const char *dir, long long step) {
     for (int i = 0; i < n && moved >= 0; i++) {
         char path[4200];
         rundir_checkpoint_path(dir, steps[i], path, sizeof path);
-        if ((long long)steps[i] > step) moved = rundir_set_aside(path) == 0 ? moved + 1 : -1;
+        if ((long long)steps[i] > step)
+            moved = rundir_set_aside(path, NULL, 0) == 0 ? moved + 1 : -1;
     }
     free(steps);
     return moved;
@@ -352,7 +380,7 @@ int rundir_prune_checkpoints(const char *dir, int keep, unsigned protect) {
             if (kept < keep) kept++;
             if (steps[i] < protect) guarded = 1;
         } else {
-            r = rundir_set_aside(path);
+            r = rundir_set_aside(path, NULL, 0);
             aside++;
         }
     }
@@ -466,11 +494,8 @@ int rundir_write_json(const char *path, const cJSON *json) {
 
 /* A whole file in memory (NUL-terminated); NULL with vkg_error(). */
 static char *read_text(const char *path, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        vkg_set_error("cannot read %s: %s", path, strerror(errno));
-        return NULL;
-    }
+    FILE *f = vkg_open_regular(path);
+    if (!f) return NULL;
     char *text = NULL;
     size_t cap = 0, n = 0, got;
     do {
@@ -501,10 +526,23 @@ static char *read_text(const char *path, size_t *size) {
 cJSON *vkg_rundir_read_json(const char *path) {
     char *text = read_text(path, NULL);
     if (!text) return NULL;
-    cJSON *j = cJSON_Parse(text);
+    cJSON *j = cJSON_ParseWithOpts(text, NULL, 1); /* nothing but blanks after the value */
     free(text);
     if (!j) vkg_set_error("%s is not valid JSON", path);
     return j;
+}
+
+int rundir_checkpoint_options(const char *dir, vkg_train_options *o, char *path, size_t size) {
+    unsigned step;
+    int shape[5];
+    for (int r = vkg_rundir_newest_checkpoint(dir, path, size, &step); r == 0;
+         r = rundir_checkpoint_before(dir, step, path, size, &step)) {
+        vkg_safetensors *st = vkg_safetensors_read(path);
+        int ok = st && vkg_sampler_read_setup(st, path, o, shape) == 0;
+        vkg_safetensors_free(st);
+        if (ok) return 0;
+    }
+    return -1;
 }
 
 cJSON *vkg_rundir_read_config(const char *dir) {
@@ -517,9 +555,11 @@ cJSON *vkg_rundir_read_config(const char *dir) {
     }
     if (j) return j;
     char why[4400];
-    unsigned step;
     snprintf(why, sizeof why, "%s", vkg_error());
-    if (vkg_rundir_newest_checkpoint(dir, newest, sizeof newest, &step) == 0)
+    vkg_train_options *o = calloc(1, sizeof *o); /* the options themselves are not needed */
+    int readable = o && rundir_checkpoint_options(dir, o, newest, sizeof newest) == 0;
+    free(o);
+    if (readable)
         vkg_set_error("%s (vkgan train --resume %s writes it again from the run's checkpoints)",
                       why, dir);
     else
@@ -692,10 +732,12 @@ int vkg_metrics_read(const char *dir, vkg_metrics_fn each, void *user,
     vkg_metrics_skipped none;
     if (!skipped) skipped = &none;
     *skipped = (vkg_metrics_skipped){0};
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return vkg_set_error("%s: cannot open it (%s): not a vkgan run directory?", path,
-                             strerror(errno));
+    FILE *f = vkg_open_regular(path);
+    if (!f) {
+        char why[4400];
+        snprintf(why, sizeof why, "%s", vkg_error());
+        return vkg_set_error("%s: not a vkgan run directory?", why);
+    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t length;

@@ -52,10 +52,14 @@ static inline int rundir_newest_checkpoint(const char *dir, char *path, size_t s
 /* The newest checkpoint from before step `before` (a rollback's target). */
 int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                              unsigned *step);
+/* The options recorded in DIR's newest checkpoint that reads whole and holds them (every
+ * checkpoint carries the run's options, vkgan.options) into o, that checkpoint's path into
+ * path: 0, or -1 when none does. */
+int rundir_checkpoint_options(const char *dir, vkg_train_options *o, char *path, size_t size);
 /* Renames a file that cannot be used (a damaged checkpoint or config.json, a folder in its place)
  * to the first free NAME.damaged, NAME.damaged.2, ...: kept for a look, never over one kept
- * before. 0, or -1 with vkg_error(). */
-int rundir_set_aside(const char *path);
+ * before, its name in kept (size bytes; NULL: not wanted). 0, or -1 with vkg_error(). */
+int rundir_set_aside(const char *path, char *kept, size_t size);
 /* Renames the checkpoints after `step` (-1: all of them) to NAME.damaged, or the first free
  * NAME.damaged.N (those a resume could not load, kept for a look but out of the way of the
  * checkpoints training writes again); how many, or -1. */

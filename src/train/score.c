@@ -25,7 +25,10 @@ static int batch_for(int n) {
  * left out); *images is malloc'd NCHW in [-1, 1]. */
 static int read_grid(const char *path, int c, int h, int w, float **images, int *n) {
     int gw, gh, got;
-    unsigned char *px = stbi_load(path, &gw, &gh, &got, c);
+    FILE *f = vkg_open_regular(path);
+    if (!f) return -1;
+    unsigned char *px = stbi_load_from_file(f, &gw, &gh, &got, c);
+    fclose(f);
     if (!px) return vkg_set_error("%s: cannot read the image (%s)", path, stbi_failure_reason());
     int cols = (gw - BORDER) / (w + BORDER), rows = (gh - BORDER) / (h + BORDER);
     if (cols < 1 || rows < 1 || cols * (w + BORDER) + BORDER != gw ||

@@ -18,31 +18,39 @@
 static const char *const changeable[] = {"resume", "steps",   "device", "validation",
                                          "quiet",  "profile", "view",   "screenshot"};
 
+/* Whether a resumed run may change the option. */
+static int may_change(const vkg_opt *opt) {
+    for (size_t k = 0; k < sizeof changeable / sizeof *changeable; k++)
+        if (strcmp(opt->name, changeable[k]) == 0) return 1;
+    return 0;
+}
+
+/* An option's value in o as JSON text (malloc'd; NULL when out of memory). */
+static char *value_json(const vkg_train_options *o, const vkg_opt *opt) {
+    cJSON *j = vkg_opt_json(vkg_train_table(), o);
+    char *text = j ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, opt->name)) : NULL;
+    cJSON_Delete(j);
+    return text;
+}
+
 /* Whether an option given with --resume differs from the run's: one line naming it. */
 static int refuse_changes(const vkg_train_options *cli, const vkg_train_options *run,
                           const char *path) {
     const vkg_opt_table *t = vkg_train_table();
     for (int i = 0; i < t->count; i++) {
         const vkg_opt *opt = &t->opts[i];
-        int may = 0;
-        for (size_t k = 0; k < sizeof changeable / sizeof *changeable; k++)
-            may |= strcmp(opt->name, changeable[k]) == 0;
-        if (!cli->given[i] || may || vkg_opt_equal(opt, cli, run)) continue;
-        cJSON *j = vkg_opt_json(t, run);
-        char *was =
-            j ? cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(j, opt->name)) : NULL;
-        char may_change[160] = "";
+        if (!cli->given[i] || may_change(opt) || vkg_opt_equal(opt, cli, run)) continue;
+        char *was = value_json(run, opt);
+        char may[160] = "";
         for (size_t k = 1; k < sizeof changeable / sizeof *changeable; k++) /* not --resume */
-            snprintf(may_change + strlen(may_change), sizeof may_change - strlen(may_change),
-                     "%s--%s",
+            snprintf(may + strlen(may), sizeof may - strlen(may), "%s--%s",
                      k == 1                                           ? ""
                      : k + 1 < sizeof changeable / sizeof *changeable ? ", "
                                                                       : " and ",
                      changeable[k]);
         vkg_set_error("--%s: a resumed run keeps its options (%s in %s); only %s may change",
-                      opt->name, was ? was : "?", path, may_change);
+                      opt->name, was ? was : "?", path, may);
         free(was);
-        cJSON_Delete(j);
         return -1;
     }
     return 0;
@@ -58,27 +66,34 @@ static int options_from_config(vkg_train_options *o, const char *path) {
     return r < 0 ? -1 : 0;
 }
 
-/* The options recorded in DIR's newest checkpoint that reads whole and holds them (every
- * checkpoint carries the run's options), its path in `path`: 0, or -1 when none does. */
-static int options_from_checkpoint(vkg_train_options *o, const char *dir, char *path, size_t size) {
-    unsigned step;
-    int shape[5];
-    for (int r = rundir_newest_checkpoint(dir, path, size, &step); r == 0;
-         r = rundir_checkpoint_before(dir, step, path, size, &step)) {
-        vkg_safetensors *st = vkg_safetensors_read(path);
-        int ok = st && vkg_sampler_read_setup(st, path, o, shape) == 0;
-        vkg_safetensors_free(st);
-        if (ok) return 0;
+/* Whether config.json's options (cfg) are the run's, those its checkpoints record (ck): every
+ * option a resume cannot change, and --out, which a moved directory changes.
+ * Else why, naming the first that differs. */
+static int same_run(const vkg_train_options *cfg, const vkg_train_options *ck, const char *config,
+                    char *why, size_t size) {
+    const vkg_opt_table *t = vkg_train_table();
+    for (int i = 0; i < t->count; i++) {
+        const vkg_opt *opt = &t->opts[i];
+        if (may_change(opt) || strcmp(opt->name, "out") == 0 || vkg_opt_equal(opt, cfg, ck))
+            continue;
+        char *a = value_json(cfg, opt), *b = value_json(ck, opt);
+        snprintf(why, size,
+                 "%s does not match the run's checkpoints (--%s is %s there, %s in them)", config,
+                 opt->name, a ? a : "?", b ? b : "?");
+        free(a), free(b);
+        return 0;
     }
-    return -1;
+    return 1;
 }
 
-/* The options of the run being resumed: its config.json (or, that missing or damaged, its
- * newest readable checkpoint's), with the command line's --steps (when given), --device,
- * --validation and --quiet. Any other option given must equal the run's. */
+/* The options of the run being resumed: those its checkpoints record (the newest that reads
+ * whole), which its config.json must match (else it was altered: the checkpoints' are used, and
+ * why is in `lost`); config.json's alone before the first checkpoint. With the command line's
+ * --steps (when given), --device, --validation and --quiet. Any other option given must equal
+ * the run's. */
 int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
-    vkg_train_options cli = *o;
-    char path[VKG_PATH_MAX + 64];
+    vkg_train_options cli = *o, ck = *o;
+    char path[VKG_PATH_MAX + 64], checkpoint[VKG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/config.json", cli.resume);
     lost[0] = 0;
     struct stat st;
@@ -88,23 +103,29 @@ int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
         return vkg_set_error("--resume %s is a file: --resume takes the run directory (the one "
                              "holding config.json and checkpoints/)",
                              cli.resume);
-    int missing = stat(path, &st) != 0;
+    int missing = lstat(path, &st) != 0; /* a broken link is a damaged config.json */
     if (missing && rundir_is_start(cli.resume))
         return vkg_set_error("%s holds no config.json: the run stopped before it began; start it "
                              "again with its options and --out %s",
                              cli.resume, cli.resume);
-    if (missing || options_from_config(o, path) < 0) {
-        char why[VKG_PATH_MAX + 1024];
-        snprintf(why, sizeof why, "%s", missing ? "" : vkg_error());
-        *o = cli;
-        if (options_from_checkpoint(o, cli.resume, path, sizeof path) < 0)
-            return missing ? vkg_set_error("%s is not a vkgan run directory (no config.json)",
+    char why[2 * VKG_PATH_MAX + 1024] = "";
+    int have_ck = rundir_checkpoint_options(cli.resume, &ck, checkpoint, sizeof checkpoint) == 0;
+    int good = !missing && options_from_config(o, path) == 0;
+    if (!good && !missing) snprintf(why, sizeof why, "%s", vkg_error());
+    if (good && have_ck) good = same_run(o, &ck, path, why, sizeof why);
+    if (!good) {
+        if (!have_ck)
+            return missing ? vkg_set_error("%s cannot be resumed: it holds no config.json and no "
+                                           "checkpoint that reads whole (is it a vkgan run "
+                                           "directory?)",
                                            cli.resume)
                            : vkg_set_error("%s (and no checkpoint of the run reads whole, to take "
                                            "its options from)",
                                            why);
-        if (missing) snprintf(why, sizeof why, "%s/config.json is missing", cli.resume);
-        snprintf(lost, size, "%s: the run's options are taken from %s", why, path);
+        if (missing) snprintf(why, sizeof why, "%s is missing", path);
+        *o = ck;
+        snprintf(lost, size, "%s: the run's options are taken from %s", why, checkpoint);
+        snprintf(path, sizeof path, "%s", checkpoint);
     }
     if (refuse_changes(&cli, o, path) < 0) return VKG_TRAIN_REFUSED;
     memcpy(o->given, cli.given, sizeof o->given); /* still what the command line named */
@@ -122,11 +143,11 @@ int trainer_replace_lost_config(vkg_trainer *t) {
     char path[VKG_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/config.json", t->o->out);
     struct stat st;
-    int kept = lstat(path, &st) == 0;
-    if (kept && rundir_set_aside(path) < 0) return -1;
-    trainer_message(t, VKG_TRAIN_WARNING, "vkgan: warning: %s, and config.json is written again%s",
-                    t->config_lost,
-                    kept ? " (the old one kept as config.json.damaged, or .damaged.N)" : "");
+    char kept[VKG_PATH_MAX + 64] = "";
+    if (lstat(path, &st) == 0 && rundir_set_aside(path, kept, sizeof kept) < 0) return -1;
+    trainer_message(t, VKG_TRAIN_WARNING,
+                    "vkgan: warning: %s, and config.json is written again%s%s%s", t->config_lost,
+                    kept[0] ? " (the old one kept as " : "", kept, kept[0] ? ")" : "");
     return 0;
 }
 

@@ -127,7 +127,8 @@ enum { NEWEST_SIZE = 1024 };
  * the loaded file (the caller frees it), with path and t->resumed_at its own; NULL with the newest
  * one's error in `newest` and *none_loads set when none can be read (the model then as it was
  * made: a file is checked whole before any of it is uploaded); not when one was read whole but
- * is not this model's: the run's config.json was changed, and starting over would hide it. */
+ * is not this model's (a checkpoint of another run copied in among older ones), as starting over
+ * would hide it. */
 static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, char *newest,
                                     int *none_loads) {
     *none_loads = 0;
@@ -150,7 +151,7 @@ static vkg_safetensors *load_newest(vkg_trainer *t, char *path, size_t size, cha
                             newest, path, skipped, skipped > 1 ? "s" : "");
             return st;
         }
-        if (st) { /* read whole but not this model's (config.json was changed): the first older
+        if (st) { /* read whole but not this model's (another run's): the first older
                    * one's reason is given beside the newest one's */
             if (!mismatched && skipped) snprintf(other, sizeof other, "%s", vkg_error());
             mismatched = 1;

@@ -157,7 +157,10 @@ static int load_grid(viewer *v) {
     char path[VKG_PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/samples/%s", v->dir, v->grids[v->grid_at].name);
     int w, h, n;
-    unsigned char *px = stbi_load(path, &w, &h, &n, 4);
+    FILE *f = vkg_open_regular(path);
+    if (!f) return -1;
+    unsigned char *px = stbi_load_from_file(f, &w, &h, &n, 4);
+    fclose(f);
     if (!px) return vkg_set_error("%s: cannot read the PNG (%s)", path, stbi_failure_reason());
     if ((uint64_t)w * h * 4 > v->packed.size) { /* a bigger buffer (re-recorded on draw) */
         vkg_arena_destroy(v->packed_arena);
@@ -480,7 +483,7 @@ static int loop(viewer *v, const char *shot_path) {
 int vkg_view_run(const char *dir, const char *shot_path, const char *device, int validation) {
     cJSON *json = vkg_rundir_read_config(dir);
     if (!json) {
-        fprintf(stderr, "vkgan: error: %s: not a run directory of vkgan train (%s)\n", dir,
+        fprintf(stderr, "vkgan: error: %s: not a run directory of vkgan train: %s\n", dir,
                 vkg_error());
         return 1;
     }
