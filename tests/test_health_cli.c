@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "vkgan/error.h"
+#include "vkgan/io.h"
 
 #define TINY "--g-width 4 --d-width 6 --latent 8 --batch 16 --log-every 5 --quiet --validation"
 
@@ -70,6 +72,17 @@ TEST(health_quality_score_and_report) {
     at = strstr(out, "FCD ");
     CHECK(code == 0 && at && sscanf(at, "FCD %lf", &f) == 1 && f > 0 && strstr(out, "16 samples"),
           "score --images: exit %d: %s", code, out);
+    /* a collapsed G's grid, all black: its 16 images scored (were dropped as unused places) */
+    float *black = test_alloc(sizeof(float) * 16 * 28 * 28);
+    for (int i = 0; i < 16 * 28 * 28; i++) black[i] = -1;
+    snprintf(path, sizeof path, "%s/black.png", run);
+    CHECK(vkg_write_png_grid(path, black, 16, 1, 28, 28, 4) == 0, "%s", vkg_error());
+    snprintf(args, sizeof args, "score --images %s/black.png", run);
+    code = test_run_vkgan_output("", args, out, sizeof out);
+    at = strstr(out, "diversity ");
+    CHECK(code == 0 && strstr(out, "16 samples") && at && sscanf(at, "diversity %lf", &f) == 1 &&
+              f >= 0,
+          "score --images of an all-black grid: exit %d: %s", code, out);
     snprintf(args, sizeof args, "score --images %s/nothing-here.png", run);
     code = test_run_vkgan_output("", args, out, sizeof out);
     CHECK(code == 1 && strstr(out, "nothing-here.png") && count(out, "\n") == 1,

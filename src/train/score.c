@@ -22,7 +22,7 @@ static int batch_for(int n) {
 }
 
 /* A vkgan grid PNG cut into its h x w tiles (trailing all-black tiles, a grid's unused places,
- * left out); *images is malloc'd NCHW in [-1, 1]. */
+ * left out, unless all are black); *images is malloc'd NCHW in [-1, 1]. */
 static int read_grid(const char *path, int c, int h, int w, float **images, int *n) {
     int gw, gh, got;
     FILE *f = vkg_open_regular(path);
@@ -57,7 +57,8 @@ static int read_grid(const char *path, int c, int h, int w, float **images, int 
                     if (v) last = i + 1;
                 }
     }
-    *n = last;
+    /* a grid of only black tiles is a collapsed G's, scored whole: vkgan writes no empty grid */
+    *n = last ? last : cols * rows;
     stbi_image_free(px);
     return 0;
 }
