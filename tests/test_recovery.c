@@ -114,6 +114,24 @@ TEST(recovery_crafted_checkpoints_are_refused_by_name) {
         }
 }
 
+/* A weight whose header shape is transposed (as many values, another shape) is refused by sample
+ * as by a resume, not drawn from as if it were the model's. */
+TEST(recovery_transposed_weight_is_refused_by_sample) {
+    char err[8192], args[4600], ckpt[4300];
+    const char *dir = test_tmpdir();
+    snprintf(args, sizeof args, "train --out %s/run " RING " --steps 2", dir);
+    int code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 0, "the run failed (%d): %s", code, err);
+    snprintf(ckpt, sizeof ckpt, "%s/run/checkpoints/step-000000002.safetensors", dir);
+    CHECK(patch_file(ckpt, "\"G.0.weight\":{\"dtype\":\"F32\",\"shape\":[16,8]",
+                     "\"G.0.weight\":{\"dtype\":\"F32\",\"shape\":[8,16]") == 0,
+          "no 16x8 G.0.weight in %s", ckpt);
+    snprintf(args, sizeof args, "sample --n 4 --out %s/s.png --checkpoint %s", dir, ckpt);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 1 && one_line(err) && strstr(err, "G.0.weight") && strstr(err, "another shape"),
+          "sample from a transposed weight: exit %d: %s", code, err);
+}
+
 /* Case 3: an image of zero height among the images of a folder dataset is refused by name
  * (stb decodes by content, whatever the name says), by train and by score. */
 TEST(recovery_zero_height_image_is_refused_by_name) {

@@ -11,27 +11,34 @@
 enum { STREAM_Z_USER = 3001, STREAM_DROPOUT_USER };
 enum { MAX_CLASSES = 1024 }; /* of a folder dataset (src/data/folder.c) */
 
-/* Uploads G.<layer>.<what> (its ".ema" twin when the checkpoint has one) into a view. */
+/* Uploads G.<layer>.<what> (its ".ema" twin when the checkpoint has one) into a view, whose
+ * shape in the file is its (n, c, h, w) cut to `want` dimensions, or its count for one (as
+ * checkpoints are written): exactly, not only as many values (a transposed weight is refused). */
 static int load_view(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, int layer,
-                     const char *what, const vkg_tensor *view) {
+                     const char *what, const vkg_tensor *view, int want) {
     char name[64], ema[80];
     snprintf(name, sizeof name, "G.%d.%s", layer, what);
     snprintf(ema, sizeof ema, "%s.ema", name);
     int ndim;
-    int64_t shape[4], count = 1;
+    int64_t shape[4], dims[4] = {view->n, view->c, view->h, view->w};
+    if (want == 1) dims[0] = (int64_t)vkg_tensor_count(view);
     const void *data = vkg_safetensors_get(st, ema, VKG_F32, &ndim, shape);
     if (!data) data = vkg_safetensors_get(st, name, VKG_F32, &ndim, shape);
-    for (int i = 0; data && i < ndim; i++) count *= shape[i];
-    if (!data || (size_t)count != vkg_tensor_count(view))
+    if (!data || ndim != want || memcmp(shape, dims, sizeof *dims * (size_t)want) != 0)
         return vkg_set_error("%s: tensor %s is missing or has another shape", path, name);
-    return vkg_upload(ctx, &view->buf, data, sizeof(float) * (size_t)count);
+    return vkg_upload(ctx, &view->buf, data, sizeof(float) * vkg_tensor_count(view));
 }
 
 static int load_generator(vkg_ctx *ctx, const vkg_safetensors *st, const char *path, vkg_model *g) {
     for (int i = 0; i < g->count; i++) {
         const vkg_layer *L = &g->layers[i];
-        if (L->w.buf.buffer && load_view(ctx, st, path, i, "weight", &L->w) < 0) return -1;
-        if (L->b.buf.buffer && load_view(ctx, st, path, i, "bias", &L->b) < 0) return -1;
+        int bn = L->spec.kind == VKG_LAYER_BATCHNORM, dense = L->spec.kind == VKG_LAYER_DENSE;
+        if (L->w.buf.buffer && load_view(ctx, st, path, i, "weight", &L->w,
+                                         bn      ? 1
+                                         : dense ? 2
+                                                 : 4) < 0)
+            return -1;
+        if (L->b.buf.buffer && load_view(ctx, st, path, i, "bias", &L->b, 1) < 0) return -1;
     }
     return 0;
 }
