@@ -221,14 +221,15 @@ TEST(recovery_rollback_never_restores_a_nan) {
     }
 }
 
-/* The step and loss columns of a metrics.csv (test memory): what a resume must reproduce. */
+/* The step, loss and learning-rate columns of a metrics.csv (test memory): what a resume must
+ * reproduce. */
 static char *loss_columns(const char *path) {
     char *text = test_read_text(path), *out = test_alloc(text ? strlen(text) + 1 : 1), *o = out;
     for (char *line = text ? strtok(text, "\n") : NULL; line; line = strtok(NULL, "\n")) {
         int col = 0;
         for (char *p = line; *p; p++) {
             col += *p == ',';
-            if (col == 0 || (col >= 4 && col <= 8)) *o++ = *p; /* step; loss_d .. d_g_z_after */
+            if (col == 0 || (col >= 4 && col <= 10)) *o++ = *p; /* step; loss_d .. lr_g */
         }
         *o++ = '\n';
     }
@@ -244,6 +245,27 @@ static void check_same_losses(const char *uninterrupted, const char *resumed, co
     snprintf(b, sizeof b, "%s/metrics.csv", resumed);
     const char *want = loss_columns(a), *got = loss_columns(b);
     CHECK(strcmp(want, got) == 0, "metrics %s:\n%s\nuninterrupted:\n%s", what, got, want);
+}
+
+/* A rollback run resumed after a rollback goes on as one that never stopped: the rollbacks made
+ * and the learning rates they lowered are in its checkpoints (a resumed run went back to --lr
+ * and counted from 0: "rollback 1 of 3" at 5e-05 where the run that never stopped said "2 of 3"
+ * at 2.5e-05). */
+TEST(recovery_resumed_rollback_run_goes_on_as_one_that_never_stopped) {
+    char err[8192], args[4600], a[4400], b[4400];
+    const char *common = RING " --checkpoint-every 5 --log-every 5 --on-failure rollback";
+    snprintf(a, sizeof a, "%s/straight", test_tmpdir());
+    snprintf(b, sizeof b, "%s/stopped", test_tmpdir());
+    snprintf(args, sizeof args, "train --out %s %s --steps 40", a, common);
+    int code = test_run_vkgan("VKGAN_FAULT=nan@12,nan@27", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "rollback 2 of 3"), "the straight run (%d): %s", code, err);
+    snprintf(args, sizeof args, "train --out %s %s --steps 20", b, common);
+    code = test_run_vkgan("VKGAN_FAULT=nan@12", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "rollback 1 of 3"), "the first part (%d): %s", code, err);
+    snprintf(args, sizeof args, "train --resume %s --quiet --steps 40", b);
+    code = test_run_vkgan("VKGAN_FAULT=nan@27", args, err, sizeof err);
+    CHECK(code == 0 && strstr(err, "rollback 2 of 3"), "the resumed part (%d): %s", code, err);
+    check_same_losses(a, b, "of a rollback run resumed after its first rollback");
 }
 
 /* A run killed (SIGKILL) as soon as a checkpoint exists, off the logging grid, with a torn last

@@ -49,8 +49,8 @@ int trainer_log_metrics(vkg_trainer *t, unsigned step) {
                            .d_x = mean[VKG_DX],
                            .d_g_z = mean[VKG_DGZ_D],
                            .d_g_z_after = mean[VKG_DGZ_G],
-                           .lr_d = t->o->lr_d,
-                           .lr_g = t->o->lr_g,
+                           .lr_d = t->lr_d,
+                           .lr_g = t->lr_g,
                            .modes = -1,
                            .total_steps = t->o->steps};
     t->last_step = step, t->last_time = now;

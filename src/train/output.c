@@ -67,7 +67,8 @@ int trainer_save_checkpoint(vkg_trainer *t) {
     int used = snprintf(partial, sizeof partial, "%u %d", t->last_step, t->summed);
     for (int i = 0; i < VKG_LOSSES; i++)
         used += snprintf(partial + used, sizeof partial - (size_t)used, " %.17g", t->sums[i]);
-    char health_text[4096]; /* the health state: a resumed run judges as one that never stopped */
+    char health_text[4096], rollbacks[96]; /* a resumed run judges as one that never stopped */
+    snprintf(rollbacks, sizeof rollbacks, "%d %.17g %.17g", t->rollbacks, t->lr_d, t->lr_g);
     int head = snprintf(health_text, sizeof health_text, "%lld ", t->quality_upto);
     if (health_save(&t->h, health_text + head, sizeof health_text - (size_t)head) >=
         (int)(sizeof health_text - (size_t)head))
@@ -76,11 +77,12 @@ int trainer_save_checkpoint(vkg_trainer *t) {
     snprintf(seconds, sizeof seconds, "%.3f", t->seconds_before + vkg_now() - t->start);
     snprintf(shape, sizeof shape, "%d %d %d %d %d", trainer_is_points(&t->data), t->data.channels,
              t->data.height, t->data.width, run_classes(t->o, t->data.classes));
-    const char *const extra[6][2] = {
-        {"vkgan.options", t->config_text}, {"vkgan.seconds", seconds},
-        {"vkgan.data_shape", shape},       {"vkgan.metrics_partial", partial},
-        {"vkgan.health", health_text},     {"vkgan.class_names", t->class_names}};
-    int rc = vkg_gan_save(&t->gan, path, extra, t->class_names ? 6 : 5);
+    const char *const extra[7][2] = {
+        {"vkgan.options", t->config_text},    {"vkgan.seconds", seconds},
+        {"vkgan.data_shape", shape},          {"vkgan.metrics_partial", partial},
+        {"vkgan.health", health_text},        {"vkgan.rollbacks", rollbacks},
+        {"vkgan.class_names", t->class_names}};
+    int rc = vkg_gan_save(&t->gan, path, extra, t->class_names ? 7 : 6);
     if (rc == VKG_GAN_NONFINITE) {
         trainer_message(t, VKG_TRAIN_WARNING, "vkgan: warning: step %u: %s", t->gan.steps,
                         vkg_error());
@@ -167,6 +169,14 @@ static int find_quality_line(const cJSON *row, unsigned step, const char *event,
         q->found = 1, q->fcd = cJSON_IsNumber(fcd) ? fcd->valuedouble : NAN,
         q->entropy = ent->valuedouble, q->diversity = div->valuedouble;
     return 0; /* the last one at the step: after a rollback the log goes back and on */
+}
+
+void trainer_restore_rollbacks(vkg_trainer *t, const char *text) {
+    int k = 0, used = 0;
+    double d = 0, g = 0;
+    if (text && sscanf(text, "%d %lf %lf%n", &k, &d, &g, &used) == 3 && !text[used] && k >= 0 &&
+        k <= t->o->max_rollbacks && isfinite(d) && isfinite(g) && d > 0 && g > 0)
+        t->rollbacks = k, t->lr_d = d, t->lr_g = g;
 }
 
 void trainer_restore_health(vkg_trainer *t, const char *text, unsigned at) {

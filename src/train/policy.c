@@ -143,22 +143,22 @@ static int rollback(vkg_trainer *t, const health_event *e) {
         vkg_gan_wait(&t->gan) < 0 || vkg_gan_load(&t->gan, path) < 0)
         return -1;
     t->rollbacks++;
-    o->lr_d *= o->rollback_lr_scale, o->lr_g *= o->rollback_lr_scale;
-    if (vkg_model_set_lr(t->ctx, &t->gan.d, (float)o->lr_d) < 0 ||
-        vkg_model_set_lr(t->ctx, &t->gan.g, (float)o->lr_g) < 0 ||
+    t->lr_d *= o->rollback_lr_scale, t->lr_g *= o->rollback_lr_scale;
+    if (vkg_model_set_lr(t->ctx, &t->gan.d, (float)t->lr_d) < 0 ||
+        vkg_model_set_lr(t->ctx, &t->gan.g, (float)t->lr_g) < 0 ||
         rundir_drop_checkpoints_after(o->out, to) < 0 || rundir_drop_samples_after(o->out, to) < 0)
         return -1;
-    dist_run_loaded(path, o->lr_d, o->lr_g); /* the other ranks roll back with it */
+    dist_run_loaded(path, t->lr_d, t->lr_g); /* the other ranks roll back with it */
     trainer_message(t, VKG_TRAIN_WARNING,
                     "vkgan: rollback %d of %d: back to step %u (%s); learning rates D %g, G %g",
-                    t->rollbacks, o->max_rollbacks, to, path, o->lr_d, o->lr_g);
+                    t->rollbacks, o->max_rollbacks, to, path, t->lr_d, t->lr_g);
     cJSON *j = cJSON_CreateObject();
     cJSON_AddNumberToObject(j, "step", e->step);
     cJSON_AddStringToObject(j, "event", "rollback");
     cJSON_AddNumberToObject(j, "to_step", to);
     cJSON_AddStringToObject(j, "cause", health_kind_name(e->kind));
-    cJSON_AddNumberToObject(j, "lr_d", o->lr_d);
-    cJSON_AddNumberToObject(j, "lr_g", o->lr_g);
+    cJSON_AddNumberToObject(j, "lr_d", t->lr_d);
+    cJSON_AddNumberToObject(j, "lr_g", t->lr_g);
     vkg_train_event te = {.kind = VKG_TRAIN_ROLLBACK,
                           .step = e->step,
                           .name = "rollback",

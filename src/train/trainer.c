@@ -248,6 +248,7 @@ static int resume(vkg_trainer *t) {
     t->seconds_before = sec ? atof(sec) : 0;
     trainer_restore_partial(t, vkg_safetensors_meta(st, "vkgan.metrics_partial"), t->resumed_at);
     trainer_restore_health(t, vkg_safetensors_meta(st, "vkgan.health"), t->resumed_at);
+    trainer_restore_rollbacks(t, vkg_safetensors_meta(st, "vkgan.rollbacks"));
     vkg_safetensors_free(st);
     if ((unsigned)o->steps < t->resumed_at)
         return steps_below(o, t->resumed_at); /* check_run_dir's */
@@ -293,6 +294,7 @@ static int set_up(vkg_trainer *t) {
         return vkg_set_error("out of host memory");
 
     t->fresh = !o->resume[0]; /* step 0: a new run, or one resumed before its first checkpoint */
+    t->lr_d = o->lr_d, t->lr_g = o->lr_g;
     if (trainer_open_quality(t) < 0) return -1;
     int rc;
     if (!t->fresh) {

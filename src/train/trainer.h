@@ -45,6 +45,7 @@ struct vkg_trainer {
     long long quality_upto; /* the step of the newest quality check h holds (-1: none yet) */
     health_event pending;   /* a failure that --on-failure stop or rollback acts on */
     int has_pending, rollbacks;
+    double lr_d, lr_g; /* the learning rates now: --lr-d, --lr-g, lowered by each rollback */
     vkg_train_failure failure;
     int lock;                           /* DIR/train.lock, held while the run lasts */
     int claimed;                        /* DIR is the default --out, made by vkg_trainer_open */
@@ -90,6 +91,10 @@ void trainer_restore_partial(vkg_trainer *t, const char *text, unsigned at);
  * vkgan: the history is forgotten, as it was), and the quality check at its step when that came
  * after it (read from metrics.jsonl): the resumed run judges failures as one that never stopped. */
 void trainer_restore_health(vkg_trainer *t, const char *text, unsigned at);
+/* The rollbacks made and the learning rates they left (vkgan.rollbacks: "K LR_D LR_G"; a
+ * checkpoint without it, from an older vkgan, or a value out of range: none, the options'
+ * rates), so a resumed rollback run goes on as one that never stopped. */
+void trainer_restore_rollbacks(vkg_trainer *t, const char *text);
 
 /* ---- interval.c ---- */
 /* Reads the scalars of every finished step and logs the intervals that end among them. */
