@@ -711,12 +711,21 @@ TEST(recovery_damaged_config_resumes_from_a_checkpoint) {
     CHECK(code == 0 && strstr(err, "not a regular file") && strstr(err, "config.json.damaged.2"),
           "resume with a FIFO for config.json (%d): %s", code, err);
     /* one that reads but is not the run's (edited, or another run's): the checkpoints' options */
-    CHECK(patch_file(path, "0.0002", "0.0003") == 0, "no lr in %s", path);
-    snprintf(args, sizeof args, "train --resume %s --quiet --steps 12", b);
+    /* (its total, raised by a resume, is kept: config.json is the newest record of it) */
+    CHECK(patch_file(path, "0.0002", "0.0003") == 0 &&
+              patch_file(path, "\"steps\":\t10", "\"steps\":\t12") == 0,
+          "no lr or steps in %s", path);
+    snprintf(args, sizeof args, "train --resume %s --quiet", b);
     code = test_run_vkgan("", args, err, sizeof err);
+    snprintf(aside, sizeof aside, "%s/checkpoints/step-000000012.safetensors", b);
     CHECK(code == 0 && one_line(err) && strstr(err, "does not match") && strstr(err, "--lr") &&
-              strstr(config_without_paths(b), "0.0002"),
+              strstr(config_without_paths(b), "0.0002") && access(aside, F_OK) == 0,
           "resume with an edited config.json (%d): %s", code, err);
+    /* a total edited below the run's step is not blamed on a --steps never given */
+    CHECK(patch_file(path, "\"steps\":\t12", "\"steps\":\t4") == 0, "no steps in %s", path);
+    code = test_run_vkgan("", args, err, sizeof err);
+    CHECK(code == 2 && one_line(err) && !strstr(err, "--steps 4") && strstr(err, "its config.json"),
+          "resume with a total below the step (%d): %s", code, err);
     f = fopen(path, "w");
     CHECK(f && fputs("[", f) >= 0 && fclose(f) == 0, "cannot damage %s", path);
     snprintf(args, sizeof args, "rm -f '%s'/checkpoints/*", b);

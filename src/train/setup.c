@@ -110,7 +110,7 @@ int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
                              cli.resume, cli.resume);
     char why[2 * VKG_PATH_MAX + 1024] = "";
     int have_ck = rundir_checkpoint_options(cli.resume, &ck, checkpoint, sizeof checkpoint) == 0;
-    int good = !missing && options_from_config(o, path) == 0;
+    int good = !missing && options_from_config(o, path) == 0, parsed = good, total = o->steps;
     if (!good && !missing) snprintf(why, sizeof why, "%s", vkg_error());
     if (good && have_ck) good = same_run(o, &ck, path, why, sizeof why);
     if (!good) {
@@ -124,6 +124,8 @@ int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
                                            why);
         if (missing) snprintf(why, sizeof why, "%s is missing", path);
         *o = ck;
+        if (parsed)
+            o->steps = total; /* config.json holds the newest total (--steps may raise it) */
         snprintf(lost, size, "%s: the run's options are taken from %s", why, checkpoint);
         snprintf(path, sizeof path, "%s", checkpoint);
     }

@@ -13,6 +13,7 @@
 #include "vkgan/clock.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
+#include "vkgan/opt.h"
 
 /* ---- telling the observers ---- */
 
@@ -189,9 +190,15 @@ static int start_over(vkg_trainer *t, const char *why) {
 
 /* --steps below the step a resumed run is at: nothing to do is not what was asked. */
 static int steps_below(const vkg_train_options *o, unsigned at) {
-    vkg_set_error("--steps %d: %s is at step %u already; --steps is the run's total, so give more "
-                  "than that",
-                  o->steps, o->out, at);
+    const vkg_opt_table *table = vkg_train_table();
+    if (o->given[vkg_opt_find(table, "steps") - table->opts])
+        vkg_set_error("--steps %d: %s is at step %u already; --steps is the run's total, so give "
+                      "more than that",
+                      o->steps, o->out, at);
+    else /* config.json's total, edited below the run's step */
+        vkg_set_error("%s is at step %u already, past its total of %d steps (its config.json): "
+                      "give --steps with a larger total",
+                      o->out, at, o->steps);
     return VKG_TRAIN_REFUSED;
 }
 
