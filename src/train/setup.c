@@ -131,7 +131,10 @@ int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
     }
     if (refuse_changes(&cli, o, path) < 0) return VKG_TRAIN_REFUSED;
     memcpy(o->given, cli.given, sizeof o->given); /* still what the command line named */
-    if (cli.steps) o->steps = cli.steps;
+    if (cli.steps) { /* the caller's total: given, whether a command line named it or not */
+        o->steps = cli.steps;
+        o->given[vkg_opt_find(vkg_train_table(), "steps") - vkg_train_table()->opts] = 1;
+    }
     snprintf(o->device, sizeof o->device, "%s", cli.device);
     snprintf(o->out, sizeof o->out, "%s", cli.resume);
     snprintf(o->resume, sizeof o->resume, "%s", cli.resume);
