@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "vkgan/error.h"
+#include "vkgan/io.h"
 
 /* Why `path` (`what`: "it" or "the directory") cannot be opened, errno `err` from its stat: a
  * broken symbolic link, a file where a folder of the path is meant, or the system's reason. */
@@ -36,13 +37,9 @@ static int missing(const char *path, const char *what, int err) {
 int data_check_file(const char *path) {
     struct stat st;
     if (stat(path, &st) != 0) return missing(path, "it", errno);
-    if (S_ISDIR(st.st_mode)) return vkg_set_error("%s: is a directory, not a file", path);
-    if (!S_ISREG(st.st_mode))
-        return vkg_set_error("%s: is not a regular file (a pipe, a device or a socket): vkgan "
-                             "reads data from files",
-                             path);
-    if (access(path, R_OK) != 0)
-        return vkg_set_error("%s: cannot read it (%s)", path, strerror(errno));
+    FILE *f = vkg_open_regular(path); /* a folder, a FIFO or a device, unreadable: said so */
+    if (!f) return -1;
+    fclose(f);
     return 0;
 }
 
