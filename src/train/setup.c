@@ -14,6 +14,8 @@
 #include "vkgan/opt.h"
 #include "vkgan/rundir.h"
 
+static const vkg_opt *entry(const char *name);
+
 /* What a resumed run may change: the rest is the run's (its config.json). */
 static const char *const changeable[] = {"resume", "steps",   "device", "validation",
                                          "quiet",  "profile", "view",   "screenshot"};
@@ -133,7 +135,7 @@ int trainer_resume_options(vkg_train_options *o, char *lost, size_t size) {
     memcpy(o->given, cli.given, sizeof o->given); /* still what the command line named */
     if (cli.steps) { /* the caller's total: given, whether a command line named it or not */
         o->steps = cli.steps;
-        o->given[vkg_opt_find(vkg_train_table(), "steps") - vkg_train_table()->opts] = 1;
+        o->given[entry("steps") - vkg_train_table()->opts] = 1;
     }
     snprintf(o->device, sizeof o->device, "%s", cli.device);
     snprintf(o->out, sizeof o->out, "%s", cli.resume);
@@ -167,9 +169,7 @@ static const vkg_opt *entry(const char *name) {
     return vkg_opt_find(vkg_train_table(), name);
 }
 
-/* Whether the command line named an option with a value that asks for something: not 0, "auto"
- * or "none", which ask for what the run does without the option. */
-static int asks(const vkg_train_options *o, const char *name) {
+int trainer_asks(const vkg_train_options *o, const char *name) {
     const vkg_opt *opt = entry(name);
     if (!opt || !o->given[opt - vkg_train_table()->opts]) return 0;
     const char *field = (const char *)o + opt->offset;
@@ -197,7 +197,7 @@ static const char *shown(const vkg_train_options *o, const char *name, char *tex
 /* The first option of `names` the command line asked for, or NULL. */
 static const char *first_asked(const vkg_train_options *o, const char *const *names, size_t n) {
     for (size_t i = 0; i < n; i++)
-        if (asks(o, names[i])) return names[i];
+        if (trainer_asks(o, names[i])) return names[i];
     return NULL;
 }
 
@@ -252,17 +252,17 @@ int trainer_check_options(const vkg_train_options *o, const vkg_dataset *d) {
         vkg_set_error("--conditional: %s has labels up to %d but no image of class %d: every "
                       "class a conditional model draws needs images (a damaged label file?)",
                       d->name, d->classes - 1, empty - 1);
-    else if (asks(o, "steps") && asks(o, "epochs"))
+    else if (trainer_asks(o, "steps") && trainer_asks(o, "epochs"))
         vkg_set_error("%s and %s both set the length of the run: give one (--steps 0 takes it "
                       "from --epochs)",
                       shown(o, "steps", a, sizeof a), shown(o, "epochs", b, sizeof b));
-    else if (asks(o, "lr") && asks(o, "lr-d") && asks(o, "lr-g"))
+    else if (trainer_asks(o, "lr") && trainer_asks(o, "lr-d") && trainer_asks(o, "lr-g"))
         vkg_set_error("%s: --lr-d and --lr-g set both learning rates: give --lr or them",
                       shown(o, "lr", a, sizeof a));
-    else if (asks(o, "label-smoothing") && o->soft_labels)
+    else if (trainer_asks(o, "label-smoothing") && o->soft_labels)
         vkg_set_error("%s and --soft-labels both set D's targets (soft labels draw them): give one",
                       shown(o, "label-smoothing", a, sizeof a));
-    else if (asks(o, "noise-steps") && o->instance_noise == 0)
+    else if (trainer_asks(o, "noise-steps") && o->instance_noise == 0)
         vkg_set_error("%s: it sets how long the instance noise decays, and this run has none "
                       "(no --instance-noise)",
                       shown(o, "noise-steps", a, sizeof a));

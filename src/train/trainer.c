@@ -13,7 +13,6 @@
 #include "vkgan/clock.h"
 #include "vkgan/error.h"
 #include "vkgan/io.h"
-#include "vkgan/opt.h"
 
 /* ---- telling the observers ---- */
 
@@ -190,8 +189,7 @@ static int start_over(vkg_trainer *t, const char *why) {
 
 /* --steps below the step a resumed run is at: nothing to do is not what was asked. */
 static int steps_below(const vkg_train_options *o, unsigned at) {
-    const vkg_opt_table *table = vkg_train_table();
-    if (o->given[vkg_opt_find(table, "steps") - table->opts])
+    if (trainer_asks(o, "steps"))
         vkg_set_error("--steps %d: %s is at step %u already; --steps is the run's total, so give "
                       "more than that",
                       o->steps, o->out, at);

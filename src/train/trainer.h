@@ -55,10 +55,13 @@ struct vkg_trainer {
 };
 
 /* ---- setup.c ---- */
-/* Options of a resumed run (o->resume set): its config.json's, or, when that is missing or
- * damaged, those recorded in its newest checkpoint that reads whole, with why in `lost` (else
- * ""). 0, -1, or VKG_TRAIN_REFUSED. */
+/* Options of a resumed run (o->resume set): those its newest checkpoint that reads whole
+ * records, which config.json must match; when it is missing, damaged or differs, the
+ * checkpoint's, with why in `lost` (else ""). 0, -1, or VKG_TRAIN_REFUSED. */
 int trainer_resume_options(vkg_train_options *o, char *lost, size_t size);
+/* Whether the caller named an option (o->given) with a value that asks for something: not 0,
+ * "auto" or "none", which ask for what the run does without the option. */
+int trainer_asks(const vkg_train_options *o, const char *name);
 /* Sets a damaged config.json aside (config.json.damaged) and says why the options came from a
  * checkpoint (t->config_lost), before config.json is written again. 0 or -1. */
 int trainer_replace_lost_config(vkg_trainer *t);
