@@ -2,12 +2,10 @@
  * class-entropy curves as inline SVG, the training-health events, and the sample grids over
  * time embedded as base64 PNG. */
 #include <cjson/cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "train/rundir.h"
 #include "vkgan/error.h"
