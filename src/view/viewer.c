@@ -238,7 +238,7 @@ static int load_generator(viewer *v) {
     char path[VKG_PATH_MAX + 64], newest[1024] = "";
     unsigned step, before = UINT_MAX;
     struct stat file;
-    if (vkg_rundir_checkpoint_before(v->dir, before, path, sizeof path, &step) < 0 ||
+    if (vkg_rundir_newest_checkpoint(v->dir, path, sizeof path, &step) < 0 ||
         stat(path, &file) < 0)
         return 0; /* none yet */
     if (v->have_newest && step == v->newest_step && file.st_size == v->newest_file.st_size &&
