@@ -289,11 +289,6 @@ int vkg_rundir_newest_checkpoint(const char *dir, char *path, size_t size, unsig
 
 int vkg_rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
                                  unsigned *step) {
-    return rundir_checkpoint_before(dir, before, path, size, step);
-}
-
-int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
-                             unsigned *step) {
     int n, i;
     unsigned *steps = checkpoint_steps(dir, &n);
     if (!steps) return -1;

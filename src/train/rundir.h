@@ -49,9 +49,12 @@ static inline int rundir_newest_checkpoint(const char *dir, char *path, size_t s
                                            unsigned *step) {
     return vkg_rundir_newest_checkpoint(dir, path, size, step);
 }
-/* The newest checkpoint from before step `before` (a rollback's target). */
-int rundir_checkpoint_before(const char *dir, unsigned before, char *path, size_t size,
-                             unsigned *step);
+/* The newest checkpoint from before step `before` (a rollback's target): the trainer's name for
+ * vkg_rundir_checkpoint_before. */
+static inline int rundir_checkpoint_before(const char *dir, unsigned before, char *path,
+                                           size_t size, unsigned *step) {
+    return vkg_rundir_checkpoint_before(dir, before, path, size, step);
+}
 /* The options recorded in DIR's newest checkpoint that reads whole and holds them (every
  * checkpoint carries the run's options, vkgan.options) into o, that checkpoint's path into
  * path: 0, or -1 when none does. */
